@@ -1,0 +1,1 @@
+"""Rubric definitions: pydantic models of the versioned YAML files in `lxbz_xl/rubrics/`."""

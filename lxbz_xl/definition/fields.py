@@ -1,0 +1,55 @@
+"""Input fields: what a case must supply, with Chinese labels, types and allowed ranges."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from lxbz_xl.definition.base import NumLike, Strict
+
+FieldType = Literal["count", "bool", "number", "enum", "votes", "numbers", "records", "text", "ballots"]
+
+TYPE_WORDS: dict[str, str] = {
+    "count": "非负整数",
+    "bool": "是/否",
+    "number": "数值",
+    "enum": "选项",
+    "votes": "票数表",
+    "numbers": "数值列表",
+    "records": "记录列表",
+    "text": "文本",
+    "ballots": "选票列表",
+}
+
+
+class FieldSpec(Strict):
+    """One input. `path` is dotted from the case root (or the member record), e.g. `findings.major_failure`."""
+
+    path: str
+    label: str
+    type: FieldType
+    unit: str = ""
+    min: NumLike | None = None
+    # An upper bound: a number, "$parameter", or "@other.path" (e.g. members_lectured <= members).
+    max: NumLike | None = None
+    values: list[str] = Field(default_factory=list)
+    # None: required for case-level inputs; for item clause inputs, absent means 'nothing found'.
+    required: bool | None = None
+    default: Any = None
+    description: str | None = None
+    fields: list[FieldSpec] = Field(default_factory=list)  # for `records`
+
+    @model_validator(mode="after")
+    def _check(self) -> FieldSpec:
+        if self.type in ("enum", "votes") and not self.values:
+            raise ValueError(f"field {self.path}: type {self.type} needs `values`")
+        if self.type == "records" and not self.fields:
+            raise ValueError(f"field {self.path}: type records needs `fields`")
+        if self.default is not None and self.required is True:
+            raise ValueError(f"field {self.path}: a field with a default cannot be required")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]

@@ -1,0 +1,314 @@
+"""The rubric definition: items and clauses, variables, tiers, titles, members and cohort rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from lxbz_xl.definition.base import Dec, NumLike, Parameter, Reference, Strict
+from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.logic import Condition, Expr
+
+# ---------------------------------------------------------------- clauses
+
+
+class _ClauseBase(Strict):
+    id: str
+    label: str  # the 检查情况 row label on the form
+    # 评分标准 fragment used in explanations, e.g. "每1名班子成员无个人计划扣1分". May use {parameter} slots.
+    rule_text: str
+    cap: Dec | None = None  # a clause's own cap, smaller than its item (learning_team item 5: 每项2分)
+    reference: Reference | None = None
+
+
+class PerUnitClause(_ClauseBase):
+    """Capped deduction or award: units × per_unit (the item's `mode` says which)."""
+
+    kind: Literal["per_unit"] = "per_unit"
+    input: FieldSpec
+    per_unit: NumLike
+
+
+class ShortfallClause(_ClauseBase):
+    """Shortfall against a ratio: required = ceil(ratio × base); per missing unit (learning_team item 7)."""
+
+    kind: Literal["shortfall"] = "shortfall"
+    base: FieldSpec
+    achieved: FieldSpec
+    ratio: NumLike
+    per_unit: NumLike
+
+
+class ProportionalClause(_ClauseBase):
+    """Proportional: points × min(1, done / target) (完成的得满分,完不成的同比例扣分)."""
+
+    kind: Literal["proportional"] = "proportional"
+    done: FieldSpec
+    target: FieldSpec
+    points: Dec
+
+
+def _clause_kind(value: Any) -> str | None:
+    # `kind` may be omitted: the inputs a clause names say which primitive it is.
+    if isinstance(value, dict):
+        if "kind" in value:
+            return str(value["kind"])
+        for key, kind in (("input", "per_unit"), ("base", "shortfall"), ("done", "proportional")):
+            if key in value:
+                return kind
+        return None
+    return getattr(value, "kind", None)
+
+
+Clause = Annotated[
+    Union[
+        Annotated[PerUnitClause, Tag("per_unit")],
+        Annotated[ShortfallClause, Tag("shortfall")],
+        Annotated[ProportionalClause, Tag("proportional")],
+    ],
+    Discriminator(_clause_kind),
+]
+
+
+class Item(Strict):
+    id: int
+    name: str  # short heading for tables
+    content: str  # 考核内容, verbatim from the seed
+    points: Dec  # 分值
+    standard: str  # 评分标准, verbatim from the seed
+    mode: Literal["deduct", "award", "proportional"]
+    clauses: list[Clause]
+    reference: Reference
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Item:
+        ids = [c.id for c in self.clauses]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"item {self.id}: duplicate clause ids {ids}")
+        for clause in self.clauses:
+            if clause.cap is not None and clause.cap > self.points:
+                raise ValueError(
+                    f"item {self.id} clause {clause.id}: cap {clause.cap} is larger than the item's {self.points}"
+                )
+            if isinstance(clause, ProportionalClause) and clause.points > self.points:
+                raise ValueError(f"item {self.id} clause {clause.id}: points larger than the item's")
+            if (clause.kind == "proportional") != (self.mode == "proportional"):
+                raise ValueError(f"item {self.id}: clause {clause.id} kind {clause.kind} does not fit mode {self.mode}")
+        if self.mode == "proportional":
+            total = sum((c.points for c in self.clauses if isinstance(c, ProportionalClause)), Decimal(0))
+            if total != self.points:
+                raise ValueError(f"item {self.id}: clause points add up to {total}, not the item's {self.points}")
+        return self
+
+    def inputs(self) -> list[FieldSpec]:
+        out: list[FieldSpec] = []
+        for c in self.clauses:
+            if isinstance(c, PerUnitClause):
+                out.append(c.input)
+            elif isinstance(c, ShortfallClause):
+                out += [c.base, c.achieved]
+            else:
+                out += [c.done, c.target]
+        return out
+
+
+# ---------------------------------------------------------------- variables, tiers, titles
+
+
+class Variable(Strict):
+    name: str
+    label: str
+    expr: Expr
+    unit: str = ""
+    display: Literal["number", "percent"] = "number"
+    reference: Reference | None = None
+
+
+class TierRule(Strict):
+    """First matching rule decides. `manual` means no tier is guessed (e.g. 受纪律处分 → 按现行文件认定)."""
+
+    tier: str | None = None
+    manual: str | None = None
+    when: Condition
+    note: str | None = None
+    reference: Reference | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> TierRule:
+        if (self.tier is None) == (self.manual is None):
+            raise ValueError("a tier rule names exactly one of `tier` or `manual`")
+        return self
+
+
+class Threshold(Strict):
+    tier: str
+    min: NumLike  # `>=` (以上)
+
+
+class Veto(Strict):
+    """一票否决: any flag set drops the tier `steps` steps; several flags stack only if `stack`."""
+
+    kind: Literal["veto"]
+    flags: list[str]
+    steps: int = 1
+    stack: bool = False
+    reason: str
+    reference: Reference | None = None
+
+
+class Cap(Strict):
+    """A ceiling on the tier when a condition holds (learning-team cap: no title → not 优秀)."""
+
+    kind: Literal["cap"]
+    when: Condition
+    max: str
+    reason: str
+    reference: Reference | None = None
+
+
+Adjustment = Annotated[Union[Veto, Cap], Field(discriminator="kind")]
+
+
+class Tiers(Strict):
+    order: list[str]  # best first
+    rules: list[TierRule] = Field(default_factory=list)
+    # Score ladder sugar: [{tier, min}], best first, each `score >= min`.
+    score: Expr | None = None
+    thresholds: list[Threshold] = Field(default_factory=list)
+    default: str
+    adjustments: list[Adjustment] = Field(default_factory=list)
+    pending_local: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Tiers:
+        if len(set(self.order)) != len(self.order):
+            raise ValueError(f"tiers: duplicate names in order {self.order}")
+        named = [r.tier for r in self.rules if r.tier] + [t.tier for t in self.thresholds] + [self.default]
+        named += [a.max for a in self.adjustments if isinstance(a, Cap)]
+        for name in named:
+            if name not in self.order:
+                raise ValueError(f"tiers: {name!r} is not one of {self.order}")
+        positions = [self.order.index(t.tier) for t in self.thresholds]
+        if positions != sorted(positions) or len(set(positions)) != len(positions):
+            raise ValueError(f"tiers out of order: thresholds must go best→worst as in {self.order}")
+        mins = [t.min for t in self.thresholds if isinstance(t.min, Decimal)]
+        if any(a <= b for a, b in zip(mins, mins[1:], strict=False)):
+            raise ValueError(f"tiers out of order: threshold minima {mins} must strictly decrease")
+        if self.thresholds and self.score is None:
+            raise ValueError("tiers: thresholds need a `score` expression")
+        return self
+
+
+class Requirement(Strict):
+    label: str  # named in the result when it fails
+    when: Condition
+    reference: Reference | None = None
+
+
+class Title(Strict):
+    name: str
+    requires: list[Requirement]
+
+
+class Entity(Strict):
+    """The parts of a rubric evaluated once per unit, or once per member (OpenFisca's entities)."""
+
+    inputs: list[FieldSpec] = Field(default_factory=list)
+    variables: list[Variable] = Field(default_factory=list)
+    total: Expr | None = None
+    tiers: Tiers | None = None
+    title: Title | None = None
+    flags: list[Requirement] = Field(default_factory=list)  # notices such as 集中调训, 限期整改
+    one_of: list[list[str]] = Field(default_factory=list)  # exactly one of these inputs must be given
+
+
+class Members(Entity):
+    key: str = "members"
+    label: str
+    name_field: str = "name"
+
+
+# ---------------------------------------------------------------- across units
+
+
+class Ranking(Strict):
+    key: str = "total"
+    ties: list[Literal["fewer_items_below_full", "unit"]] = Field(default_factory=lambda: ["unit"])
+    eligible_only: bool = True
+
+
+class Band(Strict):
+    name: str
+    share: NumLike
+    side: Literal["top", "bottom"]
+
+
+class Banding(Strict):
+    key: str = "total"
+    bands: list[Band]
+    middle: str
+    demote_when: Condition | None = None
+    demote_reason: str | None = None
+    pending_local: bool = False
+
+
+class QuotaPool(Strict):
+    name: str
+    entity: Literal["unit", "member"] = "unit"
+    filter: Condition | None = None  # who is in this pool (e.g. position 正职)
+    base: Condition | None = None  # who counts toward the quota base; default: everyone in the pool
+    share: NumLike
+    score: str  # variable ranked on
+    requires_parent_in: str | None = None  # an awarded 正职 must come from an awarded team
+
+
+class Quota(Strict):
+    pools: list[QuotaPool]
+
+
+class Link(Strict):
+    """Feed another rubric's output into this case when the case doesn't give it (the section 1 chain)."""
+
+    field: str
+    rubric: str
+    output: Literal["title", "tier", "tier_before_caps"]
+
+
+class Cohort(Strict):
+    ranking: Ranking | None = None
+    banding: Banding | None = None
+    quota: Quota | None = None
+    links: list[Link] = Field(default_factory=list)
+    share_report: Requirement | None = None
+
+
+class RubricDefinition(Entity):
+    id: str
+    version: str
+    name: str
+    short_name: str
+    source: Reference
+    description: str = ""
+    total_points: Dec | None = None
+    total_label: str = "总分"
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    items: list[Item] = Field(default_factory=list)
+    members: Members | None = None
+    cohort: Cohort = Field(default_factory=Cohort)
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> RubricDefinition:
+        ids = [i.id for i in self.items]
+        if ids != sorted(set(ids)):
+            raise ValueError(f"items: ids must be unique and ascending, got {ids}")
+        if self.items:
+            points = sum((i.points for i in self.items), Decimal(0))
+            if self.total_points is None:
+                raise ValueError("total_points: required when the rubric has items")
+            if points != self.total_points:
+                raise ValueError(f"items: points add up to {points}, not total_points {self.total_points}")
+        return self

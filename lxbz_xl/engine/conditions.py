@@ -1,0 +1,105 @@
+"""Conditions with three values: True, False, or None when an input they need is absent.
+
+Every condition explains itself in the words of the rubric, e.g. 班子民主测评优秀、较好得票率之和90%以上(实为92%).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxbz_xl.definition import logic as L
+from lxbz_xl.engine.env import MISSING, Env
+from lxbz_xl.engine.exprs import describe, evaluate_expr, num, share
+from lxbz_xl.exact import OP_WORDS, compare, fmt, pct
+
+
+@dataclass(slots=True)
+class Verdict:
+    value: bool | None
+    label: str
+
+
+def _value_label(env: Env, field: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def check(cond: L.Condition, env: Env) -> Verdict:
+    label = getattr(cond, "label", None)
+    if isinstance(cond, L.FlagCond):
+        raw = env.get(cond.flag)
+        value = None if raw is MISSING or raw is None else bool(raw)
+        return Verdict(value, label or env.label(cond.flag))
+    if isinstance(cond, L.EqualsCond):
+        raw = env.get(cond.equals.field)
+        text = label or f"{env.label(cond.equals.field)}为{_value_label(env, cond.equals.field, cond.equals.value)}"
+        return Verdict(None if raw is MISSING else raw == cond.equals.value, text)
+    if isinstance(cond, L.NotCond):
+        inner = check(cond.not_, env)
+        return Verdict(None if inner.value is None else not inner.value, label or f"非:{inner.label}")
+    if isinstance(cond, L.ShareCond):
+        return _share(cond, env)
+    if isinstance(cond, L.CompareCond):
+        left = evaluate_expr(cond.compare.left, env)
+        right = evaluate_expr(cond.compare.right, env)
+        text = label or f"{describe(cond.compare.left, env)}{fmt(right) if right is not None else '?'}" \
+            f"{OP_WORDS[cond.compare.op]}"
+        if left is None or right is None:
+            return Verdict(None, text)
+        return Verdict(compare(left, cond.compare.op, right), text)
+    if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
+        return _group(cond, env)
+    raise TypeError(f"unknown condition {cond!r}")
+
+
+def _share(cond: L.ShareCond, env: Env) -> Verdict:
+    body = cond.share
+    votes = env.get(body.votes)
+    threshold = num(env, body.value)
+    joined = "、".join(body.tiers) + ("得票率之和" if len(body.tiers) > 1 else "得票率")
+    bound = pct(threshold) if threshold is not None else "?"
+    text = cond.label or f"{env.label(body.votes)}{joined}{bound}{OP_WORDS[body.op]}"
+    if votes is MISSING or threshold is None:
+        return Verdict(None, text)
+    actual = share(votes, body.tiers)
+    return Verdict(compare(actual, body.op, threshold), f"{text}(实为{pct(actual)})")
+
+
+def _group(cond: L.AllCond | L.AnyCond | L.AtLeastCond, env: Env) -> Verdict:
+    parts = cond.all if isinstance(cond, L.AllCond) else cond.any if isinstance(cond, L.AnyCond) else cond.of
+    verdicts = [check(c, env) for c in parts]
+    held = [v for v in verdicts if v.value]
+    unknown = [v for v in verdicts if v.value is None]
+    if isinstance(cond, L.AllCond):
+        need = len(verdicts)
+        joiner = "且"
+    elif isinstance(cond, L.AnyCond):
+        need = 1
+        joiner = "或"
+    else:
+        need = cond.at_least
+        joiner = "、"
+    if len(held) >= need:
+        value: bool | None = True
+    elif len(held) + len(unknown) >= need:
+        value = None
+    else:
+        value = False
+    if cond.label:
+        text = cond.label
+    elif isinstance(cond, L.AtLeastCond):
+        text = f"以下{len(verdicts)}项中至少{need}项成立(成立{len(held)}项):" + joiner.join(v.label for v in verdicts)
+    else:
+        shown = held if (value and isinstance(cond, L.AnyCond)) else verdicts
+        text = joiner.join(v.label for v in shown)
+    return Verdict(value, text)
+
+
+def held_parts(cond: L.Condition, env: Env) -> list[str]:
+    """For explanations: which sub-conditions held (any) or failed (all)."""
+    if isinstance(cond, L.AnyCond):
+        return [v.label for v in (check(c, env) for c in cond.any) if v.value]
+    if isinstance(cond, L.AllCond):
+        return [v.label for v in (check(c, env) for c in cond.all) if v.value is False]
+    return [check(cond, env).label]

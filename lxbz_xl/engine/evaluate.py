@@ -1,0 +1,125 @@
+"""evaluate(definition, case) -> Result: the single evaluation path for every rubric.
+
+definition → case → evaluation → result. Nothing here knows a rubric by name.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.case import Case
+from lxbz_xl.definition.loader import all_inputs
+from lxbz_xl.definition.rubric import Entity, RubricDefinition
+from lxbz_xl.engine.env import Env
+from lxbz_xl.engine.exprs import describe, evaluate_expr
+from lxbz_xl.engine.items import score_item
+from lxbz_xl.engine.tiers import decide_tier, decide_title, raise_flags
+from lxbz_xl.engine.items import render
+from lxbz_xl.inputs import InputError, read_fields
+from lxbz_xl.result import MemberResult, Outcome, Result, ValueResult
+
+
+def _specs(defn: RubricDefinition) -> dict[str, Any]:
+    cached = _SPEC_CACHE.get(id(defn))
+    if cached is None or cached[0] is not defn:
+        cached = (defn, {s.path: s for s in all_inputs(defn)})
+        _SPEC_CACHE[id(defn)] = cached
+    return cached[1]
+
+
+_SPEC_CACHE: dict[int, tuple[RubricDefinition, dict[str, Any]]] = {}
+
+
+def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None) -> None:
+    """Variables, total, tier, title and notices: the same steps for a unit and for a member."""
+    for var in entity.variables:
+        env.labels[var.name] = var.label
+        value = evaluate_expr(var.expr, env)
+        env.computed[var.name] = value
+        out.values.append(ValueResult(var.name, var.label, value, describe(var.expr, env), var.display))
+    if total is None and entity.total is not None:
+        total = evaluate_expr(entity.total, env)
+    out.total = total
+    env.computed["total"] = total
+    if entity.tiers is not None:
+        decide_tier(entity.tiers, env, out)
+    env.computed["tier"] = out.tier
+    decide_title(entity, env, out)
+    env.computed["title"] = out.title
+    raise_flags(entity, env, out)
+
+
+def evaluate(definition: RubricDefinition, case: Case | dict[str, Any]) -> Result:
+    """Score one unit-year. Input errors are returned in `Result.errors`, never raised or clamped."""
+    if not isinstance(case, Case):
+        case = Case.from_mapping(case)
+    defn = definition
+    result = Result(rubric=defn.id, rubric_version=defn.version, unit=case.unit, year=case.year,
+                    source=case.source, total_points=None)
+    if case.rubric not in (defn.id, defn.name, defn.short_name):
+        result.errors.append(_mismatch(case, defn))
+        return result
+    specs = _specs(defn)
+    values, errors = read_fields(defn, list(specs.values()), case.data)
+    if case.year is None:
+        errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
+    members_raw = case.members
+    if defn.members is None and members_raw is not None:
+        errors.append(InputError("members", "此考评细则没有成员明细(members)"))
+    for group in defn.one_of:
+        present = [p for p in group if p in values]
+        if len(present) != 1:
+            labels = "或".join(f"{specs[p].label}({p})" for p in group)
+            errors.append(InputError(group[0], f"应填写{labels}中的一项,实际填写了{len(present)}项"))
+    result.errors = errors
+    if errors:
+        return result
+    env = Env(defn, values, specs)
+    total = None
+    if defn.items:
+        result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
+        for item in defn.items:
+            prefix = f"items.{item.id}."
+            local = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+            result.items.append(score_item(defn, item, local))
+        total = sum((i.score for i in result.items), Fraction(0))
+        env.computed["items_total"] = total
+        given = case.data.get("items") or {}
+        absent = [str(i.id) for i in defn.items if i.id not in given and str(i.id) not in given]
+        if absent:
+            result.notes.append(f"第{'、'.join(absent)}项未填写,按未发现问题计(扣分项不扣分,加分项计满分)")
+        env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
+    if defn.members is not None:
+        env.computed["member_count"] = len(members_raw) if isinstance(members_raw, list) else 0
+    if defn.total is not None:
+        total = None  # a composite total (water_saving) is computed from items_total and other parts
+    _entity(defn, env, result, total)
+    if defn.members is not None:
+        _members(defn, env, members_raw or [], result)
+    for note in defn.notes:
+        result.notes.append(note)
+    return result
+
+
+def _members(defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Result) -> None:
+    spec = defn.members
+    assert spec is not None
+    member_specs = {s.path: s for s in spec.inputs}
+    for i, record in enumerate(raw, 1):
+        prefix = f"{spec.key}.{i}."
+        if not isinstance(record, dict):
+            result.errors.append(InputError(prefix[:-1], f"{spec.label}第{i}条应为键值记录"))
+            continue
+        values, errors = read_fields(defn, spec.inputs, record, prefix=prefix)
+        if errors:
+            result.errors += [e.__class__(e.field, f"{spec.label}第{i}条:{e.message}") for e in errors]
+            continue
+        env = Env(defn, values, member_specs, parent=unit_env)
+        member = MemberResult(name=str(values.get(spec.name_field, i)))
+        _entity(spec, env, member, None)
+        result.members.append(member)
+
+
+def _mismatch(case: Case, defn: RubricDefinition) -> InputError:
+    return InputError("rubric", f"案例的考评细则为{case.rubric!r},与{defn.id}({defn.short_name})不符")

@@ -1,0 +1,198 @@
+"""Expressions: weighted sums, means, shares, clamps… evaluated exactly and explained in Chinese."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.definition import logic as L
+from lxbz_xl.definition.base import ByField
+from lxbz_xl.engine.env import MISSING, Env, number
+from lxbz_xl.exact import fmt, pct
+from lxbz_xl.inputs import dec, resolve_num
+
+
+def num(env: Env, value: Any) -> Fraction | None:
+    return resolve_num(env.defn, value, env.lookup)
+
+
+def share(votes: dict[str, int], tiers: list[str]) -> Fraction:
+    """Exact share over valid ballots (the sum of counts cast); input checking guarantees a non-zero sum."""
+    return Fraction(sum(votes.get(t, 0) for t in tiers), sum(votes.values()))
+
+
+def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
+    """Value of an expression; None when an input it needs is absent."""
+    if isinstance(expr, Decimal):
+        return dec(expr)
+    if isinstance(expr, str):
+        if expr.startswith("$"):
+            return num(env, expr)
+        return number(env.get(expr))
+    if isinstance(expr, L.WeightedExpr):
+        total = dec(expr.constant)
+        for term in expr.weighted:
+            w, v = num(env, term.weight), evaluate_expr(term.of, env)
+            if w is None or v is None:
+                return None
+            total += w * v
+        return total
+    if isinstance(expr, L.ShareExpr):
+        votes = env.get(expr.share.votes)
+        return None if votes is MISSING else share(votes, expr.share.tiers)
+    if isinstance(expr, L.MeanExpr):
+        values = _operands(expr.mean, env)
+        return None if values is None or not values else sum(values, Fraction(0)) / len(values)
+    if isinstance(expr, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
+        values = _operands(_body(expr), env)
+        if values is None:
+            return None
+        if isinstance(expr, L.SumExpr):
+            return sum(values, Fraction(0))
+        if isinstance(expr, L.ProductExpr):
+            out = Fraction(1)
+            for v in values:
+                out *= v
+            return out
+        return min(values) if isinstance(expr, L.MinExpr) else max(values)
+    if isinstance(expr, L.ClampExpr):
+        value = evaluate_expr(expr.clamp.of, env)
+        if value is None:
+            return None
+        lo = num(env, expr.clamp.min) if expr.clamp.min is not None else None
+        hi = num(env, expr.clamp.max) if expr.clamp.max is not None else None
+        if lo is not None:
+            value = max(lo, value)
+        if hi is not None:
+            value = min(hi, value)
+        return value
+    if isinstance(expr, L.CoalesceExpr):
+        for option in expr.coalesce:
+            value = evaluate_expr(option, env)
+            if value is not None:
+                return value
+        return None
+    if isinstance(expr, L.ListSumExpr):
+        rows = env.get(expr.list_sum.of)
+        if rows is MISSING:
+            return Fraction(0)
+        return sum((Fraction(r[expr.list_sum.key]) for r in rows), Fraction(0))
+    if isinstance(expr, L.VotePointsExpr):
+        votes = env.get(expr.vote_points.votes)
+        if votes is MISSING:
+            return None
+        points = {t: num(env, p) or Fraction(0) for t, p in expr.vote_points.points.items()}
+        return sum((points.get(t, Fraction(0)) * n for t, n in votes.items()), Fraction(0)) / sum(votes.values())
+    if isinstance(expr, L.BallotPointsExpr):
+        return _ballot_points(expr.ballot_points, env)
+    if isinstance(expr, ByField):
+        return num(env, expr)
+    if isinstance(expr, L.InvalidBallotsExpr):
+        spec = expr.invalid_ballots
+        bad = invalid_ballots(env, spec.ballots, spec.tier, spec.max_share)
+        return None if bad is None else Fraction(len(bad))
+    raise TypeError(f"unknown expression {expr!r}")
+
+
+def _body(expr: Any) -> Any:
+    for attr in ("sum", "product", "min", "max"):
+        if hasattr(expr, attr):
+            return getattr(expr, attr)
+    raise TypeError(expr)
+
+
+def _operands(body: Any, env: Env) -> list[Fraction] | None:
+    if isinstance(body, str):  # the path of a numbers input
+        values = env.get(body)
+        return None if values is MISSING else list(values)
+    out = []
+    for operand in body:
+        value = evaluate_expr(operand, env)
+        if value is None:
+            return None
+        out.append(value)
+    return out
+
+
+def invalid_ballots(env: Env, path: str, tier: str, max_share: Any) -> list[int] | None:
+    """1-based numbers of ballots that give `tier` to more than floor(max_share × evaluated) people."""
+    ballots = env.get(path)
+    if ballots is MISSING:
+        return None
+    evaluated = env.lookup("member_count") or 0
+    limit = math.floor((num(env, max_share) or Fraction(0)) * evaluated)
+    return [i for i, b in enumerate(ballots, 1) if sum(1 for t in b.values() if t == tier) > limit]
+
+
+def _ballot_points(spec: L.BallotPoints, env: Env) -> Fraction | None:
+    ballots = env.get(spec.ballots)
+    me = env.get("name")
+    if ballots is MISSING or me is MISSING:
+        return None
+    if spec.tier is not None and spec.max_share is not None:
+        bad = set(invalid_ballots(env, spec.ballots, spec.tier, spec.max_share) or [])
+        ballots = [b for i, b in enumerate(ballots, 1) if i not in bad]
+    marks = [b[me] for b in ballots if me in b]
+    if not marks:
+        return None
+    points = {t: num(env, p) or Fraction(0) for t, p in spec.points.items()}
+    return sum((points[m] for m in marks), Fraction(0)) / len(marks)
+
+
+def describe(expr: Any, env: Env) -> str:
+    """A formula with its numbers filled in, e.g. 60%×定量评价(80) + 40%×定性评价(90)."""
+    if isinstance(expr, Decimal):
+        return fmt(dec(expr))
+    if isinstance(expr, str):
+        value = evaluate_expr(expr, env)
+        if expr.startswith("$"):
+            return _show(value, env.defn.parameters[expr[1:]].unit == "%")
+        return f"{env.label(expr)}({_show(value)})"
+    if isinstance(expr, L.WeightedExpr):
+        parts = [] if expr.constant == 0 else [fmt(dec(expr.constant))]
+        for term in expr.weighted:
+            w = num(env, term.weight) or Fraction(0)
+            sign = "−" if w < 0 else "+"
+            text = f"{pct(abs(w))}×{describe(term.of, env)}"
+            parts.append(text if not parts and w >= 0 else f"{sign} {text}")
+        return " ".join(parts)
+    if isinstance(expr, L.ShareExpr):
+        value = evaluate_expr(expr, env)
+        return f"{env.label(expr.share.votes)}{'、'.join(expr.share.tiers)}得票率({_show(value, True)})"
+    if isinstance(expr, L.MeanExpr):
+        if isinstance(expr.mean, str):
+            return f"{env.label(expr.mean)}的平均值({_show(evaluate_expr(expr, env))})"
+        return "平均(" + ", ".join(describe(e, env) for e in expr.mean) + ")"
+    if isinstance(expr, L.ClampExpr):
+        return f"{describe(expr.clamp.of, env)}(限定在{_bound(expr.clamp.min, env)}–{_bound(expr.clamp.max, env)})"
+    if isinstance(expr, L.CoalesceExpr):
+        for option in expr.coalesce:
+            if evaluate_expr(option, env) is not None:
+                return describe(option, env)
+        return "(缺少数据)"
+    if isinstance(expr, ByField):
+        return f"按{env.label(expr.by)}({env.lookup(expr.by)})取{_show(evaluate_expr(expr, env))}"
+    if isinstance(expr, L.InvalidBallotsExpr):
+        spec = expr.invalid_ballots
+        bad = invalid_ballots(env, spec.ballots, spec.tier, spec.max_share) or []
+        if not bad:
+            return "无无效选票"
+        numbers = "、".join(map(str, bad))
+        return f"第{numbers}张选票评“{spec.tier}”人数超过被评价人数的{pct(num(env, spec.max_share) or Fraction(0))},作废"
+    value = evaluate_expr(expr, env)
+    kind = type(expr).__name__.removesuffix("Expr")
+    words = {"Sum": "合计", "Product": "乘积", "Min": "最小值", "Max": "最大值", "ListSum": "调整分合计",
+             "VotePoints": "测评折算分", "BallotPoints": "群众评价折算分"}
+    return f"{words.get(kind, kind)}({_show(value)})"
+
+
+def _bound(value: Any, env: Env) -> str:
+    return "" if value is None else _show(num(env, value))
+
+
+def _show(value: Fraction | None, percent: bool = False) -> str:
+    if value is None:
+        return "缺"
+    return pct(value) if percent else fmt(value)

@@ -1,0 +1,107 @@
+"""Item scoring: capped deductions, awards, shortfalls against a ratio, proportional leaves.
+
+RUBRICS.md §0: an item worth P never loses more than P (score = P − min(P, Σ deductions)); an award item
+scores min(P, Σ awards); a clause may carry its own smaller cap (learning_team item 5: 每项2分).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.definition.rubric import (
+    Item,
+    PerUnitClause,
+    ProportionalClause,
+    RubricDefinition,
+    ShortfallClause,
+)
+from lxbz_xl.exact import fmt, pct
+from lxbz_xl.inputs import dec, resolve_num
+from lxbz_xl.result import ClauseResult, ItemResult
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def render(text: str, defn: RubricDefinition) -> str:
+    """Fill {parameter} slots so texts follow an edited definition (110学时 stays in one place)."""
+
+    def one(match: re.Match[str]) -> str:
+        param = defn.parameters.get(match.group(1))
+        if param is None:
+            return match.group(0)
+        value = dec(param.value)
+        return pct(value) if param.unit == "%" else fmt(value)
+
+    return _SLOT.sub(one, text) if "{" in text else text
+
+
+def _clause(defn: RubricDefinition, item: Item, clause: Any, values: dict[str, Any]) -> tuple[Fraction, str | None]:
+    """The clause's raw points (before caps) and its explanation; None explanation when nothing applies."""
+    verb = "扣" if item.mode == "deduct" else "得"
+    rule = render(clause.rule_text, defn)
+    if isinstance(clause, PerUnitClause):
+        n = values.get(clause.input.path, 0)
+        if not n:
+            return Fraction(0), None
+        raw = n * resolve_num(defn, clause.per_unit)  # type: ignore[operator]
+        return Fraction(raw), f"{rule}:{n}{clause.input.unit},{verb}{fmt(Fraction(raw))}分"
+    if isinstance(clause, ShortfallClause):
+        base = values.get(clause.base.path, 0)
+        achieved = values.get(clause.achieved.path, 0)
+        ratio = resolve_num(defn, clause.ratio) or Fraction(0)
+        required = math.ceil(ratio * base)
+        short = max(0, required - achieved)
+        if not short:
+            return Fraction(0), None
+        raw = short * resolve_num(defn, clause.per_unit)  # type: ignore[operator]
+        unit = clause.achieved.unit
+        return Fraction(raw), (
+            f"{rule}:{clause.base.label}{base}{clause.base.unit}×{pct(ratio)}应为{required}{unit},"
+            f"实为{achieved}{unit},少{short}{unit},{verb}{fmt(Fraction(raw))}分"
+        )
+    if isinstance(clause, ProportionalClause):
+        done = values.get(clause.done.path)
+        target = values.get(clause.target.path)
+        points = dec(clause.points)
+        if done is None or target is None:
+            return Fraction(0), None
+        rate = min(Fraction(1), Fraction(done) / target) if target else Fraction(1)
+        score = points * rate
+        if rate == 1:
+            return score, None
+        return score, f"{rule}:完成{fmt(Fraction(done))}/{fmt(Fraction(target))}({pct(rate)}),得{fmt(score)}分"
+    raise TypeError(f"unknown clause kind {clause!r}")
+
+
+def score_item(defn: RubricDefinition, item: Item, values: dict[str, Any]) -> ItemResult:
+    """Score one item from its clause inputs (keys are the clause input paths, without `items.N.`)."""
+    points = dec(item.points)
+    clauses: list[ClauseResult] = []
+    explanations: list[str] = []
+    total = Fraction(0)
+    for clause in item.clauses:
+        raw, text = _clause(defn, item, clause, values)
+        value = raw
+        if clause.cap is not None and raw > dec(clause.cap):
+            value = dec(clause.cap)
+            text = f"{text}(本条最多{'扣' if item.mode == 'deduct' else '得'}{fmt(value)}分)"
+        total += value
+        clauses.append(ClauseResult(clause.id, render(clause.label, defn), value, text))
+        if text:
+            explanations.append(text)
+    if item.mode == "deduct":
+        deduction = min(points, total)
+        if total > points:
+            explanations.append(f"合计扣{fmt(total)}分,本项最多扣{fmt(points)}分(扣分封顶)")
+        score = points - deduction
+    else:
+        score = min(points, total)
+        if item.mode == "award" and total > points:
+            explanations.append(f"合计得{fmt(total)}分,本项最多{fmt(points)}分")
+        deduction = points - score
+        if deduction and item.mode == "award":
+            explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
+    return ItemResult(item.id, item.name, points, score, deduction, clauses, explanations)

@@ -1,0 +1,300 @@
+"""Reading case inputs against a definition's fields: types, ranges, required and unknown keys.
+
+The CLI, the Excel functions and the workbook validator all go through `check_value`, so a bad value gets
+the same Chinese message everywhere. Nothing is clamped: an out-of-range value is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from lxbz_xl.definition.base import ByField, NumLike
+from lxbz_xl.definition.fields import TYPE_WORDS, FieldSpec
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.exact import exact, fmt
+
+TRUE_WORDS = frozenset({"是", "有", "✓", "✔", "√", "true", "yes", "y", "1", "对", "已", "已完成"})
+FALSE_WORDS = frozenset({"否", "无", "✗", "✘", "×", "false", "no", "n", "0", "没有", "未", "未完成"})
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    field: str  # dotted path in the case, e.g. items.1.missing_elements
+    message: str  # Chinese, names the field and what is allowed
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputProblem(ValueError):
+    """One bad value; `message` is what a user sees."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+@lru_cache(maxsize=4096)
+def dec(value: Decimal) -> Fraction:
+    return Fraction(value)
+
+
+def where(spec: FieldSpec, path: str | None = None) -> str:
+    """'第1项缺项数' for item inputs, the label otherwise."""
+    path = path or spec.path
+    if path.startswith("items."):
+        return f"第{path.split('.')[1]}项{spec.label}"
+    return spec.label
+
+
+def resolve_num(defn: RubricDefinition, value: NumLike, lookup: Any = None) -> Fraction | None:
+    """A definition number: literal, $parameter, @field (via lookup) or by-field choice."""
+    if isinstance(value, Decimal):
+        return dec(value)
+    if isinstance(value, ByField):
+        key = lookup(value.by) if lookup else None
+        return resolve_num(defn, value.values[key], lookup) if key in value.values else None
+    if value.startswith("$"):
+        return dec(defn.parameters[value[1:]].value)
+    if value.startswith("@"):
+        found = lookup(value[1:]) if lookup else None
+        return Fraction(found) if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
+    raise ValueError(f"not a number reference: {value!r}")
+
+
+def parse_bool(value: Any) -> bool | None:
+    """Booleans as clerks type them (是/否, 有/无, ✓); None for empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise InputProblem(f"应为是/否,实为{value!r}")
+
+
+def parse_count(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    try:
+        number = exact(value)
+    except (TypeError, ValueError, ArithmeticError):
+        raise InputProblem(f"应为非负整数,实为{value!r}") from None
+    if number.denominator != 1:
+        raise InputProblem(f"应为整数,实为{fmt(number)}")
+    return number.numerator
+
+
+def range_text(lo: Fraction | None, hi: Fraction | None, percent: bool = False) -> str:
+    show = (lambda v: fmt(v * 100) + "%") if percent else fmt
+    if lo is not None and hi is not None:
+        return f"{show(lo)}–{show(hi)}"
+    if lo is not None:
+        return f"不小于{show(lo)}"
+    if hi is not None:
+        return f"不大于{show(hi)}"
+    return "任意数值"
+
+
+def check_value(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any = None,
+                path: str | None = None) -> Any:
+    """Parse and range-check one value. Raises InputProblem with a message naming the field."""
+    name = where(spec, path)
+    try:
+        return _check(defn, spec, value, lookup)
+    except InputProblem as exc:
+        raise InputProblem(f"{name}{exc.message}") from None
+
+
+def _bounds(defn: RubricDefinition, spec: FieldSpec, lookup: Any) -> tuple[Fraction | None, Fraction | None]:
+    lo = resolve_num(defn, spec.min, lookup) if spec.min is not None else None
+    hi = resolve_num(defn, spec.max, lookup) if spec.max is not None else None
+    return lo, hi
+
+
+def _check(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any) -> Any:
+    kind = spec.type
+    if kind == "count":
+        if isinstance(value, str) and parse_bool_or_none(value) is not None and spec.max == Decimal(1):
+            value = int(parse_bool_or_none(value) or 0)
+        count = parse_count(value)
+        lo, hi = _bounds(defn, spec, lookup)
+        lo = Fraction(0) if lo is None else lo
+        if count < lo or (hi is not None and count > hi):
+            raise InputProblem(f"应为{range_text(lo, hi)},实为{count}")
+        return count
+    if kind == "bool":
+        flag = parse_bool(value)
+        if flag is None:
+            raise InputProblem("应为是/否,实为空")
+        return flag
+    if kind == "number":
+        try:
+            number = exact(value)
+        except (TypeError, ValueError, ArithmeticError):
+            raise InputProblem(f"应为数值,实为{value!r}") from None
+        lo, hi = _bounds(defn, spec, lookup)
+        percent = spec.unit == "%"
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            shown = fmt(number * 100) + "%" if percent else fmt(number)
+            raise InputProblem(f"应为{range_text(lo, hi, percent)},实为{shown}")
+        return number
+    if kind == "enum":
+        text = str(value).strip()
+        if text not in spec.values:
+            raise InputProblem(f"应为{'/'.join(spec.values)}之一,实为{value!r}")
+        return text
+    if kind == "votes":
+        return _votes(spec, value)
+    if kind == "numbers":
+        if not isinstance(value, list) or not value:
+            raise InputProblem("应为非空的数值列表")
+        item_spec = spec.model_copy(update={"type": "number"})
+        out = []
+        for i, v in enumerate(value, 1):
+            try:
+                out.append(_check(defn, item_spec, v, lookup))
+            except InputProblem as exc:
+                raise InputProblem(f"第{i}个{exc.message}") from None
+        return out
+    if kind == "records":
+        return _records(defn, spec, value)
+    if kind == "ballots":
+        return _ballots(spec, value)
+    if kind == "text":
+        return str(value)
+    raise InputProblem(f"未知的字段类型{kind}")
+
+
+def parse_bool_or_none(value: Any) -> bool | None:
+    try:
+        return parse_bool(value)
+    except InputProblem:
+        return None
+
+
+def _votes(spec: FieldSpec, value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise InputProblem(f"应为按档次({'/'.join(spec.values)})填写的票数")
+    unknown = [k for k in value if k not in spec.values]
+    if unknown:
+        raise InputProblem(f"含未知档次{unknown},档次应为{'/'.join(spec.values)}")
+    out = {}
+    for tier in spec.values:
+        raw = value.get(tier, 0)
+        count = parse_count(0 if raw is None or raw == "" else raw)
+        if count < 0:
+            raise InputProblem(f"“{tier}”票数应为非负整数,实为{count}")
+        out[tier] = count
+    if sum(out.values()) == 0:
+        raise InputProblem("没有有效票(各档次票数之和为0)")
+    return out
+
+
+def _records(defn: RubricDefinition, spec: FieldSpec, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise InputProblem("应为记录列表")
+    out = []
+    for i, record in enumerate(value, 1):
+        if not isinstance(record, dict):
+            raise InputProblem(f"第{i}条应为键值记录")
+        parsed, errors = read_fields(defn, spec.fields, record, prefix="")
+        if errors:
+            raise InputProblem(f"第{i}条:{errors[0].message}")
+        out.append(parsed)
+    return out
+
+
+def _ballots(spec: FieldSpec, value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not value:
+        raise InputProblem("应为非空的选票列表(每张选票:被评价人→档次)")
+    out = []
+    for i, ballot in enumerate(value, 1):
+        if not isinstance(ballot, dict):
+            raise InputProblem(f"第{i}张选票应为“被评价人: 档次”")
+        for who, tier in ballot.items():
+            if tier not in spec.values:
+                raise InputProblem(f"第{i}张选票对{who}的评价应为{'/'.join(spec.values)}之一,实为{tier!r}")
+        out.append({str(k): str(v) for k, v in ballot.items()})
+    return out
+
+
+def _get(data: dict[str, Any], path: str) -> tuple[bool, Any]:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return False, None
+        if part in node:
+            node = node[part]
+        elif part.isdigit() and int(part) in node:
+            node = node[int(part)]
+        else:
+            return False, None
+    return True, node
+
+
+def read_fields(defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, Any],
+                prefix: str = "") -> tuple[dict[str, Any], list[InputError]]:
+    """Parse every declared field of `data`; report missing, bad and unknown keys (never drop them)."""
+    values: dict[str, Any] = {}
+    errors: list[InputError] = []
+    pending: list[FieldSpec] = []
+    for spec in specs:
+        found, raw = _get(data, spec.path)
+        if not found or raw is None:
+            if spec.required or spec.required is None:
+                errors.append(InputError(prefix + spec.path, f"缺少{where(spec)}({prefix + spec.path})"))
+            elif spec.default is not None:
+                values[spec.path] = spec.default
+            continue
+        if isinstance(spec.max, str) and spec.max.startswith("@"):
+            pending.append(spec)  # bounded by another field: check once that one is read
+            values[spec.path] = raw
+            continue
+        try:
+            values[spec.path] = check_value(defn, spec, raw, values.get)
+        except InputProblem as exc:
+            errors.append(InputError(prefix + spec.path, exc.message))
+    for spec in pending:
+        try:
+            values[spec.path] = check_value(defn, spec, values[spec.path], values.get)
+        except InputProblem as exc:
+            errors.append(InputError(prefix + spec.path, exc.message))
+            del values[spec.path]
+    errors += _unknown_keys(specs, data, prefix)
+    return values, errors
+
+
+def _unknown_keys(specs: list[FieldSpec], data: dict[str, Any], prefix: str) -> list[InputError]:
+    known = {spec.path for spec in specs}
+    branches = {".".join(spec.path.split(".")[:i]) for spec in specs for i in range(1, spec.path.count(".") + 1)}
+    errors = []
+
+    def visit(node: dict[str, Any], path: str) -> None:
+        for key, value in node.items():
+            full = f"{path}.{key}" if path else str(key)
+            if full in known:
+                continue
+            if full in branches and isinstance(value, dict):
+                visit(value, full)
+            else:
+                allowed = sorted({p.split(".")[full.count(".")] for p in known if p.startswith(path)})
+                errors.append(InputError(prefix + full, f"未知字段{prefix + full};此处允许:{', '.join(allowed)}"))
+
+    visit(data, "")
+    return errors
+
+
+def type_word(spec: FieldSpec) -> str:
+    return TYPE_WORDS[spec.type]

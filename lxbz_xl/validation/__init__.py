@@ -1,0 +1,1 @@
+"""Validation of submitted workbooks, starting with the hostile-input guard (:mod:`.guard`)."""
