@@ -50,8 +50,13 @@ def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None) -> N
     raise_flags(entity, env, out)
 
 
-def evaluate(definition: RubricDefinition, case: Case | dict[str, Any]) -> Result:
-    """Score one unit-year. Input errors are returned in `Result.errors`, never raised or clamped."""
+def evaluate(definition: RubricDefinition, case: Case | dict[str, Any], *,
+             item_scores: list[Any] | None = None, items_total: Any = None) -> Result:
+    """Score one unit-year. Input errors are returned in `Result.errors`, never raised or clamped.
+
+    `item_scores` / `items_total` let a caller that already holds item scores (a worksheet's 得分
+    column) evaluate tiers and titles without the item inputs; the given scores are range-checked.
+    """
     if not isinstance(case, Case):
         case = Case.from_mapping(case)
     defn = definition
@@ -77,7 +82,13 @@ def evaluate(definition: RubricDefinition, case: Case | dict[str, Any]) -> Resul
         return result
     env = Env(defn, values, specs)
     total = None
-    if defn.items:
+    if defn.items and (item_scores is not None or items_total is not None):
+        total = _given_scores(defn, result, item_scores, items_total)
+        if result.errors:
+            return result
+        env.computed["items_total"] = total
+        env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
+    elif defn.items:
         result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
         for item in defn.items:
             prefix = f"items.{item.id}."
@@ -100,6 +111,41 @@ def evaluate(definition: RubricDefinition, case: Case | dict[str, Any]) -> Resul
     for note in defn.notes:
         result.notes.append(note)
     return result
+
+
+def _given_scores(defn: RubricDefinition, result: Result, item_scores: list[Any] | None,
+                  items_total: Any) -> Fraction | None:
+    from lxbz_xl.exact import exact, fmt
+    from lxbz_xl.result import ItemResult
+
+    result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
+    if item_scores is not None:
+        if len(item_scores) != len(defn.items):
+            result.errors.append(InputError("items", f"应有{len(defn.items)}项得分,实为{len(item_scores)}项"))
+            return None
+        for item, raw in zip(defn.items, item_scores, strict=True):
+            points = Fraction(item.points)
+            try:
+                score = exact(raw)
+            except (TypeError, ValueError, ArithmeticError):
+                result.errors.append(InputError(f"items.{item.id}", f"第{item.id}项得分应为数值,实为{raw!r}"))
+                continue
+            if not 0 <= score <= points:
+                result.errors.append(
+                    InputError(f"items.{item.id}", f"第{item.id}项得分应为0–{fmt(points)},实为{fmt(score)}"))
+                continue
+            result.items.append(ItemResult(item.id, item.name, points, score, points - score, [], []))
+        return sum((i.score for i in result.items), Fraction(0))
+    try:
+        total = exact(items_total)
+    except (TypeError, ValueError, ArithmeticError):
+        result.errors.append(InputError("total", f"总分应为数值,实为{items_total!r}"))
+        return None
+    top = result.total_points
+    if total < 0 or (top is not None and total > top):
+        result.errors.append(InputError("total", f"总分应为0–{fmt(top or Fraction(0))},实为{fmt(total)}"))
+        return None
+    return total
 
 
 def _members(defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Result) -> None:
