@@ -26,7 +26,9 @@ class Case:
     source: str | None = None
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any], source: str | None = None, members_key: str = "members") -> Case:
+    def from_mapping(
+        cls, raw: dict[str, Any], source: str | None = None, members_key: str = "members"
+    ) -> Case:
         if not isinstance(raw, dict):
             raise CaseFileError(f"{source or '案例'}:应为键值映射")
         if "rubric" not in raw:

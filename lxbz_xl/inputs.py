@@ -60,6 +60,8 @@ def resolve_num(defn: RubricDefinition, value: NumLike, lookup: Any = None) -> F
         return resolve_num(defn, value.values[key], lookup) if key in value.values else None
     if value.startswith("$"):
         return dec(defn.parameters[value[1:]].value)
+    if value[:1].isdigit() or value[:1] in "-+.":
+        return Fraction(Decimal(value))
     if value.startswith("@"):
         found = lookup(value[1:]) if lookup else None
         return Fraction(found) if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
@@ -107,8 +109,9 @@ def range_text(lo: Fraction | None, hi: Fraction | None, percent: bool = False) 
     return "任意数值"
 
 
-def check_value(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any = None,
-                path: str | None = None) -> Any:
+def check_value(
+    defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any = None, path: str | None = None
+) -> Any:
     """Parse and range-check one value. Raises InputProblem with a message naming the field."""
     name = where(spec, path)
     try:
@@ -244,10 +247,12 @@ def _get(data: dict[str, Any], path: str) -> tuple[bool, Any]:
     return True, node
 
 
-def read_fields(defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, Any],
-                prefix: str = "") -> tuple[dict[str, Any], list[InputError]]:
+def read_fields(
+    defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, Any], prefix: str = ""
+) -> tuple[dict[str, Any], list[InputError]]:
     """Parse every declared field of `data`; report missing, bad and unknown keys (never drop them)."""
     values: dict[str, Any] = {}
+    given: dict[str, Any] = {}  # explicitly supplied values: only these bound other fields
     errors: list[InputError] = []
     pending: list[FieldSpec] = []
     for spec in specs:
@@ -263,12 +268,12 @@ def read_fields(defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, 
             values[spec.path] = raw
             continue
         try:
-            values[spec.path] = check_value(defn, spec, raw, values.get)
+            values[spec.path] = given[spec.path] = check_value(defn, spec, raw, values.get)
         except InputProblem as exc:
             errors.append(InputError(prefix + spec.path, exc.message))
     for spec in pending:
         try:
-            values[spec.path] = check_value(defn, spec, values[spec.path], values.get)
+            values[spec.path] = check_value(defn, spec, values[spec.path], given.get)
         except InputProblem as exc:
             errors.append(InputError(prefix + spec.path, exc.message))
             del values[spec.path]
@@ -278,7 +283,9 @@ def read_fields(defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, 
 
 def _unknown_keys(specs: list[FieldSpec], data: dict[str, Any], prefix: str) -> list[InputError]:
     known = {spec.path for spec in specs}
-    branches = {".".join(spec.path.split(".")[:i]) for spec in specs for i in range(1, spec.path.count(".") + 1)}
+    branches = {
+        ".".join(spec.path.split(".")[:i]) for spec in specs for i in range(1, spec.path.count(".") + 1)
+    }
     errors = []
 
     def visit(node: dict[str, Any], path: str) -> None:
@@ -290,7 +297,9 @@ def _unknown_keys(specs: list[FieldSpec], data: dict[str, Any], prefix: str) -> 
                 visit(value, full)
             else:
                 allowed = sorted({p.split(".")[full.count(".")] for p in known if p.startswith(path)})
-                errors.append(InputError(prefix + full, f"未知字段{prefix + full};此处允许:{', '.join(allowed)}"))
+                errors.append(
+                    InputError(prefix + full, f"未知字段{prefix + full};此处允许:{', '.join(allowed)}")
+                )
 
     visit(data, "")
     return errors

@@ -63,6 +63,11 @@ class Outcome:
     provisional_on: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Filled by the cohort step (lxbz_xl.cohort), which needs the parsed inputs to test conditions.
+    inputs: dict[str, Any] = field(default_factory=dict, repr=False)
+    rank: int | None = None
+    band: str | None = None
+    awards: list[str] = field(default_factory=list)
 
     def outcome_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -84,6 +89,12 @@ class Outcome:
             out["provisional_on"] = self.provisional_on
         out["flags"] = self.flags
         out["notes"] = self.notes
+        if self.rank is not None:
+            out["rank"] = self.rank
+        if self.band is not None:
+            out["band"] = self.band
+        if self.awards:
+            out["awards"] = self.awards
         return out
 
 
@@ -138,7 +149,9 @@ class Result(Outcome):
         }
         out.update(self.outcome_json())
         if self.members:
-            out["members"] = [{"name": m.name, "total": _num(m.total), **m.outcome_json()} for m in self.members]
+            out["members"] = [
+                {"name": m.name, "total": _num(m.total), **m.outcome_json()} for m in self.members
+            ]
         out["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
         return out
 

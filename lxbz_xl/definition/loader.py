@@ -76,7 +76,9 @@ def all_inputs(defn: RubricDefinition) -> list[FieldSpec]:
                 else:
                     update |= {"required": False, "default": int(spec.max) if full else 0}  # type: ignore[arg-type]
             out.append(spec.model_copy(update=update))
-    return out + [s if s.required is not None else s.model_copy(update={"required": True}) for s in defn.inputs]
+    return out + [
+        s if s.required is not None else s.model_copy(update={"required": True}) for s in defn.inputs
+    ]
 
 
 def load_definition(path: str | Path) -> RubricDefinition:

@@ -6,7 +6,7 @@ it; pydantic dispatches on that key. An unknown key is an unknown rule kind and 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
@@ -124,8 +124,20 @@ class WeightedExpr(Strict):
 
 
 _EXPR_TAGS = (
-    "by", "invalid_ballots", "share", "clamp", "list_sum", "vote_points", "ballot_points", "sum", "product", "mean", "min", "max",
-    "coalesce", "weighted",
+    "by",
+    "invalid_ballots",
+    "share",
+    "clamp",
+    "list_sum",
+    "vote_points",
+    "ballot_points",
+    "sum",
+    "product",
+    "mean",
+    "min",
+    "max",
+    "coalesce",
+    "weighted",
 )
 
 
@@ -142,23 +154,21 @@ def _expr_tag(value: Any) -> str:
 
 # An atom is a number, "$parameter", or the name of a variable or input path.
 Expr = Annotated[
-    Union[
-        Annotated[Dec | str, Tag("atom")],
-        Annotated[ByField, Tag("by")],
-        Annotated[InvalidBallotsExpr, Tag("invalid_ballots")],
-        Annotated[ShareExpr, Tag("share")],
-        Annotated[ClampExpr, Tag("clamp")],
-        Annotated[ListSumExpr, Tag("list_sum")],
-        Annotated[VotePointsExpr, Tag("vote_points")],
-        Annotated[BallotPointsExpr, Tag("ballot_points")],
-        Annotated[SumExpr, Tag("sum")],
-        Annotated[ProductExpr, Tag("product")],
-        Annotated[MeanExpr, Tag("mean")],
-        Annotated[MinExpr, Tag("min")],
-        Annotated[MaxExpr, Tag("max")],
-        Annotated[CoalesceExpr, Tag("coalesce")],
-        Annotated[WeightedExpr, Tag("weighted")],
-    ],
+    Annotated[Dec | str, Tag("atom")]
+    | Annotated[ByField, Tag("by")]
+    | Annotated[InvalidBallotsExpr, Tag("invalid_ballots")]
+    | Annotated[ShareExpr, Tag("share")]
+    | Annotated[ClampExpr, Tag("clamp")]
+    | Annotated[ListSumExpr, Tag("list_sum")]
+    | Annotated[VotePointsExpr, Tag("vote_points")]
+    | Annotated[BallotPointsExpr, Tag("ballot_points")]
+    | Annotated[SumExpr, Tag("sum")]
+    | Annotated[ProductExpr, Tag("product")]
+    | Annotated[MeanExpr, Tag("mean")]
+    | Annotated[MinExpr, Tag("min")]
+    | Annotated[MaxExpr, Tag("max")]
+    | Annotated[CoalesceExpr, Tag("coalesce")]
+    | Annotated[WeightedExpr, Tag("weighted")],
     Discriminator(_expr_tag),
 ]
 
@@ -241,32 +251,75 @@ def _cond_tag(value: Any) -> str:
 
 
 Condition = Annotated[
-    Union[
-        Annotated[FlagCond, Tag("flag")],
-        Annotated[EqualsCond, Tag("equals")],
-        Annotated[NotCond, Tag("not")],
-        Annotated[AllCond, Tag("all")],
-        Annotated[AnyCond, Tag("any")],
-        Annotated[AtLeastCond, Tag("at_least")],
-        Annotated[ShareCond, Tag("share")],
-        Annotated[CompareCond, Tag("compare")],
-    ],
+    Annotated[FlagCond, Tag("flag")]
+    | Annotated[EqualsCond, Tag("equals")]
+    | Annotated[NotCond, Tag("not")]
+    | Annotated[AllCond, Tag("all")]
+    | Annotated[AnyCond, Tag("any")]
+    | Annotated[AtLeastCond, Tag("at_least")]
+    | Annotated[ShareCond, Tag("share")]
+    | Annotated[CompareCond, Tag("compare")],
     Discriminator(_cond_tag),
 ]
 
 _MODEL_TAGS = {
-    "ByField": "by", "InvalidBallotsExpr": "invalid_ballots", "ShareExpr": "share", "ClampExpr": "clamp", "ListSumExpr": "list_sum", "VotePointsExpr": "vote_points",
-    "BallotPointsExpr": "ballot_points", "SumExpr": "sum", "ProductExpr": "product", "MeanExpr": "mean",
-    "MinExpr": "min", "MaxExpr": "max", "CoalesceExpr": "coalesce", "WeightedExpr": "weighted",
-    "FlagCond": "flag", "EqualsCond": "equals", "NotCond": "not", "AllCond": "all", "AnyCond": "any",
-    "AtLeastCond": "at_least", "ShareCond": "share", "CompareCond": "compare",
+    "ByField": "by",
+    "InvalidBallotsExpr": "invalid_ballots",
+    "ShareExpr": "share",
+    "ClampExpr": "clamp",
+    "ListSumExpr": "list_sum",
+    "VotePointsExpr": "vote_points",
+    "BallotPointsExpr": "ballot_points",
+    "SumExpr": "sum",
+    "ProductExpr": "product",
+    "MeanExpr": "mean",
+    "MinExpr": "min",
+    "MaxExpr": "max",
+    "CoalesceExpr": "coalesce",
+    "WeightedExpr": "weighted",
+    "FlagCond": "flag",
+    "EqualsCond": "equals",
+    "NotCond": "not",
+    "AllCond": "all",
+    "AnyCond": "any",
+    "AtLeastCond": "at_least",
+    "ShareCond": "share",
+    "CompareCond": "compare",
 }
 
-for _model in (Clamp, SumExpr, ProductExpr, MeanExpr, MinExpr, MaxExpr, CoalesceExpr, WeightedTerm,
-               WeightedExpr, NotCond, AllCond, AnyCond, AtLeastCond, CompareBody, CompareCond):
+for _model in (
+    Clamp,
+    SumExpr,
+    ProductExpr,
+    MeanExpr,
+    MinExpr,
+    MaxExpr,
+    CoalesceExpr,
+    WeightedTerm,
+    WeightedExpr,
+    NotCond,
+    AllCond,
+    AnyCond,
+    AtLeastCond,
+    CompareBody,
+    CompareCond,
+):
     _model.model_rebuild()
 
 ExprKind = Literal[
-    "by", "invalid_ballots", "atom", "share", "clamp", "list_sum", "vote_points", "ballot_points", "sum", "product", "mean", "min",
-    "max", "coalesce", "weighted",
+    "by",
+    "invalid_ballots",
+    "atom",
+    "share",
+    "clamp",
+    "list_sum",
+    "vote_points",
+    "ballot_points",
+    "sum",
+    "product",
+    "mean",
+    "min",
+    "max",
+    "coalesce",
+    "weighted",
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
@@ -63,11 +64,9 @@ def _clause_kind(value: Any) -> str | None:
 
 
 Clause = Annotated[
-    Union[
-        Annotated[PerUnitClause, Tag("per_unit")],
-        Annotated[ShortfallClause, Tag("shortfall")],
-        Annotated[ProportionalClause, Tag("proportional")],
-    ],
+    Annotated[PerUnitClause, Tag("per_unit")]
+    | Annotated[ShortfallClause, Tag("shortfall")]
+    | Annotated[ProportionalClause, Tag("proportional")],
     Discriminator(_clause_kind),
 ]
 
@@ -96,11 +95,15 @@ class Item(Strict):
             if isinstance(clause, ProportionalClause) and clause.points > self.points:
                 raise ValueError(f"item {self.id} clause {clause.id}: points larger than the item's")
             if (clause.kind == "proportional") != (self.mode == "proportional"):
-                raise ValueError(f"item {self.id}: clause {clause.id} kind {clause.kind} does not fit mode {self.mode}")
+                raise ValueError(
+                    f"item {self.id}: clause {clause.id} kind {clause.kind} does not fit mode {self.mode}"
+                )
         if self.mode == "proportional":
             total = sum((c.points for c in self.clauses if isinstance(c, ProportionalClause)), Decimal(0))
             if total != self.points:
-                raise ValueError(f"item {self.id}: clause points add up to {total}, not the item's {self.points}")
+                raise ValueError(
+                    f"item {self.id}: clause points add up to {total}, not the item's {self.points}"
+                )
         return self
 
     def inputs(self) -> list[FieldSpec]:
@@ -169,7 +172,7 @@ class Cap(Strict):
     reference: Reference | None = None
 
 
-Adjustment = Annotated[Union[Veto, Cap], Field(discriminator="kind")]
+Adjustment = Annotated[Veto | Cap, Field(discriminator="kind")]
 
 
 class Tiers(Strict):
@@ -195,7 +198,7 @@ class Tiers(Strict):
         if positions != sorted(positions) or len(set(positions)) != len(positions):
             raise ValueError(f"tiers out of order: thresholds must go best→worst as in {self.order}")
         mins = [t.min for t in self.thresholds if isinstance(t.min, Decimal)]
-        if any(a <= b for a, b in zip(mins, mins[1:], strict=False)):
+        if any(a <= b for a, b in itertools.pairwise(mins)):
             raise ValueError(f"tiers out of order: threshold minima {mins} must strictly decrease")
         if self.thresholds and self.score is None:
             raise ValueError("tiers: thresholds need a `score` expression")

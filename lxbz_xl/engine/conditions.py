@@ -33,7 +33,10 @@ def check(cond: L.Condition, env: Env) -> Verdict:
         return Verdict(value, label or env.label(cond.flag))
     if isinstance(cond, L.EqualsCond):
         raw = env.get(cond.equals.field)
-        text = label or f"{env.label(cond.equals.field)}为{_value_label(env, cond.equals.field, cond.equals.value)}"
+        text = (
+            label
+            or f"{env.label(cond.equals.field)}为{_value_label(env, cond.equals.field, cond.equals.value)}"
+        )
         return Verdict(None if raw is MISSING else raw == cond.equals.value, text)
     if isinstance(cond, L.NotCond):
         inner = check(cond.not_, env)
@@ -43,8 +46,11 @@ def check(cond: L.Condition, env: Env) -> Verdict:
     if isinstance(cond, L.CompareCond):
         left = evaluate_expr(cond.compare.left, env)
         right = evaluate_expr(cond.compare.right, env)
-        text = label or f"{describe(cond.compare.left, env)}{fmt(right) if right is not None else '?'}" \
+        text = (
+            label
+            or f"{describe(cond.compare.left, env)}{fmt(right) if right is not None else '?'}"
             f"{OP_WORDS[cond.compare.op]}"
+        )
         if left is None or right is None:
             return Verdict(None, text)
         return Verdict(compare(left, cond.compare.op, right), text)
@@ -89,7 +95,9 @@ def _group(cond: L.AllCond | L.AnyCond | L.AtLeastCond, env: Env) -> Verdict:
     if cond.label:
         text = cond.label
     elif isinstance(cond, L.AtLeastCond):
-        text = f"以下{len(verdicts)}项中至少{need}项成立(成立{len(held)}项):" + joiner.join(v.label for v in verdicts)
+        text = f"以下{len(verdicts)}项中至少{need}项成立(成立{len(held)}项):" + joiner.join(
+            v.label for v in verdicts
+        )
     else:
         shown = held if (value and isinstance(cond, L.AnyCond)) else verdicts
         text = joiner.join(v.label for v in shown)

@@ -15,7 +15,6 @@ from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.exprs import describe, evaluate_expr
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.engine.tiers import decide_tier, decide_title, raise_flags
-from lxbz_xl.engine.items import render
 from lxbz_xl.inputs import InputError, read_fields
 from lxbz_xl.result import MemberResult, Outcome, Result, ValueResult
 
@@ -50,8 +49,13 @@ def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None) -> N
     raise_flags(entity, env, out)
 
 
-def evaluate(definition: RubricDefinition, case: Case | dict[str, Any], *,
-             item_scores: list[Any] | None = None, items_total: Any = None) -> Result:
+def evaluate(
+    definition: RubricDefinition,
+    case: Case | dict[str, Any],
+    *,
+    item_scores: list[Any] | None = None,
+    items_total: Any = None,
+) -> Result:
     """Score one unit-year. Input errors are returned in `Result.errors`, never raised or clamped.
 
     `item_scores` / `items_total` let a caller that already holds item scores (a worksheet's 得分
@@ -60,16 +64,28 @@ def evaluate(definition: RubricDefinition, case: Case | dict[str, Any], *,
     if not isinstance(case, Case):
         case = Case.from_mapping(case)
     defn = definition
-    result = Result(rubric=defn.id, rubric_version=defn.version, unit=case.unit, year=case.year,
-                    source=case.source, total_points=None)
+    result = Result(
+        rubric=defn.id,
+        rubric_version=defn.version,
+        unit=case.unit,
+        year=case.year,
+        source=case.source,
+        total_points=None,
+    )
     if case.rubric not in (defn.id, defn.name, defn.short_name):
         result.errors.append(_mismatch(case, defn))
         return result
     specs = _specs(defn)
-    values, errors = read_fields(defn, list(specs.values()), case.data)
+    data, members_raw = case.data, case.members
+    if defn.members is not None and defn.members.key != "members":
+        # Members live under the rubric's own key (e.g. `cadres`); `members` is then an unknown field.
+        data = {k: v for k, v in case.data.items() if k != defn.members.key}
+        if members_raw is not None:
+            data["members"] = members_raw
+        members_raw = case.data.get(defn.members.key)
+    values, errors = read_fields(defn, list(specs.values()), data)
     if case.year is None:
         errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
-    members_raw = case.members
     if defn.members is None and members_raw is not None:
         errors.append(InputError("members", "此考评细则没有成员明细(members)"))
     for group in defn.one_of:
@@ -81,6 +97,7 @@ def evaluate(definition: RubricDefinition, case: Case | dict[str, Any], *,
     if errors:
         return result
     env = Env(defn, values, specs)
+    result.inputs = values
     total = None
     if defn.items and (item_scores is not None or items_total is not None):
         total = _given_scores(defn, result, item_scores, items_total)
@@ -92,7 +109,7 @@ def evaluate(definition: RubricDefinition, case: Case | dict[str, Any], *,
         result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
         for item in defn.items:
             prefix = f"items.{item.id}."
-            local = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+            local = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
             result.items.append(score_item(defn, item, local))
         total = sum((i.score for i in result.items), Fraction(0))
         env.computed["items_total"] = total
@@ -113,8 +130,9 @@ def evaluate(definition: RubricDefinition, case: Case | dict[str, Any], *,
     return result
 
 
-def _given_scores(defn: RubricDefinition, result: Result, item_scores: list[Any] | None,
-                  items_total: Any) -> Fraction | None:
+def _given_scores(
+    defn: RubricDefinition, result: Result, item_scores: list[Any] | None, items_total: Any
+) -> Fraction | None:
     from lxbz_xl.exact import exact, fmt
     from lxbz_xl.result import ItemResult
 
@@ -132,7 +150,8 @@ def _given_scores(defn: RubricDefinition, result: Result, item_scores: list[Any]
                 continue
             if not 0 <= score <= points:
                 result.errors.append(
-                    InputError(f"items.{item.id}", f"第{item.id}项得分应为0–{fmt(points)},实为{fmt(score)}"))
+                    InputError(f"items.{item.id}", f"第{item.id}项得分应为0–{fmt(points)},实为{fmt(score)}")
+                )
                 continue
             result.items.append(ItemResult(item.id, item.name, points, score, points - score, [], []))
         return sum((i.score for i in result.items), Fraction(0))
@@ -162,7 +181,7 @@ def _members(defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Resu
             result.errors += [e.__class__(e.field, f"{spec.label}第{i}条:{e.message}") for e in errors]
             continue
         env = Env(defn, values, member_specs, parent=unit_env)
-        member = MemberResult(name=str(values.get(spec.name_field, i)))
+        member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
         _entity(spec, env, member, None)
         result.members.append(member)
 

@@ -84,7 +84,9 @@ def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
         if votes is MISSING:
             return None
         points = {t: num(env, p) or Fraction(0) for t, p in expr.vote_points.points.items()}
-        return sum((points.get(t, Fraction(0)) * n for t, n in votes.items()), Fraction(0)) / sum(votes.values())
+        return sum((points.get(t, Fraction(0)) * n for t, n in votes.items()), Fraction(0)) / sum(
+            votes.values()
+        )
     if isinstance(expr, L.BallotPointsExpr):
         return _ballot_points(expr.ballot_points, env)
     if isinstance(expr, ByField):
@@ -183,8 +185,15 @@ def describe(expr: Any, env: Env) -> str:
         return f"第{numbers}张选票评“{spec.tier}”人数超过被评价人数的{pct(num(env, spec.max_share) or Fraction(0))},作废"
     value = evaluate_expr(expr, env)
     kind = type(expr).__name__.removesuffix("Expr")
-    words = {"Sum": "合计", "Product": "乘积", "Min": "最小值", "Max": "最大值", "ListSum": "调整分合计",
-             "VotePoints": "测评折算分", "BallotPoints": "群众评价折算分"}
+    words = {
+        "Sum": "合计",
+        "Product": "乘积",
+        "Min": "最小值",
+        "Max": "最大值",
+        "ListSum": "调整分合计",
+        "VotePoints": "测评折算分",
+        "BallotPoints": "群众评价折算分",
+    }
     return f"{words.get(kind, kind)}({_show(value)})"
 
 

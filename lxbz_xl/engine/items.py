@@ -38,7 +38,9 @@ def render(text: str, defn: RubricDefinition) -> str:
     return _SLOT.sub(one, text) if "{" in text else text
 
 
-def _clause(defn: RubricDefinition, item: Item, clause: Any, values: dict[str, Any]) -> tuple[Fraction, str | None]:
+def _clause(
+    defn: RubricDefinition, item: Item, clause: Any, values: dict[str, Any]
+) -> tuple[Fraction, str | None]:
     """The clause's raw points (before caps) and its explanation; None explanation when nothing applies."""
     verb = "扣" if item.mode == "deduct" else "得"
     rule = render(clause.rule_text, defn)
@@ -72,7 +74,10 @@ def _clause(defn: RubricDefinition, item: Item, clause: Any, values: dict[str, A
         score = points * rate
         if rate == 1:
             return score, None
-        return score, f"{rule}:完成{fmt(Fraction(done))}/{fmt(Fraction(target))}({pct(rate)}),得{fmt(score)}分"
+        return (
+            score,
+            f"{rule}:完成{fmt(Fraction(done))}/{fmt(Fraction(target))}({pct(rate)}),得{fmt(score)}分",
+        )
     raise TypeError(f"unknown clause kind {clause!r}")
 
 

@@ -106,7 +106,7 @@ class UnsafeWorkbookError(ValueError):
 # --------------------------------------------------------------------------------------------------
 
 
-def inspect(path: Path, limits: GuardLimits = DEFAULT_LIMITS) -> list[GuardFinding]:
+def inspect(path: Path | str, limits: GuardLimits = DEFAULT_LIMITS) -> list[GuardFinding]:
     """Check a submitted workbook without parsing it with openpyxl.
 
     Returns all findings, stopping at the first fatal one (later checks would read a file we already
@@ -249,7 +249,6 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "PNG 图片"),
     (b"\xff\xd8\xff", "JPEG 图片"),
     (b"GIF8", "GIF 图片"),
-    (b"BM", "BMP 图片"),
     (b"Rar!\x1a\x07", "RAR 压缩包"),
     (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
     (b"\x1f\x8b", "gzip 压缩包"),
@@ -323,9 +322,7 @@ def _cfb_finding(fh: IO[bytes], label: str) -> GuardFinding:
         return _finding("wrong_type", _foreign_message(label, "Word 97-2003 文档(.doc)"))
     if "powerpoint document" in names:
         return _finding("wrong_type", _foreign_message(label, "PowerPoint 97-2003 演示文稿(.ppt)"))
-    return _finding(
-        "encrypted", f"{label}是加密或旧版 .xls 格式,无法读取。{_ALLOWED},请取消密码并{_RESAVE}"
-    )
+    return _finding("encrypted", f"{label}是加密或旧版 .xls 格式,无法读取。{_ALLOWED},请取消密码并{_RESAVE}")
 
 
 def _cfb_entry_names(fh: IO[bytes]) -> set[str]:
@@ -340,7 +337,8 @@ def _cfb_entry_names(fh: IO[bytes]) -> set[str]:
     sector_size = 1 << shift
     fat = _cfb_fat_sectors(fh, header, sector_size)
     names: set[str] = set()
-    sector, seen = struct.unpack_from("<I", header, 48)[0], set()
+    sector: int = struct.unpack_from("<I", header, 48)[0]
+    seen: set[int] = set()
     while sector <= _CFB_MAXREGSECT and sector not in seen and len(seen) < _CFB_MAX_DIR_SECTORS:
         seen.add(sector)
         fh.seek((sector + 1) * sector_size)
@@ -517,20 +515,21 @@ class _Package:
 def _read_package(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -> _Package:
     names = frozenset(info.filename for info in infos)
     if _CONTENT_TYPES not in names:
-        kind = _foreign_package(names) or "普通 ZIP 压缩包"
-        raise _stop("wrong_type", _foreign_message(label, kind))
+        raise _stop("wrong_type", _foreign_message(label, _foreign_package(names) or "普通 ZIP 压缩包"))
     overrides, defaults = _content_types(archive, label)
     workbook_part = next((p for p, t in overrides.items() if t in _WORKBOOK_TYPES), None)
     if workbook_part is None and "xl/workbook.xml" in names:
         workbook_part = "xl/workbook.xml"
     if workbook_part is None or workbook_part not in names:
-        kind = _foreign_package(names)
-        if kind is not None:
-            raise _stop("wrong_type", _foreign_message(label, kind))
+        foreign = _foreign_package(names)
+        if foreign is not None:
+            raise _stop("wrong_type", _foreign_message(label, foreign))
         raise _stop("corrupt", f"{label}缺少工作簿主体(xl/workbook.xml),文件已损坏。{_RESAVE_HINT}")
     sheets = _sheet_parts(archive, names, workbook_part, label)
     known = {part for part, _ in sheets}
-    extra = [(p, None) for p, t in overrides.items() if t == _WORKSHEET_TYPE and p in names and p not in known]
+    extra = [
+        (p, None) for p, t in overrides.items() if t == _WORKSHEET_TYPE and p in names and p not in known
+    ]
     return _Package(
         names=names,
         content_types=tuple(t.lower() for t in (*overrides.values(), *defaults.values())),
@@ -643,8 +642,6 @@ def _macro_findings(package: _Package, label: str) -> list[GuardFinding]:
 # XML bombs: a DTD can only sit in the prolog, so parsing up to the root element is enough
 # --------------------------------------------------------------------------------------------------
 
-_XML_SUFFIXES = (".xml", ".rels", ".vml")
-
 
 class _RootReached(Exception):
     pass
@@ -676,13 +673,16 @@ def _check_xml_prologs(
     limits: GuardLimits,
     label: str,
 ) -> None:
+    # Every member, whatever its name: openpyxl follows relationships, not file extensions. A member
+    # that is not XML fails on its first bytes, which costs one small chunk.
     core = package.core_parts
     for info in infos:
-        if info.filename.lower().endswith(_XML_SUFFIXES):
-            _check_prolog(archive, info.filename, limits, label, strict=info.filename in core)
+        _check_prolog(archive, info.filename, limits, label, strict=info.filename in core)
 
 
-def _check_prolog(archive: zipfile.ZipFile, part: str, limits: GuardLimits, label: str, *, strict: bool) -> None:
+def _check_prolog(
+    archive: zipfile.ZipFile, part: str, limits: GuardLimits, label: str, *, strict: bool
+) -> None:
     parser = defused_et.DefusedXMLParser(
         target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
@@ -695,21 +695,23 @@ def _check_prolog(archive: zipfile.ZipFile, part: str, limits: GuardLimits, labe
     except DefusedXmlException as exc:
         raise _xml_bomb(label, part) from exc
     except ParseError as exc:
-        # Excel's own VML and other side parts are often not well-formed; openpyxl ignores them.
+        # Images, VBA and Excel's own VML are not well-formed XML; only core parts must parse.
         if strict:
-            raise _stop("corrupt", f"{label}内部文件 {part} 不是有效的 XML。{_RESAVE_HINT}", part=part) from exc
+            raise _stop(
+                "corrupt", f"{label}内部文件 {part} 不是有效的 XML。{_RESAVE_HINT}", part=part
+            ) from exc
 
 
 # --------------------------------------------------------------------------------------------------
 # Rows: <dimension ref> as a fast reject, then a bounded byte scan of the sheet (no XML tree)
 # --------------------------------------------------------------------------------------------------
 
-# Any namespace prefix (also non-ASCII) so that "<x:row" cannot slip past the scan.
+# Any namespace prefix (also non-ASCII) so that "<x:row" cannot slip past the scan. The one group is
+# the row's r= number, or empty when the row has none.
 _PREFIX = rb"(?:[^\s<>/:!?\"'=]{1,64}:)?"
-_ROW_TAG = re.compile(rb"<" + _PREFIX + rb"row(?=[\s/>])([^>]{0,512})")
-_ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']\s*(\d{1,12})""")
+_ROW_TAG = re.compile(rb"<" + _PREFIX + rb"""row(?=[\s/>])(?:[^>]{0,512}?\sr\s*=\s*["']\s*(\d{1,12}))?""")
 _DIMENSION = re.compile(rb"<" + _PREFIX + rb"""dimension\s(?:[^>]*?\s)?ref\s*=\s*["']([^"']{1,64})["']""")
-_ROW_CARRY = 640  # longer than any _ROW_TAG match, so a tag split across chunks is seen whole
+_ROW_CARRY = 640  # longer than any _ROW_TAG match
 _DIMENSION_WINDOW = 64 * 1024  # <dimension> precedes <sheetData>
 
 
@@ -732,37 +734,36 @@ def _check_rows(archive: zipfile.ZipFile, package: _Package, limits: GuardLimits
 def _sheet_rows(chunks: Iterator[bytes], limit: int) -> tuple[int, bool]:
     """Highest row number in a worksheet, and whether it came from ``<dimension>``.
 
-    Stops reading as soon as the count passes ``limit``: a million-row sheet costs one limit's worth
-    of decompression, in chunks of constant size.
+    Stops reading as soon as the number passes ``limit``: a million-row sheet costs one limit's worth
+    of decompression, in chunks of constant size, and no XML tree.
     """
     first = next(chunks, b"")
     declared = _dimension_last_row(first[:_DIMENSION_WINDOW])
     if declared is not None and declared > limit:
         return declared, True
-    top = row = 0
+    row = top = 0
     tail = b""
     for chunk in _prepend(first, chunks):
         buf = tail + chunk
-        stop = len(buf) - _ROW_CARRY
-        row, top, consumed = _scan_row_tags(buf, stop, row, top)
+        # Split at a "<": tags never contain one, so no tag straddles two scans.
+        cut = buf.rfind(b"<", max(len(buf) - _ROW_CARRY, 0))
+        cut = len(buf) if cut < 0 else cut
+        row, top = _advance_rows(_ROW_TAG.findall(buf, 0, cut), row, top)
         if top > limit:
             return top, False
-        tail = buf[consumed:]
-    _, top, _ = _scan_row_tags(tail, len(tail), row, top)
+        tail = buf[cut:]
+    _, top = _advance_rows(_ROW_TAG.findall(tail), row, top)
     return top, False
 
 
-def _scan_row_tags(buf: bytes, stop: int, row: int, top: int) -> tuple[int, int, int]:
-    """Count ``<row>`` tags starting before ``stop``; returns (current row, highest row, consumed)."""
-    if stop <= 0:
-        return row, top, 0
-    for match in _ROW_TAG.finditer(buf):
-        if match.start() >= stop:
-            break
-        explicit = _ROW_NUMBER.search(match.group(1))
-        row = int(explicit.group(1)) if explicit else row + 1  # openpyxl's rule for a missing r=
+def _advance_rows(numbers: list[bytes], row: int, top: int) -> tuple[int, int]:
+    """Apply openpyxl's numbering (r= if present, else previous + 1); returns (current, highest)."""
+    if numbers and b"" not in numbers:  # every row numbered, the usual case: stay in C
+        return int(numbers[-1]), max(top, max(map(int, numbers)))
+    for digits in numbers:
+        row = int(digits) if digits else row + 1
         top = max(top, row)
-    return row, top, stop
+    return row, top
 
 
 def _dimension_last_row(window: bytes) -> int | None:

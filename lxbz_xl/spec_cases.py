@@ -1,0 +1,120 @@
+"""OpenFisca-style YAML test cases: input → expected output, runnable by domain experts.
+
+    lxbz test tests/spec_cases/          # or through pytest (tests/test_spec_cases.py)
+
+Each file is a list of cases. A case has `name`, `reference` (the RUBRICS.md passage it proves), and
+either `input` (one case) with `expected`, or `inputs` (a batch, evaluated with the cohort step) with
+`expected_by_unit` and `summary_contains`. Numbers are compared exactly; texts by substring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lxbz_xl.case import Case
+from lxbz_xl.cohort import evaluate_cohort
+from lxbz_xl.definition.loader import load_rubric
+from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.exact import exact
+from lxbz_xl.result import Outcome, Result
+
+
+@dataclass(frozen=True)
+class SpecCase:
+    file: str
+    name: str
+    body: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{Path(self.file).stem}::{self.name}"
+
+
+def collect(paths: list[Path]) -> list[SpecCase]:
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.rglob("*.yaml")) if p.is_dir() else [p]
+    out = []
+    for f in files:
+        for body in yaml.safe_load(f.read_text(encoding="utf-8")) or []:
+            out.append(SpecCase(str(f), str(body.get("name", "?")), body))
+    return out
+
+
+def _same_number(actual: Fraction | None, expected: Any) -> bool:
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    return actual == exact(expected)
+
+
+def _check_outcome(o: Outcome, exp: dict[str, Any], where: str) -> list[str]:
+    bad: list[str] = []
+    for key in ("tier", "base_tier", "title", "manual", "band", "rank"):
+        if key in exp and getattr(o, key) != exp[key]:
+            bad.append(f"{where}{key}: expected {exp[key]!r}, got {getattr(o, key)!r}")
+    if "total" in exp and not _same_number(o.total, exp["total"]):
+        bad.append(f"{where}total: expected {exp['total']}, got {o.total}")
+    if "adjustments" in exp:
+        kinds = [f"{a.kind}:{a.before}->{a.after}" for a in o.adjustments]
+        if kinds != exp["adjustments"]:
+            bad.append(f"{where}adjustments: expected {exp['adjustments']}, got {kinds}")
+    for key in ("failed", "provisional_on", "flags", "notes", "awards"):
+        for text in exp.get(key, []):
+            if not any(text in s for s in getattr(o, "failed" if key == "failed" else key)):
+                bad.append(f"{where}{key}: no entry contains {text!r} in {getattr(o, key)}")
+    for name, value in (exp.get("values") or {}).items():
+        got = next((v.value for v in o.values if v.name == name), None)
+        if not _same_number(got, value):
+            bad.append(f"{where}values.{name}: expected {value}, got {got}")
+    return bad
+
+
+def check_result(r: Result, exp: dict[str, Any]) -> list[str]:
+    bad: list[str] = []
+    errors = exp.get("errors")
+    if errors is None and r.errors:
+        return [f"unexpected input errors: {[e.message for e in r.errors]}"]
+    for field_, text in (errors or {}).items():
+        if not any(e.field == field_ and text in e.message for e in r.errors):
+            bad.append(f"errors: no error on {field_} containing {text!r}; got {[(e.field, e.message) for e in r.errors]}")
+    bad += _check_outcome(r, exp, "")
+    for item_id, item_exp in (exp.get("items") or {}).items():
+        item = next((i for i in r.items if i.id == int(item_id)), None)
+        if item is None:
+            bad.append(f"items.{item_id}: missing")
+            continue
+        for key in ("score", "deduction"):
+            if key in item_exp and not _same_number(getattr(item, key), item_exp[key]):
+                bad.append(f"items.{item_id}.{key}: expected {item_exp[key]}, got {getattr(item, key)}")
+        for text in item_exp.get("explanations", []):
+            if not any(text in e for e in item.explanations):
+                bad.append(f"items.{item_id}.explanations: none contains {text!r}: {item.explanations}")
+    for name, m_exp in (exp.get("members") or {}).items():
+        member = next((m for m in r.members if m.name == name), None)
+        bad += [f"members.{name}: missing"] if member is None else _check_outcome(member, m_exp, f"members.{name}.")
+    return bad
+
+
+def run(case: SpecCase) -> list[str]:
+    body = case.body
+    if "inputs" in body:
+        batch = evaluate_cohort([Case.from_mapping(c, case.id) for c in body["inputs"]])
+        bad = []
+        for unit, exp in (body.get("expected_by_unit") or {}).items():
+            matches = [r for r in batch.results if r.unit == unit and (exp.get("rubric") in (None, r.rubric))]
+            if not matches:
+                bad.append(f"{unit}: no result")
+                continue
+            bad += [f"{unit}: {b}" for b in check_result(matches[0], {k: v for k, v in exp.items() if k != "rubric"})]
+        for text in body.get("summary_contains", []):
+            if not any(text in s for s in batch.summary):
+                bad.append(f"summary: none contains {text!r}: {batch.summary}")
+        return bad
+    raw = body["input"]
+    result = evaluate(load_rubric(raw["rubric"]), Case.from_mapping(raw, case.id))
+    return check_result(result, body.get("expected") or {})
