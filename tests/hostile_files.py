@@ -132,7 +132,10 @@ def csv_renamed(directory: Path) -> Path:
 def docx_renamed(directory: Path) -> Path:
     path = directory / "letter.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         archive.writestr("word/document.xml", "<document/>")
     return path
 
@@ -281,10 +284,16 @@ _LAUGHS = b"".join(
 )
 
 
+def _incompressible_letters(size: int) -> bytes:
+    """Random ASCII letters: cannot end a comment and do not trip the compression-ratio check."""
+    letters = bytes(range(ord("a"), ord("z") + 1)) * 10  # 260 >= 256 entries for the table
+    return random.Random(3).randbytes(size).translate(letters[:256])
+
+
 def billion_laughs_sheet(prolog_padding: int = 0) -> bytes:
     """A worksheet whose one cell expands to 10**9 "lol"s; ``prolog_padding`` bytes of comment come
     first, to defeat guards that only look at the first few KB."""
-    padding = b"<!--" + b"x" * prolog_padding + b"-->\n" if prolog_padding else b""
+    padding = b"<!--" + _incompressible_letters(prolog_padding) + b"-->\n" if prolog_padding else b""
     return (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
         + padding
@@ -335,7 +344,9 @@ def xlsm_with_vba(directory: Path) -> Path:
     """A macro-enabled workbook with a vbaProject.bin (a CFB blob; never executed by anyone)."""
     source = clean_workbook_bytes()
     types = _edit(source, "[Content_Types].xml", MAIN_TYPE, MACRO_MAIN_TYPE).replace(
-        b"<Default ", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default ', 1
+        b"<Default ",
+        b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Default ',
+        1,
     )
     rels = _edit(
         source,
@@ -376,7 +387,9 @@ def rows_sheet(
     for start in range(1, rows + 1, batch):
         stop = min(start + batch, rows + 1)
         if explicit_r:
-            parts = (f'<{p}row r="{i}"><{p}c r="A{i}"><{p}v>{i}</{p}v></{p}c></{p}row>' for i in range(start, stop))
+            parts = (
+                f'<{p}row r="{i}"><{p}c r="A{i}"><{p}v>{i}</{p}v></{p}c></{p}row>' for i in range(start, stop)
+            )
         else:
             parts = (f"<{p}row><{p}c><{p}v>{i}</{p}v></{p}c></{p}row>" for i in range(start, stop))
         yield "".join(parts).encode()
