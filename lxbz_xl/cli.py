@@ -67,7 +67,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     failed = bool(problems) or any(r.errors for r in batch.results)
     if args.format == "json":
         records = [r.to_json() for r in batch.results]
-        records += [{"source": p.split(":")[0], "errors": [{"field": "file", "message": p}]} for p in problems]
+        records += [
+            {"source": p.split(":")[0], "errors": [{"field": "file", "message": p}]} for p in problems
+        ]
         payload = {"cases": records, "summary": batch.summary} if args.with_summary else records
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:

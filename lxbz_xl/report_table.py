@@ -48,7 +48,9 @@ def print_result(console: Console, r: Result) -> None:
         for col in ("项目", "分值", "得分", "扣分", "扣分说明"):
             table.add_column(col, overflow="fold")
         for i in r.items:
-            table.add_row(f"{i.id} {i.name}", fmt(i.points), fmt(i.score), fmt(i.deduction), ";".join(i.explanations))
+            table.add_row(
+                f"{i.id} {i.name}", fmt(i.points), fmt(i.score), fmt(i.deduction), ";".join(i.explanations)
+            )
         console.print(table)
     for v in r.values:
         console.print(f"  {v.label}:{show(v.value)}  [dim]{v.explanation}[/dim]")
@@ -57,7 +59,8 @@ def print_result(console: Console, r: Result) -> None:
     for line in _outcome_lines(r):
         console.print("  " + line)
     for m in r.members:
-        console.print(f"  · {m.name}:得分{show(m.total)}" + "".join(f";{line}" for line in _outcome_lines(m)))
+        score = f"得分{show(m.total)}" if m.total is not None else ""
+        console.print(f"  · {m.name}:{score}" + ";".join(line.strip() for line in _outcome_lines(m)))
 
 
 def print_summary(console: Console, lines: list[str]) -> None:

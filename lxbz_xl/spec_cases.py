@@ -81,7 +81,9 @@ def check_result(r: Result, exp: dict[str, Any]) -> list[str]:
         return [f"unexpected input errors: {[e.message for e in r.errors]}"]
     for field_, text in (errors or {}).items():
         if not any(e.field == field_ and text in e.message for e in r.errors):
-            bad.append(f"errors: no error on {field_} containing {text!r}; got {[(e.field, e.message) for e in r.errors]}")
+            bad.append(
+                f"errors: no error on {field_} containing {text!r}; got {[(e.field, e.message) for e in r.errors]}"
+            )
     bad += _check_outcome(r, exp, "")
     for item_id, item_exp in (exp.get("items") or {}).items():
         item = next((i for i in r.items if i.id == int(item_id)), None)
@@ -96,7 +98,11 @@ def check_result(r: Result, exp: dict[str, Any]) -> list[str]:
                 bad.append(f"items.{item_id}.explanations: none contains {text!r}: {item.explanations}")
     for name, m_exp in (exp.get("members") or {}).items():
         member = next((m for m in r.members if m.name == name), None)
-        bad += [f"members.{name}: missing"] if member is None else _check_outcome(member, m_exp, f"members.{name}.")
+        bad += (
+            [f"members.{name}: missing"]
+            if member is None
+            else _check_outcome(member, m_exp, f"members.{name}.")
+        )
     return bad
 
 
@@ -110,7 +116,10 @@ def run(case: SpecCase) -> list[str]:
             if not matches:
                 bad.append(f"{unit}: no result")
                 continue
-            bad += [f"{unit}: {b}" for b in check_result(matches[0], {k: v for k, v in exp.items() if k != "rubric"})]
+            bad += [
+                f"{unit}: {b}"
+                for b in check_result(matches[0], {k: v for k, v in exp.items() if k != "rubric"})
+            ]
         for text in body.get("summary_contains", []):
             if not any(text in s for s in batch.summary):
                 bad.append(f"summary: none contains {text!r}: {batch.summary}")

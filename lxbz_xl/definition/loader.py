@@ -92,7 +92,9 @@ def load_definition(path: str | Path) -> RubricDefinition:
     try:
         defn = RubricDefinition.model_validate(raw)
     except ValidationError as exc:
-        raise DefinitionError(path.name, [f"{_loc(e['loc'])}: {e['msg']}" for e in exc.errors()]) from None
+        raise DefinitionError(
+            path.name, [f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        ) from None
     problems = _cross_check(defn)
     if problems:
         raise DefinitionError(path.name, problems)

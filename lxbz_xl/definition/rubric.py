@@ -197,9 +197,6 @@ class Tiers(Strict):
         positions = [self.order.index(t.tier) for t in self.thresholds]
         if positions != sorted(positions) or len(set(positions)) != len(positions):
             raise ValueError(f"tiers out of order: thresholds must go best→worst as in {self.order}")
-        mins = [t.min for t in self.thresholds if isinstance(t.min, Decimal)]
-        if any(a <= b for a, b in itertools.pairwise(mins)):
-            raise ValueError(f"tiers out of order: threshold minima {mins} must strictly decrease")
         if self.thresholds and self.score is None:
             raise ValueError("tiers: thresholds need a `score` expression")
         return self
@@ -314,4 +311,25 @@ class RubricDefinition(Entity):
                 raise ValueError("total_points: required when the rubric has items")
             if points != self.total_points:
                 raise ValueError(f"items: points add up to {points}, not total_points {self.total_points}")
+        for where, tiers in (
+            ("tiers", self.tiers),
+            ("members.tiers", self.members.tiers if self.members else None),
+        ):
+            if tiers is not None:
+                self._check_minima(where, tiers)
         return self
+
+    def _check_minima(self, where: str, tiers: Tiers) -> None:
+        """Score ladders must fall strictly from best to worst once $parameters are filled in."""
+
+        def value(v: object) -> Decimal | None:
+            if isinstance(v, Decimal):
+                return v
+            if isinstance(v, str) and v.startswith("$") and v[1:] in self.parameters:
+                return self.parameters[v[1:]].value
+            return None
+
+        mins = [value(t.min) for t in tiers.thresholds]
+        known = [m for m in mins if m is not None]
+        if any(a <= b for a, b in itertools.pairwise(known)):
+            raise ValueError(f"{where}: tiers out of order: threshold minima {known} must strictly decrease")

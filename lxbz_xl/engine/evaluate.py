@@ -96,7 +96,7 @@ def evaluate(
     result.errors = errors
     if errors:
         return result
-    env = Env(defn, values, specs)
+    env = Env(defn, values, specs, labels={"items_total": "各项得分合计", "total": defn.total_label})
     result.inputs = values
     total = None
     if defn.items and (item_scores is not None or items_total is not None):
@@ -180,7 +180,7 @@ def _members(defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Resu
         if errors:
             result.errors += [e.__class__(e.field, f"{spec.label}第{i}条:{e.message}") for e in errors]
             continue
-        env = Env(defn, values, member_specs, parent=unit_env)
+        env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env)
         member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
         _entity(spec, env, member, None)
         result.members.append(member)
