@@ -28,6 +28,14 @@ def _specs(defn: RubricDefinition) -> dict[str, Any]:
 
 
 _SPEC_CACHE: dict[int, tuple[RubricDefinition, dict[str, Any]]] = {}
+_LIST_CACHE: dict[int, tuple[RubricDefinition, list[Any]]] = {}
+
+
+def _spec_list(defn: RubricDefinition) -> list[Any]:
+    cached = _LIST_CACHE.get(id(defn))
+    if cached is None or cached[0] is not defn:
+        cached = _LIST_CACHE[id(defn)] = (defn, list(_specs(defn).values()))
+    return cached[1]
 
 
 def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None) -> None:
@@ -83,7 +91,7 @@ def evaluate(
         if members_raw is not None:
             data["members"] = members_raw
         members_raw = case.data.get(defn.members.key)
-    values, errors = read_fields(defn, list(specs.values()), data)
+    values, errors = read_fields(defn, _spec_list(defn), data)
     if case.year is None:
         errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
     if defn.members is None and members_raw is not None:
@@ -107,10 +115,13 @@ def evaluate(
         env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
     elif defn.items:
         result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
+        by_item: dict[str, dict[str, Any]] = {}
+        for key, value in values.items():
+            if key.startswith("items."):
+                _, item_id, name = key.split(".", 2)
+                by_item.setdefault(item_id, {})[name] = value
         for item in defn.items:
-            prefix = f"items.{item.id}."
-            local = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
-            result.items.append(score_item(defn, item, local))
+            result.items.append(score_item(defn, item, by_item.get(str(item.id), {})))
         total = sum((i.score for i in result.items), Fraction(0))
         env.computed["items_total"] = total
         given = case.data.get("items") or {}

@@ -25,8 +25,22 @@ from lxbz_xl.result import ClauseResult, ItemResult
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
+_RENDERED: dict[tuple[int, str], tuple[RubricDefinition, str]] = {}
+
+
 def render(text: str, defn: RubricDefinition) -> str:
     """Fill {parameter} slots so texts follow an edited definition (110学时 stays in one place)."""
+    if "{" not in text:
+        return text
+    hit = _RENDERED.get((id(defn), text))
+    if hit is not None and hit[0] is defn:
+        return hit[1]
+    out = _render(text, defn)
+    _RENDERED[(id(defn), text)] = (defn, out)
+    return out
+
+
+def _render(text: str, defn: RubricDefinition) -> str:
 
     def one(match: re.Match[str]) -> str:
         param = defn.parameters.get(match.group(1))
@@ -38,6 +52,12 @@ def render(text: str, defn: RubricDefinition) -> str:
     return _SLOT.sub(one, text) if "{" in text else text
 
 
+def _num(defn: RubricDefinition, value: Any) -> Fraction:
+    number = resolve_num(defn, value)
+    assert number is not None
+    return number
+
+
 def _clause(
     defn: RubricDefinition, item: Item, clause: Any, values: dict[str, Any]
 ) -> tuple[Fraction, str | None]:
@@ -47,9 +67,9 @@ def _clause(
     if isinstance(clause, PerUnitClause):
         n = values.get(clause.input.path, 0)
         if not n:
-            return Fraction(0), None
-        raw = n * resolve_num(defn, clause.per_unit)  # type: ignore[operator]
-        return Fraction(raw), f"{rule}:{n}{clause.input.unit},{verb}{fmt(Fraction(raw))}分"
+            return 0, None
+        raw = n * _num(defn, clause.per_unit)
+        return raw, f"{rule}:{n}{clause.input.unit},{verb}{fmt(raw)}分"
     if isinstance(clause, ShortfallClause):
         base = values.get(clause.base.path, 0)
         achieved = values.get(clause.achieved.path, 0)
@@ -57,19 +77,19 @@ def _clause(
         required = math.ceil(ratio * base)
         short = max(0, required - achieved)
         if not short:
-            return Fraction(0), None
-        raw = short * resolve_num(defn, clause.per_unit)  # type: ignore[operator]
+            return 0, None
+        raw = short * _num(defn, clause.per_unit)
         unit = clause.achieved.unit
-        return Fraction(raw), (
+        return raw, (
             f"{rule}:{clause.base.label}{base}{clause.base.unit}×{pct(ratio)}应为{required}{unit},"
-            f"实为{achieved}{unit},少{short}{unit},{verb}{fmt(Fraction(raw))}分"
+            f"实为{achieved}{unit},少{short}{unit},{verb}{fmt(raw)}分"
         )
     if isinstance(clause, ProportionalClause):
         done = values.get(clause.done.path)
         target = values.get(clause.target.path)
         points = dec(clause.points)
         if done is None or target is None:
-            return Fraction(0), None
+            return 0, None
         rate = min(Fraction(1), Fraction(done) / target) if target else Fraction(1)
         score = points * rate
         if rate == 1:
@@ -86,7 +106,7 @@ def score_item(defn: RubricDefinition, item: Item, values: dict[str, Any]) -> It
     points = dec(item.points)
     clauses: list[ClauseResult] = []
     explanations: list[str] = []
-    total = Fraction(0)
+    total: Fraction | int = 0
     for clause in item.clauses:
         raw, text = _clause(defn, item, clause, values)
         value = raw

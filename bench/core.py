@@ -1,0 +1,134 @@
+"""Benchmark of the scoring core: cases per second per rubric, and the cost of one item (one UDF cell).
+
+    python bench/core.py [--n 10000]
+
+Ratios are against a baseline run in the same process on the same cases: `copy.deepcopy(case)`, the cost
+of merely touching the input once. Targets (issue 2): one item < 20 µs; a full learning_team case < 200 µs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import random
+import statistics
+import time
+from decimal import Decimal
+from typing import Any
+
+from lxbz_xl import evaluate, load_rubric
+from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.items import score_item
+
+RUBRICS = [
+    "learning_team",
+    "learning_party_org",
+    "annual_team",
+    "annual_cadre",
+    "performance",
+    "layered",
+    "water_saving",
+    "party_secretary",
+    "innovation",
+    "study_credits",
+]
+
+
+def _value(rng: random.Random, defn: RubricDefinition, spec: FieldSpec, names: list[str]) -> Any:
+    hi = int(spec.max) if isinstance(spec.max, Decimal) else 10
+    if spec.type == "count":
+        return rng.randint(0, min(hi, 10))
+    if spec.type == "bool":
+        return rng.random() < 0.5
+    if spec.type == "enum":
+        return rng.choice(spec.values)
+    if spec.type == "number":
+        return f"{rng.randint(0, 100)}%" if spec.unit == "%" else rng.randint(0, min(hi, 100) * 4) / 4
+    if spec.type == "votes":
+        return {v: rng.randint(1, 30) for v in spec.values}
+    if spec.type == "numbers":
+        return [rng.randint(60, 100) for _ in range(rng.randint(1, 5))]
+    if spec.type == "records":
+        return [{"points": rng.randint(-3, 3), "reason": "调整"}]
+    if spec.type == "ballots":
+        return [{n: rng.choice(spec.values) for n in names} for _ in range(rng.randint(1, 20))]
+    return "甲"
+
+
+def generate(defn: RubricDefinition, rng: random.Random) -> dict[str, Any]:
+    case: dict[str, Any] = {"rubric": defn.id, "unit": f"单位{rng.randint(1, 999)}", "year": 2025}
+    names: list[str] = []
+    if defn.members:
+        names = [f"干部{i}" for i in range(rng.randint(1, 6))]
+        case[defn.members.key] = [
+            {
+                s.path: (n if s.path == defn.members.name_field else _value(rng, defn, s, names))
+                for s in defn.members.inputs
+            }
+            for n in names
+        ]
+    for item in defn.items:
+        clause_values = {s.path: _value(rng, defn, s, names) for s in item.inputs()}
+        for key in clause_values:
+            if key.endswith("target"):
+                clause_values[key] = max(1, clause_values[key])
+        if item.id == 7 and "members" in clause_values:
+            clause_values["members"] = 10
+        case.setdefault("items", {})[item.id] = clause_values
+    skip = {p for g in defn.one_of for p in g[1:]}
+    for spec in defn.inputs:
+        if spec.path in skip:
+            continue
+        node = case
+        *parents, leaf = spec.path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = _value(rng, defn, spec, names)
+    return case
+
+
+def timeit(fn: Any, items: list[Any]) -> float:
+    start = time.perf_counter()
+    for x in items:
+        fn(x)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    args = parser.parse_args()
+    rng = random.Random(20251122)
+    print(f"{'rubric':<20}{'cases/s':>10}{'µs/case':>10}{'baseline µs':>13}{'ratio':>8}{'errors':>8}")
+    for rid in RUBRICS:
+        defn = load_rubric(rid)
+        cases = [generate(defn, rng) for _ in range(args.n)]
+        errors = sum(1 for c in cases[:200] if evaluate(defn, c).errors)
+        t_eval = timeit(lambda c, d=defn: evaluate(d, c), cases)
+        t_base = timeit(copy.deepcopy, cases)
+        per, base = t_eval / args.n * 1e6, t_base / args.n * 1e6
+        print(f"{rid:<20}{args.n / t_eval:>10.0f}{per:>10.1f}{base:>13.1f}{per / base:>8.1f}{errors:>8}")
+    defn = load_rubric("learning_team")
+    samples = []
+    for item in defn.items:
+        values = {s.path: 1 for s in item.inputs()}
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(2000):
+                score_item(defn, item, values)
+            samples.append((time.perf_counter() - start) / 2000 * 1e6)
+    base_samples = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(2000):
+            copy.deepcopy({"missing_elements": 1, "members_without_plan": 1})
+        base_samples.append((time.perf_counter() - start) / 2000 * 1e6)
+    med, base = statistics.median(samples), statistics.median(base_samples)
+    print(
+        f"one item (score_item, learning_team): median {med:.1f} µs; baseline deepcopy {base:.1f} µs; ratio {med / base:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
