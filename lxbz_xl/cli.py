@@ -126,11 +126,35 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     if d.members:
         for spec in d.members.inputs:
             table.add_row(*_field_line(d, f"{d.members.key}[].{spec.path}", spec))
+    if d.roster:
+        for spec in d.roster.columns:
+            table.add_row(*_field_line(d, f"{d.roster.key}[].{spec.path}", spec))
     console.print(table)
     pending = [f"{p.label}={p.value}" for p in d.parameters.values() if p.pending_local]
     if pending:
         console.print("待本地确定的参数:" + "、".join(pending))
     return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run YAML spec cases (input → expected), OpenFisca-style, for people who edit rubric files."""
+    from lxbz_xl.spec_cases import collect, run
+
+    console = Console(highlight=False, width=160)
+    cases = collect([Path(p) for p in args.paths])
+    if not cases:
+        console.print("没有找到测试案例(*.yaml)")
+        return 2
+    failed = 0
+    for case in cases:
+        problems = run(case)
+        if problems:
+            failed += 1
+            console.print(f"[red]FAIL[/red] {case.id}")
+            for p in problems:
+                console.print(f"     {p}")
+    console.print(f"{len(cases) - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     rubrics.add_argument("action", choices=("list", "show"))
     rubrics.add_argument("id", nargs="?")
     rubrics.set_defaults(func=cmd_rubrics)
+    test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")
+    test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")
+    test.set_defaults(func=cmd_test)
     for name in PLUGINS:
         try:
             module = importlib.import_module(name)

@@ -285,6 +285,19 @@ class Cohort(Strict):
     share_report: Requirement | None = None
 
 
+class Roster(Strict):
+    """A per-person table (班子成员明细) from which clause counts are derived with the rubric's thresholds.
+
+    `derive` maps a clause input path (items.N.name) to the condition a row must meet to be counted;
+    null counts every row.
+    """
+
+    key: str = "roster"
+    label: str
+    columns: list[FieldSpec]
+    derive: dict[str, Condition | None]
+
+
 class RubricDefinition(Entity):
     id: str
     version: str
@@ -297,6 +310,7 @@ class RubricDefinition(Entity):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     items: list[Item] = Field(default_factory=list)
     members: Members | None = None
+    roster: Roster | None = None
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
 

@@ -14,6 +14,7 @@ from lxbz_xl.definition.rubric import Entity, RubricDefinition
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.exprs import describe, evaluate_expr
 from lxbz_xl.engine.items import score_item
+from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.engine.tiers import decide_tier, decide_title, raise_flags
 from lxbz_xl.inputs import InputError, read_fields
 from lxbz_xl.result import MemberResult, Outcome, Result, ValueResult
@@ -91,7 +92,9 @@ def evaluate(
         if members_raw is not None:
             data["members"] = members_raw
         members_raw = case.data.get(defn.members.key)
+    data, roster_errors, roster_note = apply_roster(defn, data)
     values, errors = read_fields(defn, _spec_list(defn), data)
+    errors = roster_errors + errors
     if case.year is None:
         errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
     if defn.members is None and members_raw is not None:
@@ -138,6 +141,8 @@ def evaluate(
         _members(defn, env, members_raw or [], result)
     for note in defn.notes:
         result.notes.append(note)
+    if roster_note:
+        result.notes.append(roster_note)
     return result
 
 
