@@ -190,20 +190,28 @@ def parse_bool_or_none(value: Any) -> bool | None:
         return None
 
 
+INVALID_BALLOTS = "无效"  # optional key of a vote table: reported, never counted in a share
+
+
 def _votes(spec: FieldSpec, value: Any) -> dict[str, int]:
     if not isinstance(value, dict):
         raise InputProblem(f"应为按档次({'/'.join(spec.values)})填写的票数")
-    unknown = [k for k in value if k not in spec.values]
+    unknown = [k for k in value if k not in spec.values and k != INVALID_BALLOTS]
     if unknown:
-        raise InputProblem(f"含未知档次{unknown},档次应为{'/'.join(spec.values)}")
+        raise InputProblem(f"含未知档次{unknown},档次应为{'/'.join(spec.values)}(另可填“无效”票数)")
     out = {}
+    if value.get(INVALID_BALLOTS) not in (None, "", 0):
+        invalid = parse_count(value[INVALID_BALLOTS])
+        if invalid < 0:
+            raise InputProblem(f"“无效”票数应为非负整数,实为{invalid}")
+        out[INVALID_BALLOTS] = invalid
     for tier in spec.values:
         raw = value.get(tier, 0)
         count = parse_count(0 if raw is None or raw == "" else raw)
         if count < 0:
             raise InputProblem(f"“{tier}”票数应为非负整数,实为{count}")
         out[tier] = count
-    if sum(out.values()) == 0:
+    if sum(n for t, n in out.items() if t != INVALID_BALLOTS) == 0:
         raise InputProblem("没有有效票(各档次票数之和为0)")
     return out
 

@@ -16,7 +16,7 @@ from lxbz_xl.engine.exprs import describe, evaluate_expr
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.engine.tiers import decide_tier, decide_title, raise_flags
-from lxbz_xl.inputs import InputError, read_fields
+from lxbz_xl.inputs import INVALID_BALLOTS, InputError, read_fields
 from lxbz_xl.result import MemberResult, Outcome, Result, ValueResult
 
 
@@ -143,6 +143,9 @@ def evaluate(
         result.notes.append(note)
     if roster_note:
         result.notes.append(roster_note)
+    for path, value in values.items():
+        if isinstance(value, dict) and value.get(INVALID_BALLOTS):
+            result.notes.append(f"{specs[path].label}无效票{value[INVALID_BALLOTS]}张,不计入得票率")
     return result
 
 

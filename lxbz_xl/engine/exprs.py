@@ -11,7 +11,7 @@ from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
 from lxbz_xl.engine.env import MISSING, Env, number
 from lxbz_xl.exact import fmt, pct
-from lxbz_xl.inputs import dec, resolve_num
+from lxbz_xl.inputs import INVALID_BALLOTS, dec, resolve_num
 
 
 def num(env: Env, value: Any) -> Fraction | None:
@@ -20,7 +20,11 @@ def num(env: Env, value: Any) -> Fraction | None:
 
 def share(votes: dict[str, int], tiers: list[str]) -> Fraction:
     """Exact share over valid ballots (the sum of counts cast); input checking guarantees a non-zero sum."""
-    return Fraction(sum(votes.get(t, 0) for t in tiers), sum(votes.values()))
+    return Fraction(sum(votes.get(t, 0) for t in tiers), valid_ballots(votes))
+
+
+def valid_ballots(votes: dict[str, int]) -> int:
+    return sum(n for t, n in votes.items() if t != INVALID_BALLOTS)
 
 
 def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
@@ -84,8 +88,8 @@ def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
         if votes is MISSING:
             return None
         points = {t: num(env, p) or Fraction(0) for t, p in expr.vote_points.points.items()}
-        return sum((points.get(t, Fraction(0)) * n for t, n in votes.items()), Fraction(0)) / sum(
-            votes.values()
+        return sum((points.get(t, Fraction(0)) * n for t, n in votes.items()), Fraction(0)) / valid_ballots(
+            votes
         )
     if isinstance(expr, L.BallotPointsExpr):
         return _ballot_points(expr.ballot_points, env)

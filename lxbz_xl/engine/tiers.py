@@ -16,6 +16,8 @@ def decide_tier(tiers: Tiers, env: Env, out: Outcome) -> None:
     """Base tier: the first rule that holds, else the score ladder, else the default."""
     for rule in tiers.rules:
         verdict = check(rule.when, env)
+        if rule.note and rule.note not in out.notes:
+            out.notes.append(rule.note)  # e.g. “一般在…以上” applied as a hard threshold: say so either way
         if verdict.value:
             reasons = "、".join(held_parts(rule.when, env)) or verdict.label
             if rule.manual:
@@ -24,8 +26,6 @@ def decide_tier(tiers: Tiers, env: Env, out: Outcome) -> None:
                 return
             out.base_tier = rule.tier
             out.tier_reason = f"{rule.tier}:{reasons}"
-            if rule.note:
-                out.notes.append(rule.note)
             break
         if verdict.value is None:
             out.notes.append(f"无法判断“{verdict.label}”(缺少数据),按不成立处理")
