@@ -66,7 +66,7 @@ def resolve_num(defn: RubricDefinition, value: NumLike, lookup: Any = None) -> F
         return Fraction(Decimal(value))
     if value.startswith("@"):
         found = lookup(value[1:]) if lookup else None
-        return Fraction(found) if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
+        return found if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
     raise ValueError(f"not a number reference: {value!r}")
 
 
@@ -121,9 +121,22 @@ def check_value(
         raise InputProblem(f"{where(spec, path)}{exc.message}") from None
 
 
+_STATIC_BOUNDS: dict[tuple[int, int], tuple[FieldSpec, Fraction | None, Fraction | None]] = {}
+
+
+def _is_static(value: NumLike | None) -> bool:
+    return value is None or isinstance(value, Decimal) or (isinstance(value, str) and value.startswith("$"))
+
+
 def _bounds(defn: RubricDefinition, spec: FieldSpec, lookup: Any) -> tuple[Fraction | None, Fraction | None]:
+    key = (id(defn), id(spec))
+    hit = _STATIC_BOUNDS.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1], hit[2]
     lo = resolve_num(defn, spec.min, lookup) if spec.min is not None else None
     hi = resolve_num(defn, spec.max, lookup) if spec.max is not None else None
+    if _is_static(spec.min) and _is_static(spec.max):  # bounds from literals/parameters never change
+        _STATIC_BOUNDS[key] = (spec, lo, hi)
     return lo, hi
 
 

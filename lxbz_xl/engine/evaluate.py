@@ -125,7 +125,7 @@ def evaluate(
                 by_item.setdefault(item_id, {})[name] = value
         for item in defn.items:
             result.items.append(score_item(defn, item, by_item.get(str(item.id), {})))
-        total = sum((i.score for i in result.items), Fraction(0))
+        total = sum(i.score for i in result.items)
         env.computed["items_total"] = total
         given = case.data.get("items") or {}
         absent = [str(i.id) for i in defn.items if i.id not in given and str(i.id) not in given]

@@ -53,7 +53,7 @@ def _render(text: str, defn: RubricDefinition) -> str:
 
 
 def _num(defn: RubricDefinition, value: Any) -> Fraction:
-    number = resolve_num(defn, value)
+    number = value if type(value) is int else resolve_num(defn, value)
     assert number is not None
     return number
 
