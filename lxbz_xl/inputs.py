@@ -171,9 +171,13 @@ def _check(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any) -> 
         return number
     if kind == "enum":
         text = str(value).strip()
-        if text not in spec.values:
-            raise InputProblem(f"应为{'/'.join(spec.values)}之一,实为{value!r}")
-        return text
+        if text in spec.values:
+            return text
+        for code, label in spec.value_labels.items():
+            if text == label:
+                return code
+        shown = "/".join(f"{v}({spec.value_labels[v]})" if v in spec.value_labels else v for v in spec.values)
+        raise InputProblem(f"应为{shown}之一,实为{value!r}")
     if kind == "votes":
         return _votes(spec, value)
     if kind == "numbers":

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import hostile_files as hf
+from tests import hostile_files as hf
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -34,6 +34,8 @@ class FieldSpec(Strict):
     # An upper bound: a number, "$parameter", or "@other.path" (e.g. members_lectured <= members).
     max: NumLike | None = None
     values: list[str] = Field(default_factory=list)
+    # Chinese labels of coded enum values (county → 县区); either form is accepted as input.
+    value_labels: dict[str, str] = Field(default_factory=dict)
     # None: required for case-level inputs; for item clause inputs, absent means 'nothing found'.
     required: bool | None = None
     default: Any = None

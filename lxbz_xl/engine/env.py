@@ -27,6 +27,8 @@ class Env:
             return self.computed[name]
         if name in self.values:
             return self.values[name]
+        if name in self.specs:  # declared here but absent: never borrow the parent's value of that name
+            return MISSING
         if self.parent is not None:
             return self.parent.get(name)
         return MISSING

@@ -32,6 +32,17 @@ _SPEC_CACHE: dict[int, tuple[RubricDefinition, dict[str, Any]]] = {}
 _LIST_CACHE: dict[int, tuple[RubricDefinition, list[Any]]] = {}
 
 
+def _unit_specs(defn: RubricDefinition) -> list[Any]:
+    cached = _UNIT_CACHE.get(id(defn))
+    if cached is None or cached[0] is not defn:
+        specs = [s for s in _spec_list(defn) if not s.path.startswith("items.")]
+        cached = _UNIT_CACHE[id(defn)] = (defn, specs)
+    return cached[1]
+
+
+_UNIT_CACHE: dict[int, tuple[RubricDefinition, list[Any]]] = {}
+
+
 def _spec_list(defn: RubricDefinition) -> list[Any]:
     cached = _LIST_CACHE.get(id(defn))
     if cached is None or cached[0] is not defn:
@@ -92,8 +103,11 @@ def evaluate(
         if members_raw is not None:
             data["members"] = members_raw
         members_raw = case.data.get(defn.members.key)
+    scores_given = item_scores is not None or items_total is not None
     data, roster_errors, roster_note = apply_roster(defn, data)
-    values, errors = read_fields(defn, _spec_list(defn), data)
+    if scores_given:  # the worksheet already holds the item scores: item inputs are neither needed nor read
+        data = {k: v for k, v in data.items() if k != "items"}
+    values, errors = read_fields(defn, _unit_specs(defn) if scores_given else _spec_list(defn), data)
     errors = roster_errors + errors
     if case.year is None:
         errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
@@ -111,7 +125,7 @@ def evaluate(
     result.inputs = values
     total = None
     if defn.items and (item_scores is not None or items_total is not None):
-        total = _given_scores(defn, result, item_scores, items_total)
+        total = given_scores(defn, result, item_scores, items_total)
         if result.errors:
             return result
         env.computed["items_total"] = total
@@ -149,9 +163,13 @@ def evaluate(
     return result
 
 
-def _given_scores(
+def given_scores(
     defn: RubricDefinition, result: Result, item_scores: list[Any] | None, items_total: Any
 ) -> Fraction | None:
+    """Item scores a worksheet already holds, range-checked by the core (0–分值 per item, 0–总分).
+
+    Fills result.items / result.errors and returns the items total (None when a score is bad).
+    """
     from lxbz_xl.exact import exact, fmt
     from lxbz_xl.result import ItemResult
 
@@ -163,7 +181,7 @@ def _given_scores(
         for item, raw in zip(defn.items, item_scores, strict=True):
             points = Fraction(item.points)
             try:
-                score = exact(raw)
+                score = raw if type(raw) is int else exact(raw)
             except (TypeError, ValueError, ArithmeticError):
                 result.errors.append(InputError(f"items.{item.id}", f"第{item.id}项得分应为数值,实为{raw!r}"))
                 continue

@@ -1,0 +1,132 @@
+"""Cell values in, cell values out.
+
+xlwings hands a worksheet function what Excel holds: a scalar for a single cell, a list of rows for a
+range (the functions declare ``ndim=2``), None for an empty cell, a float for every number and, with
+``err_to_str``, text such as ``#N/A`` for an error cell. Everything here turns that into the plain values
+the core reads (``lxbz_xl.inputs.check_value`` parses and range-checks them) and turns results back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.exact import exact
+from lxbz_xl.inputs import InputProblem
+
+ERROR_PREFIX = "#LXBZ! "
+MAX_MESSAGE = 200  # a cell message stays short even when it echoes a long value
+EMPTY = ""  # what an empty result shows: a half-filled form stays clean
+
+
+def clean(value: Any) -> Any:
+    """One cell: blanks become None; integral floats become int (Excel stores 3 as 3.0)."""
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if kind is str:
+        return value.strip() or None
+    return value
+
+
+def flatten(arg: Any) -> list[Any]:
+    """All cells of an argument, row by row, blanks kept as None so positions stay meaningful."""
+    if not isinstance(arg, list | tuple):
+        return [clean(arg)]
+    out: list[Any] = []
+    for row in arg:  # xlwings (ndim=2) hands a list of rows; anything deeper is walked too
+        if isinstance(row, list | tuple):
+            for value in row:
+                if isinstance(value, list | tuple):
+                    out += flatten(value)
+                else:
+                    out.append(clean(value))
+        else:
+            out.append(clean(row))
+    return out
+
+
+def flatten_all(args: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for arg in args:
+        out += flatten(arg)
+    return out
+
+
+def grid(arg: Any) -> list[list[Any]]:
+    """An argument as rows of cleaned cells (a scalar is one row of one cell)."""
+    if not isinstance(arg, list | tuple):
+        return [[clean(arg)]]
+    if not arg:
+        return []
+    if all(isinstance(row, list | tuple) for row in arg):
+        return [flatten(row) for row in arg]
+    return [flatten(arg)]
+
+
+def blank(arg: Any) -> bool:
+    return all(v is None for v in flatten(arg))
+
+
+def filled(cells: Iterable[Any]) -> list[Any]:
+    return [c for c in cells if c is not None]
+
+
+def single(cells: list[Any], label: str) -> Any:
+    """The one value of a single-cell argument (given as its cells); None when empty."""
+    values = filled(cells)
+    if len(values) > 1:
+        raise InputProblem(f"{label}应只填一个值,实为{len(values)}个")
+    return values[0] if values else None
+
+
+def text(value: Any) -> str:
+    value = clean(value)
+    return "" if value is None else str(value)
+
+
+def is_name(value: Any) -> bool:
+    """A label cell such as 优秀 (as opposed to a count, also when the count is stored as text)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        exact(value)
+    except (TypeError, ValueError, ArithmeticError):
+        return True
+    return False
+
+
+def labelled_pairs(arg: Any) -> list[tuple[str, Any]] | None:
+    """(name, value) pairs when the range carries its own labels: a name row above the values, or a name
+    column left of them. None when it is a plain run of values."""
+    rows = grid(arg)
+    if len(rows) == 2 and any(is_name(v) for v in rows[0]) and all(v is None or is_name(v) for v in rows[0]):
+        return [(n, v) for n, v in zip(rows[0], rows[1], strict=False) if n is not None]
+    if rows and all(len(r) == 2 for r in rows):
+        names = [r[0] for r in rows]
+        if any(is_name(n) for n in names) and all(n is None or is_name(n) for n in names):
+            return [(r[0], r[1]) for r in rows if r[0] is not None]
+    return None
+
+
+def error_cell(message: str) -> str:
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    return ERROR_PREFIX + message
+
+
+def to_cell(value: Fraction | int | None) -> int | float | str:
+    """Exact numbers leave the core as Fractions; a cell holds a double. Integers stay integers."""
+    if value is None:
+        return EMPTY
+    value = Fraction(value)
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def yes_no(flag: bool | None, provisional: bool = False) -> str:
+    if flag is None:
+        return EMPTY
+    if flag and provisional:
+        return "待定"
+    return "是" if flag else "否"

@@ -1,0 +1,289 @@
+"""Calling the core for a worksheet function and picking the cell value out of its result."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, cast
+
+from lxbz_xl import Result, evaluate
+from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.loader import builtin_ids
+from lxbz_xl.definition.rubric import Entity, RubricDefinition, Veto
+from lxbz_xl.engine.exprs import share
+from lxbz_xl.inputs import InputProblem, check_value, parse_bool
+from lxbz_xl.result import MemberResult, Outcome
+from udfs.args import UnitCase, member_record, unit_case, unit_labels
+from udfs.cache import freeze, memo, rubric
+from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
+
+NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached (e.g. learning_team)
+
+
+def _first_error(result: Result) -> None:
+    if result.errors:
+        raise InputProblem(result.errors[0].message)
+
+
+def _evaluate(defn: RubricDefinition, unit: UnitCase | None) -> tuple[UnitCase, Result] | None:
+    return None if unit is None else (unit, evaluate(defn, unit.case, **unit.kwargs))
+
+
+def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | None:
+    """Evaluate the unit the arguments describe (once per distinct arguments); None for an empty form."""
+    defn = rubric(ref)
+    done = memo(defn, ("unit", freeze(args)), lambda: _evaluate(defn, unit_case(defn, args)))
+    if done is None:
+        return None
+    _first_error(done[1])
+    return defn, done[1]
+
+
+def member(ref: Any, row: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, MemberResult] | None:
+    """The member whose row is given, evaluated together with the unit (and the whole members table)."""
+    defn = rubric(ref)
+    return memo(defn, ("member", freeze(row), freeze(args)), lambda: _member(defn, row, args))
+
+
+def _member(
+    defn: RubricDefinition, row: Any, args: tuple[Any, ...]
+) -> tuple[RubricDefinition, MemberResult] | None:
+    spec = defn.members
+    if spec is None:
+        raise InputProblem(f"{defn.short_name}没有成员明细")
+    record = member_record(spec, flatten(row))
+    if record is None:
+        return None
+    with_table = len(args) >= len(unit_labels(defn)) and not blank(args[-1])
+    # Same key as LXBZ_TIER when the table is given, so every member of a unit shares one evaluation.
+    key = ("unit", freeze(args)) if with_table else ("unit+row", freeze(row), freeze(args))
+    done = memo(defn, key, lambda: _evaluate(defn, unit_case(defn, args, default_members=[record])))
+    if done is None:
+        return None
+    case, result = done
+    index = _find(case.members, record, spec.name_field)
+    prefix = f"{spec.key}.{index + 1}."
+    mine = [e for e in result.errors if e.field.startswith(prefix) or e.field == prefix[:-1]]
+    unit_errors = [e for e in result.errors if not e.field.startswith(f"{spec.key}.")]
+    for errors in (mine, unit_errors):
+        if errors:
+            raise InputProblem(errors[0].message)
+    # Members with errors are left out of result.members: count the ones before this member.
+    failed = {int(e.field.split(".")[1]) for e in result.errors if e.field.startswith(f"{spec.key}.")}
+    return defn, result.members[index - sum(1 for i in failed if i <= index)]
+
+
+def _find(members: list[dict[str, Any]], record: dict[str, Any], name_field: str) -> int:
+    if record in members:
+        return members.index(record)
+    name = record.get(name_field)
+    same = [i for i, m in enumerate(members) if name is not None and m.get(name_field) == name]
+    if len(same) == 1:
+        return same[0]
+    raise InputProblem(f"成员表中找不到这一行({text(name) or '无姓名'})")
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def tier(entity: Entity, out: Outcome, owner: str) -> str:
+    """The final tier; for a rubric with a title but no tiers, the title's name or 未达标."""
+    if entity.tiers is not None:
+        return out.manual or out.tier or EMPTY
+    if entity.title is not None and out.title is not None:
+        if not out.title:
+            return NOT_MET
+        return entity.title.name + ("(待定)" if out.provisional_on else "")
+    raise InputProblem(f"{owner}没有档次或称号")
+
+
+def base_tier(entity: Entity, out: Outcome, owner: str) -> str:
+    if entity.tiers is None:
+        raise InputProblem(f"{owner}没有档次")
+    return out.manual or out.base_tier or EMPTY
+
+
+def title(entity: Entity, out: Outcome, owner: str) -> str:
+    if entity.title is None:
+        raise InputProblem(f"{owner}没有称号")
+    return yes_no(out.title, bool(out.provisional_on))
+
+
+OUTPUT_WORDS = {
+    "total": "total",
+    "总分": "total",
+    "tier": "tier",
+    "档次": "tier",
+    "base_tier": "base_tier",
+    "基础档次": "base_tier",
+    "调整前档次": "base_tier",
+    "title": "title",
+    "称号": "title",
+    "flags": "flags",
+    "提示": "flags",
+}
+
+
+def output(entity: Entity, out: Outcome, name: Any, owner: str, total_label: str = "") -> Any:
+    """total / tier / base_tier / title / flags, or a variable by name or label."""
+    word = text(name)
+    kind = OUTPUT_WORDS.get(word) or ("total" if word and word == total_label else None)
+    if kind == "total":
+        return to_cell(out.total)
+    if kind == "tier":
+        return tier(entity, out, owner)
+    if kind == "base_tier":
+        return base_tier(entity, out, owner)
+    if kind == "title":
+        return title(entity, out, owner)
+    if kind == "flags":
+        return "；".join(out.flags)
+    for value in out.values:
+        if word in (value.name, value.label):
+            return to_cell(value.value)
+    known = ["total", "tier", "base_tier", "title", "flags"] + [v.name for v in entity.variables]
+    raise InputProblem(f"未知的输出{word or '(空)'};可用:{', '.join(known)}")
+
+
+def owner_name(defn: RubricDefinition, entity: Entity) -> str:
+    return defn.members.label if entity is defn.members and defn.members else defn.short_name
+
+
+# ---------------------------------------------------------------- items total
+
+
+def items_total(ref: Any, scores_arg: Any) -> Any:
+    from lxbz_xl.engine.evaluate import given_scores  # the core's own range check of given item scores
+
+    cells = flatten(scores_arg)
+    if all(c is None for c in cells):
+        return EMPTY
+    defn = rubric(ref)
+    if not defn.items:
+        raise InputProblem(f"{defn.short_name}没有评分项目")
+    n = len(defn.items)
+    if len(cells) < n:
+        raise InputProblem(f"应有{n}项得分,实为{len(cells)}项")
+    if len(cells) > n:
+        # A taller range: a score column whose items span several merged rows (only the top cell holds
+        # the score), so the filled cells are the scores in item order.
+        cells = filled(cells)
+        if len(cells) > n:
+            raise InputProblem(f"应有{n}项得分,实为{len(cells)}项")
+        if len(cells) < n:
+            return EMPTY  # some items not scored yet (can't tell which)
+    for item, cell in zip(defn.items, cells, strict=True):
+        if isinstance(cell, str) and cell.startswith("#"):
+            raise InputProblem(f"第{item.id}项得分单元格有错误")
+    if None in cells:
+        return EMPTY  # some items not scored yet
+
+    def compute() -> Result:
+        result = Result(rubric=defn.id, rubric_version=defn.version)
+        result.total = given_scores(defn, result, cells, None)
+        return result
+
+    result = memo(defn, ("total", tuple(cells)), compute)
+    _first_error(result)
+    return to_cell(result.total)
+
+
+# ---------------------------------------------------------------- tiers across rubrics
+
+
+@functools.cache
+def _orders() -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
+    """Every tier order in the built-in rubrics, the ones that carry a one-vote veto first."""
+    found: list[tuple[tuple[str, ...], Veto | None]] = []
+    for rid in builtin_ids():
+        defn = rubric(rid)
+        for entity in (defn, defn.members):
+            if entity is not None and entity.tiers is not None:
+                vetoes = [a for a in entity.tiers.adjustments if isinstance(a, Veto)]
+                found.append((tuple(entity.tiers.order), vetoes[0] if vetoes else None))
+    found.sort(key=lambda pair: pair[1] is None)
+    return tuple(found)
+
+
+def veto(tier_ref: Any, flags: tuple[Any, ...]) -> str:
+    """One-vote veto: the tier after the steps/stack rule of the rubric that defines it (annual_team)."""
+    name = text(tier_ref)
+    if not name:
+        return EMPTY
+    hits = 0
+    for i, cell in enumerate(flatten_all(flags), 1):
+        try:
+            hits += bool(parse_bool(cell))
+        except InputProblem as exc:
+            raise InputProblem(f"第{i}个否决项{exc.message}") from None
+    orders = _orders()
+    rule = next((v for _, v in orders if v is not None), None)
+    for order, own in orders:
+        if name in order:
+            rule = own or rule
+            if not hits or rule is None:
+                return name
+            steps = rule.steps * (hits if rule.stack else 1)
+            return order[min(order.index(name) + steps, len(order) - 1)]
+    known = dict.fromkeys(t for order, _ in orders for t in order)
+    raise InputProblem(f"未知的档次{name};可用:{'/'.join(known)}")
+
+
+@functools.cache
+def _vote_orders() -> tuple[tuple[str, ...], ...]:
+    found: list[tuple[str, ...]] = []
+    for rid in builtin_ids():
+        defn = rubric(rid)
+        specs = list(defn.inputs) + (list(defn.members.inputs) if defn.members else [])
+        found += [tuple(s.values) for s in specs if s.type == "votes" and tuple(s.values) not in found]
+    return tuple(found)
+
+
+def _positional_names(count: int, wanted: list[Any]) -> list[str]:
+    if all(isinstance(w, int) and not isinstance(w, bool) for w in wanted):
+        return [str(i) for i in range(1, count + 1)]  # tiers given by position (1 = first count)
+    candidates = [o for o in _vote_orders() if len(o) == count and all(str(w) in o for w in wanted)]
+    if not candidates:
+        raise InputProblem(
+            f"找不到含{'/'.join(map(str, wanted))}的{count}档票数顺序,请在票数上方加一行档次名称"
+        )
+    positions = {tuple(o.index(str(w)) for w in wanted) for o in candidates}
+    if len(positions) > 1:
+        raise InputProblem("档次顺序不明确,请在票数上方加一行档次名称")
+    return list(candidates[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _votes_spec(names: tuple[str, ...]) -> FieldSpec:
+    return FieldSpec(path="votes", label="票数", type="votes", values=list(names))
+
+
+def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
+    """Σ counts of the given tiers / Σ all counts (valid ballots), exact in the core, a float in the cell."""
+    return memo(None, ("share", freeze(counts), freeze(tiers)), lambda: _vote_share(counts, tiers))
+
+
+def _vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
+    wanted = filled(flatten_all(tiers))
+    pairs = labelled_pairs(counts)
+    if pairs is None:
+        cells = flatten(counts)
+        if all(c is None for c in cells):
+            return EMPTY
+        if not wanted:
+            raise InputProblem("请给出要计算得票率的档次")
+        names = _positional_names(len(cells), wanted)
+        table = dict(zip(names, cells, strict=True))
+    else:
+        names = [str(n) for n, _ in pairs]
+        table = dict(zip(names, [c for _, c in pairs], strict=True))
+        if all(v is None for v in table.values()):
+            return EMPTY
+    if not wanted:
+        raise InputProblem("请给出要计算得票率的档次")
+    keys = list(dict.fromkeys(str(w) for w in wanted))
+    unknown = [k for k in keys if k not in names]
+    if unknown:
+        raise InputProblem(f"票数表中没有档次{'/'.join(unknown)};有:{'/'.join(names)}")
+    # Votes are checked without consulting a definition (no bounds), so none is needed here.
+    votes = check_value(cast(RubricDefinition, None), _votes_spec(tuple(names)), table)
+    return float(share(votes, keys))
