@@ -23,7 +23,7 @@ from lxbz_xl.validation.report_console import print_report
 from lxbz_xl.validation.report_json import write_json
 from lxbz_xl.validation.report_junit import write_junit
 from lxbz_xl.validation.report_xlsx import write_xlsx
-from lxbz_xl.validation.runner import run
+from lxbz_xl.validation.runner import FILE_TIMEOUT, run
 
 PROGRESS_FROM = 50  # files; shorter batches finish before a bar would be useful
 
@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--junit", type=Path, metavar="FILE", help="写出 JUnit XML 报告(供 CI 显示)")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="写出问题清单工作簿(可筛选)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
+    p.add_argument("--timeout", type=float, default=FILE_TIMEOUT, metavar="SECONDS",
+                   help=f"单个文件的处理时限(默认 {FILE_TIMEOUT:g} 秒)")
     p.set_defaults(func=cmd_validate)
 
 
@@ -67,13 +69,15 @@ def _outputs_ok(args: argparse.Namespace, console: Console) -> bool:
 def cmd_validate(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=None if Console().is_terminal else 160)
     files, unmatched = discover(args.paths)
+    reports_out = {p.resolve() for p in (args.json, args.junit, args.xlsx) if p is not None}
+    files = [f for f in files if f.resolve() not in reports_out]  # a previous run's --xlsx is no submission
     for arg in unmatched:
         console.print(f"[red]{arg}:没有找到 .xlsx/.xlsm 文件[/]")
     if unmatched or not files:
         return 2
     if not _outputs_ok(args, console):
         return 2
-    reports = _run_with_progress(files, args.jobs, console)
+    reports = _run_with_progress(files, args.jobs, args.timeout, console)
     print_report(reports, console)
     if args.json:
         write_json(reports, args.json)
@@ -84,13 +88,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "valid" for r in reports) else 1
 
 
-def _run_with_progress(files: list[Path], jobs: int | None, console: Console) -> list[WorkbookReport]:
+def _run_with_progress(files: list[Path], jobs: int | None, timeout: float,
+                       console: Console) -> list[WorkbookReport]:
     if len(files) < PROGRESS_FROM or not console.is_terminal:
-        return run(files, jobs=jobs)
+        return run(files, jobs=jobs, timeout=timeout)
     columns = (TextColumn("校验"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("validate", total=len(files))
-        return run(files, jobs=jobs, on_done=lambda _r: progress.advance(task))
+        return run(files, jobs=jobs, timeout=timeout, on_done=lambda _r: progress.advance(task))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -115,7 +120,8 @@ def score_workbook(src: Path, out: Path) -> int:
     if not out.parent.is_dir():
         console.print(f"[red]{out.parent}:目录不存在[/]")
         return 2
-    checked = check_file_full(src, Context())
+    checked = check_file_full(src, Context(), keep_inputs=True)
+    get = checked.get
     report, result, rubric = checked.report, checked.result, checked.rubric
     print_report([report], console)
     if result is None or rubric is None or checked.variant is None or not result.ok:
@@ -123,7 +129,7 @@ def score_workbook(src: Path, out: Path) -> int:
         return 1
     from lxbz_xl.workbook.cached_values import rewrite_package
 
-    cached = rubric.expected_outputs(result, checked.variant)
+    cached = rubric.expected_outputs(result, checked.variant, get)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ValidationError
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 
+# libyaml's C loader is ~10× faster; every validation worker loads all rubrics at start.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 
 
@@ -84,7 +87,7 @@ def all_inputs(defn: RubricDefinition) -> list[FieldSpec]:
 def load_definition(path: str | Path) -> RubricDefinition:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(path.name, [f"cannot read: {exc}"]) from exc
     if not isinstance(raw, dict):

@@ -1,0 +1,151 @@
+"""What a worker knows about the official templates, computed once per process and rubric.
+
+Rubric definitions, layouts, expected formulas (both variants), fingerprints and data validations come
+from the definition via lxbz_xl.workbook.layout, never from a template file on disk, so a template that
+was regenerated from an edited rubric is checked against that rubric.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from lxbz_xl.definition.loader import builtin_ids, load_rubric
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.validation.formula_text import normalise
+from lxbz_xl.validation.read_fast import split_ref
+
+RELEASES_DIR = Path(__file__).resolve().parent / "releases"
+
+
+def releases_dir() -> Path:
+    """LXBZ_RELEASES_DIR points at another snapshot folder (a department that versions its own rubrics)."""
+    return Path(os.environ.get("LXBZ_RELEASES_DIR") or RELEASES_DIR)
+VARIANTS = ("udf", "native")
+
+
+@dataclass
+class RubricContext:
+    defn: RubricDefinition
+    # Keys (check, digests of the parts it reads) of checks already found clean in this worker.
+    clean: set[tuple[Any, ...]] = field(default_factory=set)
+
+    @cached_property
+    def layout(self) -> Any:
+        from lxbz_xl.workbook.layout import layout_for
+
+        return layout_for(self.defn)
+
+    def formulas(self, variant: str) -> dict[tuple[str, str], str]:
+        cache = self.__dict__.setdefault("_formulas", {})
+        if variant not in cache:
+            from lxbz_xl.workbook.layout import formulas_for
+
+            cache[variant] = formulas_for(self.defn, self.layout, variant)
+        return cache[variant]  # type: ignore[no-any-return]
+
+    def normalised(self, variant: str) -> dict[tuple[str, str], str]:
+        cache = self.__dict__.setdefault("_normalised", {})
+        if variant not in cache:
+            cache[variant] = {k: normalise(v) for k, v in self.formulas(variant).items()}
+        return cache[variant]  # type: ignore[no-any-return]
+
+    def fingerprint(self, variant: str) -> str:
+        from lxbz_xl.workbook.layout import formula_fingerprint
+
+        cache = self.__dict__.setdefault("_fingerprints", {})
+        if variant not in cache:
+            cache[variant] = formula_fingerprint(self.formulas(variant))
+        return cache[variant]  # type: ignore[no-any-return]
+
+    @cached_property
+    def validations(self) -> dict[tuple[str, str], dict[str, Any]]:
+        from lxbz_xl.workbook import layout as layout_mod
+
+        fn = getattr(layout_mod, "data_validations_for", None)
+        return fn(self.defn) if fn is not None else {}
+
+    @cached_property
+    def validation_keys(self) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+        """Validations as hashable rules (the prompt text is not part of the rule)."""
+        return {k: tuple((a, str(b)) for a, b in v.items() if a not in ("prompt", "title"))
+                for k, v in self.validations.items()}
+
+    @cached_property
+    def input_positions(self) -> dict[str, list[tuple[int, int, Any]]]:
+        """sheet → (row, column, CellSpec) of every input and header cell."""
+        out: dict[str, list[tuple[int, int, Any]]] = {}
+        for spec in self.layout.cells:
+            if spec.role != "output":
+                row, col = split_ref(spec.ref)
+                out.setdefault(spec.sheet, []).append((row, col, spec))
+        return out
+
+    @cached_property
+    def max_rows(self) -> dict[str, int]:
+        """Last template row per sheet (+ a margin): rows below it are never read."""
+        rows: dict[str, int] = {}
+        refs = [(c.sheet, c.ref) for c in self.layout.cells]
+        for variant in VARIANTS:
+            try:
+                refs += list(self.formulas(variant))
+            except Exception:  # a variant that cannot be generated is reported by the formula check
+                continue
+        for sheet, ref in refs:
+            rows[sheet] = max(rows.get(sheet, 0), split_ref(ref)[0])
+        return {sheet: last + 50 for sheet, last in rows.items()}
+
+    def expected_outputs(self, result: Any, variant: str, get: Any = None) -> dict[tuple[str, str], Any]:
+        """What each output cell shows; ``get`` reads the inputs (a blank item shows blank scores)."""
+        from lxbz_xl.workbook.cached_values import expected_outputs
+
+        return expected_outputs(self.defn, self.layout, result, variant, get)
+
+    def case_from_cells(self, get: Any) -> dict[str, Any]:
+        from lxbz_xl.workbook.layout import case_from_cells
+
+        return case_from_cells(self.defn, self.layout, get)
+
+
+@dataclass
+class Context:
+    """Per-process cache. ``releases_dir`` holds snapshots of earlier template versions (see releases.py)."""
+
+    releases_dir: Path = field(default_factory=releases_dir)
+    rubrics: dict[str, RubricContext | None] = field(default_factory=dict)
+
+    def rubric(self, rubric_id: str) -> RubricContext | None:
+        if rubric_id not in self.rubrics:
+            if rubric_id in builtin_ids():
+                self.rubrics[rubric_id] = RubricContext(load_rubric(rubric_id))
+            else:
+                self.rubrics[rubric_id] = None
+        return self.rubrics[rubric_id]
+
+    def guess(self, sheet_names: list[str], defined_names: dict[str, str]) -> RubricContext | None:
+        """The rubric of a workbook whose _lxbz sheet was deleted: the template's defined names carry a
+        per-rubric prefix (LPO_…); the one with most names present, and all its sheets, wins."""
+        counts: dict[str, int] = {}
+        for name in defined_names:
+            head = name.rsplit("!", 1)[-1].split("_", 1)[0].upper()
+            counts[head] = counts.get(head, 0) + 1
+        best, best_count = None, 0
+        for rid in builtin_ids():
+            ctx = self.rubric(rid)
+            if ctx is None or not all(s in sheet_names for s in ctx.layout.sheets):
+                continue
+            count = counts.get(ctx.layout.prefix.upper(), 0)
+            if count > best_count:
+                best, best_count = ctx, count
+        return best
+
+    def release(self, rubric_id: str, version: str) -> dict[str, Any] | None:
+        path = self.releases_dir / f"{rubric_id}@{version}.json"
+        if not path.is_file():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data

@@ -1,0 +1,66 @@
+"""--xlsx FILE: a findings workbook for clerks: Chinese headers, frozen header row, autofilter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from lxbz_xl.validation.model import SEVERITY_WORDS, STATUS_WORDS, WorkbookReport
+
+FINDING_HEADERS = ("文件", "状态", "考评细则", "版本", "单位", "年度", "总分", "档次", "称号",
+                   "严重程度", "问题类别", "问题代码", "工作表", "单元格", "说明")
+SUMMARY_HEADERS = ("文件", "状态", "考评细则", "版本", "模板类型", "单位", "年度", "总分", "档次", "称号",
+                   "错误", "警告", "提示", "SHA-256")
+WIDTHS = {"文件": 36, "说明": 80, "SHA-256": 66, "问题类别": 16, "问题代码": 20}
+_HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
+_BAD_FILL = PatternFill("solid", fgColor="FDE2E1")
+
+
+def _sheet(wb: Workbook, title: str, headers: Sequence[str], rows: list[list[Any]], first: bool) -> None:
+    ws = wb.active if first else wb.create_sheet()
+    assert ws is not None
+    ws.title = title
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for row in rows:
+        ws.append(row)
+    for i, name in enumerate(headers, 1):
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 11)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
+
+
+def _head(r: WorkbookReport) -> list[Any]:
+    return [r.path, STATUS_WORDS[r.status], r.rubric, r.version, r.unit, r.year, r.total, r.tier, r.title]
+
+
+def write_xlsx(reports: Sequence[WorkbookReport], path: Path) -> None:
+    rows: list[list[Any]] = []
+    for r in reports:
+        if not r.findings:
+            rows.append([*_head(r), None, None, None, None, None, "未发现问题"])
+        for f in r.findings:
+            rows.append([*_head(r), SEVERITY_WORDS[f.severity], f.title, f.code, f.sheet, f.cell, f.message])
+    summary = [
+        [r.path, STATUS_WORDS[r.status], r.rubric, r.version, r.variant, r.unit, r.year, r.total, r.tier, r.title,
+         sum(f.severity == "error" for f in r.findings), sum(f.severity == "warning" for f in r.findings),
+         sum(f.severity == "info" for f in r.findings), r.sha256]
+        for r in reports
+    ]
+    wb = Workbook()
+    _sheet(wb, "问题清单", FINDING_HEADERS, rows, first=True)
+    _sheet(wb, "汇总", SUMMARY_HEADERS, summary, first=False)
+    ws = wb["问题清单"]
+    for row in ws.iter_rows(min_row=2):
+        if row[1].value == STATUS_WORDS["invalid"]:
+            row[1].fill = _BAD_FILL
+        row[-1].alignment = Alignment(wrap_text=True, vertical="top")
+    wb.save(path)
