@@ -1,0 +1,167 @@
+"""Build the workbook templates: one per rubric and variant, from the form plan.
+
+Builds are deterministic (fixed document timestamps, fixed zip dates, stable ordering), so the committed
+files in workbook_templates/ can be compared with a fresh build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
+from lxbz_xl.workbook.cases import case_from_cells
+from lxbz_xl.workbook.form import Plan, plan_for, quote
+from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
+from lxbz_xl.workbook.styles import style
+
+FIXED_TIME = dt.datetime(2025, 1, 1)
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "workbook_templates"
+SUFFIX = {"udf": ".xlsx", "native": "_原生公式.xlsx"}
+
+
+def template_name(rubric_id: str, variant: str) -> str:
+    return f"{rubric_id}{SUFFIX[variant]}"
+
+
+def _abs(ref: str) -> str:
+    letters = "".join(c for c in ref if c.isalpha())
+    return f"${letters}${ref[len(letters):]}"
+
+
+def _cells(rng: str) -> list[str]:
+    from openpyxl.utils import range_boundaries
+    from openpyxl.utils.cell import get_column_letter
+
+    c1, r1, c2, r2 = range_boundaries(rng)
+    return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+
+def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str) -> Workbook:
+    defn = plan.defn
+    wb = Workbook()
+    wb.remove(wb.active)
+    sheets = {}
+    for sp in plan.sheets:
+        ws = wb.create_sheet(sp.title)
+        sheets[sp.title] = ws
+        for c, w in sp.widths.items():
+            ws.column_dimensions[c].width = w
+        for c in sp.hidden_cols:
+            ws.column_dimensions[c].hidden = True
+        for r, h in sorted(sp.heights.items()):
+            ws.row_dimensions[r].height = round(h, 1)
+        if sp.freeze:
+            ws.freeze_panes = sp.freeze
+        if sp.print_rows:
+            ws.print_title_rows = sp.print_rows
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = "landscape" if sp.landscape else "portrait"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 1 if sp.one_page else 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.5
+        ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+        ws.protection.sheet = True  # no password: guards formulas against slips, not against intent
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+    for t in plan.texts:
+        ws = sheets[t.sheet]
+        targets = _cells(t.merge) if t.merge else [t.ref]
+        for ref in targets:
+            style(ws[ref], t.style)
+        if t.value:
+            ws[t.ref] = t.value
+        if t.merge:
+            ws.merge_cells(t.merge)
+    validations: dict[tuple[str, tuple[tuple[str, Any], ...]], DataValidation] = {}
+    for slot in plan.slots:
+        ws = sheets[slot.spec.sheet]
+        cell = ws[slot.spec.ref]
+        style(cell, slot.style)
+        if slot.number_format:
+            cell.number_format = slot.number_format
+        if slot.validation:
+            key = (slot.spec.sheet, tuple(sorted(slot.validation.items())))
+            dv = validations.get(key)
+            if dv is None:
+                v = slot.validation
+                dv = DataValidation(type=v["type"], operator=v.get("operator"), formula1=v.get("formula1"),
+                                    formula2=v.get("formula2"), allow_blank=True, showInputMessage=True,
+                                    showErrorMessage=True, promptTitle=v.get("title"), prompt=v["prompt"],
+                                    errorTitle="输入不符合要求", error=v["prompt"], errorStyle="stop")
+                validations[key] = dv
+                ws.add_data_validation(dv)
+            dv.add(slot.spec.ref)
+        wb.defined_names[slot.spec.name] = DefinedName(
+            slot.spec.name, attr_text=f"{quote(slot.spec.sheet)}!{_abs(slot.spec.ref)}")
+    for (sheet, ref), text in formulas.items():
+        cell = sheets[sheet][ref]
+        if not cell.has_style:
+            style(cell, "helper")
+        cell.value = text
+    meta = wb.create_sheet(META_SHEET)
+    meta_rows = [("rubric", defn.id), ("version", defn.version), ("variant", variant),
+                 ("fingerprint", formula_fingerprint(formulas)), ("generator", GENERATOR),
+                 ("rubric_ref", rubric_ref), ("name", defn.name)]
+    for r, (key_text, value) in enumerate(meta_rows, 1):
+        meta.cell(r, 1, key_text)
+        meta.cell(r, 2, value)
+    meta.sheet_state = "hidden"
+    meta.protection.sheet = True
+    wb.active = 0
+    props = wb.properties
+    props.creator = "lxbz_xl"
+    props.title = f"{defn.name}({'原生公式' if variant == 'native' else 'LXBZ函数'})"
+    props.created = props.modified = FIXED_TIME
+    props.lastModifiedBy = "lxbz_xl"
+    return wb
+
+
+def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str, str], Any]:
+    """Cached values of every formula cell for the inputs `get(sheet, ref)` returns."""
+    layout = plan_for(defn).layout
+    case = case_from_cells(defn, layout, get)
+    case.setdefault("year", 2000)  # formulas do not read the year; the core requires one
+    result = evaluate(defn, case)
+    out = helper_values(defn, get)
+    out.update(expected_outputs(defn, layout, result, variant, get))
+    return out
+
+
+def build_template(defn: RubricDefinition, out_dir: Path, variant: str, rubric_ref: str | None = None) -> Path:
+    plan = plan_for(defn)
+    ref = rubric_ref or defn.id
+    formulas = formulas_for(defn, plan.layout, variant, ref)
+    wb = _workbook(plan, formulas, variant, ref)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dst = out_dir / template_name(defn.id, variant)
+    with tempfile.TemporaryDirectory(prefix="lxbz-build-") as tmp:
+        raw = Path(tmp) / "raw.xlsx"
+        wb.save(raw)
+        cached = cached_for(defn, variant, lambda s, r: None)
+        missing = set(formulas) - set(cached)
+        if missing:
+            raise AssertionError(f"{defn.id}: no cached value for formula cells {sorted(missing)[:5]}")
+        rewrite_package(raw, dst, {k: v for k, v in cached.items() if k in formulas})
+    return dst
+
+
+def build_all(defns: list[RubricDefinition], out_dir: Path = DEFAULT_DIR, variants: tuple[str, ...] = ("udf", "native"),
+              rubric_refs: dict[str, str] | None = None) -> list[Path]:
+    paths = []
+    for defn in defns:
+        for variant in variants:
+            paths.append(build_template(defn, out_dir, variant, (rubric_refs or {}).get(defn.id)))
+    return paths

@@ -1,0 +1,370 @@
+"""Cached values: what each formula cell shows, and writing those values into a saved .xlsx.
+
+openpyxl cannot write a formula together with its value, so the saved package is rewritten: each formula
+cell `<c r="H5" s="3"><f>…</f><v/></c>` gets `<v>…</v>` (with t="str"/"b" for text/booleans), and
+input cells get their values. The rewrite is a single pass over each sheet's cell elements (no DOM), and
+zip members are re-written with fixed timestamps so builds are byte-stable.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.sax.saxutils import escape
+
+from lxbz_xl.definition.loader import all_inputs
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.items import score_item
+from lxbz_xl.inputs import read_fields
+from lxbz_xl.result import Result
+from lxbz_xl.workbook.cases import blank
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.layout import NO, YES, Layout
+from lxbz_xl.workbook.roster import derive_counts, named_rows
+
+ERROR_PREFIX = "#LXBZ! "
+SEP = "；"  # LXBZ_EXPLAIN joins an item's explanations with a full-width semicolon
+PENDING = "待定"  # LXBZ_TITLE of a title that holds so far but misses an eligibility input
+FIXED_DATE = (2025, 1, 1, 0, 0, 0)
+FIXED_W3CDTF = "2025-01-01T00:00:00Z"
+
+
+def _num(value: Fraction | None) -> Any:
+    if value is None:
+        return ""
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def expected_outputs(defn: RubricDefinition, layout: Layout, result: Result, variant: str = "udf",
+                     get: Callable[[str, str], Any] | None = None) -> dict[tuple[str, str], Any]:
+    """(sheet, ref) → value a correct workbook shows. Numbers are exact-as-float (compare with
+    layout.same_value, i.e. within 1e-6); text as shown; titles 是/否; "" for nothing.
+
+    `get(sheet, ref)` reads the input cells: it tells which items are wholly blank (their cells show "")
+    and which member rows hold members. Without it every item counts as filled and members fill the
+    first rows. When the core reports input errors, unit-level cells show "" (native) or the error text
+    ("#LXBZ! …", udf); items whose own inputs are valid still show their scores. Evaluate `result` with
+    a year even when the form has none: no formula reads the year.
+    """
+    plan = plan_for(defn)
+    out: dict[tuple[str, str], Any] = {}
+
+    def cell(slot: Any) -> Any:
+        return None if get is None else get(slot.spec.sheet, slot.spec.ref)
+
+    roster_named = False
+    if plan.roster is not None:
+        from lxbz_xl.workbook.cases import roster_rows
+
+        rows = roster_rows(plan, lambda s: None if blank(cell(s)) else cell(s)) if get else []
+        counts = derive_counts(defn, plan.roster, rows)
+        roster_named = bool(named_rows(rows))
+        for key, where in plan.roster_cells.items():
+            out[where] = counts[plan.roster.count_field if key == "count" else key]  # type: ignore[index]
+    error = ""
+    if result.errors and variant == "udf":
+        # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
+        from lxbz_xl.workbook.cases import case_from_cells
+
+        bare = get is not None and set(case_from_cells(defn, layout, get)) <= {"rubric", "unit", "year"}
+        error = "" if bare else ERROR_PREFIX + result.errors[0].message
+    item_results = {i.id: i for i in result.items}
+    for its in plan.items:
+        derived = roster_named and any((its.item.id, s.path) in plan.roster_cells for s in its.item.inputs())
+        filled = get is None or derived or any(not blank(cell(s)) for s in its.inputs)
+        ir = item_results.get(its.item.id)
+        if ir is None and result.errors:
+            ir = _item_alone(defn, its, cell, plan, roster_named)
+        where = {k: (s.spec.sheet, s.spec.ref) for k, s in
+                 (("score", its.score), ("deduction", its.deduction), ("explain", its.explain))}
+        if not filled:
+            values: dict[str, Any] = {"score": "", "deduction": "", "explain": ""}
+        elif ir is None:
+            values = {"score": error, "deduction": error, "explain": error}
+        else:
+            values = {"score": _num(ir.score), "deduction": _num(ir.deduction), "explain": SEP.join(ir.explanations)}
+        for k, w in where.items():
+            out[w] = values[k]
+    ok = not result.errors
+    # As the worksheet functions: no items total (and so no tier or title) until every item is scored.
+    scored = all(out[(its.score.spec.sheet, its.score.spec.ref)] not in ("", None) for its in plan.items)
+    for path, slot in plan.outputs.items():
+        w = (slot.spec.sheet, slot.spec.ref)
+        if plan.items and not scored:
+            value: Any = ""
+        elif path in ("items_total",) or (path == "total" and plan.items and plan.defn.total is None):
+            value = _num(sum((i.score for i in result.items), Fraction(0))) if result.items else error
+        elif not ok:
+            value = error
+        else:
+            value = _unit_value(result, path)
+        out[w] = value
+    m = plan.members
+    if m is not None:
+        name_key = m.inputs[0][0].path
+        if get is None:
+            used = list(range(len(result.members)))
+        else:
+            used = [r for r, slots in enumerate(m.row_slots) if not blank(cell(slots[name_key]))]
+        members = iter(result.members if ok else [])
+        if plan.items and not scored:
+            used = []
+        for r, slots in enumerate(m.row_slots):
+            member = next(members, None) if r in used else None
+            for key, _label, _kind in m.outputs:
+                w = (slots[key].spec.sheet, slots[key].spec.ref)
+                if r not in used:
+                    out[w] = ""
+                elif member is None:
+                    out[w] = error
+                else:
+                    out[w] = _unit_value(member, key)
+    return out
+
+
+def _unit_value(outcome: Any, path: str) -> Any:
+    if path == "total":
+        return _num(outcome.total)
+    if path == "tier":
+        return outcome.tier or outcome.manual or ""
+    if path == "base_tier":
+        return outcome.base_tier or outcome.manual or ""
+    if path == "title":
+        if outcome.title is None:
+            return ""
+        return (PENDING if outcome.provisional_on else YES) if outcome.title else NO
+    if path == "flags":
+        return SEP.join(outcome.flags)
+    if path.startswith("values."):
+        name = path.split(".", 1)[1]
+        return _num(next((v.value for v in outcome.values if v.name == name), None))
+    raise KeyError(path)
+
+
+def _item_alone(defn: RubricDefinition, its: Any, cell: Callable[[Any], Any], plan: Any, roster: bool) -> Any:
+    """Score one item from its own cells (as LXBZ_ITEM_SCORE does) when the case as a whole has errors."""
+    from lxbz_xl.workbook.cases import _cell_value
+
+    prefix = f"items.{its.item.id}."
+    specs = [s for s in all_inputs(defn) if s.path.startswith(prefix)]
+    data: dict[str, Any] = {}
+    for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
+        raw = cell(slot)
+        if not blank(raw):
+            data[spec.path] = _cell_value(slot, raw)
+    if roster:
+        return None  # roster-derived counts: leave to the unit evaluation
+    local = [s.model_copy(update={"path": s.path[len(prefix):]}) for s in specs]
+    values, errors = read_fields(defn, local, data)
+    if errors:
+        return None
+    return score_item(defn, its.item, values)
+
+
+# ---------------------------------------------------------------- package rewrite
+
+_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(/>|>(.*?)</c>)', re.S)
+_SHEET = re.compile(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
+_REL = re.compile(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
+
+
+def _unescape_attr(text: str) -> str:
+    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title → zip member name of its worksheet XML."""
+    wb = z.read("xl/workbook.xml").decode("utf-8")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for m in _REL.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        targets[rid] = target
+    out = {}
+    for m in _SHEET.finditer(wb):
+        target = targets[m.group(2)]
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        out[_unescape_attr(m.group(1))] = path
+    return out
+
+
+def _value_xml(value: Any) -> tuple[str | None, str]:
+    """(t attribute, inner <v> text) for a cached formula value."""
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, int | float):
+        return None, repr(float(value)) if isinstance(value, float) else str(value)
+    text = "" if value is None else str(value)
+    if text.startswith("#") and text in ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"):
+        return "e", text
+    return "str", escape(text)
+
+
+def _input_xml(value: Any) -> tuple[str | None, str]:
+    """(t attribute, inner XML) for a typed input value."""
+    if isinstance(value, bool):
+        return "b", f"<v>{int(value)}</v>"
+    if isinstance(value, int | float):
+        return None, f"<v>{value!r}</v>"
+    return "inlineStr", f"<is><t xml:space=\"preserve\">{escape(str(value))}</t></is>"
+
+
+def _with_t(attrs: str, t: str | None) -> str:
+    attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
+    return attrs + (f' t="{t}"' if t else "")
+
+
+def _rewrite_sheet(xml: str, formulas: dict[str, Any], inputs: dict[str, Any]) -> str:
+    def one(m: re.Match[str]) -> str:
+        ref, attrs, body = m.group(1), m.group(2), m.group(4) or ""
+        if ref in inputs:
+            t, inner = _input_xml(inputs[ref])
+            return f'<c r="{ref}"{_with_t(attrs, t)}>{inner}</c>'
+        if ref in formulas and "<f" in body:
+            t, text = _value_xml(formulas[ref])
+            f = re.search(r"<f[^>]*?(?:/>|>.*?</f>)", body, re.S)
+            assert f is not None
+            return f'<c r="{ref}"{_with_t(attrs, t)}>{f.group(0)}<v>{text}</v></c>'
+        return m.group(0)
+
+    return _CELL.sub(one, xml)
+
+
+def rewrite_package(src: Path, dst: Path, cached: dict[tuple[str, str], Any],
+                    inputs: dict[tuple[str, str], Any] | None = None) -> None:
+    """Copy `src` to `dst` setting input cells and formula cached values; fixed zip/docProps timestamps.
+
+    Input cells must exist in the sheet XML (the builder writes every input cell with its style).
+    """
+    inputs = inputs or {}
+    with zipfile.ZipFile(src) as zin:
+        parts = sheet_parts(zin)
+        per_part: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        for (sheet, ref), v in cached.items():
+            per_part.setdefault(parts[sheet], ({}, {}))[0][ref] = v
+        for (sheet, ref), v in inputs.items():
+            per_part.setdefault(parts[sheet], ({}, {}))[1][ref] = v
+        tmp = dst.with_name(dst.name + ".tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info.filename)
+                if info.filename in per_part:
+                    f, i = per_part[info.filename]
+                    data = _rewrite_sheet(data.decode("utf-8"), f, i).encode("utf-8")
+                elif info.filename == "docProps/core.xml":
+                    data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_W3CDTF.encode(),
+                                  data)
+                zi = zipfile.ZipInfo(info.filename, FIXED_DATE)
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zi.external_attr = 0o644 << 16
+                zout.writestr(zi, data)
+        tmp.replace(dst)
+
+
+def helper_values(defn: RubricDefinition, get: Callable[[str, str], Any] | None) -> dict[tuple[str, str], Any]:
+    """Values of the shared helper formulas (roster flags, ballot headings and validity flags)."""
+    from lxbz_xl.workbook.cases import roster_rows
+    from lxbz_xl.workbook.roster import _holds
+
+    plan = plan_for(defn)
+    out: dict[tuple[str, str], Any] = {}
+
+    def val(slot: Any) -> Any:
+        raw = None if get is None else get(slot.spec.sheet, slot.spec.ref)
+        return None if blank(raw) else raw
+
+    if plan.roster is not None:
+        roster = plan.roster
+        rows = roster_rows(plan, val)
+        for k, row in enumerate(rows):
+            named = row.get("name") not in (None, "")
+            out[(roster.sheet, plan.roster_flags[(k, -1)])] = 1 if named else 0
+            principal = str(row.get(roster.principal, "")).strip() == YES
+            for j, d in enumerate(roster.derived):
+                who_ok = d.who == "all" or (d.who == "principal") == principal
+                hit = named and who_ok and any(_holds(defn, t, row) for t in d.tests)
+                out[(roster.sheet, plan.roster_flags[(k, j)])] = 1 if hit else 0
+    if plan.members is not None:
+        from lxbz_xl.workbook.cases import member_names as _names
+
+        m = plan.members
+        for r, name in enumerate(_names(plan, val)):
+            out[(m.sheet, f"{m.flag_col}{m.first_row + r}")] = 0 if name is None else 1
+    if plan.ballot_flags is not None and plan.members is not None:
+        sheet, vcol, icol, first, last = plan.ballot_flags
+        from lxbz_xl.workbook.cases import member_names
+        from lxbz_xl.workbook.form import ballot_rule
+
+        names = member_names(plan, val)
+        for j, name in enumerate(names):
+            from openpyxl.utils import get_column_letter
+
+            out[(sheet, f"{get_column_letter(2 + j)}3")] = "" if name is None else name
+        block = next(b for b in plan.blocks if b.spec.type == "ballots")
+        rule = ballot_rule(defn, block.spec.path)
+        n = len(names)
+        evaluated = sum(1 for x in names if x is not None and str(x) != "")
+        for b in range(last - first + 1):
+            cells = [val(s) for s in block.slots[b * n:(b + 1) * n]]
+            nonempty = any(c in block.spec.values for c in cells)
+            bad = False
+            if rule is not None:
+                tier, share = rule
+                bad = sum(1 for c in cells if c == tier) * share.denominator > share.numerator * evaluated
+            out[(sheet, f"{vcol}{first + b}")] = 1 if nonempty and not bad else 0
+            out[(sheet, f"{icol}{first + b}")] = 1 if nonempty and bad else 0
+    return out
+
+
+_SI = re.compile(r"<si>(.*?)</si>", re.S)
+_T = re.compile(r"<t[^>]*>(.*?)</t>", re.S)
+_V = re.compile(r"<v>(.*?)</v>", re.S)
+_IS = re.compile(r"<is>(.*?)</is>", re.S)
+
+
+def _text(xml: str) -> str:
+    from xml.sax.saxutils import unescape
+
+    return unescape("".join(_T.findall(xml)), {"&quot;": '"', "&apos;": "'"})
+
+
+def read_values(path: Path, sheets: set[str] | None = None) -> dict[tuple[str, str], Any]:
+    """Every cell's stored (cached) value, read straight from the package XML (fast; any writer)."""
+    from xml.sax.saxutils import unescape
+
+    out: dict[tuple[str, str], Any] = {}
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        shared = [_text(si) for si in _SI.findall(z.read("xl/sharedStrings.xml").decode("utf-8"))] \
+            if "xl/sharedStrings.xml" in names else []
+        for sheet, part in sheet_parts(z).items():
+            if sheets is not None and sheet not in sheets:
+                continue
+            xml = z.read(part).decode("utf-8")
+            for m in _CELL.finditer(xml):
+                ref, attrs, body = m.group(1), m.group(2), m.group(4) or ""
+                t = re.search(r'\bt="([^"]*)"', attrs)
+                kind = t.group(1) if t else "n"
+                v = _V.search(body)
+                if kind == "inlineStr":
+                    inline = _IS.search(body)
+                    out[(sheet, ref)] = _text(inline.group(1)) if inline else ""
+                    continue
+                if v is None:
+                    continue
+                raw = v.group(1)
+                if kind == "s":
+                    value: Any = shared[int(raw)]
+                elif kind in ("str", "e"):
+                    value = unescape(raw, {"&quot;": '"', "&apos;": "'"})
+                elif kind == "b":
+                    value = raw == "1"
+                else:
+                    f = float(raw)
+                    value = int(f) if f.is_integer() and "E" not in raw.upper() else f
+                out[(sheet, ref)] = value
+    return out

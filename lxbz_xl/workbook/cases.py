@@ -1,0 +1,289 @@
+"""Cells ↔ case mapping: read a filled form into the case `evaluate` takes, and place a case into cells.
+
+Blank input cells are absent from the case (the core then applies its defaults); the roster of
+learning_team, when it has names, replaces the typed clause counts it feeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.exact import exact
+from lxbz_xl.workbook.form import Plan, Slot, plan_for
+from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label, enum_value
+from lxbz_xl.workbook.roster import derive_counts, named_rows
+
+
+class FillError(ValueError):
+    """A case that does not fit the form (more members than rows, a ballot naming an unknown member…)."""
+
+
+def blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _cell_value(slot: Slot, raw: Any) -> Any:
+    """A cell value as the case carries it: whole floats → int, enum labels → core values."""
+    if isinstance(raw, float) and raw.is_integer() and slot.spec.kind in ("count", "number"):
+        return int(raw)
+    if slot.spec.kind == "enum" and slot.fieldspec is not None:
+        return enum_value(slot.fieldspec.values, raw)
+    if isinstance(raw, str):
+        return raw.strip()
+    return raw
+
+
+def _leaf(slot: Slot) -> str:
+    return (slot.spec.path or "").rsplit(".", 1)[-1]
+
+
+def _set(root: dict[str, Any], path: list[str], value: Any) -> None:
+    node = root
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any]) -> dict[str, Any]:
+    plan = plan_for(defn)
+    case: dict[str, Any] = {"rubric": defn.id}
+    by_path = {s.spec.path: s for s in plan.slots if s.spec.path}
+
+    def val(slot: Slot) -> Any:
+        raw = get(slot.spec.sheet, slot.spec.ref)
+        return None if blank(raw) else _cell_value(slot, raw)
+
+    unit = val(by_path["unit"])
+    if unit is not None:
+        case["unit"] = str(unit)
+    year = val(by_path["year"])
+    if year is not None:
+        case["year"] = year
+    items: dict[int, dict[str, Any]] = {}
+    for its in plan.items:
+        for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
+            v = val(slot)
+            if v is not None:
+                items.setdefault(its.item.id, {})[spec.path] = v
+    if plan.roster is not None:
+        rows = roster_rows(plan, val)
+        if named_rows(rows):
+            for (item_id, fld), n in derive_counts(defn, plan.roster, rows).items():
+                items.setdefault(item_id, {})[fld] = n
+    if items:
+        case["items"] = {k: items[k] for k in sorted(items)}
+    for block in plan.blocks:
+        spec = block.spec
+        keys = spec.path.split(".")
+        if spec.type == "votes":
+            votes = {_leaf(s): v for s in block.slots if (v := val(s)) is not None}
+            if votes:
+                _set(case, keys, votes)
+        elif spec.type == "numbers":
+            values = [v for s in block.slots if (v := val(s)) is not None]
+            if values:
+                _set(case, keys, values)
+        elif spec.type == "records":
+            records = _records(block.slots, val)
+            if records:
+                _set(case, keys, records)
+        elif spec.type == "ballots":
+            ballots = _ballots(plan, block.slots, val)
+            if ballots:
+                _set(case, keys, ballots)
+        else:
+            v = val(block.slots[0])
+            if v is not None:
+                _set(case, keys, v)
+    if plan.members is not None:
+        members = [rec for rec in member_rows(plan, val) if rec]
+        if members:
+            case[defn.members.key] = members  # type: ignore[union-attr]
+    return case
+
+
+def _records(slots: list[Slot], val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
+    out = []
+    for a, b in zip(slots[::2], slots[1::2], strict=True):
+        rec = {}
+        for s in (a, b):
+            v = val(s)
+            if v is not None:
+                rec[_leaf(s)] = v
+        if rec:
+            out.append(rec)
+    return out
+
+
+def member_names(plan: Plan, val: Callable[[Slot], Any]) -> list[Any]:
+    m = plan.members
+    assert m is not None
+    name_key = m.inputs[0][0].path
+    return [val(slots[name_key]) for slots in m.row_slots]
+
+
+def _ballots(plan: Plan, slots: list[Slot], val: Callable[[Slot], Any]) -> list[dict[str, str]]:
+    names = member_names(plan, val)
+    n = len(names)
+    out = []
+    for b in range(len(slots) // n):
+        ballot = {}
+        for j in range(n):
+            v = val(slots[b * n + j])
+            if v is not None and names[j] is not None:
+                ballot[str(names[j])] = v
+        if ballot:
+            out.append(ballot)
+    return out
+
+
+def member_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
+    """One record per table row (empty dict for a blank row), in row order."""
+    m = plan.members
+    assert m is not None
+    rows = []
+    for slots in m.row_slots:
+        rec: dict[str, Any] = {}
+        for spec, _cols in m.inputs:
+            if spec.type == "votes":
+                votes = {t: v for t in spec.values if (v := val(slots[f"{spec.path}.{t}"])) is not None}
+                if votes:
+                    rec[spec.path] = votes
+            elif spec.type == "numbers":
+                values = [v for k in range(1, len(_cols) + 1) if (v := val(slots[f"{spec.path}.{k}"])) is not None]
+                if values:
+                    rec[spec.path] = values
+            elif spec.type == "records":
+                pairs = [slots[f"{spec.path}.{k}.{sub.path}"] for k in range(1, len(_cols) // 2 + 1)
+                         for sub in spec.fields[:2]]
+                records = _records(pairs, val)
+                if records:
+                    rec[spec.path] = records
+            else:
+                v = val(slots[spec.path])
+                if v is not None:
+                    rec[spec.path] = v
+        rows.append(rec)
+    return rows
+
+
+def roster_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
+    roster = plan.roster
+    assert roster is not None
+    rows: dict[int, dict[str, Any]] = {}
+    for slot in plan.slots:
+        path = slot.spec.path or ""
+        if path.startswith("roster."):
+            _, r, key = path.split(".")
+            v = val(slot)
+            row = rows.setdefault(int(r), {})
+            if v is not None:
+                row[key] = v
+    return [rows[r] for r in sorted(rows)]
+
+
+# ---------------------------------------------------------------- case → cells (fill)
+
+
+def cell_text(kind: str, value: Any) -> Any:
+    """A case value as the form shows it: booleans 是/否, enum labels, exact numbers as int/float."""
+    if value is None:
+        return None
+    if kind == "bool" or isinstance(value, bool):
+        if isinstance(value, bool):
+            return YES if value else NO
+        return value
+    if kind == "enum":
+        return enum_label(str(value))
+    if kind in ("count", "number") and not isinstance(value, int | float):
+        try:
+            number = exact(value)
+        except (TypeError, ValueError, ArithmeticError):
+            return value  # leave bad input visible; the core will report it
+        return number.numerator if number.denominator == 1 else float(number)
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    return value
+
+
+def _get(node: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(node, dict):
+            if part in node:
+                node = node[part]
+            elif part.isdigit() and int(part) in node:
+                node = node[int(part)]
+            else:
+                return None
+        elif isinstance(node, list) and part.isdigit():
+            k = int(part) - 1
+            if not 0 <= k < len(node):
+                return None
+            node = node[k]
+        else:
+            return None
+    return node
+
+
+def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """(sheet, ref) → value for every input the case gives. Raises FillError when it does not fit."""
+    plan = plan_for(defn)
+    out: dict[tuple[str, str], Any] = {}
+    capacity: dict[str, int] = {}
+    for block in plan.blocks:
+        if block.spec.type == "numbers":
+            capacity[block.spec.path] = len(block.slots)
+        elif block.spec.type == "records":
+            capacity[block.spec.path] = len(block.slots) // 2
+    if plan.members is not None:
+        key = defn.members.key  # type: ignore[union-attr]
+        capacity[key] = plan.members.rows
+        for spec, cols in plan.members.inputs:
+            if spec.type == "numbers":
+                capacity[f"{key}.*.{spec.path}"] = len(cols)
+            elif spec.type == "records":
+                capacity[f"{key}.*.{spec.path}"] = len(cols) // 2
+    if plan.roster is not None:
+        capacity["roster"] = plan.roster.rows
+    for path, n in capacity.items():
+        parts = path.split(".")
+        if "*" in parts:
+            for i, rec in enumerate(_get(case, parts[:1]) or [], 1):
+                got = _get(rec, parts[2:]) if isinstance(rec, dict) else None
+                if isinstance(got, list) and len(got) > n:
+                    raise FillError(f"{parts[0]}第{i}条的{parts[2]}有{len(got)}项,表格只有{n}格")
+        else:
+            got = _get(case, parts)
+            if isinstance(got, list) and len(got) > n:
+                raise FillError(f"{path}有{len(got)}项,表格只有{n}行")
+    ballot_names: list[Any] = []
+    if plan.members is not None:
+        ballot_names = [r.get(plan.members.inputs[0][0].path) if isinstance(r, dict) else None
+                        for r in (case.get(defn.members.key) or [])]  # type: ignore[union-attr]
+    for slot in plan.slots:
+        where = slot.spec.path
+        if where is None or slot.spec.role == "output" or where.startswith("form."):
+            continue
+        parts = where.split(".")
+        block_ballots = any(b.spec.type == "ballots" and where.startswith(b.spec.path + ".") for b in plan.blocks)
+        if block_ballots:
+            number, j = int(parts[-2]), int(parts[-1])
+            ballot = _get(case, [*parts[:-2], str(number)])
+            if isinstance(ballot, dict) and j <= len(ballot_names) and ballot_names[j - 1] in ballot:
+                out[(slot.spec.sheet, slot.spec.ref)] = ballot[ballot_names[j - 1]]
+            continue
+        value = _get(case, parts)
+        if value is not None:
+            out[(slot.spec.sheet, slot.spec.ref)] = cell_text(slot.spec.kind, value)
+    for b in plan.blocks:
+        if b.spec.type == "ballots":
+            for i, ballot in enumerate(_get(case, b.spec.path.split(".")) or [], 1):
+                unknown = [k for k in (ballot or {}) if k not in ballot_names]
+                if unknown:
+                    raise FillError(f"第{i}张选票评价了不在{defn.members.label}名单中的{unknown}")  # type: ignore[union-attr]
+            if len(_get(case, b.spec.path.split(".")) or []) > len(b.slots) // max(1, len(plan.members.row_slots)):  # type: ignore[union-attr]
+                raise FillError(f"选票超过表格行数{len(b.slots) // len(plan.members.row_slots)}")  # type: ignore[union-attr]
+    return out

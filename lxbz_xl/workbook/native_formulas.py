@@ -1,0 +1,680 @@
+"""Compile a rubric definition to built-in spreadsheet formulas (the 原生公式 variant).
+
+Generic over the definition's node types: clause kinds, conditions, expressions, tier rules and
+ladders, vetoes, caps and titles. Nothing here names a rubric. Semantics follow lxbz_xl.engine:
+
+* Conditions are three-valued (absent input → unknown); each compiles to a pair (definitely true,
+  definitely false) of formulas, so `not`, `all`, `any`, `at_least` keep the core's unknown handling.
+* Vote shares never divide: `share(tiers) >= p/q` becomes `q*SUM(selected) >= p*SUM(all)` on integer
+  counts, so 9 of 10 votes passes a 90% test exactly.
+* Computed values are compared after ROUND(…,9), which removes binary-float noise (0.6*a+0.4*b) without
+  moving any value the forms can produce across a bound.
+* A cell shows "" when the core would have nothing (missing input, no valid ballots) or reports an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from openpyxl.utils import get_column_letter as col
+
+from lxbz_xl.definition import logic as L
+from lxbz_xl.definition.base import ByField
+from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.loader import all_inputs
+from lxbz_xl.definition.rubric import (
+    Cap,
+    Entity,
+    PerUnitClause,
+    ProportionalClause,
+    ShortfallClause,
+    Tiers,
+    Veto,
+)
+from lxbz_xl.engine.items import render
+from lxbz_xl.exact import fmt
+from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote
+from lxbz_xl.workbook.layout import NO, YES, enum_label
+
+TRUE, FALSE = "TRUE", "FALSE"
+PENDING = "待定"
+SEP = "；"  # joins explanations, as LXBZ_EXPLAIN does
+
+
+def _s(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _lit(value: Fraction | Decimal | int) -> str:
+    f = Fraction(value)
+    if f.denominator == 1:
+        return str(f.numerator)
+    d = Decimal(f.numerator) / Decimal(f.denominator)
+    return format(d.normalize(), "f") if len(str(d)) < 20 else f"({f.numerator}/{f.denominator})"
+
+
+def _flat(name: str, parts: tuple[str, ...]) -> list[str]:
+    """Nested AND(AND(a,b),c) → [a, b, c]; duplicates dropped (keeps generated formulas short)."""
+    out: list[str] = []
+    for p in parts:
+        inner = _args(p[len(name) + 1:-1]) if p.startswith(name + "(") and _closes_at_end(p, len(name)) else [p]
+        for q in inner:
+            if q not in out:
+                out.append(q)
+    return out
+
+
+def _closes_at_end(text: str, start: int) -> bool:
+    depth, in_str = 0, False
+    for i, ch in enumerate(text[start:], start):
+        if ch == '"':
+            in_str = not in_str
+        elif not in_str and ch == "(":
+            depth += 1
+        elif not in_str and ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(text) - 1
+    return False
+
+
+def _args(text: str) -> list[str]:
+    out: list[str] = []
+    cur: list[str] = []
+    depth, in_str = 0, False
+    for ch in text:
+        if ch == '"':
+            in_str = not in_str
+        elif not in_str and ch == "(":
+            depth += 1
+        elif not in_str and ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0 and not in_str:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def AND(*parts: str) -> str:
+    ps = [p for p in _flat("AND", parts) if p != TRUE]
+    if FALSE in ps:
+        return FALSE
+    return TRUE if not ps else ps[0] if len(ps) == 1 else f"AND({','.join(ps)})"
+
+
+def OR(*parts: str) -> str:
+    ps = [p for p in _flat("OR", parts) if p != FALSE]
+    if TRUE in ps:
+        return TRUE
+    return FALSE if not ps else ps[0] if len(ps) == 1 else f"OR({','.join(ps)})"
+
+
+def NOT(part: str) -> str:
+    return FALSE if part == TRUE else TRUE if part == FALSE else f"NOT({part})"
+
+
+def IF(cond: str, yes: str, no: str) -> str:
+    return yes if cond == TRUE else no if cond == FALSE else f"IF({cond},{yes},{no})"
+
+
+@dataclass
+class Val:
+    text: str
+    known: str = TRUE  # formula that is TRUE when the core would have a value
+    exact: bool = True  # an input or constant (no float noise to round away)
+
+
+@dataclass
+class Cond:
+    true: str
+    false: str
+
+
+class CompileError(ValueError):
+    pass
+
+
+@dataclass
+class Scope:
+    """Where names resolve: a member row (if any), then the unit."""
+
+    plan: Plan
+    here: str
+    row: dict[str, Slot] | None = None
+    member_index: int | None = None
+    specs: dict[str, FieldSpec] = field(default_factory=dict)
+
+    def ref(self, slot: Slot) -> str:
+        return self.plan.ref(slot, self.here)
+
+
+class Compiler:
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.defn = plan.defn
+        self.unit_specs = {s.path: s for s in all_inputs(self.defn) if not s.path.startswith("items.")}
+        self.blocks = {b.spec.path: b for b in plan.blocks}
+        self.member_specs = {s.path: s for s in (self.defn.members.inputs if self.defn.members else [])}
+        self.member_vars = {v.name for v in (self.defn.members.variables if self.defn.members else [])}
+        self.unit_vars = {v.name for v in self.defn.variables}
+
+    # ---------------------------------------------------------------- numbers
+
+    def num(self, value: Any, scope: Scope) -> tuple[str, str]:
+        """A definition number (literal/$param/by-field) → (formula, known)."""
+        if isinstance(value, Decimal):
+            return _lit(value), TRUE
+        if isinstance(value, ByField):
+            enum = self.scalar(value.by, scope)
+            out = _s("")
+            known = FALSE
+            for key, v in reversed(list(value.values.items())):
+                text, _ = self.num(v, scope)
+                label = _s(enum_label(key))
+                out = f"IF({enum.text}={label},{text},{out})"
+                known = OR(f"{enum.text}={label}", known)
+            return out, known
+        if isinstance(value, str) and value.startswith("$"):
+            return _lit(self.defn.parameters[value[1:]].value), TRUE
+        if isinstance(value, str | int):
+            return _lit(Decimal(str(value))), TRUE
+        raise CompileError(f"not a number: {value!r}")
+
+    def frac(self, value: Any) -> Fraction | None:
+        if isinstance(value, Decimal):
+            return Fraction(value)
+        if isinstance(value, str) and value.startswith("$"):
+            return Fraction(self.defn.parameters[value[1:]].value)
+        if isinstance(value, str | int):
+            return Fraction(Decimal(str(value)))
+        return None
+
+    # ---------------------------------------------------------------- names
+
+    def lookup_slot(self, name: str, scope: Scope) -> tuple[Slot | None, FieldSpec | None, str]:
+        """(slot, spec, where) for a scalar name: member input/variable first, then unit."""
+        if scope.row is not None:
+            if name in self.member_specs and name in scope.row:
+                return scope.row[name], self.member_specs[name], "input"
+            if name in self.member_vars:
+                return scope.row[f"values.{name}"], None, "var"
+            if name in ("total", "tier", "title") and name in scope.row:
+                return scope.row[name], None, "var"
+        if name in self.unit_specs and name in self.blocks and len(self.blocks[name].slots) == 1:
+            return self.blocks[name].slots[0], self.unit_specs[name], "input"
+        if name in self.unit_vars:
+            return self.plan.outputs[f"values.{name}"], None, "var"
+        if name == "items_total":
+            key = "items_total" if "items_total" in self.plan.outputs else "total"
+            return self.plan.outputs[key], None, "var"
+        if name in ("total", "tier", "title", "base_tier") and name in self.plan.outputs:
+            return self.plan.outputs[name], None, "var"
+        return None, None, ""
+
+    def scalar(self, name: str, scope: Scope) -> Val:
+        """An input as the core reads it: blank → its default (or unknown when it has none)."""
+        slot, spec, where = self.lookup_slot(name, scope)
+        if slot is None:
+            if name == "member_count":
+                return Val(self.member_count(scope))
+            raise CompileError(f"{self.defn.id}: cannot resolve {name!r}")
+        ref = scope.ref(slot)
+        if where == "var":
+            return Val(ref, f'{ref}<>""', exact=False)
+        assert spec is not None
+        if spec.type == "bool":
+            return Val(ref, f'{ref}<>""' if spec.default is None else TRUE)
+        default = spec.default
+        if default is not None and not isinstance(default, bool):
+            text = str(default) if spec.type != "enum" else _s(enum_label(str(default)))
+            return Val(f'IF({ref}="",{text},{ref})')
+        return Val(ref, TRUE if spec.required else f'{ref}<>""')
+
+    def member_count(self, scope: Scope) -> str:
+        m = self.plan.members
+        assert m is not None
+        return m.count_formula(scope.here)
+
+    def vote_cells(self, path: str, scope: Scope) -> list[str]:
+        spec = self.member_specs.get(path) if scope.row is not None else None
+        if spec is not None and spec.type == "votes":
+            assert scope.row is not None
+            return [scope.ref(scope.row[f"{path}.{t}"]) for t in spec.values]
+        block = self.blocks[path]
+        return [scope.ref(s) for s in block.slots]
+
+    def vote_values(self, path: str, scope: Scope) -> list[str]:
+        spec = self.member_specs.get(path) if scope.row is not None else None
+        return (spec or self.unit_specs[path]).values
+
+    def votes(self, path: str, tiers: list[str], scope: Scope) -> tuple[str, str]:
+        cells = self.vote_cells(path, scope)
+        values = self.vote_values(path, scope)
+        sel = [c for c, v in zip(cells, values, strict=True) if v in tiers]
+        return (f"SUM({','.join(sel)})" if sel else "0"), f"SUM({','.join(cells)})"
+
+    def list_range(self, path: str, scope: Scope) -> str:
+        spec = self.member_specs.get(path) if scope.row is not None else None
+        if spec is not None:
+            assert scope.row is not None
+            cells = [scope.row[k] for k in scope.row if k.startswith(f"{path}.") and "." not in k[len(path) + 1:]]
+            return f"{scope.ref(cells[0])}:{cells[-1].spec.ref}"
+        return self.plan.block_range(self.blocks[path], scope.here)
+
+    def record_points(self, path: str, key: str, scope: Scope) -> list[str]:
+        spec = self.member_specs.get(path) if scope.row is not None else None
+        if spec is not None:
+            assert scope.row is not None
+            return [scope.ref(s) for k, s in scope.row.items() if k.startswith(f"{path}.") and k.endswith(f".{key}")]
+        block = self.blocks[path]
+        return [scope.ref(s) for s in block.slots if s.spec.path and s.spec.path.endswith(f".{key}")]
+
+    # ---------------------------------------------------------------- expressions
+
+    def expr(self, e: Any, scope: Scope) -> Val:
+        if isinstance(e, Decimal):
+            return Val(_lit(e))
+        if isinstance(e, str):
+            if e.startswith("$"):
+                return Val(self.num(e, scope)[0])
+            return self.scalar(e, scope)
+        if isinstance(e, ByField):
+            text, known = self.num(e, scope)
+            return Val(text, known)
+        if isinstance(e, L.WeightedExpr):
+            parts: list[str] = [_lit(e.constant)] if e.constant else []
+            knowns = [TRUE]
+            for term in e.weighted:
+                w, kw = self.num(term.weight, scope)
+                v = self.expr(term.of, scope)
+                parts.append(f"({w})*({v.text})")
+                knowns += [kw, v.known]
+            return Val("+".join(parts) or "0", AND(*knowns), exact=False)
+        if isinstance(e, L.ShareExpr):
+            sel, tot = self.votes(e.share.votes, e.share.tiers, scope)
+            return Val(f"{sel}/{tot}", f"{tot}>0", exact=False)
+        if isinstance(e, L.MeanExpr):
+            if isinstance(e.mean, str):
+                rng = self.list_range(e.mean, scope)
+                return Val(f"AVERAGE({rng})", f"COUNT({rng})>0", exact=False)
+            vals = [self.expr(x, scope) for x in e.mean]
+            return Val(f"({'+'.join(v.text for v in vals)})/{len(vals)}", AND(*[v.known for v in vals]), exact=False)
+        if isinstance(e, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
+            body = e.sum if isinstance(e, L.SumExpr) else e.product if isinstance(e, L.ProductExpr) else \
+                e.min if isinstance(e, L.MinExpr) else e.max
+            vals = [self.expr(x, scope) for x in body]
+            known = AND(*[v.known for v in vals])
+            if isinstance(e, L.ProductExpr):
+                return Val("*".join(f"({v.text})" for v in vals), known, exact=False)
+            func = "SUM" if isinstance(e, L.SumExpr) else "MIN" if isinstance(e, L.MinExpr) else "MAX"
+            return Val(f"{func}({','.join(v.text for v in vals)})", known, all(v.exact for v in vals))
+        if isinstance(e, L.ClampExpr):
+            v = self.expr(e.clamp.of, scope)
+            text = v.text
+            if e.clamp.min is not None:
+                text = f"MAX({self.num(e.clamp.min, scope)[0]},{text})"
+            if e.clamp.max is not None:
+                text = f"MIN({self.num(e.clamp.max, scope)[0]},{text})"
+            return Val(text, v.known, v.exact)
+        if isinstance(e, L.CoalesceExpr):
+            vals = [self.expr(x, scope) for x in e.coalesce]
+            text = _s("")
+            for v in reversed(vals):
+                text = IF(v.known, v.text, text)
+            return Val(text, OR(*[v.known for v in vals]), exact=False)
+        if isinstance(e, L.ListSumExpr):
+            cells = self.record_points(e.list_sum.of, e.list_sum.key, scope)
+            total = f"SUM({','.join(cells)})" if cells else "0"
+            return Val(total)
+        if isinstance(e, L.VotePointsExpr):
+            cells = self.vote_cells(e.vote_points.votes, scope)
+            values = self.vote_values(e.vote_points.votes, scope)
+            terms = []
+            for c, tier in zip(cells, values, strict=True):
+                if tier in e.vote_points.points:
+                    terms.append(f"{c}*{self.num(e.vote_points.points[tier], scope)[0]}")
+            tot = f"SUM({','.join(cells)})"
+            return Val(f"({'+'.join(terms) or '0'})/{tot}", f"{tot}>0", exact=False)
+        if isinstance(e, L.BallotPointsExpr):
+            return self.ballot_points(e.ballot_points, scope)
+        if isinstance(e, L.InvalidBallotsExpr):
+            flags = self.plan.ballot_flags
+            if flags is None:
+                raise CompileError("invalid_ballots needs the ballot sheet")
+            sheet, _v, i, first, last = flags
+            ballots = self.blocks[e.invalid_ballots.ballots]
+            _ = ballots
+            return Val(f"SUM({quote(sheet)}!{i}{first}:{i}{last})")
+        raise CompileError(f"{self.defn.id}: no native form for expression {type(e).__name__}")
+
+    def ballot_points(self, spec: L.BallotPoints, scope: Scope) -> Val:
+        flags = self.plan.ballot_flags
+        if flags is None or scope.member_index is None:
+            raise CompileError("ballot_points needs the ballot sheet and a member row")
+        sheet, v, _i, first, last = flags
+        block = self.blocks[spec.ballots]
+        # Column of this member in the ballot matrix: member row k ↔ matrix column k.
+        c = col(2 + scope.member_index)
+        rng = f"{quote(sheet)}!{c}{first}:{c}{last}"
+        valid = f"{quote(sheet)}!{v}{first}:{v}{last}"
+        if spec.tier is None or spec.max_share is None:
+            valid = f"--({quote(sheet)}!{v}{first}:{v}{last}>=0)"
+        points = "+".join(f'({rng}="{t}")*{self.num(p, scope)[0]}' for t, p in spec.points.items())
+        marked = "+".join(f'({rng}="{t}")' for t in block.spec.values)
+        num = f"SUMPRODUCT({valid},{points})"
+        den = f"SUMPRODUCT({valid},{marked})"
+        return Val(f"{num}/{den}", f"{den}>0", exact=False)
+
+    # ---------------------------------------------------------------- conditions
+
+    def cond(self, c: Any, scope: Scope) -> Cond:
+        if isinstance(c, L.FlagCond):
+            v = self.scalar(c.flag, scope)
+            yes = f'{v.text}="{YES}"'
+            return Cond(yes, AND(v.known, f'{v.text}<>"{YES}"'))
+        if isinstance(c, L.EqualsCond):
+            v = self.scalar(c.equals.field, scope)
+            value = c.equals.value
+            shown = (YES if value else NO) if isinstance(value, bool) else enum_label(str(value))
+            eq = f"{v.text}={_s(shown)}"
+            known = AND(v.known, f'{v.text}<>""')
+            return Cond(AND(known, eq), AND(known, f"{v.text}<>{_s(shown)}"))
+        if isinstance(c, L.NotCond):
+            inner = self.cond(c.not_, scope)
+            return Cond(inner.false, inner.true)
+        if isinstance(c, L.AllCond):
+            parts = [self.cond(x, scope) for x in c.all]
+            return Cond(AND(*[p.true for p in parts]), OR(*[p.false for p in parts]))
+        if isinstance(c, L.AnyCond):
+            parts = [self.cond(x, scope) for x in c.any]
+            return Cond(OR(*[p.true for p in parts]), AND(*[p.false for p in parts]))
+        if isinstance(c, L.AtLeastCond):
+            parts = [self.cond(x, scope) for x in c.of]
+            held = "+".join(f"IF({p.true},1,0)" for p in parts)
+            failed = "+".join(f"IF({p.false},1,0)" for p in parts)
+            return Cond(f"({held})>={c.at_least}", f"{len(parts)}-({failed})<{c.at_least}")
+        if isinstance(c, L.ShareCond):
+            return self.share_cond(c.share, scope)
+        if isinstance(c, L.CompareCond):
+            left, right = self.expr(c.compare.left, scope), self.expr(c.compare.right, scope)
+            lt = left.text if left.exact else f"ROUND({left.text},9)"
+            rt = right.text if right.exact else f"ROUND({right.text},9)"
+            cmp = f"{lt}{c.compare.op}{rt}"
+            known = AND(left.known, right.known)
+            return Cond(AND(known, cmp), AND(known, NOT(cmp)))
+        raise CompileError(f"{self.defn.id}: no native form for condition {type(c).__name__}")
+
+    def share_cond(self, body: L.ShareBody, scope: Scope) -> Cond:
+        sel, tot = self.votes(body.votes, body.tiers, scope)
+        present = f"{tot}>0"
+
+        def compare(value: Fraction) -> str:
+            # share op p/q  ⇔  q*selected op p*total  (integers: exact, RUBRICS.md §0)
+            return f"{value.denominator}*{sel}{body.op}{value.numerator}*{tot}"
+
+        if isinstance(body.value, ByField):
+            enum = self.scalar(body.value.by, scope)
+            t_out, f_out = FALSE, FALSE
+            for key, v in reversed(list(body.value.values.items())):
+                frac = self.frac(v)
+                assert frac is not None
+                label = _s(enum_label(key))
+                t_out = f"IF({enum.text}={label},{compare(frac)},{t_out})"
+                f_out = f"IF({enum.text}={label},NOT({compare(frac)}),{f_out})"
+            return Cond(AND(present, t_out), AND(present, f_out))
+        frac = self.frac(body.value)
+        assert frac is not None
+        cmp = compare(frac)
+        return Cond(AND(present, cmp), AND(present, NOT(cmp)))
+
+    # ---------------------------------------------------------------- tiers and titles
+
+    def base_tier(self, tiers: Tiers, scope: Scope) -> str:
+        if tiers.thresholds and tiers.score is not None:
+            s = self.expr(tiers.score, scope)
+            score = s.text if s.exact else f"ROUND({s.text},9)"
+            ladder = _s(tiers.default)
+            for step in reversed(tiers.thresholds):
+                bound = self.num(step.min, scope)[0]
+                ladder = IF(AND(s.known, f"{score}>={bound}"), _s(step.tier), ladder)
+        else:
+            ladder = _s(tiers.default)
+        out = ladder
+        for rule in reversed(tiers.rules):
+            c = self.cond(rule.when, scope)
+            out = IF(c.true, _s(rule.tier or rule.manual or ""), out)
+        return out
+
+    def adjusted(self, tiers: Tiers, base: str, scope: Scope) -> str:
+        """Apply vetoes and caps to the tier in `base` (a cell or formula) by position in `order`."""
+        if not tiers.adjustments:
+            return base
+        order = "{" + ",".join(_s(t) for t in tiers.order) + "}"
+        idx = f"MATCH({base},{order},0)"
+        n = len(tiers.order)
+        for adj in tiers.adjustments:
+            if isinstance(adj, Veto):
+                hits = "+".join(f"IF({self.cond(L.FlagCond(flag=f), scope).true},1,0)" for f in adj.flags)
+                steps = f"{adj.steps}*({hits})" if adj.stack else f"{adj.steps}*IF(({hits})>0,1,0)"
+                idx = f"MIN({idx}+{steps},{n})"
+            elif isinstance(adj, Cap):
+                c = self.cond(adj.when, scope)
+                cap = tiers.order.index(adj.max) + 1
+                idx = IF(c.true, f"MAX({idx},{cap})", idx)
+        return f"IF(ISNUMBER(MATCH({base},{order},0)),INDEX({order},{idx}),{base})"
+
+    def flags(self, entity: Entity, scope: Scope) -> str:
+        """The notices whose condition holds, joined with "；" (as LXBZ_FLAGS)."""
+        parts = [IF(self.cond(r.when, scope).true, _s(SEP + r.label), '""') for r in entity.flags]
+        return f"MID({'&'.join(parts)},2,1000)"
+
+    def title(self, entity: Entity, scope: Scope) -> str:
+        assert entity.title is not None
+        conds = [self.cond(r.when, scope) for r in entity.title.requires]
+        failed = OR(*[c.false for c in conds])
+        # Not failed but some requirement unknown (an input left blank): the title is provisional (待定).
+        return IF(failed, _s(NO), IF(AND(*[c.true for c in conds]), _s(YES), _s(PENDING)))
+
+    # ---------------------------------------------------------------- readiness
+
+    def unit_ready(self, scope: Scope) -> str:
+        """TRUE when the case has what the core requires (else the core reports errors: cells show "")."""
+        parts = []
+        for path, spec in self.unit_specs.items():
+            block = self.blocks.get(path)
+            if block is None or not spec.required:
+                continue
+            if spec.type == "votes":
+                parts.append(f"SUM({self.plan.block_range(block, scope.here)})>0")
+            elif spec.type in ("numbers", "records"):
+                parts.append(f"COUNT({self.plan.block_range(block, scope.here)})>0")
+            elif spec.type == "ballots":
+                flags = self.plan.ballot_flags
+                assert flags is not None
+                sheet, v, i, first, last = flags
+                parts.append(f"SUM({quote(sheet)}!{v}{first}:{v}{last},{quote(sheet)}!{i}{first}:{i}{last})>0")
+            else:
+                parts.append(f'{scope.ref(block.slots[0])}<>""')
+        for group in self.defn.one_of:
+            present = []
+            for path in group:
+                block = self.blocks[path]
+                if self.unit_specs[path].type in ("numbers",):
+                    present.append(f"IF(COUNT({self.plan.block_range(block, scope.here)})>0,1,0)")
+                else:
+                    present.append(f'IF({scope.ref(block.slots[0])}<>"",1,0)')
+            parts.append(f"({'+'.join(present)})=1")
+        if self.defn.items:
+            key = "items_total" if "items_total" in self.plan.outputs else "total"
+            parts.append(f'{scope.ref(self.plan.outputs[key])}<>""')
+        return AND(*parts)
+
+    def member_ready(self, scope: Scope) -> str:
+        assert scope.row is not None and self.defn.members is not None
+        parts = []
+        for spec in self.defn.members.inputs:
+            if spec.required is False:
+                continue
+            if spec.type == "votes":
+                parts.append(f"SUM({','.join(self.vote_cells(spec.path, scope))})>0")
+            elif spec.type == "numbers":
+                parts.append(f"COUNT({self.list_range(spec.path, scope)})>0")
+            elif spec.type == "records":
+                continue
+            else:
+                parts.append(f'{scope.ref(scope.row[spec.path])}<>""')
+        return AND(*parts)
+
+    # ---------------------------------------------------------------- items
+
+    def clause(self, item: Any, clause: Any, cells: dict[str, str], defaults: dict[str, Any]) -> tuple[str, str]:
+        """(points formula, explanation formula) of one clause; inputs via `cells` (path → arg text)."""
+
+        def eff(path: str) -> str:
+            d = defaults.get(path)
+            return f'IF({cells[path]}="",{d if d is not None else 0},{cells[path]})'
+
+        verb = "扣" if item.mode == "deduct" else "得"
+        rule = render(clause.rule_text, self.defn)
+        cap = Fraction(clause.cap) if clause.cap is not None else None
+        if isinstance(clause, PerUnitClause):
+            n = eff(clause.input.path)
+            per = self.num(clause.per_unit, Scope(self.plan, MAIN_SHEET))[0]
+            raw = f"{n}*{per}"
+            text = f'{_s(rule + ":")}&{n}&{_s(clause.input.unit + "," + verb)}&{raw}&"分"'
+            cond = f"{n}>0"
+        elif isinstance(clause, ShortfallClause):
+            ratio = self.frac(clause.ratio)
+            assert ratio is not None
+            base, got = eff(clause.base.path), eff(clause.achieved.path)
+            required = f"INT(({ratio.numerator}*{base}+{ratio.denominator - 1})/{ratio.denominator})"
+            short = f"MAX(0,{required}-{got})"
+            per = self.num(clause.per_unit, Scope(self.plan, MAIN_SHEET))[0]
+            raw = f"{short}*{per}"
+            unit = clause.achieved.unit
+            text = (f'{_s(rule + ":" + clause.base.label)}&{base}&{_s(clause.base.unit + "×" + _pct(ratio) + "应为")}'
+                    f'&{required}&{_s(unit + ",实为")}&{got}&{_s(unit + ",少")}&{short}&{_s(unit + "," + verb)}&{raw}&"分"')
+            cond = f"{short}>0"
+        elif isinstance(clause, ProportionalClause):
+            done, target = cells[clause.done.path], cells[clause.target.path]
+            pts = _lit(clause.points)
+            rate = f"IF({target}=0,1,MIN(1,{done}/{target}))"
+            raw = f'IF(OR({done}="",{target}=""),0,{pts}*{rate})'
+            text = (f'{_s(rule + ":完成")}&{done}&"/"&{target}&"("&ROUND(100*{rate},2)&"%),得"&ROUND({raw},2)&"分"')
+            cond = f'AND({done}<>"",{target}<>"",{rate}<1)'
+        else:
+            raise CompileError(f"no native form for clause {clause!r}")
+        if cap is not None:
+            capped = f"MIN({_lit(cap)},{raw})"
+            text = f'{text}&IF({raw}>{_lit(cap)},{_s("(本条最多" + verb + fmt(cap) + "分)")},"")'
+            raw = capped
+        return raw, IF(cond, f'"{SEP}"&{text}', '""')
+
+    def item_formulas(self, its: Any) -> tuple[str, str, str]:
+        item = its.item
+        cells = {spec.path: arg for spec, arg in zip(item.inputs(), its.args, strict=True)}
+        prefix = f"items.{item.id}."
+        defaults = {s.path[len(prefix):]: s.default for s in all_inputs(self.defn) if s.path.startswith(prefix)}
+        raws, texts = [], []
+        for clause in item.clauses:
+            raw, text = self.clause(item, clause, cells, defaults)
+            raws.append(raw)
+            texts.append(text)
+        points = _lit(item.points)
+        total = "+".join(f"({r})" for r in raws)
+        if item.mode == "deduct":
+            deduction = f"MIN({points},{total})"
+            score = f"{points}-{deduction}"
+            notes = [IF(f"({total})>{points}", f'"{SEP}合计扣"&({total})&"分,本项最多扣{fmt(Fraction(item.points))}分(扣分封顶)"', '""')]
+        else:
+            score = f"MIN({points},{total})"
+            deduction = f"{points}-{score}"
+            notes = []
+            if item.mode == "award":
+                notes.append(IF(f"({total})>{points}", f'"{SEP}合计得"&({total})&"分,本项最多{fmt(Fraction(item.points))}分"', '""'))
+                notes.append(IF(f"({deduction})>0", f'"{SEP}本项{fmt(Fraction(item.points))}分,得"&({score})&"分,未得"&({deduction})&"分"', '""'))
+        blank = AND(*[f'{a}=""' for a in its.args])
+        text = f"MID({'&'.join(texts + notes)},2,2000)"
+        return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))
+
+
+def _pct(value: Fraction) -> str:
+    return fmt(value * 100) + "%"
+
+
+def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
+    comp = Compiler(plan)
+    defn = plan.defn
+    out: dict[tuple[str, str], str] = dict(plan.helpers)
+    main = Scope(plan, MAIN_SHEET)
+    for its in plan.items:
+        score, deduction, text = comp.item_formulas(its)
+        out[(MAIN_SHEET, its.score.spec.ref)] = f"={score}"
+        out[(MAIN_SHEET, its.deduction.spec.ref)] = f"={deduction}"
+        out[(MAIN_SHEET, its.explain.spec.ref)] = f"={text}"
+    if plan.items:
+        # As LXBZ_TOTAL: no total until every item has been scored (a wholly blank item shows "").
+        refs = [its.score.spec.ref for its in plan.items]
+        key = "total" if defn.total is None else "items_total"
+        any_blank = OR(*[f'{r}=""' for r in refs])
+        out[(MAIN_SHEET, plan.outputs[key].spec.ref)] = "=" + IF(any_blank, '""', f"SUM({','.join(refs)})")
+    ready = comp.unit_ready(main)
+
+    def guard(v: Val) -> str:
+        return IF(AND(ready, v.known), v.text, '""')
+
+    for var in defn.variables:
+        slot = plan.outputs[f"values.{var.name}"]
+        out[(MAIN_SHEET, slot.spec.ref)] = "=" + guard(comp.expr(var.expr, main))
+    if defn.total is not None and "total" in plan.outputs:
+        out[(MAIN_SHEET, plan.outputs["total"].spec.ref)] = "=" + guard(comp.expr(defn.total, main))
+    if defn.tiers is not None:
+        base = comp.base_tier(defn.tiers, main)
+        if "base_tier" in plan.outputs:
+            bref = plan.outputs["base_tier"].spec.ref
+            out[(MAIN_SHEET, bref)] = "=" + IF(ready, base, '""')
+            tier = IF(f'{bref}=""', '""', comp.adjusted(defn.tiers, bref, main))
+        else:
+            tier = IF(ready, base, '""')
+        out[(MAIN_SHEET, plan.outputs["tier"].spec.ref)] = "=" + tier
+    if defn.title is not None:
+        out[(MAIN_SHEET, plan.outputs["title"].spec.ref)] = "=" + IF(ready, comp.title(defn, main), '""')
+    if defn.flags:
+        out[(MAIN_SHEET, plan.outputs["flags"].spec.ref)] = "=" + IF(ready, comp.flags(defn, main), '""')
+    m = plan.members
+    if m is not None and defn.members is not None:
+        name_col = col(m.inputs[0][1][0])
+        for r, slots in enumerate(m.row_slots):
+            row = m.first_row + r
+            scope = Scope(plan, m.sheet, slots, r)
+            mready = AND(comp.unit_ready(scope), comp.member_ready(scope))
+            name = f'${name_col}{row}=""'
+            values: dict[str, str] = {}
+            for var in defn.members.variables:
+                v = comp.expr(var.expr, scope)
+                values[f"values.{var.name}"] = IF(AND(mready, v.known), v.text, '""')
+            if defn.members.total is not None:
+                v = comp.expr(defn.members.total, scope)
+                values["total"] = IF(AND(mready, v.known), v.text, '""')
+            if defn.members.tiers is not None:
+                base = comp.base_tier(defn.members.tiers, scope)
+                if "base_tier" in slots:
+                    bref = slots["base_tier"].spec.ref
+                    values["base_tier"] = IF(mready, base, '""')
+                    values["tier"] = IF(f'{bref}=""', '""', comp.adjusted(defn.members.tiers, bref, scope))
+                else:
+                    values["tier"] = IF(mready, comp.adjusted(defn.members.tiers, f"({base})", scope), '""')
+            if defn.members.title is not None:
+                values["title"] = IF(mready, comp.title(defn.members, scope), '""')
+            if defn.members.flags:
+                values["flags"] = IF(mready, comp.flags(defn.members, scope), '""')
+            for key, text in values.items():
+                out[(m.sheet, slots[key].spec.ref)] = f'=IF({name},"",{text})'
+    _ = Block  # re-exported type used by callers
+    return out

@@ -1,0 +1,294 @@
+"""Recalculate filled forms in real formula engines and compare every output with the core.
+
+* UDF variant: pycel (a Python formula engine) with the LXBZ_* names bound to `udfs.functions`.
+* Native variant: LibreOffice headless (lxbz_xl.office), many files per soffice start.
+
+Used by the equality-proof tests and by `lxbz templates verify`-style checks.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.workbook.build import cached_for
+from lxbz_xl.workbook.cached_values import read_values
+from lxbz_xl.workbook.cases import cells_from_case
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.layout import formulas_for, same_value
+
+PLUGIN = "lxbz_xl_pycel_udfs"
+
+
+def pycel_plugin() -> str:
+    """Register (once) a module binding pycel's lower-case function names to the LXBZ_* UDFs."""
+    if PLUGIN in sys.modules:
+        return PLUGIN
+    import udfs.functions as fns  # the worksheet functions (another package of this project)
+
+    mod = types.ModuleType(PLUGIN)
+    for name in dir(fns):
+        if name.startswith("LXBZ_"):
+            func = getattr(fns, name)
+            setattr(mod, name.lower(), func)
+            setattr(mod, "_xludf_" + name.lower(), func)
+    sys.modules[PLUGIN] = mod
+    return PLUGIN
+
+
+def _addr(sheet: str, ref: str) -> str:
+    return f"{sheet}!{ref}"
+
+
+@dataclass
+class Mismatch:
+    case: str
+    sheet: str
+    ref: str
+    name: str
+    path: str | None
+    expected: Any
+    actual: Any
+
+    def __str__(self) -> str:
+        return (f"{self.case}: {self.sheet}!{self.ref} ({self.name}, {self.path}) "
+                f"expected {self.expected!r}, workbook shows {self.actual!r}")
+
+
+def checked_cells(defn: RubricDefinition, variant: str, explanations: bool = True) -> dict[tuple[str, str], Any]:
+    """Formula cells to compare: every output cell (optionally without explanations) and helper cell."""
+    plan = plan_for(defn)
+    formulas = formulas_for(defn, plan.layout, variant)
+    skip = set() if explanations else {(i.explain.spec.sheet, i.explain.spec.ref) for i in plan.items}
+    by_ref = {(s.spec.sheet, s.spec.ref): s for s in plan.slots}
+    return {k: by_ref.get(k) for k in formulas if k not in skip}
+
+
+def compare(defn: RubricDefinition, label: str, expected: dict[tuple[str, str], Any],
+            actual: dict[tuple[str, str], Any], cells: dict[tuple[str, str], Any]) -> list[Mismatch]:
+    out = []
+    for key, slot in cells.items():
+        e, a = expected.get(key), actual.get(key)
+        if isinstance(a, float) and a.is_integer():
+            a = int(a)
+        if not same_value(e, a):
+            out.append(Mismatch(label, key[0], key[1], slot.spec.name if slot else "(helper)",
+                                slot.spec.path if slot else None, e, a))
+    return out
+
+
+class PycelForm:
+    """One template loaded in pycel; `run` sets a case's inputs and recomputes only what they feed."""
+
+    def __init__(self, template: Path, defn: RubricDefinition):
+        import openpyxl
+        from pycel import ExcelCompiler
+
+        self.defn = defn
+        self.plan = plan_for(defn)
+        # excel=Workbook, not filename=: pycel would otherwise trust the cached values in the file.
+        self.xl = ExcelCompiler(excel=openpyxl.load_workbook(template), plugins=[pycel_plugin()])
+        self.inputs = [(s.spec.sheet, s.spec.ref) for s in self.plan.slots if s.spec.role != "output"]
+        self.formula_cells = list(formulas_for(defn, self.plan.layout, "udf"))
+        self.xl.evaluate([_addr(*k) for k in self.formula_cells])
+        for k in self.inputs:  # make sure every input is in pycel's cell map
+            self.xl.evaluate(_addr(*k))
+        self.state: dict[tuple[str, str], Any] = {k: None for k in self.inputs}
+
+    def run(self, cells: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
+        for k in self.inputs:
+            # A blank is set as "": pycel does not propagate a change back to None to dependants.
+            v = cells.get(k, "")
+            v = "" if v is None else v
+            if self.state[k] != v or type(self.state[k]) is not type(v):
+                self.xl.set_value(_addr(*k), v)
+                self.state[k] = v
+        values = self.xl.evaluate([_addr(*k) for k in self.formula_cells])
+        return {k: (None if v is None else v) for k, v in zip(self.formula_cells, values, strict=True)}
+
+
+def prove_udf(defn: RubricDefinition, template: Path, cases: Iterable[dict[str, Any]],
+              explanations: bool = True) -> tuple[int, list[Mismatch]]:
+    form = PycelForm(template, defn)
+    cells_to_check = checked_cells(defn, "udf", explanations)
+    mismatches: list[Mismatch] = []
+    n = 0
+    for i, case in enumerate(cases, 1):
+        n += 1
+        cells = cells_from_case(defn, case)
+        expected = cached_for(defn, "udf", lambda s, r, c=cells: c.get((s, r)))  # type: ignore[misc]
+        actual = form.run(cells)
+        mismatches += compare(defn, f"{defn.id} case {i}", expected, actual, cells_to_check)
+    return n, mismatches
+
+
+def prove_native(defn: RubricDefinition, template: Path, cases: list[dict[str, Any]], work: Path,
+                 timeout: float = 300) -> tuple[int, list[Mismatch]]:
+    """Fill every case, recalculate all files in one LibreOffice run, compare the recalculated values."""
+    from lxbz_xl.office import recalculate_many
+    from lxbz_xl.workbook.fill import fill_case
+
+    filled_dir, out_dir = work / "filled", work / "recalculated"
+    paths, expected_all = [], []
+    for i, case in enumerate(cases, 1):
+        path = fill_case(defn, case, filled_dir / f"{defn.id}_{i:04d}.xlsx", "native", template)
+        cells = cells_from_case(defn, case)
+        expected_all.append(cached_for(defn, "native", lambda s, r, c=cells: c.get((s, r))))  # type: ignore[misc]
+        paths.append(path)
+    recalculated = recalculate_many(paths, out_dir, timeout)
+    cells_to_check = checked_cells(defn, "native")
+    mismatches: list[Mismatch] = []
+    sheets = {s for s, _ in cells_to_check}
+    for i, (path, expected) in enumerate(zip(recalculated, expected_all, strict=True), 1):
+        actual = read_values(path, sheets)
+        mismatches += compare(defn, f"{defn.id} case {i}", expected, actual, cells_to_check)
+    return len(cases), mismatches
+
+
+def pack(template: Path, cases_xml: list[dict[str, str]], dst: Path) -> list[dict[str, str]]:
+    """Pack filled copies of one template into one workbook: sheet `S` of copy k becomes `S_k`, with
+    cross-sheet references renamed, so one LibreOffice load recalculates many cases.
+
+    `cases_xml` holds, per copy, sheet title → worksheet XML (the template's, with inputs written).
+    Defined names are dropped (they would collide; formulas do not use them). Returns, per copy, the map
+    original sheet → packed sheet name.
+    """
+    import re
+    import zipfile
+
+
+    with zipfile.ZipFile(template) as base:
+        wb = base.read("xl/workbook.xml").decode("utf-8")
+        rels = base.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        types_xml = base.read("[Content_Types].xml").decode("utf-8")
+        keep = {n: base.read(n) for n in base.namelist() if not n.startswith("xl/worksheets/")
+                and n not in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml")}
+    entries, new_parts, maps = [], {}, []
+    for k, sheets in enumerate(cases_xml):
+        mapping = {s: f"{s}_{k}" for s in sheets}
+        maps.append(mapping)
+        for j, (sheet, xml) in enumerate(sheets.items()):
+            for old, new in mapping.items():
+                xml = xml.replace(f"&apos;{old}&apos;!", f"&apos;{new}&apos;!").replace(f"'{old}'!", f"'{new}'!")
+            part = f"xl/worksheets/m{k}_{j}.xml"
+            new_parts[part] = xml.encode("utf-8")
+            entries.append((mapping[sheet], part))
+    sheets_xml = "".join(f'<sheet name="{n}" sheetId="{i}" r:id="rIdM{i}"/>' for i, (n, _) in enumerate(entries, 1))
+    wb = re.sub(r"<sheets>.*?</sheets>", f"<sheets>{sheets_xml}</sheets>", wb, flags=re.S)
+    wb = re.sub(r"<definedNames>.*?</definedNames>|<definedNames\s*/>", "", wb, flags=re.S)
+    rels = re.sub(r'<Relationship [^>]*?worksheets/[^>]*?/>', "", rels)
+    rels = rels.replace("</Relationships>", "".join(
+        f'<Relationship Id="rIdM{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        f'worksheet" Target="/{p}"/>' for i, (_, p) in enumerate(entries, 1)) + "</Relationships>")
+    types_xml = re.sub(r'<Override PartName="/xl/worksheets/[^"]*"[^>]*/>', "", types_xml)
+    types_xml = types_xml.replace("</Types>", "".join(
+        f'<Override PartName="/{p}" ContentType="application/vnd.openxmlformats-officedocument.'
+        f'spreadsheetml.worksheet+xml"/>' for _, p in entries) + "</Types>")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("[Content_Types].xml", types_xml)
+        out.writestr("xl/workbook.xml", wb)
+        out.writestr("xl/_rels/workbook.xml.rels", rels)
+        for n, data in keep.items():
+            out.writestr(n, data)
+        for n, data in new_parts.items():
+            out.writestr(n, data)
+    return maps
+
+
+def _lean(xml: str) -> str:
+    """A worksheet without what cannot change a computed value (labels, styles, validations, print and
+    view settings), so LibreOffice loads many packed copies quickly. Formula and input cells stay."""
+    import re
+
+    xml = re.sub(r"<cols>.*?</cols>|<sheetViews>.*?</sheetViews>|<dataValidations.*?</dataValidations>|"
+                 r"<sheetProtection[^>]*/>|<headerFooter.*?</headerFooter>|<pageSetup[^>]*/>|<printOptions[^>]*/>|"
+                 r"<pageMargins[^>]*/>|<mergeCells.*?</mergeCells>", "", xml, flags=re.S)
+    xml = re.sub(r'<c r="[A-Z]+[0-9]+"[^>]*?t="s"[^>]*>(?:(?!</c>).)*?</c>', "", xml, flags=re.S)
+    xml = re.sub(r'<c r="([A-Z]+[0-9]+)" s="[0-9]+"\s*/>', r'<c r="\1"/>', xml)
+    return re.sub(r' s="[0-9]+"', "", xml)
+
+
+@dataclass
+class NativeJob:
+    """The packed files of one rubric's cases, and what each copy must show."""
+
+    defn: RubricDefinition
+    packs: list[tuple[Path, list[dict[str, str]]]]
+    expected: list[dict[tuple[str, str], Any]]
+
+
+def prepare_native(defn: RubricDefinition, template: Path, cases: list[dict[str, Any]], work: Path,
+                   per_file: int = 100) -> NativeJob:
+    """Fill each case into the template's sheets (inputs + cached values, as `fill` does) and pack them."""
+    import zipfile
+
+    from lxbz_xl.workbook.cached_values import _rewrite_sheet, sheet_parts
+    from lxbz_xl.workbook.layout import META_SHEET
+
+    with zipfile.ZipFile(template) as z:
+        parts = sheet_parts(z)
+        base = {s: _lean(z.read(p).decode("utf-8")) for s, p in parts.items() if s != META_SHEET}
+    formulas = formulas_for(defn, None, "native")
+    job = NativeJob(defn, [], [])
+    batch: list[dict[str, str]] = []
+    for i, case in enumerate(cases, 1):
+        cells = cells_from_case(defn, case)
+        cached = cached_for(defn, "native", lambda s, r, c=cells: c.get((s, r)))  # type: ignore[misc]
+        job.expected.append(cached)
+        per_sheet: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {s: ({}, {}) for s in base}
+        for (s, r), v in cached.items():
+            if (s, r) in formulas:
+                per_sheet[s][0][r] = v
+        for (s, r), v in cells.items():
+            per_sheet[s][1][r] = v
+        batch.append({s: _rewrite_sheet(xml, *per_sheet[s]) for s, xml in base.items()})
+        if len(batch) == per_file or i == len(cases):
+            dst = work / f"{defn.id}_pack{len(job.packs):03d}.xlsx"
+            job.packs.append((dst, pack(template, batch, dst)))
+            batch = []
+    return job
+
+
+def run_native(jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600) -> list[list[Mismatch]]:
+    """Recalculate every pack of every job in `parallel` LibreOffice processes; mismatches per job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lxbz_xl.office import recalculate_many
+
+    files = [p for job in jobs for p, _ in job.packs]
+    # Spread by size so both processes finish about together.
+    files.sort(key=lambda p: -p.stat().st_size)
+    groups: list[list[Path]] = [[] for _ in range(parallel)]
+    loads = [0] * parallel
+    for f in files:
+        g = loads.index(min(loads))
+        groups[g].append(f)
+        loads[g] += f.stat().st_size
+    outs: dict[Path, Path] = {}
+
+    def run(g: int) -> None:
+        if groups[g]:
+            done = recalculate_many(groups[g], work / f"recalculated{g}", timeout)
+            outs.update(dict(zip(groups[g], done, strict=True)))
+
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(run, range(parallel)))
+    results = []
+    for job in jobs:
+        cells_to_check = checked_cells(job.defn, "native")
+        mismatches: list[Mismatch] = []
+        k = 0
+        for dst, maps in job.packs:
+            values = read_values(outs[dst])
+            for mapping in maps:
+                actual = {(s, r): values.get((mapping[s], r)) for (s, r) in cells_to_check}
+                mismatches += compare(job.defn, f"{job.defn.id} case {k + 1}", job.expected[k], actual, cells_to_check)
+                k += 1
+        results.append(mismatches)
+    return results
