@@ -6,7 +6,7 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -22,18 +22,14 @@ from lxbz_xl.report_table import print_result, print_summary
 PLUGINS = ("lxbz_xl.cli_excel", "lxbz_xl.cli_templates", "lxbz_xl.cli_validate", "lxbz_xl.cli_demo")
 
 
-def _cases(paths: list[str], rubric_file: str | None, console: Console) -> tuple[list[Case], list[str]]:
+def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
     cases: list[Case] = []
     problems: list[str] = []
     for raw in paths:
         try:
-            found = read_case_file(raw)
+            cases.extend(read_case_file(raw))
         except CaseFileError as exc:
             problems.append(str(exc))
-            continue
-        if rubric_file:
-            found = [Case(rubric_file, c.unit, c.year, c.data, c.members, c.source) for c in found]
-        cases.extend(found)
     return cases, problems
 
 
@@ -49,21 +45,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.cases:
         console.print("用法:lxbz score CASE... [--format table|json]")
         return 2
+    load: Callable[[str], RubricDefinition] = load_rubric
     if args.rubric:
         try:
-            load_rubric(args.rubric)
+            custom = load_rubric(args.rubric)
         except DefinitionError as exc:
             console.print(f"[red]{exc}[/red]")
             return 2
-    cases, problems = _cases(args.cases, args.rubric, console)
+
+        def load(ref: str) -> RubricDefinition:
+            # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
+            return custom if ref in (custom.id, custom.name, custom.short_name) else load_rubric(ref)
+
+    cases, problems = _cases(args.cases)
     unknown = []
     for case in cases:
         try:
-            load_rubric(case.rubric)
+            load(case.rubric)
         except DefinitionError as exc:
             unknown.append(case)
             problems.append(f"{case.source}:{exc}")
-    batch = evaluate_cohort([c for c in cases if c not in unknown])
+    batch = evaluate_cohort([c for c in cases if c not in unknown], load)
     failed = bool(problems) or any(r.errors for r in batch.results)
     if args.format == "json":
         records = [r.to_json() for r in batch.results]

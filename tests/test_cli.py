@@ -86,3 +86,24 @@ def test_examples_score_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["score", *files, "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert {r["rubric"] for r in records} >= {"learning_team", "annual_team", "innovation", "study_credits"}
+
+
+def test_score_against_an_edited_rubric_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from lxbz_xl.definition.loader import RUBRIC_DIR
+
+    data = yaml.safe_load((RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8"))
+    data["parameters"]["title_threshold"]["value"] = 95
+    data["version"] = "2026.本地"
+    mine = tmp_path / "my.yaml"
+    mine.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    case = _write(
+        tmp_path,
+        "c.yaml",
+        "rubric: learning_team\nunit: 甲\nyear: 2026\nitems: {1: {missing_elements: 3, members_without_plan: 3}}\ncontext: {party_org_title: true, annual_team_tier: 较好}\n",
+    )
+    assert main(["score", str(case), "--rubric", str(mine), "--format", "json"]) == 0
+    [record] = json.loads(capsys.readouterr().out)
+    assert (record["rubric_version"], record["total"], record["title"]) == ("2026.本地", 94, False)
+    assert main(["score", str(case), "--rubric", str(tmp_path / "missing.yaml")]) == 2
