@@ -38,7 +38,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-RUBRICS = ("learning_party_org", "annual_team", "annual_cadre", "learning_team", "water_saving", "party_secretary")
+RUBRICS = (
+    "learning_party_org",
+    "annual_team",
+    "annual_cadre",
+    "learning_team",
+    "water_saving",
+    "party_secretary",
+)
 MAIN = "xl/worksheets/sheet1.xml"
 
 
@@ -127,12 +134,19 @@ def worst_case_files(folder: Path, good: Path) -> list[Path]:
     import hostile_files as hf
 
     folder.mkdir()
-    files = [hf.many_rows(folder, 1_000_000), hf.zip_bomb(folder), hf.billion_laughs(folder, 1024 * 1024),
-             hf.oversize_sparse(folder)]
+    files = [
+        hf.many_rows(folder, 1_000_000),
+        hf.zip_bomb(folder),
+        hf.billion_laughs(folder, 1024 * 1024),
+        hf.oversize_sparse(folder),
+    ]
     with zipfile.ZipFile(good) as z:
         sheet = z.read(MAIN)
-    junk = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>junk %d</t></is></c><c r="B%d"><v>%d</v></c></row>'
-                    % (r, r, r, r, r) for r in range(1000, 100_000))
+    junk = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>junk %d</t></is></c><c r="B%d"><v>%d</v></c></row>'
+        % (r, r, r, r, r)
+        for r in range(1000, 100_000)
+    )
     big = sheet.replace(b"</sheetData>", junk + b"</sheetData>", 1)
     largest = folder / "largest_legal.xlsx"
     with zipfile.ZipFile(good) as zin, zipfile.ZipFile(largest, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -159,14 +173,20 @@ print(json.dumps({"idle_kib": idle, "peak_kib": peak, "seconds": elapsed,
 
 
 def memory(files: list[Path]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(ROOT), *map(str, files)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_CHILD, str(ROOT), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--baseline-n", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=None)
@@ -177,9 +197,11 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         paths = make_submissions(folder, args.n)
-        print(f"{len(paths)} submissions of {len(RUBRICS)} rubrics x 2 variants "
-              f"({sum(p.stat().st_size for p in paths) / len(paths) / 1024:.0f} KiB avg), "
-              f"built in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cores")
+        print(
+            f"{len(paths)} submissions of {len(RUBRICS)} rubrics x 2 variants "
+            f"({sum(p.stat().st_size for p in paths) / len(paths) / 1024:.0f} KiB avg), "
+            f"built in {time.perf_counter() - started:.1f} s; {os.cpu_count()} cores"
+        )
         step = max(1, len(paths) // max(1, args.baseline_n))
         sample = paths[::step][: args.baseline_n]
         t_base = baseline(sample)
@@ -190,20 +212,30 @@ def main() -> None:
         t_ours, cpu_ours, statuses = ours(paths, args.jobs)
         our_rate = len(paths) / t_ours
         print(f"load average (1 min): {os.getloadavg()[0]:.2f}")
-        print(f"baseline openpyxl x2, 1 process : {base_rate:8.1f} workbooks/s  ({len(sample)} files, {t_base:.1f} s)")
-        print(f"bare python-calamine, 1 process : {cal_rate:8.1f} workbooks/s  ({t_cal:.1f} s; "
-              f"{cpu_cal / len(paths) * 1000:.2f} ms CPU per workbook)")
-        print(f"lxbz validate, {jobs} processes      : {our_rate:8.1f} workbooks/s  ({t_ours:.1f} s; "
-              f"{cpu_ours / len(paths) * 1000:.2f} ms CPU per workbook incl. worker start; {statuses})")
+        print(
+            f"baseline openpyxl x2, 1 process : {base_rate:8.1f} workbooks/s  ({len(sample)} files, {t_base:.1f} s)"
+        )
+        print(
+            f"bare python-calamine, 1 process : {cal_rate:8.1f} workbooks/s  ({t_cal:.1f} s; "
+            f"{cpu_cal / len(paths) * 1000:.2f} ms CPU per workbook)"
+        )
+        print(
+            f"lxbz validate, {jobs} processes      : {our_rate:8.1f} workbooks/s  ({t_ours:.1f} s; "
+            f"{cpu_ours / len(paths) * 1000:.2f} ms CPU per workbook incl. worker start; {statuses})"
+        )
         print(f"  = {our_rate / base_rate:.1f}x the baseline; calamine is {cal_rate / our_rate:.1f}x faster")
         idle_rate = jobs * len(paths) / cpu_ours
-        print(f"  estimate for {jobs} idle cores (from the workers' CPU time): {idle_rate:.0f} workbooks/s = "
-              f"{idle_rate / base_rate:.0f}x the baseline, {cal_rate / idle_rate:.1f}x below calamine")
+        print(
+            f"  estimate for {jobs} idle cores (from the workers' CPU time): {idle_rate:.0f} workbooks/s = "
+            f"{idle_rate / base_rate:.0f}x the baseline, {cal_rate / idle_rate:.1f}x below calamine"
+        )
         worst = worst_case_files(folder / "worst", paths[0])
         mem = memory(worst)
-        print(f"worst case memory (hostile set + {worst[-1].name}, one process): peak RSS "
-              f"{int(mem['peak_kib']) / 1024:.0f} MiB, {(int(mem['peak_kib']) - int(mem['idle_kib'])) / 1024:.0f} MiB "
-              f"over the idle interpreter; {float(mem['seconds']):.1f} s")
+        print(
+            f"worst case memory (hostile set + {worst[-1].name}, one process): peak RSS "
+            f"{int(mem['peak_kib']) / 1024:.0f} MiB, {(int(mem['peak_kib']) - int(mem['idle_kib'])) / 1024:.0f} MiB "
+            f"over the idle interpreter; {float(mem['seconds']):.1f} s"
+        )
         for name, codes in mem["codes"].items():
             print(f"  {name}: {', '.join(codes) or 'valid'}")
 

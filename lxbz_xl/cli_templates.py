@@ -103,8 +103,12 @@ def register(subparsers: Any) -> None:
     tsub = templates.add_subparsers(dest="templates_command", required=True)
     build = tsub.add_parser("build", help="由考评细则定义生成模板(LXBZ函数版与原生公式版)")
     build.add_argument("--out", help="输出目录(默认 workbook_templates/)")
-    build.add_argument("--rubric", nargs="+", metavar="FILE.yaml", help="只生成这些考评细则(标识或 YAML 文件)")
-    build.add_argument("--variant", choices=("udf", "native", "all"), default="all", help="生成哪种模板(默认两种)")
+    build.add_argument(
+        "--rubric", nargs="+", metavar="FILE.yaml", help="只生成这些考评细则(标识或 YAML 文件)"
+    )
+    build.add_argument(
+        "--variant", choices=("udf", "native", "all"), default="all", help="生成哪种模板(默认两种)"
+    )
     build.set_defaults(func=cmd_build)
     preview = tsub.add_parser("preview", help="用 LibreOffice 把模板渲染为 PDF/PNG 预览")
     preview.add_argument("--out", help="输出目录(默认 docs/img/)")

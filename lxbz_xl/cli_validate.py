@@ -49,8 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--junit", type=Path, metavar="FILE", help="写出 JUnit XML 报告(供 CI 显示)")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="写出问题清单工作簿(可筛选)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
-    p.add_argument("--timeout", type=float, default=FILE_TIMEOUT, metavar="SECONDS",
-                   help=f"单个文件的处理时限(默认 {FILE_TIMEOUT:g} 秒)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=FILE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"单个文件的处理时限(默认 {FILE_TIMEOUT:g} 秒)",
+    )
     p.set_defaults(func=cmd_validate)
 
 
@@ -88,8 +93,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "valid" for r in reports) else 1
 
 
-def _run_with_progress(files: list[Path], jobs: int | None, timeout: float,
-                       console: Console) -> list[WorkbookReport]:
+def _run_with_progress(
+    files: list[Path], jobs: int | None, timeout: float, console: Console
+) -> list[WorkbookReport]:
     if len(files) < PROGRESS_FROM or not console.is_terminal:
         return run(files, jobs=jobs, timeout=timeout)
     columns = (TextColumn("校验"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import hostile_files as hf
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +24,7 @@ from lxbz_xl.validation.guard import (
     open_workbook_safely,
     require_defusedxml,
 )
+from tests import hostile_files as hf
 
 MiB = 1024 * 1024
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -61,8 +61,14 @@ def test_template_structure(rid: str, variant: str) -> None:
     assert wb[META_SHEET].sheet_state == "hidden"
     assert (meta["rubric"], meta["version"], meta["variant"]) == (defn.id, defn.version, variant)
     expected = formulas_for(defn, layout, variant)
-    found = {(ws.title, c.coordinate): c.value for ws in wb.worksheets if ws.title != META_SHEET
-             for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")}
+    found = {
+        (ws.title, c.coordinate): c.value
+        for ws in wb.worksheets
+        if ws.title != META_SHEET
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=")
+    }
     assert found == expected
     assert meta["fingerprint"] == formula_fingerprint(found)
     # Every layout cell has its defined name; inputs are unlocked and validated; formulas locked.
@@ -81,8 +87,12 @@ def test_template_structure(rid: str, variant: str) -> None:
             assert (spec.sheet, spec.ref) in validations, f"{spec.name} has no data validation"
     for ws in wb.worksheets:
         assert ws.protection.sheet, ws.title
-        dv_cells = {c for dv in ws.data_validations.dataValidation for rng in dv.sqref.ranges
-                    for c in _expand(str(rng))}
+        dv_cells = {
+            c
+            for dv in ws.data_validations.dataValidation
+            for rng in dv.sqref.ranges
+            for c in _expand(str(rng))
+        }
         for spec in layout.inputs() + layout.headers():
             if spec.sheet == ws.title:
                 assert spec.ref in dv_cells, f"{spec.name} lost its data validation"
@@ -111,7 +121,9 @@ def test_edited_rubric_copy_builds_matching_template(tmp_path: Path) -> None:
     """An edited copy of a rubric file yields a matching template with no code change."""
     text = (RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8")
     text = text.replace("member_annual_hours: {value: 110", "member_annual_hours: {value: 120")
-    text = text.replace("value: 90\n    label: 学习型领导班子达标分", "value: 85\n    label: 学习型领导班子达标分")
+    text = text.replace(
+        "value: 90\n    label: 学习型领导班子达标分", "value: 85\n    label: 学习型领导班子达标分"
+    )
     path = tmp_path / "my_rubric.yaml"
     path.write_text(text, encoding="utf-8")
     from lxbz_xl.cli import main
@@ -122,8 +134,12 @@ def test_edited_rubric_copy_builds_matching_template(tmp_path: Path) -> None:
     assert "不少于120学时" in texts
     roster = " ".join(str(c.value) for row in wb["班子成员明细"].iter_rows() for c in row if c.value)
     assert "<120" in roster  # the roster's hours test follows the edited parameter
-    title = next(c.value for row in wb["考评表"].iter_rows() for c in row
-                 if isinstance(c.value, str) and c.value.startswith("=") and '"待定"' in c.value)
+    title = next(
+        c.value
+        for row in wb["考评表"].iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=") and '"待定"' in c.value
+    )
     assert ">=85" in title
     udf = openpyxl.load_workbook(tmp_path / "out" / "learning_team.xlsx")
     meta = {r[0]: r[1] for r in udf[META_SHEET].iter_rows(values_only=True)}
@@ -134,5 +150,8 @@ def test_cli_build_writes_every_template(tmp_path: Path) -> None:
     from lxbz_xl.cli import main
 
     shutil.rmtree(tmp_path, ignore_errors=True)
-    assert main(["templates", "build", "--out", str(tmp_path), "--rubric", "annual_team", "--variant", "udf"]) == 0
+    assert (
+        main(["templates", "build", "--out", str(tmp_path), "--rubric", "annual_team", "--variant", "udf"])
+        == 0
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["annual_team.xlsx"]

@@ -23,6 +23,7 @@ from .test_validate_support import LPO, Factory, shared_factory
 def factory(tmp_path_factory: pytest.TempPathFactory) -> Factory:
     return shared_factory(tmp_path_factory)
 
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -113,7 +114,9 @@ def test_unknown_variant_and_fingerprint(factory: Factory, context: Context) -> 
 
 
 def test_sheet_missing(factory: Factory, context: Context) -> None:
-    path = factory.via_openpyxl("nosheet.xlsx", lambda wb: wb.remove(wb["班子成员明细"]), rubric="learning_team")
+    path = factory.via_openpyxl(
+        "nosheet.xlsx", lambda wb: wb.remove(wb["班子成员明细"]), rubric="learning_team"
+    )
     report = check_file(path, context)
     assert the(report, "sheet_missing").sheet == "班子成员明细"
 
@@ -141,7 +144,9 @@ def test_input_out_of_range_uses_the_core_message(factory: Factory, context: Con
 
 
 def test_input_wrong_type(factory: Factory, context: Context) -> None:
-    path = factory.set_cell("type.xlsx", "F5", b"<is><t>\xe4\xb8\x89\xe9\xa1\xb9</t></is>", t="inlineStr")  # 三项
+    path = factory.set_cell(
+        "type.xlsx", "F5", b"<is><t>\xe4\xb8\x89\xe9\xa1\xb9</t></is>", t="inlineStr"
+    )  # 三项
     f = the(check_file(path, context), "input_invalid")
     assert f.cell == "F5" and "三项" in f.message
 
@@ -169,9 +174,11 @@ def test_formula_text_changed(factory: Factory, context: Context) -> None:
 
 @pytest.mark.parametrize(
     "spelling",
-    [b'[1]!LXBZ_ITEM_SCORE("learning_party_org",1,F5,F6)',  # Excel: add-in function via external link
-     b"'C:\\Program Files\\lxbz\\lxbz.xlam'!LXBZ_ITEM_SCORE(\"learning_party_org\",1,F5,F6)",
-     b'_xludf.lxbz_item_score("learning_party_org", 1, F5, F6)'],  # LibreOffice: unknown name, lower case
+    [
+        b'[1]!LXBZ_ITEM_SCORE("learning_party_org",1,F5,F6)',  # Excel: add-in function via external link
+        b"'C:\\Program Files\\lxbz\\lxbz.xlam'!LXBZ_ITEM_SCORE(\"learning_party_org\",1,F5,F6)",
+        b'_xludf.lxbz_item_score("learning_party_org", 1, F5, F6)',
+    ],  # LibreOffice: unknown name, lower case
 )
 def test_formula_spellings_of_spreadsheet_programs_are_not_tampering(
     factory: Factory, context: Context, spelling: bytes
@@ -183,14 +190,18 @@ def test_formula_spellings_of_spreadsheet_programs_are_not_tampering(
 
 
 def test_validation_removed(factory: Factory, context: Context) -> None:
-    path = factory.edit_sheet("nodv.xlsx", lambda d: d.replace(b'<dataValidation sqref="F5"', b'<dataValidation sqref="Z99"'))
+    path = factory.edit_sheet(
+        "nodv.xlsx", lambda d: d.replace(b'<dataValidation sqref="F5"', b'<dataValidation sqref="Z99"')
+    )
     f = the(check_file(path, context), "validation_removed")
     assert (f.sheet, f.cell) == ("考评表", "F5")
 
 
 def test_validation_loosened(factory: Factory, context: Context) -> None:
     def edit(d: bytes) -> bytes:
-        return re.sub(rb'(<dataValidation sqref="F5".*?<formula2>)2(</formula2>)', rb"\g<1>99\2", d, count=1, flags=re.S)
+        return re.sub(
+            rb'(<dataValidation sqref="F5".*?<formula2>)2(</formula2>)', rb"\g<1>99\2", d, count=1, flags=re.S
+        )
 
     f = the(check_file(factory.edit_sheet("loose.xlsx", edit), context), "validation_changed")
     assert f.cell == "F5"
@@ -249,7 +260,9 @@ def test_fast_reader_matches_tree_parse(factory: Factory) -> None:
 
     wb = openpyxl.load_workbook(path)
     assert fast.sheet_names == wb.sheetnames
-    workbook_scope = {k: v for k, v in fast.defined_names.items() if "!" not in k}  # sheet-scope: Print_Titles
+    workbook_scope = {
+        k: v for k, v in fast.defined_names.items() if "!" not in k
+    }  # sheet-scope: Print_Titles
     assert workbook_scope == {name: dn.attr_text for name, dn in wb.defined_names.items()}
 
 
@@ -289,14 +302,24 @@ def test_shared_formulas_as_excel_saves_fill_down(factory: Factory, context: Con
 
     data = zipfile.ZipFile(good).read(part).decode()
     cells = dict(re.findall(r'<c r="([A-Z]+\d+)"[^>]*><f>([^<]*)</f>', data))
-    master = next(r for r in cells if (r[0] + str(int(r[1:]) + 1)) in cells and Translator(
-        "=" + cells[r], origin=r).translate_formula(r[0] + str(int(r[1:]) + 1))[1:] == cells[r[0] + str(int(r[1:]) + 1)])
+    master = next(
+        r
+        for r in cells
+        if (r[0] + str(int(r[1:]) + 1)) in cells
+        and Translator("=" + cells[r], origin=r).translate_formula(r[0] + str(int(r[1:]) + 1))[1:]
+        == cells[r[0] + str(int(r[1:]) + 1)]
+    )
     follower = master[0] + str(int(master[1:]) + 1)
 
     def edit(d: bytes) -> bytes:
         text = d.decode()
         text = text.replace(f'<c r="{master}"', f'<c r="{master}"', 1)
-        text = re.sub(rf'(<c r="{master}"[^>]*>)<f>', rf'\1<f t="shared" ref="{master}:{follower}" si="0">', text, count=1)
+        text = re.sub(
+            rf'(<c r="{master}"[^>]*>)<f>',
+            rf'\1<f t="shared" ref="{master}:{follower}" si="0">',
+            text,
+            count=1,
+        )
         text = re.sub(rf'(<c r="{follower}"[^>]*>)<f>[^<]*</f>', r'\1<f t="shared" si="0"/>', text, count=1)
         return text.encode()
 

@@ -28,8 +28,11 @@ from .test_validate_support import LPO, Factory, hf, shared_factory, tree_hashes
 def factory(tmp_path_factory: pytest.TempPathFactory) -> Factory:
     return shared_factory(tmp_path_factory)
 
+
 GOOD = ("good_udf.xlsx", "good_native.xlsx", "nocache.xlsx")
-_HAS_MSOFFCRYPTO = importlib.util.find_spec("msoffcrypto") is not None  # real password protection, if installed
+_HAS_MSOFFCRYPTO = (
+    importlib.util.find_spec("msoffcrypto") is not None
+)  # real password protection, if installed
 
 
 def _recipes(f: Factory) -> dict[str, tuple[Callable[[Path], Path], str, str | None]]:
@@ -56,36 +59,97 @@ def _recipes(f: Factory) -> dict[str, tuple[Callable[[Path], Path], str, str | N
         "good_udf.xlsx": (put(lambda: f.copy("good_udf.xlsx")), "", None),
         "good_native.xlsx": (put(lambda: f.copy("good_native.xlsx", variant="native")), "", None),
         "nocache.xlsx": (put(lambda: f.strip_cached_values("nocache.xlsx")), "no_cached_values", None),
-        "nometa.xlsx": (put(lambda: f.via_openpyxl("nometa.xlsx", lambda wb: wb.remove(wb["_lxbz"]))),
-                        "meta_missing", None),
+        "nometa.xlsx": (
+            put(lambda: f.via_openpyxl("nometa.xlsx", lambda wb: wb.remove(wb["_lxbz"]))),
+            "meta_missing",
+            None,
+        ),
         "rubric.xlsx": (put(lambda: f.set_meta("rubric.xlsx", "rubric", "nope")), "unknown_rubric", "B1"),
-        "version.xlsx": (put(lambda: f.set_meta("version.xlsx", "version", "1999.9")), "unknown_version", "B2"),
+        "version.xlsx": (
+            put(lambda: f.set_meta("version.xlsx", "version", "1999.9")),
+            "unknown_version",
+            "B2",
+        ),
         "old.xlsx": (put(lambda: f.set_meta("old.xlsx", "version", "2009.1")), "outdated_template", "B2"),
         "variant.xlsx": (put(lambda: f.set_meta("variant.xlsx", "variant", "vba")), "unknown_variant", "B3"),
         "fp.xlsx": (put(lambda: f.set_meta("fp.xlsx", "fingerprint", "00")), "fingerprint_mismatch", "B4"),
-        "nosheet.xlsx": (put(lambda: f.via_openpyxl("nosheet.xlsx", lambda wb: wb.remove(wb["班子成员明细"]),
-                                                    rubric="learning_team")), "sheet_missing", None),
+        "nosheet.xlsx": (
+            put(
+                lambda: f.via_openpyxl(
+                    "nosheet.xlsx", lambda wb: wb.remove(wb["班子成员明细"]), rubric="learning_team"
+                )
+            ),
+            "sheet_missing",
+            None,
+        ),
         "names.xlsx": (put(lambda: f.via_openpyxl("names.xlsx", names)), "name_missing", "F5"),
         "moved.xlsx": (put(lambda: f.via_openpyxl("moved.xlsx", names)), "name_moved", "F6"),
         "range.xlsx": (put(lambda: f.set_cell("range.xlsx", "F5", b"<v>9</v>")), "input_invalid", "F5"),
         "year.xlsx": (put(lambda: f.set_cell("year.xlsx", "F2", b"")), "input_missing", "F2"),
         "typed.xlsx": (put(lambda: f.set_cell("typed.xlsx", "H5", b"<v>10</v>")), "formula_replaced", "H5"),
-        "edited.xlsx": (put(lambda: f.set_cell("edited.xlsx", "H5", h5.replace(b"<f>", b"<f>1+"))),
-                        "formula_changed", "H5"),
-        "nodv.xlsx": (put(lambda: f.edit_sheet("nodv.xlsx", lambda d: d.replace(
-            b'<dataValidation sqref="F5"', b'<dataValidation sqref="Z99"'))), "validation_removed", "F5"),
-        "loose.xlsx": (put(lambda: f.edit_sheet("loose.xlsx", lambda d: re.sub(
-            rb'(<dataValidation sqref="F5".*?<formula2>)2(</formula2>)', rb"\g<1>99\2", d, count=1,
-            flags=re.S))), "validation_changed", "F5"),
-        "hrow.xlsx": (put(lambda: f.edit_sheet("hrow.xlsx", lambda d: d.replace(
-            b'<row r="6" ', b'<row r="6" hidden="1" ', 1))), "hidden_row", "F6"),
-        "hcol.xlsx": (put(lambda: f.edit_sheet("hcol.xlsx", lambda d: d.replace(
-            b'min="6" max="6" />', b'min="6" max="6" hidden="1" />', 1))), "hidden_column", None),
+        "edited.xlsx": (
+            put(lambda: f.set_cell("edited.xlsx", "H5", h5.replace(b"<f>", b"<f>1+"))),
+            "formula_changed",
+            "H5",
+        ),
+        "nodv.xlsx": (
+            put(
+                lambda: f.edit_sheet(
+                    "nodv.xlsx",
+                    lambda d: d.replace(b'<dataValidation sqref="F5"', b'<dataValidation sqref="Z99"'),
+                )
+            ),
+            "validation_removed",
+            "F5",
+        ),
+        "loose.xlsx": (
+            put(
+                lambda: f.edit_sheet(
+                    "loose.xlsx",
+                    lambda d: re.sub(
+                        rb'(<dataValidation sqref="F5".*?<formula2>)2(</formula2>)',
+                        rb"\g<1>99\2",
+                        d,
+                        count=1,
+                        flags=re.S,
+                    ),
+                )
+            ),
+            "validation_changed",
+            "F5",
+        ),
+        "hrow.xlsx": (
+            put(
+                lambda: f.edit_sheet(
+                    "hrow.xlsx", lambda d: d.replace(b'<row r="6" ', b'<row r="6" hidden="1" ', 1)
+                )
+            ),
+            "hidden_row",
+            "F6",
+        ),
+        "hcol.xlsx": (
+            put(
+                lambda: f.edit_sheet(
+                    "hcol.xlsx",
+                    lambda d: d.replace(b'min="6" max="6" />', b'min="6" max="6" hidden="1" />', 1),
+                )
+            ),
+            "hidden_column",
+            None,
+        ),
         "hcell.xlsx": (put(lambda: f.via_openpyxl("hcell.xlsx", hide_cell)), "hidden_cell", "F6"),
-        "stale.xlsx": (put(lambda: f.set_cell("stale.xlsx", "H5", re.sub(rb"<v>[^<]*</v>", b"<v>10</v>", h5))),
-                       "value_mismatch", "H5"),
-        "errval.xlsx": (put(lambda: f.set_cell("errval.xlsx", "H5", re.sub(rb"<v>[^<]*</v>", b"<v>#NAME?</v>", h5),
-                                               t="e")), "cached_error", "H5"),
+        "stale.xlsx": (
+            put(lambda: f.set_cell("stale.xlsx", "H5", re.sub(rb"<v>[^<]*</v>", b"<v>10</v>", h5))),
+            "value_mismatch",
+            "H5",
+        ),
+        "errval.xlsx": (
+            put(
+                lambda: f.set_cell("errval.xlsx", "H5", re.sub(rb"<v>[^<]*</v>", b"<v>#NAME?</v>", h5), t="e")
+            ),
+            "cached_error",
+            "H5",
+        ),
         "macro.xlsm": (put(lambda: f.add_macro("macro.xlsm")), "macros", None),
         # hostile files (guard.py): each is its own finding, the batch goes on
         "garbage.xlsx": (hf.random_garbage, "not_a_zip", None),
@@ -104,7 +168,9 @@ def _recipes(f: Factory) -> dict[str, tuple[Callable[[Path], Path], str, str | N
 
 
 @pytest.fixture(scope="module")
-def batch(factory: Factory, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[str, str | None]]]:
+def batch(
+    factory: Factory, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, tuple[str, str | None]]]:
     folder = tmp_path_factory.mktemp("batch")
     (folder / "sub").mkdir()
     expected = {}
@@ -139,7 +205,9 @@ def _patch_run_failures(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_mixed_folder_all_findings_in_all_four_reports(
-    batch: tuple[Path, dict[str, tuple[str, str | None]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    batch: tuple[Path, dict[str, tuple[str, str | None]]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     folder, expected = batch
@@ -149,8 +217,22 @@ def test_mixed_folder_all_findings_in_all_four_reports(
     before = tree_hashes(folder)
     out_json, out_junit, out_xlsx = tmp_path / "r.json", tmp_path / "r.xml", tmp_path / "r.xlsx"
     started = time.perf_counter()
-    code = main(["validate", str(folder), "--jobs", "2", "--timeout", "2",
-                 "--json", str(out_json), "--junit", str(out_junit), "--xlsx", str(out_xlsx)])
+    code = main(
+        [
+            "validate",
+            str(folder),
+            "--jobs",
+            "2",
+            "--timeout",
+            "2",
+            "--json",
+            str(out_json),
+            "--junit",
+            str(out_junit),
+            "--xlsx",
+            str(out_xlsx),
+        ]
+    )
     assert time.perf_counter() - started < 40
     assert code == 1
     assert tree_hashes(folder) == before  # submissions are only read
@@ -163,7 +245,10 @@ def test_mixed_folder_all_findings_in_all_four_reports(
     wb = openpyxl.load_workbook(out_xlsx)
     ws = wb["问题清单"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref and ws["A1"].value == "文件"
-    rows = [dict(zip([c.value for c in ws[1]], [c.value for c in row], strict=True)) for row in ws.iter_rows(min_row=2)]
+    rows = [
+        dict(zip([c.value for c in ws[1]], [c.value for c in row], strict=True))
+        for row in ws.iter_rows(min_row=2)
+    ]
 
     for name, (want, cell) in expected.items():
         record = records[name]
@@ -175,8 +260,19 @@ def test_mixed_folder_all_findings_in_all_four_reports(
         assert hits, f"{name}: {want} not in {record['findings']}"
         if cell:
             assert hits[0]["cell"] == cell, (name, hits[0])
-        assert set(record) >= {"path", "sha256", "status", "rubric", "version", "variant", "unit", "year",
-                               "total", "tier", "findings"}
+        assert set(record) >= {
+            "path",
+            "sha256",
+            "status",
+            "rubric",
+            "version",
+            "variant",
+            "unit",
+            "year",
+            "total",
+            "tier",
+            "findings",
+        }
         case = junit[name]
         text = "".join(e.text or "" for e in case.iter() if e.tag in ("failure", "error", "system-out"))
         assert want in text, name
@@ -184,8 +280,10 @@ def test_mixed_folder_all_findings_in_all_four_reports(
             assert record["status"] == "invalid"
             tag = "error" if want in ("internal_error", "timeout") else "failure"
             assert case.find(tag) is not None, name
-        assert any(r["问题代码"] == want and Path(r["文件"]).name == name and (not cell or r["单元格"] == cell)
-                   for r in rows), name
+        assert any(
+            r["问题代码"] == want and Path(r["文件"]).name == name and (not cell or r["单元格"] == cell)
+            for r in rows
+        ), name
         assert want in console and name in console
     assert records["good_udf.xlsx"]["total"] == 96 and records["good_udf.xlsx"]["unit"] == "红星县委"
     assert "boom" in records["crash.xlsx"]["findings"][0]["message"]
@@ -210,8 +308,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert exc.value.code == 2
 
 
-def test_unexpected_exception_in_process_is_a_finding(factory: Factory, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_exception_in_process_is_a_finding(
+    factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     good = tmp_path / "a.xlsx"
     good.write_bytes(factory.good().read_bytes())
     bad = tmp_path / "crash.xlsx"
@@ -230,8 +329,12 @@ def test_score_from_workbook_writes_recomputed_copy(factory: Factory, tmp_path: 
     from lxbz_xl.validation.read_fast import read_workbook
 
     src = tmp_path / "stale.xlsx"
-    src.write_bytes(factory.edit_sheet("stale_score.xlsx", lambda d: re.sub(
-        rb'(<c r="H5"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rb"\g<1>10\2", d)).read_bytes())
+    src.write_bytes(
+        factory.edit_sheet(
+            "stale_score.xlsx",
+            lambda d: re.sub(rb'(<c r="H5"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rb"\g<1>10\2", d),
+        ).read_bytes()
+    )
     assert "value_mismatch" in {f.code for f in check_file(src, Context()).findings}
     before = src.read_bytes()
     out = tmp_path / "out" / "scored.xlsx"
@@ -269,15 +372,22 @@ def test_discover_files_folders_and_globs(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     for name in ("a/1.xlsx", "a/b/2.XLSM", "a/b/3.xls", "a/~$1.xlsx", "c.txt"):
         (tmp_path / name).write_bytes(b"x")
-    files, unmatched = discover([str(tmp_path / "a"), str(tmp_path / "**" / "*.xlsx"), str(tmp_path / "c.txt"),
-                                 str(tmp_path / "missing.xlsx")])
+    files, unmatched = discover(
+        [
+            str(tmp_path / "a"),
+            str(tmp_path / "**" / "*.xlsx"),
+            str(tmp_path / "c.txt"),
+            str(tmp_path / "missing.xlsx"),
+        ]
+    )
     names = sorted(p.name for p in files)
     assert names == ["1.xlsx", "2.XLSM", "c.txt"]  # no duplicates; an explicit file is taken as named
     assert unmatched == [str(tmp_path / "missing.xlsx")]
 
 
-def test_watchdog_stops_a_hang_the_file_timer_cannot_interrupt(factory: Factory, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watchdog_stops_a_hang_the_file_timer_cannot_interrupt(
+    factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A hang inside C code (simulated: SIGALRM blocked) is ended by killing the worker."""
     import signal
 

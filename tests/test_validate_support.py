@@ -43,8 +43,9 @@ def _read(path: Path, part: str) -> bytes:
         return z.read(part)
 
 
-def repack(src: Path, dst: Path, replace: dict[str, bytes] | None = None,
-           add: dict[str, bytes] | None = None) -> Path:
+def repack(
+    src: Path, dst: Path, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None
+) -> Path:
     replace = dict(replace or {})
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -92,8 +93,14 @@ class Factory:
 
     # ---------------------------------------------------------------- raw sheet edits (no program round trip)
 
-    def edit_sheet(self, name: str, edit: Callable[[bytes], bytes], part: str = MAIN, rubric: str = LPO,
-                   variant: str = "udf") -> Path:
+    def edit_sheet(
+        self,
+        name: str,
+        edit: Callable[[bytes], bytes],
+        part: str = MAIN,
+        rubric: str = LPO,
+        variant: str = "udf",
+    ) -> Path:
         src = self.good(rubric, variant)
         data = _read(src, part)
         new = edit(data)
@@ -129,8 +136,9 @@ class Factory:
 
     # ---------------------------------------------------------------- program round trips (openpyxl)
 
-    def via_openpyxl(self, name: str, change: Callable[[openpyxl.Workbook], None], rubric: str = LPO,
-                     variant: str = "udf") -> Path:
+    def via_openpyxl(
+        self, name: str, change: Callable[[openpyxl.Workbook], None], rubric: str = LPO, variant: str = "udf"
+    ) -> Path:
         wb = openpyxl.load_workbook(self.good(rubric, variant))
         change(wb)
         buffer = io.BytesIO()

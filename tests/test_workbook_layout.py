@@ -52,7 +52,9 @@ def test_cells_round_trip_to_the_same_result(rid: str) -> None:
             continue
         cells = cells_from_case(defn, case)
         read = case_from_cells(defn, layout, lambda s, r, c=cells: c.get((s, r)))
-        assert evaluate(defn, read).to_json() | {"source": None} == evaluate(defn, case).to_json() | {"source": None}
+        assert evaluate(defn, read).to_json() | {"source": None} == evaluate(defn, case).to_json() | {
+            "source": None
+        }
 
 
 def test_examples_from_the_contract() -> None:

@@ -66,8 +66,11 @@ def _native_results(tmp: Path, n: int) -> dict[str, tuple[int, list]]:
     jobs = []
     for rid in RUBRICS:
         defn = load_rubric(rid)
-        jobs.append(prepare_native(defn, DEFAULT_DIR / template_name(rid, "native"), valid_cases(defn, n, seed=7),
-                                   tmp / rid))
+        jobs.append(
+            prepare_native(
+                defn, DEFAULT_DIR / template_name(rid, "native"), valid_cases(defn, n, seed=7), tmp / rid
+            )
+        )
     results = run_native(jobs, tmp)
     return {job.defn.id: (len(job.expected), mm) for job, mm in zip(jobs, results, strict=True)}
 
@@ -90,7 +93,9 @@ def test_native_variant_equals_core(rid: str, native_quick: dict[str, tuple[int,
     assert not mismatches, _report(mismatches)
 
 
-@pytest.mark.skipif(not os.environ.get("LXBZ_SLOW"), reason="full 200-case LibreOffice proof: set LXBZ_SLOW=1")
+@pytest.mark.skipif(
+    not os.environ.get("LXBZ_SLOW"), reason="full 200-case LibreOffice proof: set LXBZ_SLOW=1"
+)
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("rid", RUBRICS)
 def test_native_variant_equals_core_200_cases(rid: str, native_full: dict[str, tuple[int, list]]) -> None:
@@ -119,5 +124,7 @@ def test_native_fill_files_recalculate_to_the_core(tmp_path: Path) -> None:
         pytest.skip("LibreOffice (soffice) is not installed: run scripts/install-system-deps.sh")
     defn = load_rubric("learning_team")
     cases = valid_cases(defn, 4, seed=21)
-    n, mismatches = prove_native(defn, DEFAULT_DIR / template_name("learning_team", "native"), cases, tmp_path)
+    n, mismatches = prove_native(
+        defn, DEFAULT_DIR / template_name("learning_team", "native"), cases, tmp_path
+    )
     assert n == 4 and not mismatches, _report(mismatches)

@@ -49,8 +49,9 @@ def check_file(path: Path, context: Context, limits: GuardLimits = DEFAULT_LIMIT
     return check_file_full(path, context, limits).report
 
 
-def check_file_full(path: Path, context: Context, limits: GuardLimits = DEFAULT_LIMITS,
-                    keep_inputs: bool = False) -> Checked:
+def check_file_full(
+    path: Path, context: Context, limits: GuardLimits = DEFAULT_LIMITS, keep_inputs: bool = False
+) -> Checked:
     start = time.perf_counter()
     report = WorkbookReport(str(path), sha256=sha256_of(path))
     checked = Checked(report)
@@ -87,7 +88,9 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
 
     result, found = check_inputs(rubric, get)
     if keep_inputs:
-        checked.inputs = {(c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"}
+        checked.inputs = {
+            (c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"
+        }
     report.findings += found
     report.findings += check_formulas(book, rubric, variant)
     report.findings += check_validations(book, rubric)

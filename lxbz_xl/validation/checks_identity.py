@@ -37,7 +37,9 @@ def read_meta(book: FastBook) -> dict[str, str] | None:
         if key is None or key.value in (None, ""):
             continue
         value = sheet.cells.get(f"B{row}")
-        meta[str(key.value).strip()] = "" if value is None or value.value is None else str(value.value).strip()
+        meta[str(key.value).strip()] = (
+            "" if value is None or value.value is None else str(value.value).strip()
+        )
     return meta
 
 
@@ -45,36 +47,54 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
     meta = read_meta(book)
     if meta is None or not meta.get("rubric"):
         guess = context.guess(book.sheet_names, book.defined_names)
-        where = "缺少隐藏的模板标识工作表“_lxbz”" if meta is None else "模板标识工作表“_lxbz”中缺少考评细则标识"
+        where = (
+            "缺少隐藏的模板标识工作表“_lxbz”" if meta is None else "模板标识工作表“_lxbz”中缺少考评细则标识"
+        )
         if guess is None:
-            return Identity(None), [finding("meta_missing", f"{where},且无法识别为任何考评细则模板。{RENEW}",
-                                            META_SHEET)]
+            return Identity(None), [
+                finding("meta_missing", f"{where},且无法识别为任何考评细则模板。{RENEW}", META_SHEET)
+            ]
         variant = _guess_variant(book, guess)
-        message = (f"{where}(可能被删除或另存时丢失),按定义名称识别为“{guess.defn.short_name}”"
-                   f"({guess.defn.id})继续检查。{RENEW}")
-        return (Identity(guess, guess.defn.id, None, variant),
-                [finding("meta_missing", message, META_SHEET)])
+        message = (
+            f"{where}(可能被删除或另存时丢失),按定义名称识别为“{guess.defn.short_name}”"
+            f"({guess.defn.id})继续检查。{RENEW}"
+        )
+        return (Identity(guess, guess.defn.id, None, variant), [finding("meta_missing", message, META_SHEET)])
     rubric_id, version, variant = meta.get("rubric", ""), meta.get("version", ""), meta.get("variant", "")
     rubric = context.rubric(rubric_id)
     identity = Identity(rubric, rubric_id, version, variant, meta.get("fingerprint"))
     if rubric is None:
-        return identity, [finding("unknown_rubric", f"模板标识中的考评细则“{rubric_id}”不是已知的考评细则。{RENEW}",
-                                  META_SHEET, _meta_cell(book, "rubric"))]
+        return identity, [
+            finding(
+                "unknown_rubric",
+                f"模板标识中的考评细则“{rubric_id}”不是已知的考评细则。{RENEW}",
+                META_SHEET,
+                _meta_cell(book, "rubric"),
+            )
+        ]
     out: list[Finding] = []
     current = rubric.defn.version
     if version != current:
         identity.rubric = None  # the current layout does not describe an old template: stop here
         release = context.release(rubric_id, version)
         if release is None:
-            message = f"模板版本“{version}”不是“{rubric.defn.short_name}”的已知版本(当前版本{current})。{RENEW}"
+            message = (
+                f"模板版本“{version}”不是“{rubric.defn.short_name}”的已知版本(当前版本{current})。{RENEW}"
+            )
             return identity, [finding("unknown_version", message, META_SHEET, _meta_cell(book, "version"))]
         diff = changes(release, snapshot(rubric))
         what = ";".join(diff) if diff else "无实质变化"
         message = f"使用的是旧版模板(版本{version},当前版本{current}),主要变化:{what}。{RENEW}"
         return identity, [finding("outdated_template", message, META_SHEET, _meta_cell(book, "version"))]
     if variant not in VARIANTS:
-        out.append(finding("unknown_variant", f"模板类型“{variant}”未知(应为udf或native)。{RENEW}",
-                           META_SHEET, _meta_cell(book, "variant")))
+        out.append(
+            finding(
+                "unknown_variant",
+                f"模板类型“{variant}”未知(应为udf或native)。{RENEW}",
+                META_SHEET,
+                _meta_cell(book, "variant"),
+            )
+        )
         identity.variant = _guess_variant(book, rubric)
     if identity.fingerprint and identity.variant in VARIANTS:
         try:
@@ -82,9 +102,14 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
         except Exception:
             expected = None
         if expected is not None and identity.fingerprint != expected:
-            out.append(finding("fingerprint_mismatch",
-                               "模板标识中的公式指纹与官方模板不一致(模板可能由他人改制或已被修改),已逐格核对公式",
-                               META_SHEET, _meta_cell(book, "fingerprint")))
+            out.append(
+                finding(
+                    "fingerprint_mismatch",
+                    "模板标识中的公式指纹与官方模板不一致(模板可能由他人改制或已被修改),已逐格核对公式",
+                    META_SHEET,
+                    _meta_cell(book, "fingerprint"),
+                )
+            )
     return identity, out
 
 

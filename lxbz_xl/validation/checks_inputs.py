@@ -15,7 +15,9 @@ from lxbz_xl.validation.context import RubricContext
 from lxbz_xl.validation.model import Finding, finding
 
 
-def check_inputs(rubric: RubricContext, get: Callable[[str, str], Any]) -> tuple[Result | None, list[Finding]]:
+def check_inputs(
+    rubric: RubricContext, get: Callable[[str, str], Any]
+) -> tuple[Result | None, list[Finding]]:
     case = rubric.case_from_cells(get)
     result = evaluate(rubric.defn, case)
     by_path = {c.path: c for c in rubric.layout.cells if c.path is not None and c.role != "output"}

@@ -39,8 +39,13 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def check_recompute(book: FastBook, rubric: RubricContext, variant: str, result: Result,
-                    get: Callable[[str, str], Any] | None = None) -> list[Finding]:
+def check_recompute(
+    book: FastBook,
+    rubric: RubricContext,
+    variant: str,
+    result: Result,
+    get: Callable[[str, str], Any] | None = None,
+) -> list[Finding]:
     expected = rubric.expected_outputs(result, variant, get)
     cached = 0
     cells: dict[tuple[str, str], Any] = {}
@@ -52,8 +57,13 @@ def check_recompute(book: FastBook, rubric: RubricContext, variant: str, result:
         if cell is not None and cell.formula and cell.cached:
             cached += 1
     if cached == 0:
-        return [finding("no_cached_values", "文件中的公式没有计算结果(文件未在 Excel/WPS 中打开保存过),"
-                        "无法核对表内显示的分数;以系统重新计算的结果为准")]
+        return [
+            finding(
+                "no_cached_values",
+                "文件中的公式没有计算结果(文件未在 Excel/WPS 中打开保存过),"
+                "无法核对表内显示的分数;以系统重新计算的结果为准",
+            )
+        ]
     errors: list[Finding] = []
     mismatches: list[Finding] = []
     for (sheet_name, ref), want in expected.items():
@@ -62,9 +72,21 @@ def check_recompute(book: FastBook, rubric: RubricContext, variant: str, result:
             continue  # a missing or overwritten formula is reported by the tamper check
         if cell.is_error:
             hint = "(未加载 LXBZ 加载项时 LXBZ_* 函数显示 #NAME?)" if variant == "udf" else ""
-            errors.append(finding("cached_error", f"{sheet_name}!{ref}显示错误值{cell.value}{hint};"
-                                  f"系统计算结果为{_shown(want)}", sheet_name, ref))
+            errors.append(
+                finding(
+                    "cached_error",
+                    f"{sheet_name}!{ref}显示错误值{cell.value}{hint};系统计算结果为{_shown(want)}",
+                    sheet_name,
+                    ref,
+                )
+            )
         elif not same_value(want, cell.value):
-            mismatches.append(finding("value_mismatch", f"{sheet_name}!{ref}表内显示{_shown(cell.value)},"
-                                      f"系统重新计算为{_shown(want)}", sheet_name, ref))
+            mismatches.append(
+                finding(
+                    "value_mismatch",
+                    f"{sheet_name}!{ref}表内显示{_shown(cell.value)},系统重新计算为{_shown(want)}",
+                    sheet_name,
+                    ref,
+                )
+            )
     return cap(mismatches, "value_mismatch", "处计算结果不一致") + cap(errors, "cached_error", "处显示错误值")

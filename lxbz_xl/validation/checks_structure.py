@@ -13,7 +13,7 @@ LIST_LIMIT = 10  # past this many findings of one kind, one summary finding says
 
 @lru_cache(maxsize=65536)
 def parse_target(text: str) -> tuple[str, str] | None:
-    """"'考评表'!$F$5" → ("考评表", "F5"); None for anything that is not a single cell."""
+    """ "'考评表'!$F$5" → ("考评表", "F5"); None for anything that is not a single cell."""
     text = text.strip().lstrip("=")
     sheet, bang, ref = text.rpartition("!")
     if not bang:
@@ -41,7 +41,9 @@ def check_structure(book: FastBook, rubric: RubricContext) -> list[Finding]:
 
 def _check_structure(book: FastBook, rubric: RubricContext) -> list[Finding]:
     out = [
-        finding("sheet_missing", f"缺少工作表“{name}”(被删除或改名)。请使用原模板,不要删除或重命名工作表", name)
+        finding(
+            "sheet_missing", f"缺少工作表“{name}”(被删除或改名)。请使用原模板,不要删除或重命名工作表", name
+        )
         for name in rubric.layout.sheets
         if name not in book.sheet_names
     ]
@@ -53,19 +55,37 @@ def _check_structure(book: FastBook, rubric: RubricContext) -> list[Finding]:
             continue  # already reported with the sheet
         target = names.get(spec.name.upper())
         if target is None:
-            missing.append(finding("name_missing", f"缺少定义名称{spec.name}(应指向{spec.sheet}!{spec.ref})",
-                                   spec.sheet, spec.ref))
+            missing.append(
+                finding(
+                    "name_missing",
+                    f"缺少定义名称{spec.name}(应指向{spec.sheet}!{spec.ref})",
+                    spec.sheet,
+                    spec.ref,
+                )
+            )
             continue
         where = parse_target(target)
         if where != (spec.sheet, spec.ref):
             shown = f"{where[0]}!{where[1]}" if where else target
-            moved.append(finding("name_moved", f"定义名称{spec.name}指向{shown},模板中应指向{spec.sheet}!{spec.ref}"
-                                 "(可能插入或删除了行列)", spec.sheet, spec.ref))
-    return out + cap(missing, "name_missing", "个定义名称缺失") + cap(moved, "name_moved", "个定义名称位置错误")
+            moved.append(
+                finding(
+                    "name_moved",
+                    f"定义名称{spec.name}指向{shown},模板中应指向{spec.sheet}!{spec.ref}"
+                    "(可能插入或删除了行列)",
+                    spec.sheet,
+                    spec.ref,
+                )
+            )
+    return (
+        out + cap(missing, "name_missing", "个定义名称缺失") + cap(moved, "name_moved", "个定义名称位置错误")
+    )
 
 
 def cap(findings: list[Finding], code: str, what: str, limit: int = LIST_LIMIT) -> list[Finding]:
     """Keep the first ``limit`` findings and summarise the rest in one."""
     if len(findings) <= limit:
         return findings
-    return [*findings[:limit], finding(code, f"另有{len(findings) - limit}{what}(共{len(findings)}处,此处从略)")]
+    return [
+        *findings[:limit],
+        finding(code, f"另有{len(findings) - limit}{what}(共{len(findings)}处,此处从略)"),
+    ]

@@ -30,7 +30,9 @@ def _key(book: FastBook, rubric: RubricContext, name: str, attr: str) -> tuple[A
     return (name, *digests)
 
 
-def _cached(check: Callable[[], list[Finding]], key: tuple[Any, ...] | None, rubric: RubricContext) -> list[Finding]:
+def _cached(
+    check: Callable[[], list[Finding]], key: tuple[Any, ...] | None, rubric: RubricContext
+) -> list[Finding]:
     if key is not None and key in rubric.clean:
         return []
     found = check()
@@ -40,8 +42,11 @@ def _cached(check: Callable[[], list[Finding]], key: tuple[Any, ...] | None, rub
 
 
 def check_formulas(book: FastBook, rubric: RubricContext, variant: str) -> list[Finding]:
-    return _cached(lambda: _check_formulas(book, rubric, variant),
-                   _key(book, rubric, f"formulas:{variant}", "formula_digest"), rubric)
+    return _cached(
+        lambda: _check_formulas(book, rubric, variant),
+        _key(book, rubric, f"formulas:{variant}", "formula_digest"),
+        rubric,
+    )
 
 
 def _check_formulas(book: FastBook, rubric: RubricContext, variant: str) -> list[Finding]:
@@ -61,15 +66,19 @@ def _check_formulas(book: FastBook, rubric: RubricContext, variant: str) -> list
             if value in (None, ""):
                 message = f"{sheet_name}!{ref}的公式被删除(该格应由公式计算)。请恢复模板公式"
             else:
-                message = (f"{sheet_name}!{ref}的公式被改为直接填写的值“{_shown(value)}”(该格应由公式计算)。"
-                           "请恢复模板公式")
+                message = (
+                    f"{sheet_name}!{ref}的公式被改为直接填写的值“{_shown(value)}”(该格应由公式计算)。"
+                    "请恢复模板公式"
+                )
             replaced.append(finding("formula_replaced", message, sheet_name, ref))
         elif normalise(cell.formula) != expected:
             template = rubric.formulas(variant)[(sheet_name, ref)].lstrip("=")
             want, got = _difference(template, cell.formula)
             message = f"{sheet_name}!{ref}的公式与模板不一致:应为 {want},实为 {got}"
             changed.append(finding("formula_changed", message, sheet_name, ref))
-    return cap(replaced, "formula_replaced", "处公式被改为数值或删除") + cap(changed, "formula_changed", "处公式被修改")
+    return cap(replaced, "formula_replaced", "处公式被改为数值或删除") + cap(
+        changed, "formula_changed", "处公式被修改"
+    )
 
 
 def _difference(expected: str, actual: str, width: int = 36) -> tuple[str, str]:
@@ -79,7 +88,7 @@ def _difference(expected: str, actual: str, width: int = 36) -> tuple[str, str]:
     start = max(0, i - 8)
 
     def cut(text: str) -> str:
-        part = text[start:start + width]
+        part = text[start : start + width]
         return ("…" if start else "=") + part + ("…" if start + width < len(text) else "")
 
     return cut(expected), cut(actual)
@@ -121,7 +130,9 @@ def _num(text: str) -> str:
 
 
 def check_validations(book: FastBook, rubric: RubricContext) -> list[Finding]:
-    return _cached(lambda: _check_validations(book, rubric), _key(book, rubric, "validations", "tail_digest"), rubric)
+    return _cached(
+        lambda: _check_validations(book, rubric), _key(book, rubric, "validations", "tail_digest"), rubric
+    )
 
 
 def _check_validations(book: FastBook, rubric: RubricContext) -> list[Finding]:
@@ -134,14 +145,29 @@ def _check_validations(book: FastBook, rubric: RubricContext) -> list[Finding]:
             continue
         found = sheet.validation_at(ref)
         if found is None or found.type == "none":
-            removed.append(finding("validation_removed", f"{sheet_name}!{ref}的数据验证(下拉列表/取值范围)被删除。"
-                                   "请使用原模板填写,不要复制粘贴覆盖填写格", sheet_name, ref))
+            removed.append(
+                finding(
+                    "validation_removed",
+                    f"{sheet_name}!{ref}的数据验证(下拉列表/取值范围)被删除。"
+                    "请使用原模板填写,不要复制粘贴覆盖填写格",
+                    sheet_name,
+                    ref,
+                )
+            )
         elif not _same_rule_cached(keys[(sheet_name, ref)], found):
-            changed.append(finding("validation_changed", f"{sheet_name}!{ref}的数据验证规则与模板不一致"
-                                   f"(模板:{expected.get('type')} {expected.get('formula1', '')} {expected.get('formula2', '')},"
-                                   f"文件:{found.type} {found.formula1} {found.formula2})", sheet_name, ref))
+            changed.append(
+                finding(
+                    "validation_changed",
+                    f"{sheet_name}!{ref}的数据验证规则与模板不一致"
+                    f"(模板:{expected.get('type')} {expected.get('formula1', '')} {expected.get('formula2', '')},"
+                    f"文件:{found.type} {found.formula1} {found.formula2})",
+                    sheet_name,
+                    ref,
+                )
+            )
     return cap(removed, "validation_removed", "个填写格的数据验证被删除") + cap(
-        changed, "validation_changed", "个填写格的数据验证被修改")
+        changed, "validation_changed", "个填写格的数据验证被修改"
+    )
 
 
 def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
@@ -159,17 +185,37 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
             for row, col, spec in positions:
                 if row in sheet.hidden_rows and row not in rows_done:
                     rows_done.add(row)
-                    out.append(finding("hidden_row", f"填写区第{row}行被隐藏(含{sheet_name}!{spec.ref})。请取消隐藏,"
-                                       "所有填写内容须可见", sheet_name, spec.ref))
+                    out.append(
+                        finding(
+                            "hidden_row",
+                            f"填写区第{row}行被隐藏(含{sheet_name}!{spec.ref})。请取消隐藏,"
+                            "所有填写内容须可见",
+                            sheet_name,
+                            spec.ref,
+                        )
+                    )
                 if col not in cols_done and sheet.col_hidden(col):
                     cols_done.add(col)
                     letter = "".join(ch for ch in spec.ref if ch.isalpha())
-                    out.append(finding("hidden_column", f"填写区第{letter}列被隐藏(含{sheet_name}!{spec.ref})。"
-                                       "请取消隐藏", sheet_name, spec.ref))
+                    out.append(
+                        finding(
+                            "hidden_column",
+                            f"填写区第{letter}列被隐藏(含{sheet_name}!{spec.ref})。请取消隐藏",
+                            sheet_name,
+                            spec.ref,
+                        )
+                    )
         if hiding:
             for _row, _col, spec in positions:
                 cell = sheet.cells.get(spec.ref)
                 if cell is not None and cell.style in hiding:
-                    cells.append(finding("hidden_cell", f"{sheet_name}!{spec.ref}设置了隐藏内容的数字格式(;;;),"
-                                         "填写的值不显示。请恢复模板格式", sheet_name, spec.ref))
+                    cells.append(
+                        finding(
+                            "hidden_cell",
+                            f"{sheet_name}!{spec.ref}设置了隐藏内容的数字格式(;;;),"
+                            "填写的值不显示。请恢复模板格式",
+                            sheet_name,
+                            spec.ref,
+                        )
+                    )
     return cap(out, "hidden_row", "处行列被隐藏") + cap(cells, "hidden_cell", "个填写格内容被隐藏")

@@ -25,6 +25,8 @@ RELEASES_DIR = Path(__file__).resolve().parent / "releases"
 def releases_dir() -> Path:
     """LXBZ_RELEASES_DIR points at another snapshot folder (a department that versions its own rubrics)."""
     return Path(os.environ.get("LXBZ_RELEASES_DIR") or RELEASES_DIR)
+
+
 VARIANTS = ("udf", "native")
 
 
@@ -72,8 +74,10 @@ class RubricContext:
     @cached_property
     def validation_keys(self) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
         """Validations as hashable rules (the prompt text is not part of the rule)."""
-        return {k: tuple((a, str(b)) for a, b in v.items() if a not in ("prompt", "title"))
-                for k, v in self.validations.items()}
+        return {
+            k: tuple((a, str(b)) for a, b in v.items() if a not in ("prompt", "title"))
+            for k, v in self.validations.items()
+        }
 
     @cached_property
     def input_positions(self) -> dict[str, list[tuple[int, int, Any]]]:

@@ -14,7 +14,9 @@ from functools import lru_cache
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 # A workbook/add-in reference directly in front of a function call (a sheet reference is followed by a
 # cell, never by "NAME(").
-_BOOK_PREFIX = re.compile(r"""(?:'(?:[^']|'')*'|\[\d+\][^\s(),;'"!]*|[^\s(),;'"!=<>&+\-*/^:]+)!(?=[A-Za-z_][\w.]*\()""")
+_BOOK_PREFIX = re.compile(
+    r"""(?:'(?:[^']|'')*'|\[\d+\][^\s(),;'"!]*|[^\s(),;'"!=<>&+\-*/^:]+)!(?=[A-Za-z_][\w.]*\()"""
+)
 _FUNC_PREFIX = re.compile(r"_(?:XLUDF|XLFN|XLWS|XLL|XLPM)\.", re.I)
 _QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
 _SPACE = re.compile(r"\s+")
@@ -31,7 +33,7 @@ def normalise(text: str | None) -> str:
     out: list[str] = []
     pos = 0
     for match in _STRING.finditer(text):
-        out.append(_outside(text[pos:match.start()]))
+        out.append(_outside(text[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()
     out.append(_outside(text[pos:]))

@@ -73,12 +73,22 @@ class Finding:
         return CODES.get(self.code, ("error", "", self.code))[2]
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "sheet": self.sheet, "cell": self.cell,
-                "message": self.message}
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "message": self.message,
+        }
 
 
-def finding(code: str, message: str, sheet: str | None = None, cell: str | None = None,
-            severity: Severity | None = None) -> Finding:
+def finding(
+    code: str,
+    message: str,
+    sheet: str | None = None,
+    cell: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
     return Finding(code, severity or CODES[code][0], message, sheet, cell)
 
 

@@ -32,8 +32,19 @@ from lxbz_xl.validation.sheet_scan import (
 )
 from lxbz_xl.validation.xml_scan import ATTR, ReadError, digest, parse_attrs, read_part, split_ref, unescape
 
-__all__ = ["Cell", "Cells", "FastBook", "ReadError", "Sheet", "Validation", "WorkbookData", "read_workbook",
-           "split_ref", "unescape"]
+__all__ = [
+    "Cell",
+    "Cells",
+    "FastBook",
+    "ReadError",
+    "Sheet",
+    "Validation",
+    "WorkbookData",
+    "read_workbook",
+    "split_ref",
+    "unescape",
+]
+
 
 @dataclass(slots=True)
 class WorkbookData:
@@ -78,7 +89,9 @@ def _workbook_part(archive: zipfile.ZipFile, names: set[str]) -> str:
 _HIDING_FORMAT = re.compile(r'^(\s|"")*;(\s|"")*;(\s|"")*;?(\s|"")*$')
 
 
-def _hiding_styles(archive: zipfile.ZipFile, names: set[str], base: str, rels: dict[str, str]) -> frozenset[int]:
+def _hiding_styles(
+    archive: zipfile.ZipFile, names: set[str], base: str, rels: dict[str, str]
+) -> frozenset[int]:
     part = next((p for p in rels.values() if p.endswith("styles.xml")), posixpath.join(base, "styles.xml"))
     if part not in names:
         return frozenset()
@@ -99,7 +112,9 @@ def _hiding_styles(archive: zipfile.ZipFile, names: set[str], base: str, rels: d
 
 _SHEET_TAG = re.compile(rb"<sheet\b([^>]*?)/?>")
 _DEFINED_NAME = re.compile(rb"<definedName\b([^>]*)>(.*?)</definedName>", re.S)
-_WORKBOOK_CACHE: dict[tuple[Any, ...], tuple[tuple[str, ...], dict[str, str], dict[str, str], dict[str, str]]] = {}
+_WORKBOOK_CACHE: dict[
+    tuple[Any, ...], tuple[tuple[str, ...], dict[str, str], dict[str, str], dict[str, str]]
+] = {}
 
 
 class FastBook:
@@ -122,7 +137,15 @@ class FastBook:
         except ReadError:
             self.close()
             raise
-        except (zipfile.BadZipFile, KeyError, ET.ParseError, EOFError, UnicodeError, OSError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            KeyError,
+            ET.ParseError,
+            EOFError,
+            UnicodeError,
+            OSError,
+            ValueError,
+        ) as exc:
             self.close()
             raise ReadError(f"工作簿结构无法解析({exc.__class__.__name__})") from exc
         self._sst: SharedStrings | None = None
@@ -163,8 +186,12 @@ class FastBook:
             self._tree_workbook(data)
         if len(_WORKBOOK_CACHE) >= 64:
             _WORKBOOK_CACHE.pop(next(iter(_WORKBOOK_CACHE)))
-        _WORKBOOK_CACHE[key] = (tuple(self.sheet_names), dict(self.sheet_states), dict(self._parts),
-                                dict(self.defined_names))
+        _WORKBOOK_CACHE[key] = (
+            tuple(self.sheet_names),
+            dict(self.sheet_states),
+            dict(self._parts),
+            dict(self.defined_names),
+        )
 
     def _tree_workbook(self, data: bytes) -> None:
         root = _parse_small(data)
@@ -214,8 +241,10 @@ class FastBook:
     def _shared_strings(self) -> SharedStrings:
         if self._sst is None:
             base = posixpath.dirname(self.workbook_part)
-            part = next((p for p in self._rels.values() if p.endswith("sharedStrings.xml")),
-                        posixpath.join(base, "sharedStrings.xml"))
+            part = next(
+                (p for p in self._rels.values() if p.endswith("sharedStrings.xml")),
+                posixpath.join(base, "sharedStrings.xml"),
+            )
             self._sst = SharedStrings(read_part(self._archive, part) if part in self._names else None)
         return self._sst
 
@@ -232,19 +261,28 @@ class FastBook:
             read_sheet(self._archive, part, sheet, self._shared_strings(), max_row)
         except ReadError:
             raise
-        except (zipfile.BadZipFile, ET.ParseError, EOFError, UnicodeError, OSError, ValueError, IndexError) as exc:
+        except (
+            zipfile.BadZipFile,
+            ET.ParseError,
+            EOFError,
+            UnicodeError,
+            OSError,
+            ValueError,
+            IndexError,
+        ) as exc:
             raise ReadError(f"工作表「{name}」无法解析({exc.__class__.__name__})") from exc
         self._sheets[key] = sheet
         return sheet
 
 
-def read_workbook(path: Path | str, sheets: Iterable[str] | None = None,
-                  max_rows: dict[str, int] | None = None) -> WorkbookData:
+def read_workbook(
+    path: Path | str, sheets: Iterable[str] | None = None, max_rows: dict[str, int] | None = None
+) -> WorkbookData:
     """Everything at once (tests, the bench): names, sheet list, hiding styles and the sheets asked for."""
     max_rows = max_rows or {}
     with FastBook(path) as book:
         wanted = book.sheet_names if sheets is None else list(sheets)
         found = {n: s for n in wanted if (s := book.sheet(n, max_rows.get(n))) is not None}
-        return WorkbookData(book.sheet_names, book.sheet_states, book.defined_names, found,
-                            book.hiding_styles)
-
+        return WorkbookData(
+            book.sheet_names, book.sheet_states, book.defined_names, found, book.hiding_styles
+        )

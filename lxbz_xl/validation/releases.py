@@ -22,8 +22,10 @@ def snapshot(rctx: Any) -> dict[str, Any]:
         "rubric": defn.id,
         "version": defn.version,
         "name": defn.name,
-        "parameters": {k: {"label": p.label, "value": fmt(dec(p.value)), "unit": p.unit}
-                       for k, p in defn.parameters.items()},
+        "parameters": {
+            k: {"label": p.label, "value": fmt(dec(p.value)), "unit": p.unit}
+            for k, p in defn.parameters.items()
+        },
         "items": {str(i.id): {"name": i.name, "points": fmt(dec(i.points))} for i in defn.items},
         "cells": {c.name: f"{c.sheet}!{c.ref}" for c in rctx.layout.cells},
         "sheets": list(rctx.layout.sheets),
@@ -43,7 +45,9 @@ def changes(old: dict[str, Any], new: dict[str, Any], limit: int = 8) -> list[st
         if before is None:
             out.append(f"新增参数{param['label']}={param['value']}{param['unit']}")
         elif before["value"] != param["value"]:
-            out.append(f"{param['label']}由{before['value']}{before['unit']}改为{param['value']}{param['unit']}")
+            out.append(
+                f"{param['label']}由{before['value']}{before['unit']}改为{param['value']}{param['unit']}"
+            )
     for key, item in new.get("items", {}).items():
         before = old.get("items", {}).get(key)
         if before is None:

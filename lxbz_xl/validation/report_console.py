@@ -21,9 +21,16 @@ def print_report(reports: Sequence[WorkbookReport], console: Console | None = No
         table.add_column(title, overflow="fold")
     for r in reports:
         status = STATUS_WORDS[r.status]
-        table.add_row(r.path, f"[green]{status}[/]" if r.status == "valid" else f"[red]{status}[/]",
-                      r.rubric or "—", r.unit or "—", str(r.year or "—"),
-                      "—" if r.total is None else str(r.total), r.tier or r.title or "—", str(len(r.findings)))
+        table.add_row(
+            r.path,
+            f"[green]{status}[/]" if r.status == "valid" else f"[red]{status}[/]",
+            r.rubric or "—",
+            r.unit or "—",
+            str(r.year or "—"),
+            "—" if r.total is None else str(r.total),
+            r.tier or r.title or "—",
+            str(len(r.findings)),
+        )
     console.print(table)
     for r in reports:
         if not r.findings:
@@ -35,5 +42,7 @@ def print_report(reports: Sequence[WorkbookReport], console: Console | None = No
         if len(r.findings) > PER_FILE:
             console.print(f"  …另有{len(r.findings) - PER_FILE}个问题(见 --json/--xlsx 报告)")
     s = summary(reports)
-    console.print(f"共{s['workbooks']}个工作簿:{s['valid']}个通过,{s['invalid']}个不通过,{s['findings']}个问题。",
-                  highlight=False)
+    console.print(
+        f"共{s['workbooks']}个工作簿:{s['valid']}个通过,{s['invalid']}个不通过,{s['findings']}个问题。",
+        highlight=False,
+    )

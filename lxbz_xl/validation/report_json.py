@@ -14,8 +14,12 @@ SCHEMA = "lxbz-validate/1"
 
 def summary(reports: Sequence[WorkbookReport]) -> dict[str, int]:
     invalid = sum(r.status == "invalid" for r in reports)
-    return {"workbooks": len(reports), "valid": len(reports) - invalid, "invalid": invalid,
-            "findings": sum(len(r.findings) for r in reports)}
+    return {
+        "workbooks": len(reports),
+        "valid": len(reports) - invalid,
+        "invalid": invalid,
+        "findings": sum(len(r.findings) for r in reports),
+    }
 
 
 def to_json(reports: Sequence[WorkbookReport]) -> dict[str, Any]:

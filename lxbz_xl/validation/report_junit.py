@@ -12,27 +12,52 @@ CRASHES = {"internal_error", "timeout"}  # <error>: the check itself failed, not
 
 
 def _details(report: WorkbookReport) -> str:
-    return "\n".join(f"[{SEVERITY_WORDS[f.severity]}] {f.code} {f.where} {f.message}".replace("  ", " ")
-                     for f in report.findings)
+    return "\n".join(
+        f"[{SEVERITY_WORDS[f.severity]}] {f.code} {f.where} {f.message}".replace("  ", " ")
+        for f in report.findings
+    )
 
 
 def to_junit(reports: Sequence[WorkbookReport]) -> ET.Element:
     failures = sum(r.status == "invalid" and not any(f.code in CRASHES for f in r.findings) for r in reports)
     errors = sum(any(f.code in CRASHES for f in r.findings) for r in reports)
     seconds = sum(r.seconds for r in reports)
-    root = ET.Element("testsuites", name="lxbz validate", tests=str(len(reports)), failures=str(failures),
-                      errors=str(errors), time=f"{seconds:.3f}")
-    suite = ET.SubElement(root, "testsuite", name="lxbz validate", tests=str(len(reports)),
-                          failures=str(failures), errors=str(errors), skipped="0", time=f"{seconds:.3f}")
+    root = ET.Element(
+        "testsuites",
+        name="lxbz validate",
+        tests=str(len(reports)),
+        failures=str(failures),
+        errors=str(errors),
+        time=f"{seconds:.3f}",
+    )
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="lxbz validate",
+        tests=str(len(reports)),
+        failures=str(failures),
+        errors=str(errors),
+        skipped="0",
+        time=f"{seconds:.3f}",
+    )
     for report in reports:
-        case = ET.SubElement(suite, "testcase", classname=f"lxbz.validate.{report.rubric or 'unknown'}",
-                             name=report.path, time=f"{report.seconds:.3f}")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"lxbz.validate.{report.rubric or 'unknown'}",
+            name=report.path,
+            time=f"{report.seconds:.3f}",
+        )
         if report.status == "invalid":
             crash = next((f for f in report.findings if f.code in CRASHES), None)
             first = crash or next(f for f in report.findings if f.severity != "info")
             tag = "error" if crash else "failure"
-            element = ET.SubElement(case, tag, type=first.code,
-                                    message=f"{len(report.findings)}个问题:{first.where} {first.message}".strip())
+            element = ET.SubElement(
+                case,
+                tag,
+                type=first.code,
+                message=f"{len(report.findings)}个问题:{first.where} {first.message}".strip(),
+            )
             element.text = _details(report)
         elif report.findings:
             ET.SubElement(case, "system-out").text = _details(report)

@@ -12,10 +12,39 @@ from openpyxl.utils import get_column_letter
 
 from lxbz_xl.validation.model import SEVERITY_WORDS, STATUS_WORDS, WorkbookReport
 
-FINDING_HEADERS = ("文件", "状态", "考评细则", "版本", "单位", "年度", "总分", "档次", "称号",
-                   "严重程度", "问题类别", "问题代码", "工作表", "单元格", "说明")
-SUMMARY_HEADERS = ("文件", "状态", "考评细则", "版本", "模板类型", "单位", "年度", "总分", "档次", "称号",
-                   "错误", "警告", "提示", "SHA-256")
+FINDING_HEADERS = (
+    "文件",
+    "状态",
+    "考评细则",
+    "版本",
+    "单位",
+    "年度",
+    "总分",
+    "档次",
+    "称号",
+    "严重程度",
+    "问题类别",
+    "问题代码",
+    "工作表",
+    "单元格",
+    "说明",
+)
+SUMMARY_HEADERS = (
+    "文件",
+    "状态",
+    "考评细则",
+    "版本",
+    "模板类型",
+    "单位",
+    "年度",
+    "总分",
+    "档次",
+    "称号",
+    "错误",
+    "警告",
+    "提示",
+    "SHA-256",
+)
 WIDTHS = {"文件": 36, "说明": 80, "SHA-256": 66, "问题类别": 16, "问题代码": 20}
 _HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
 _BAD_FILL = PatternFill("solid", fgColor="FDE2E1")
@@ -50,9 +79,22 @@ def write_xlsx(reports: Sequence[WorkbookReport], path: Path) -> None:
         for f in r.findings:
             rows.append([*_head(r), SEVERITY_WORDS[f.severity], f.title, f.code, f.sheet, f.cell, f.message])
     summary = [
-        [r.path, STATUS_WORDS[r.status], r.rubric, r.version, r.variant, r.unit, r.year, r.total, r.tier, r.title,
-         sum(f.severity == "error" for f in r.findings), sum(f.severity == "warning" for f in r.findings),
-         sum(f.severity == "info" for f in r.findings), r.sha256]
+        [
+            r.path,
+            STATUS_WORDS[r.status],
+            r.rubric,
+            r.version,
+            r.variant,
+            r.unit,
+            r.year,
+            r.total,
+            r.tier,
+            r.title,
+            sum(f.severity == "error" for f in r.findings),
+            sum(f.severity == "warning" for f in r.findings),
+            sum(f.severity == "info" for f in r.findings),
+            r.sha256,
+        ]
         for r in reports
     ]
     wb = Workbook()

@@ -61,14 +61,18 @@ def check_one(path: Path) -> WorkbookReport:
     context: Context = _state.setdefault("context", Context())
     timeout: float = _state.get("timeout", FILE_TIMEOUT)
     # SIGALRM can only be handled in the main thread; elsewhere the file runs without a time limit.
-    use_alarm = timeout > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    use_alarm = (
+        timeout > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    )
     previous = signal.signal(signal.SIGALRM, _on_alarm) if use_alarm else None
     try:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, timeout)
         return check_file(path, context, _state.get("limits", DEFAULT_LIMITS))
     except _Timeout:
-        return _failed(path, "timeout", f"文件「{path.name}」处理超过{timeout:g}秒,已跳过。请检查文件是否异常")
+        return _failed(
+            path, "timeout", f"文件「{path.name}」处理超过{timeout:g}秒,已跳过。请检查文件是否异常"
+        )
     except MemoryError:
         return _failed(path, "internal_error", f"文件「{path.name}」处理时内存不足,已跳过(文件可能异常)")
     except Exception as exc:
@@ -84,9 +88,16 @@ def _preload() -> None:
     """Import what every worker needs once, here: forked workers inherit it instead of each paying ~0.5 s."""
     import importlib
 
-    for name in ("lxbz_xl.engine.evaluate", "lxbz_xl.workbook.layout", "lxbz_xl.workbook.form",
-                 "lxbz_xl.workbook.cases", "lxbz_xl.workbook.cached_values", "lxbz_xl.workbook.udf_formulas",
-                 "lxbz_xl.workbook.native_formulas", "openpyxl.formula.translate"):
+    for name in (
+        "lxbz_xl.engine.evaluate",
+        "lxbz_xl.workbook.layout",
+        "lxbz_xl.workbook.form",
+        "lxbz_xl.workbook.cases",
+        "lxbz_xl.workbook.cached_values",
+        "lxbz_xl.workbook.udf_formulas",
+        "lxbz_xl.workbook.native_formulas",
+        "openpyxl.formula.translate",
+    ):
         try:
             importlib.import_module(name)
         except ImportError:  # a module that is not there is simply not preloaded
@@ -154,12 +165,16 @@ def run(
             queue = deque(item for item in queue if item[1] != isolated)
             progress = False
             killed = False
-            with ProcessPoolExecutor(max_workers=1 if isolated else jobs, initializer=_init,
-                                     initargs=initargs) as pool:
+            with ProcessPoolExecutor(
+                max_workers=1 if isolated else jobs, initializer=_init, initargs=initargs
+            ) as pool:
                 futures = {}
                 for n, (chunk, _iso) in enumerate(batch):
                     try:
-                        futures[pool.submit(_check_chunk, n, [str(paths[i]) for i in chunk], markers)] = (n, chunk)
+                        futures[pool.submit(_check_chunk, n, [str(paths[i]) for i in chunk], markers)] = (
+                            n,
+                            chunk,
+                        )
                     except BrokenProcessPool:  # a worker died while we were still submitting
                         queue.extend(batch[n:])  # never submitted, so not suspect
                         break
@@ -190,8 +205,10 @@ def run(
                                 queue.extend(([i], True) for i in chunk)
                             continue
                         except Exception as exc:  # e.g. a report that cannot be pickled
-                            reports = [_failed(paths[i], "internal_error", f"检查时发生内部错误:{exc!r}")
-                                       for i in chunk]
+                            reports = [
+                                _failed(paths[i], "internal_error", f"检查时发生内部错误:{exc!r}")
+                                for i in chunk
+                            ]
                         progress = True
                         for i, report in zip(chunk, reports, strict=True):
                             done(i, report)
@@ -205,5 +222,7 @@ def run(
 
 def _crashed(path: Path, killed: bool, watchdog: float) -> WorkbookReport:
     if killed:
-        return _failed(path, "timeout", f"文件「{path.name}」处理超过{watchdog:g}秒无响应,已终止并跳过(文件可能异常)")
+        return _failed(
+            path, "timeout", f"文件「{path.name}」处理超过{watchdog:g}秒无响应,已终止并跳过(文件可能异常)"
+        )
     return _failed(path, "internal_error", f"检查文件「{path.name}」时工作进程意外退出,已跳过(文件可能异常)")

@@ -37,7 +37,9 @@ class Cell:
     formula: str | None = None  # without the leading "="
     type: str = "n"  # the t= attribute: n, s, str, inlineStr, b, e, d
     style: int = 0
-    cached: bool = False  # a value was saved with the cell (a formula cell never opened in a spreadsheet has none)
+    cached: bool = (
+        False  # a value was saved with the cell (a formula cell never opened in a spreadsheet has none)
+    )
 
     @property
     def is_error(self) -> bool:
@@ -144,7 +146,9 @@ class SharedStrings:
         if text is None:
             raw = self._items[index]
             raw = re.sub(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", b"", raw, flags=re.S)  # phonetic runs
-            text = "".join(unescape(t) for t in re.findall(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", raw, re.S))
+            text = "".join(
+                unescape(t) for t in re.findall(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", raw, re.S)
+            )
             self._cache[index] = text
         return text
 
@@ -286,8 +290,14 @@ def _sheet_bytes(archive: zipfile.ZipFile, part: str, max_row: int | None) -> tu
                     max_row = None  # UTF-16: read whole, transcode below
                 if max_row is not None:
                     snapshot = bytes(head)  # a bytearray cannot shrink while a regex scan holds it
-                    cut = next((m.start() for m in _ROW_NUM.finditer(snapshot, max(scanned - 32, 0))
-                                if int(m.group(1)) > max_row), None)
+                    cut = next(
+                        (
+                            m.start()
+                            for m in _ROW_NUM.finditer(snapshot, max(scanned - 32, 0))
+                            if int(m.group(1)) > max_row
+                        ),
+                        None,
+                    )
                     scanned = len(head)
                     if cut is not None:
                         phase, tail = "skip", bytearray(snapshot[cut:])
@@ -314,7 +324,9 @@ def _sheet_bytes(archive: zipfile.ZipFile, part: str, max_row: int | None) -> tu
     return data, rest
 
 
-def read_sheet(archive: zipfile.ZipFile, part: str, sheet: Sheet, sst: SharedStrings, max_row: int | None) -> None:
+def read_sheet(
+    archive: zipfile.ZipFile, part: str, sheet: Sheet, sst: SharedStrings, max_row: int | None
+) -> None:
     data, tail = _sheet_bytes(archive, part, max_row)
     prefixed = re.search(rb"<(\w+):worksheet\b", data[:1024]) is not None
     if prefixed or b"<!--" in data or b"<![CDATA[" in data:
@@ -384,7 +396,9 @@ def _scan_extras(data: bytes, after: bytes, sheet: Sheet) -> None:
         if attrs.get(b"hidden") in (b"1", b"true"):
             sheet.hidden_cols.append((int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))))
     sheet.protected = re.search(rb"<(?:\w+:)?sheetProtection\b", after) is not None
-    sheet._tail = after  # validations are parsed only if a check needs them (not when the tail is known clean)
+    sheet._tail = (
+        after  # validations are parsed only if a check needs them (not when the tail is known clean)
+    )
 
 
 def _parse_validations(after: bytes) -> list[Validation]:
@@ -396,13 +410,15 @@ def _parse_validations(after: bytes) -> list[Validation]:
         if not sqref and inner:
             xm = _XM_SQREF.search(inner)
             sqref = xm.group(1) if xm else b""
-        out.append(Validation(
-            sqref=tuple(sqref.decode().split()),
-            type=attrs.get(b"type", b"none").decode(),
-            operator=attrs.get(b"operator", b"between").decode(),
-            formula1=formulas.get(b"1", ""),
-            formula2=formulas.get(b"2", ""),
-        ))
+        out.append(
+            Validation(
+                sqref=tuple(sqref.decode().split()),
+                type=attrs.get(b"type", b"none").decode(),
+                operator=attrs.get(b"operator", b"between").decode(),
+                formula1=formulas.get(b"1", ""),
+                formula2=formulas.get(b"2", ""),
+            )
+        )
     return out
 
 
@@ -438,13 +454,25 @@ def _read_sheet_tree(data: bytes, sheet: Sheet, sst: SharedStrings, max_row: int
         elif tag == "sheetProtection":
             sheet.protected = True
         elif tag == "dataValidation":
-            sqref = el.get("sqref") or next((c.text or "" for c in el.iter() if local_name(c.tag) == "sqref"), "")
-            f = {local_name(c.tag): "".join(c.itertext()).strip() for c in el if local_name(c.tag) in ("formula1", "formula2")}
+            sqref = el.get("sqref") or next(
+                (c.text or "" for c in el.iter() if local_name(c.tag) == "sqref"), ""
+            )
+            f = {
+                local_name(c.tag): "".join(c.itertext()).strip()
+                for c in el
+                if local_name(c.tag) in ("formula1", "formula2")
+            }
             if sheet._validations is None:
                 sheet._validations = []
-            sheet._validations.append(Validation(tuple(sqref.split()), el.get("type", "none"),
-                                                el.get("operator", "between"), f.get("formula1", ""),
-                                                f.get("formula2", "")))
+            sheet._validations.append(
+                Validation(
+                    tuple(sqref.split()),
+                    el.get("type", "none"),
+                    el.get("operator", "between"),
+                    f.get("formula1", ""),
+                    f.get("formula2", ""),
+                )
+            )
 
 
 def _tree_cell(el: ET.Element, ref: str, sst: SharedStrings, shared: dict[bytes, tuple[str, str]]) -> Cell:
@@ -469,4 +497,3 @@ def _tree_cell(el: ET.Element, ref: str, sst: SharedStrings, shared: dict[bytes,
 
 def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
-

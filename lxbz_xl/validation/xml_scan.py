@@ -92,4 +92,3 @@ def read_part(archive: zipfile.ZipFile, part: str) -> bytes:
 
 def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
-

@@ -35,7 +35,7 @@ def template_name(rubric_id: str, variant: str) -> str:
 
 def _abs(ref: str) -> str:
     letters = "".join(c for c in ref if c.isalpha())
-    return f"${letters}${ref[len(letters):]}"
+    return f"${letters}${ref[len(letters) :]}"
 
 
 def _cells(rng: str) -> list[str]:
@@ -97,24 +97,41 @@ def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, ru
             dv = validations.get(key)
             if dv is None:
                 v = slot.validation
-                dv = DataValidation(type=v["type"], operator=v.get("operator"), formula1=v.get("formula1"),
-                                    formula2=v.get("formula2"), allow_blank=True, showInputMessage=True,
-                                    showErrorMessage=True, promptTitle=v.get("title"), prompt=v["prompt"],
-                                    errorTitle="输入不符合要求", error=v["prompt"], errorStyle="stop")
+                dv = DataValidation(
+                    type=v["type"],
+                    operator=v.get("operator"),
+                    formula1=v.get("formula1"),
+                    formula2=v.get("formula2"),
+                    allow_blank=True,
+                    showInputMessage=True,
+                    showErrorMessage=True,
+                    promptTitle=v.get("title"),
+                    prompt=v["prompt"],
+                    errorTitle="输入不符合要求",
+                    error=v["prompt"],
+                    errorStyle="stop",
+                )
                 validations[key] = dv
                 ws.add_data_validation(dv)
             dv.add(slot.spec.ref)
         wb.defined_names[slot.spec.name] = DefinedName(
-            slot.spec.name, attr_text=f"{quote(slot.spec.sheet)}!{_abs(slot.spec.ref)}")
+            slot.spec.name, attr_text=f"{quote(slot.spec.sheet)}!{_abs(slot.spec.ref)}"
+        )
     for (sheet, ref), text in formulas.items():
         cell = sheets[sheet][ref]
         if not cell.has_style:
             style(cell, "helper")
         cell.value = text
     meta = wb.create_sheet(META_SHEET)
-    meta_rows = [("rubric", defn.id), ("version", defn.version), ("variant", variant),
-                 ("fingerprint", formula_fingerprint(formulas)), ("generator", GENERATOR),
-                 ("rubric_ref", rubric_ref), ("name", defn.name)]
+    meta_rows = [
+        ("rubric", defn.id),
+        ("version", defn.version),
+        ("variant", variant),
+        ("fingerprint", formula_fingerprint(formulas)),
+        ("generator", GENERATOR),
+        ("rubric_ref", rubric_ref),
+        ("name", defn.name),
+    ]
     for r, (key_text, value) in enumerate(meta_rows, 1):
         meta.cell(r, 1, key_text)
         meta.cell(r, 2, value)
@@ -140,7 +157,9 @@ def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str
     return out
 
 
-def build_template(defn: RubricDefinition, out_dir: Path, variant: str, rubric_ref: str | None = None) -> Path:
+def build_template(
+    defn: RubricDefinition, out_dir: Path, variant: str, rubric_ref: str | None = None
+) -> Path:
     plan = plan_for(defn)
     ref = rubric_ref or defn.id
     formulas = formulas_for(defn, plan.layout, variant, ref)
@@ -158,8 +177,12 @@ def build_template(defn: RubricDefinition, out_dir: Path, variant: str, rubric_r
     return dst
 
 
-def build_all(defns: list[RubricDefinition], out_dir: Path = DEFAULT_DIR, variants: tuple[str, ...] = ("udf", "native"),
-              rubric_refs: dict[str, str] | None = None) -> list[Path]:
+def build_all(
+    defns: list[RubricDefinition],
+    out_dir: Path = DEFAULT_DIR,
+    variants: tuple[str, ...] = ("udf", "native"),
+    rubric_refs: dict[str, str] | None = None,
+) -> list[Path]:
     paths = []
     for defn in defns:
         for variant in variants:

@@ -39,8 +39,13 @@ def _num(value: Fraction | None) -> Any:
     return value.numerator if value.denominator == 1 else float(value)
 
 
-def expected_outputs(defn: RubricDefinition, layout: Layout, result: Result, variant: str = "udf",
-                     get: Callable[[str, str], Any] | None = None) -> dict[tuple[str, str], Any]:
+def expected_outputs(
+    defn: RubricDefinition,
+    layout: Layout,
+    result: Result,
+    variant: str = "udf",
+    get: Callable[[str, str], Any] | None = None,
+) -> dict[tuple[str, str], Any]:
     """(sheet, ref) → value a correct workbook shows. Numbers are exact-as-float (compare with
     layout.same_value, i.e. within 1e-6); text as shown; titles 是/否; "" for nothing.
 
@@ -79,14 +84,20 @@ def expected_outputs(defn: RubricDefinition, layout: Layout, result: Result, var
         ir = item_results.get(its.item.id)
         if ir is None and result.errors:
             ir = _item_alone(defn, its, cell, plan, roster_named)
-        where = {k: (s.spec.sheet, s.spec.ref) for k, s in
-                 (("score", its.score), ("deduction", its.deduction), ("explain", its.explain))}
+        where = {
+            k: (s.spec.sheet, s.spec.ref)
+            for k, s in (("score", its.score), ("deduction", its.deduction), ("explain", its.explain))
+        }
         if not filled:
             values: dict[str, Any] = {"score": "", "deduction": "", "explain": ""}
         elif ir is None:
             values = {"score": error, "deduction": error, "explain": error}
         else:
-            values = {"score": _num(ir.score), "deduction": _num(ir.deduction), "explain": SEP.join(ir.explanations)}
+            values = {
+                "score": _num(ir.score),
+                "deduction": _num(ir.deduction),
+                "explain": SEP.join(ir.explanations),
+            }
         for k, w in where.items():
             out[w] = values[k]
     ok = not result.errors
@@ -158,7 +169,7 @@ def _item_alone(defn: RubricDefinition, its: Any, cell: Callable[[Any], Any], pl
             data[spec.path] = _cell_value(slot, raw)
     if roster:
         return None  # roster-derived counts: leave to the unit evaluation
-    local = [s.model_copy(update={"path": s.path[len(prefix):]}) for s in specs]
+    local = [s.model_copy(update={"path": s.path[len(prefix) :]}) for s in specs]
     values, errors = read_fields(defn, local, data)
     if errors:
         return None
@@ -169,11 +180,19 @@ def _item_alone(defn: RubricDefinition, its: Any, cell: Callable[[Any], Any], pl
 
 _CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*?)(/>|>(.*?)</c>)', re.S)
 _SHEET = re.compile(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"')
-_REL = re.compile(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"')
+_REL = re.compile(
+    r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"|<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"'
+)
 
 
 def _unescape_attr(text: str) -> str:
-    return text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return (
+        text.replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+    )
 
 
 def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
@@ -210,7 +229,7 @@ def _input_xml(value: Any) -> tuple[str | None, str]:
         return "b", f"<v>{int(value)}</v>"
     if isinstance(value, int | float):
         return None, f"<v>{value!r}</v>"
-    return "inlineStr", f"<is><t xml:space=\"preserve\">{escape(str(value))}</t></is>"
+    return "inlineStr", f'<is><t xml:space="preserve">{escape(str(value))}</t></is>'
 
 
 def _with_t(attrs: str, t: str | None) -> str:
@@ -234,8 +253,9 @@ def _rewrite_sheet(xml: str, formulas: dict[str, Any], inputs: dict[str, Any]) -
     return _CELL.sub(one, xml)
 
 
-def rewrite_package(src: Path, dst: Path, cached: dict[tuple[str, str], Any],
-                    inputs: dict[tuple[str, str], Any] | None = None) -> None:
+def rewrite_package(
+    src: Path, dst: Path, cached: dict[tuple[str, str], Any], inputs: dict[tuple[str, str], Any] | None = None
+) -> None:
     """Copy `src` to `dst` setting input cells and formula cached values; fixed zip/docProps timestamps.
 
     Input cells must exist in the sheet XML (the builder writes every input cell with its style).
@@ -256,8 +276,11 @@ def rewrite_package(src: Path, dst: Path, cached: dict[tuple[str, str], Any],
                     f, i = per_part[info.filename]
                     data = _rewrite_sheet(data.decode("utf-8"), f, i).encode("utf-8")
                 elif info.filename == "docProps/core.xml":
-                    data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + FIXED_W3CDTF.encode(),
-                                  data)
+                    data = re.sub(
+                        rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*",
+                        rb"\g<1>" + FIXED_W3CDTF.encode(),
+                        data,
+                    )
                 zi = zipfile.ZipInfo(info.filename, FIXED_DATE)
                 zi.compress_type = zipfile.ZIP_DEFLATED
                 zi.external_attr = 0o644 << 16
@@ -265,7 +288,9 @@ def rewrite_package(src: Path, dst: Path, cached: dict[tuple[str, str], Any],
         tmp.replace(dst)
 
 
-def helper_values(defn: RubricDefinition, get: Callable[[str, str], Any] | None) -> dict[tuple[str, str], Any]:
+def helper_values(
+    defn: RubricDefinition, get: Callable[[str, str], Any] | None
+) -> dict[tuple[str, str], Any]:
     """Values of the shared helper formulas (roster flags, ballot headings and validity flags)."""
     from lxbz_xl.workbook.cases import roster_rows
     from lxbz_xl.workbook.roster import _holds
@@ -309,7 +334,7 @@ def helper_values(defn: RubricDefinition, get: Callable[[str, str], Any] | None)
         n = len(names)
         evaluated = sum(1 for x in names if x is not None and str(x) != "")
         for b in range(last - first + 1):
-            cells = [val(s) for s in block.slots[b * n:(b + 1) * n]]
+            cells = [val(s) for s in block.slots[b * n : (b + 1) * n]]
             nonempty = any(c in block.spec.values for c in cells)
             bad = False
             if rule is not None:
@@ -339,8 +364,11 @@ def read_values(path: Path, sheets: set[str] | None = None) -> dict[tuple[str, s
     out: dict[tuple[str, str], Any] = {}
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
-        shared = [_text(si) for si in _SI.findall(z.read("xl/sharedStrings.xml").decode("utf-8"))] \
-            if "xl/sharedStrings.xml" in names else []
+        shared = (
+            [_text(si) for si in _SI.findall(z.read("xl/sharedStrings.xml").decode("utf-8"))]
+            if "xl/sharedStrings.xml" in names
+            else []
+        )
         for sheet, part in sheet_parts(z).items():
             if sheets is not None and sheet not in sheets:
                 continue

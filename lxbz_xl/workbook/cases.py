@@ -153,12 +153,17 @@ def member_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
                 if votes:
                     rec[spec.path] = votes
             elif spec.type == "numbers":
-                values = [v for k in range(1, len(_cols) + 1) if (v := val(slots[f"{spec.path}.{k}"])) is not None]
+                values = [
+                    v for k in range(1, len(_cols) + 1) if (v := val(slots[f"{spec.path}.{k}"])) is not None
+                ]
                 if values:
                     rec[spec.path] = values
             elif spec.type == "records":
-                pairs = [slots[f"{spec.path}.{k}.{sub.path}"] for k in range(1, len(_cols) // 2 + 1)
-                         for sub in spec.fields[:2]]
+                pairs = [
+                    slots[f"{spec.path}.{k}.{sub.path}"]
+                    for k in range(1, len(_cols) // 2 + 1)
+                    for sub in spec.fields[:2]
+                ]
                 records = _records(pairs, val)
                 if records:
                     rec[spec.path] = records
@@ -261,14 +266,18 @@ def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[
                 raise FillError(f"{path}有{len(got)}项,表格只有{n}行")
     ballot_names: list[Any] = []
     if plan.members is not None:
-        ballot_names = [r.get(plan.members.inputs[0][0].path) if isinstance(r, dict) else None
-                        for r in (case.get(defn.members.key) or [])]  # type: ignore[union-attr]
+        ballot_names = [
+            r.get(plan.members.inputs[0][0].path) if isinstance(r, dict) else None
+            for r in (case.get(defn.members.key) or [])
+        ]  # type: ignore[union-attr]
     for slot in plan.slots:
         where = slot.spec.path
         if where is None or slot.spec.role == "output" or where.startswith("form."):
             continue
         parts = where.split(".")
-        block_ballots = any(b.spec.type == "ballots" and where.startswith(b.spec.path + ".") for b in plan.blocks)
+        block_ballots = any(
+            b.spec.type == "ballots" and where.startswith(b.spec.path + ".") for b in plan.blocks
+        )
         if block_ballots:
             number, j = int(parts[-2]), int(parts[-1])
             ballot = _get(case, [*parts[:-2], str(number)])
@@ -284,6 +293,8 @@ def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[
                 unknown = [k for k in (ballot or {}) if k not in ballot_names]
                 if unknown:
                     raise FillError(f"第{i}张选票评价了不在{defn.members.label}名单中的{unknown}")  # type: ignore[union-attr]
-            if len(_get(case, b.spec.path.split(".")) or []) > len(b.slots) // max(1, len(plan.members.row_slots)):  # type: ignore[union-attr]
+            if len(_get(case, b.spec.path.split(".")) or []) > len(b.slots) // max(
+                1, len(plan.members.row_slots)
+            ):  # type: ignore[union-attr]
                 raise FillError(f"选票超过表格行数{len(b.slots) // len(plan.members.row_slots)}")  # type: ignore[union-attr]
     return out

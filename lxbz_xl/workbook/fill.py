@@ -40,8 +40,13 @@ def output_name(case: dict[str, Any], index: int, variant: str) -> str:
     return f"{case['rubric']}_{unit}{'_' + str(year) if year else ''}{suffix}.xlsx"
 
 
-def fill_case(defn: RubricDefinition, case: Case | dict[str, Any], dst: Path, variant: str = "udf",
-              template: Path | None = None) -> Path:
+def fill_case(
+    defn: RubricDefinition,
+    case: Case | dict[str, Any],
+    dst: Path,
+    variant: str = "udf",
+    template: Path | None = None,
+) -> Path:
     """Write `case` into a copy of the template at `dst` (cached values included). Raises FillError."""
     raw = case_mapping(case, defn)
     template = template or DEFAULT_DIR / template_name(defn.id, variant)

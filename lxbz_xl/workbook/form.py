@@ -46,7 +46,9 @@ def text_width(text: str) -> float:
 
 def lines_needed(text: str, width: float, size: float = 10) -> int:
     scale = size / 10.5
-    return max(1, sum(max(1, math.ceil(text_width(part) * scale / max(width - 1, 1))) for part in text.split("\n")))
+    return max(
+        1, sum(max(1, math.ceil(text_width(part) * scale / max(width - 1, 1))) for part in text.split("\n"))
+    )
 
 
 @dataclass
@@ -120,7 +122,9 @@ class MemberTable:
     def count_formula(self, here: str) -> str:
         """Number of members (rows with a name), as a formula usable from sheet `here`."""
         sheet = "" if here == self.sheet else f"{quote(self.sheet)}!"
-        return f"SUM({sheet}${self.flag_col}${self.first_row}:${self.flag_col}${self.first_row + self.rows - 1})"
+        return (
+            f"SUM({sheet}${self.flag_col}${self.first_row}:${self.flag_col}${self.first_row + self.rows - 1})"
+        )
 
 
 @dataclass
@@ -137,7 +141,9 @@ class Plan:
     roster: Roster | None
     roster_cells: dict[str, Any]  # "count" → ref text, (item, field) → ref text of derived counts
     helpers: dict[tuple[str, str], str]  # formulas shared by both variants (roster flags, ballot headings)
-    ballot_flags: tuple[str, str, str, int, int] | None = None  # sheet, valid col, invalid col, first, last row
+    ballot_flags: tuple[str, str, str, int, int] | None = (
+        None  # sheet, valid col, invalid col, first, last row
+    )
     roster_flags: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, derived index) → ref
     layout: Layout = field(init=False)
 
@@ -152,8 +158,12 @@ class Plan:
     def member_range(self, here: str = MAIN_SHEET) -> str:
         m = self.members
         assert m is not None
-        return self.rng(m.sheet, f"{col(m.first_col)}{m.first_row}",
-                        f"{col(m.last_input_col)}{m.first_row + m.rows - 1}", here)
+        return self.rng(
+            m.sheet,
+            f"{col(m.first_col)}{m.first_row}",
+            f"{col(m.last_input_col)}{m.first_row + m.rows - 1}",
+            here,
+        )
 
     def block_range(self, block: Block, here: str = MAIN_SHEET) -> str:
         return self.rng(block.sheet, block.first, block.last, here)
@@ -199,13 +209,38 @@ class _Builder:
     # ---------------------------------------------------------------- primitives
 
     def text(self, sheet: SheetPlan, ref: str, value: str, style: str, merge: str | None = None) -> None:
-        self.texts.append(Text(sheet.title, ref, value, style, merge if merge and merge.split(":")[0] != merge.split(":")[1] else None))
+        self.texts.append(
+            Text(
+                sheet.title,
+                ref,
+                value,
+                style,
+                merge if merge and merge.split(":")[0] != merge.split(":")[1] else None,
+            )
+        )
 
-    def slot(self, sheet: SheetPlan, ref: str, name: str, role: str, path: str | None, kind: str,
-             fieldspec: FieldSpec | None = None, style: str | None = None, number_format: str | None = None,
-             bound_label: str = "", merge: str | None = None) -> Slot:
+    def slot(
+        self,
+        sheet: SheetPlan,
+        ref: str,
+        name: str,
+        role: str,
+        path: str | None,
+        kind: str,
+        fieldspec: FieldSpec | None = None,
+        style: str | None = None,
+        number_format: str | None = None,
+        bound_label: str = "",
+        merge: str | None = None,
+    ) -> Slot:
         spec = CellSpec(_name(self.prefix, name), sheet.title, ref, role, path, kind)  # type: ignore[arg-type]
-        st = style or ("input_text" if kind == "text" and role != "output" else role if role != "header" else "input_text")
+        st = style or (
+            "input_text"
+            if kind == "text" and role != "output"
+            else role
+            if role != "header"
+            else "input_text"
+        )
         slot = Slot(spec, fieldspec, self.defaults.get(path or ""), number_format, style=st)
         if role in ("input", "header") and fieldspec is not None:
             slot.validation = self.validation(fieldspec, bound_label)
@@ -218,12 +253,21 @@ class _Builder:
         title = spec.label[:32]
         unit = spec.unit if spec.unit and spec.unit != "%" else ""
         if spec.type == "bool":
-            return {"type": "list", "formula1": f'"{YES},{NO}"', "prompt": f"请选择{YES}或{NO}", "title": title}
+            return {
+                "type": "list",
+                "formula1": f'"{YES},{NO}"',
+                "prompt": f"请选择{YES}或{NO}",
+                "title": title,
+            }
         if spec.type == "enum":
             shown = [enum_label(v) for v in spec.values]
             extra = f"({spec.description})" if spec.description else ""
-            return {"type": "list", "formula1": '"' + ",".join(shown) + '"',
-                    "prompt": f"请从下拉列表选择:{'/'.join(shown)}{extra}"[:250], "title": title}
+            return {
+                "type": "list",
+                "formula1": '"' + ",".join(shown) + '"',
+                "prompt": f"请从下拉列表选择:{'/'.join(shown)}{extra}"[:250],
+                "title": title,
+            }
         if spec.type in ("count", "number"):
             lo = self._num(spec.min)
             hi = self._num(spec.max)
@@ -242,8 +286,11 @@ class _Builder:
                 rule, op = f"{word}", None
             if bound_label:
                 rule += f",且不超过{bound_label}"
-            out: dict[str, Any] = {"type": "whole" if spec.type == "count" else "decimal", "title": title,
-                                   "prompt": f"请填写{rule}{unit}。"}
+            out: dict[str, Any] = {
+                "type": "whole" if spec.type == "count" else "decimal",
+                "title": title,
+                "prompt": f"请填写{rule}{unit}。",
+            }
             if op:
                 out["operator"] = op
                 first = lo if lo is not None else hi
@@ -254,8 +301,13 @@ class _Builder:
                 out["operator"] = "between"
                 out["formula1"], out["formula2"] = "-1E+15", "1E+15"
             return out
-        return {"type": "textLength", "operator": "lessThanOrEqual", "formula1": "200", "title": title,
-                "prompt": "请填写文本(不超过200字)。"}
+        return {
+            "type": "textLength",
+            "operator": "lessThanOrEqual",
+            "formula1": "200",
+            "title": title,
+            "prompt": "请填写文本(不超过200字)。",
+        }
 
     def _num(self, value: Any) -> Decimal | None:
         if value is None:
@@ -289,7 +341,13 @@ class _Builder:
         sheet = SheetPlan(MAIN_SHEET, dict(ITEM_WIDTHS if defn.items else PLAIN_WIDTHS))
         self.sheets.append(sheet)
         self.main_sheet = sheet
-        self.text(sheet, "A1", f"{defn.name}\n考评表" if len(defn.name) > 18 else f"{defn.name}考评表", "title", "A1:I1")
+        self.text(
+            sheet,
+            "A1",
+            f"{defn.name}\n考评表" if len(defn.name) > 18 else f"{defn.name}考评表",
+            "title",
+            "A1:I1",
+        )
         sheet.heights[1] = 48
         header = FieldSpec(path="unit", label="单位名称", type="text")
         self.text(sheet, "A2", "单位名称", "label")
@@ -304,7 +362,9 @@ class _Builder:
         self.text(sheet, "A3", "填表日期", "label")
         date = FieldSpec(path="form.date", label="填表日期", type="text")
         self.slot(sheet, "B3", "DATE", "header", "form.date", "text", date, merge="B3:D3")
-        self.text(sheet, "E3", f"版本 {defn.version} · 黄色单元格填写,蓝色单元格自动计算", "subtitle", "E3:I3")
+        self.text(
+            sheet, "E3", f"版本 {defn.version} · 黄色单元格填写,蓝色单元格自动计算", "subtitle", "E3:I3"
+        )
         sheet.heights[2] = sheet.heights[3] = 22
         sheet.freeze, sheet.print_rows = "A4", "1:3"  # item forms move these below the table heading
         sheet.one_page = not defn.items
@@ -321,14 +381,21 @@ class _Builder:
 
     def item_table(self, sheet: SheetPlan, row: int) -> int:
         defn = self.defn
-        for c, label in zip("ABCDEGHI", ("项目", "考核内容", "分值", "评分标准", "检查情况", "扣分", "得分", "扣分说明"),
-                            strict=True):
+        for c, label in zip(
+            "ABCDEGHI",
+            ("项目", "考核内容", "分值", "评分标准", "检查情况", "扣分", "得分", "扣分说明"),
+            strict=True,
+        ):
             self.text(sheet, f"{c}{row}", label, "header", f"E{row}:F{row}" if c == "E" else None)
         sheet.freeze = f"A{row + 1}"
         sheet.print_rows = f"{row}:{row}"
         sheet.heights[row] = 22
         row += 1
-        derived = {(d.item, d.field) for d in self.roster.derived} | {self.roster.count_field} if self.roster else set()
+        derived = (
+            {(d.item, d.field) for d in self.roster.derived} | {self.roster.count_field}
+            if self.roster
+            else set()
+        )
         for item in defn.items:
             specs = item.inputs()
             first, last = row, row + max(1, len(specs)) - 1
@@ -351,34 +418,71 @@ class _Builder:
                     label += "(明细已填时按明细统计)"
                 self.text(sheet, f"E{r}", label, "label")
                 full = next(s for s in self._all_specs() if s.path == path)
-                slot = self.slot(sheet, f"F{r}", f"I{item.id}_{spec.path}", "input", path, spec.type, full,
-                                 number_format="0" if spec.type == "count" else "General",
-                                 bound_label=self.bound_label(spec))
+                slot = self.slot(
+                    sheet,
+                    f"F{r}",
+                    f"I{item.id}_{spec.path}",
+                    "input",
+                    path,
+                    spec.type,
+                    full,
+                    number_format="0" if spec.type == "count" else "General",
+                    bound_label=self.bound_label(spec),
+                )
                 slots.append(slot)
                 args.append(f"F{r}")
                 sheet.heights[r] = max(20.0, 15.0 * lines_needed(label, ITEM_WIDTHS["E"]) + 3)
             out = {}
-            for key, c, kind, st in (("deduction", "G", "number", "output"), ("score", "H", "number", "output"),
-                                     ("explanation", "I", "text", "output_text")):
-                out[key] = self.slot(sheet, f"{c}{first}", f"I{item.id}_{key[:7] if key == 'explanation' else key}",
-                                     "output", f"items.{item.id}.{key}", kind, style=st,
-                                     number_format="General" if item.mode != "proportional" else "0.00",
-                                     merge=span(c))
+            for key, c, kind, st in (
+                ("deduction", "G", "number", "output"),
+                ("score", "H", "number", "output"),
+                ("explanation", "I", "text", "output_text"),
+            ):
+                out[key] = self.slot(
+                    sheet,
+                    f"{c}{first}",
+                    f"I{item.id}_{key[:7] if key == 'explanation' else key}",
+                    "output",
+                    f"items.{item.id}.{key}",
+                    kind,
+                    style=st,
+                    number_format="General" if item.mode != "proportional" else "0.00",
+                    merge=span(c),
+                )
             # Merged content/standard texts need the rows to be tall enough in total (no auto-fit on merges).
-            need = max(lines_needed(content, ITEM_WIDTHS["B"], 9), lines_needed(standard, ITEM_WIDTHS["D"], 9)) * 12.5 + 6
+            need = (
+                max(lines_needed(content, ITEM_WIDTHS["B"], 9), lines_needed(standard, ITEM_WIDTHS["D"], 9))
+                * 12.5
+                + 6
+            )
             have = sum(sheet.heights.get(r, 20.0) for r in range(first, last + 1))
             if need > have:
                 extra = (need - have) / (last - first + 1)
                 for r in range(first, last + 1):
                     sheet.heights[r] = sheet.heights.get(r, 20.0) + extra
-            self.items.append(ItemSlots(item, slots, args, out["score"], out["deduction"], out["explanation"]))
+            self.items.append(
+                ItemSlots(item, slots, args, out["score"], out["deduction"], out["explanation"])
+            )
             row = last + 1
-        self.text(sheet, f"A{row}", defn.total_label if defn.total is None else "节水工作得分合计", "header", f"A{row}:B{row}")
+        self.text(
+            sheet,
+            f"A{row}",
+            defn.total_label if defn.total is None else "节水工作得分合计",
+            "header",
+            f"A{row}:B{row}",
+        )
         self.text(sheet, f"C{row}", fmt(_frac(defn.total_points or 0)), "header")
         self.text(sheet, f"D{row}", "", "header", f"D{row}:G{row}")
         path = "total" if defn.total is None else "items_total"
-        self.outputs[path] = self.slot(sheet, f"H{row}", "TOTAL" if path == "total" else "ITEMS_TOTAL", "output", path,
-                                       "number", number_format=_score_format(defn))
+        self.outputs[path] = self.slot(
+            sheet,
+            f"H{row}",
+            "TOTAL" if path == "total" else "ITEMS_TOTAL",
+            "output",
+            path,
+            "number",
+            number_format=_score_format(defn),
+        )
         self.text(sheet, f"I{row}", "", "header")
         sheet.heights[row] = 24
         return row + 1
@@ -394,8 +498,11 @@ class _Builder:
         width = sum(sheet.widths[c] for c in "ABCDE")
         self.text(sheet, f"A{row}", label, "label", f"A{row}:E{row}")
         self.text(sheet, f"G{row}", note, "text", f"G{row}:I{row}")
-        sheet.heights[row] = max(20.0, 14.0 * max(lines_needed(label, width),
-                                                    lines_needed(note, sum(sheet.widths[c] for c in "GHI"), 9)))
+        sheet.heights[row] = max(
+            20.0,
+            14.0
+            * max(lines_needed(label, width), lines_needed(note, sum(sheet.widths[c] for c in "GHI"), 9)),
+        )
 
     def unit_inputs(self, sheet: SheetPlan, row: int) -> int:
         defn = self.defn
@@ -408,8 +515,17 @@ class _Builder:
             if spec.type in ("count", "number", "bool", "enum", "text"):
                 note = self.note(spec)
                 self.field_row(sheet, row, spec.label, note)
-                slot = self.slot(sheet, f"F{row}", base, "input", spec.path, spec.type, spec,
-                                 number_format="0%" if spec.unit == "%" else None, bound_label=self.bound_label(spec))
+                slot = self.slot(
+                    sheet,
+                    f"F{row}",
+                    base,
+                    "input",
+                    spec.path,
+                    spec.type,
+                    spec,
+                    number_format="0%" if spec.unit == "%" else None,
+                    bound_label=self.bound_label(spec),
+                )
                 self.blocks.append(Block(spec, [slot], sheet.title, f"F{row}", f"F{row}"))
                 row += 1
             elif spec.type == "votes":
@@ -421,10 +537,26 @@ class _Builder:
                 for k, tier in enumerate(spec.values, 1):
                     note = "按有效票填写;各档次票数之和即有效票数" if k == 1 else ""
                     self.field_row(sheet, row, f"    {tier}", note)
-                    one = spec.model_copy(update={"type": "count", "label": f"{spec.label}{tier}票数", "min": None,
-                                                  "max": Decimal(100000)})
-                    slots.append(self.slot(sheet, f"F{row}", f"{base}_{k}", "input", f"{spec.path}.{tier}", "count", one,
-                                           number_format="0"))
+                    one = spec.model_copy(
+                        update={
+                            "type": "count",
+                            "label": f"{spec.label}{tier}票数",
+                            "min": None,
+                            "max": Decimal(100000),
+                        }
+                    )
+                    slots.append(
+                        self.slot(
+                            sheet,
+                            f"F{row}",
+                            f"{base}_{k}",
+                            "input",
+                            f"{spec.path}.{tier}",
+                            "count",
+                            one,
+                            number_format="0",
+                        )
+                    )
                     row += 1
                 self.blocks.append(Block(spec, slots, sheet.title, slots[0].spec.ref, slots[-1].spec.ref))
             elif spec.type == "numbers":
@@ -440,7 +572,9 @@ class _Builder:
                 slots = []
                 for k in range(1, n + 1):
                     self.field_row(sheet, row, f"    第{k}个")
-                    slots.append(self.slot(sheet, f"F{row}", f"{base}_{k}", "input", f"{spec.path}.{k}", "number", one))
+                    slots.append(
+                        self.slot(sheet, f"F{row}", f"{base}_{k}", "input", f"{spec.path}.{k}", "number", one)
+                    )
                     row += 1
                 self.blocks.append(Block(spec, slots, sheet.title, slots[0].spec.ref, slots[-1].spec.ref))
             elif spec.type == "records":
@@ -451,14 +585,37 @@ class _Builder:
                 row += 1
                 slots = []
                 for k in range(1, RECORD_ROWS + 1):
-                    self.text(sheet, f"A{row}", f"    第{k}条(加分填正数,减分填负数)", "label", f"A{row}:E{row}")
-                    slots.append(self.slot(sheet, f"F{row}", f"{base}_{k}_{points.path}", "input",
-                                           f"{spec.path}.{k}.{points.path}", "number", points))
-                    slots.append(self.slot(sheet, f"G{row}", f"{base}_{k}_{reason.path}", "input",
-                                           f"{spec.path}.{k}.{reason.path}", "text", reason, merge=f"G{row}:I{row}"))
+                    self.text(
+                        sheet, f"A{row}", f"    第{k}条(加分填正数,减分填负数)", "label", f"A{row}:E{row}"
+                    )
+                    slots.append(
+                        self.slot(
+                            sheet,
+                            f"F{row}",
+                            f"{base}_{k}_{points.path}",
+                            "input",
+                            f"{spec.path}.{k}.{points.path}",
+                            "number",
+                            points,
+                        )
+                    )
+                    slots.append(
+                        self.slot(
+                            sheet,
+                            f"G{row}",
+                            f"{base}_{k}_{reason.path}",
+                            "input",
+                            f"{spec.path}.{k}.{reason.path}",
+                            "text",
+                            reason,
+                            merge=f"G{row}:I{row}",
+                        )
+                    )
                     sheet.heights[row] = 20
                     row += 1
-                self.blocks.append(Block(spec, slots, sheet.title, slots[0].spec.ref, slots[-1].spec.ref, cols=2))
+                self.blocks.append(
+                    Block(spec, slots, sheet.title, slots[0].spec.ref, slots[-1].spec.ref, cols=2)
+                )
             elif spec.type == "ballots":
                 block = self.ballot_block(spec)
                 self.blocks.append(block)
@@ -472,10 +629,16 @@ class _Builder:
     def note(self, spec: FieldSpec) -> str:
         parts = []
         if spec.description:
-            parts.append(spec.description if spec.type != "enum" else
-                         "、".join(f"{enum_label(v)}" for v in spec.values))
+            parts.append(
+                spec.description
+                if spec.type != "enum"
+                else "、".join(f"{enum_label(v)}" for v in spec.values)
+            )
         if spec.type == "bool":
-            parts.append("选择是/否" + ("(不填按否)" if spec.default is False else "(可不填)" if not spec.required else ""))
+            parts.append(
+                "选择是/否"
+                + ("(不填按否)" if spec.default is False else "(可不填)" if not spec.required else "")
+            )
         if spec.type in ("count", "number") and spec.unit:
             parts.append("单位:" + ("比例,如85%" if spec.unit == "%" else spec.unit))
         group = next((g for g in self.defn.one_of if spec.path in g), None)
@@ -518,15 +681,23 @@ class _Builder:
         last = col(1 + n)
         self.text(sheet, "A1", spec.label, "title", f"A1:{last}1")
         sheet.heights[1] = 30
-        self.text(sheet, "A2", f"每行一张选票,每列一名被评价干部(姓名取自“{m.sheet}”表);"
-                  f"选择{'/'.join(spec.values)}。{spec.description or ''}", "subtitle", f"A2:{last}2")
+        self.text(
+            sheet,
+            "A2",
+            f"每行一张选票,每列一名被评价干部(姓名取自“{m.sheet}”表);"
+            f"选择{'/'.join(spec.values)}。{spec.description or ''}",
+            "subtitle",
+            f"A2:{last}2",
+        )
         sheet.heights[2] = 30
         self.text(sheet, "A3", "选票号", "header")
         name_col = col(m.inputs[0][1][0])
         for j in range(n):
             ref = f"{col(2 + j)}3"
-            self.helpers[(title, ref)] = f'=IF({quote(m.sheet)}!{name_col}{m.first_row + j}="","",' \
-                                         f"{quote(m.sheet)}!{name_col}{m.first_row + j})"
+            self.helpers[(title, ref)] = (
+                f'=IF({quote(m.sheet)}!{name_col}{m.first_row + j}="","",'
+                f"{quote(m.sheet)}!{name_col}{m.first_row + j})"
+            )
             self.text(sheet, ref, "", "header")
         sheet.heights[3] = 30
         slots = []
@@ -536,8 +707,17 @@ class _Builder:
             r = b + 3
             self.text(sheet, f"A{r}", str(b), "center")
             for j in range(n):
-                slots.append(self.slot(sheet, f"{col(2 + j)}{r}", f"{base}_{b}_{j + 1}", "input",
-                                       f"{spec.path}.{b}.{j + 1}", "enum", one))
+                slots.append(
+                    self.slot(
+                        sheet,
+                        f"{col(2 + j)}{r}",
+                        f"{base}_{b}_{j + 1}",
+                        "input",
+                        f"{spec.path}.{b}.{j + 1}",
+                        "enum",
+                        one,
+                    )
+                )
         # Helper columns: 有效 / 作废 per ballot (the ballot rule: at most floor(share × evaluated) "好").
         rule = ballot_rule(self.defn, spec.path)
         vcol, icol = col(2 + n), col(3 + n)
@@ -552,7 +732,9 @@ class _Builder:
                 bad = "FALSE"
             else:
                 tier, share = rule
-                bad = f'{share.denominator}*COUNTIF({row},"{tier}")>{share.numerator}*{m.count_formula(title)}'
+                bad = (
+                    f'{share.denominator}*COUNTIF({row},"{tier}")>{share.numerator}*{m.count_formula(title)}'
+                )
             self.helpers[(title, f"{vcol}{r}")] = f"=IF(AND({nonempty},NOT({bad})),1,0)"
             self.helpers[(title, f"{icol}{r}")] = f"=IF(AND({nonempty},{bad}),1,0)"
             self.text(sheet, f"{vcol}{r}", "", "helper")
@@ -574,13 +756,19 @@ class _Builder:
         c = 2
         for i, f in enumerate(spec.inputs):
             if f.type in ("numbers", "records") and i != len(spec.inputs) - 1:
-                raise ValueError(f"{defn.id}: list input {f.path} must be the last member input (member-row rule)")
+                raise ValueError(
+                    f"{defn.id}: list input {f.path} must be the last member input (member-row rule)"
+                )
             if f.type == "votes":
                 subs = list(f.values)
             elif f.type == "numbers":
                 subs = [f"{k}" for k in range(1, MEMBER_LIST_CELLS + 1)]
             elif f.type == "records":
-                subs = [x for k in range(1, MEMBER_RECORD_PAIRS + 1) for x in (f"{f.fields[0].label}{k}", f"{f.fields[1].label}{k}")]
+                subs = [
+                    x
+                    for k in range(1, MEMBER_RECORD_PAIRS + 1)
+                    for x in (f"{f.fields[0].label}{k}", f"{f.fields[1].label}{k}")
+                ]
             else:
                 subs = []
             width = max(1, len(subs))
@@ -589,7 +777,9 @@ class _Builder:
         last_input = c - 1
         outputs: list[tuple[str, str, str]] = []
         for var in spec.variables:
-            outputs.append((f"values.{var.name}", var.label, "percent" if var.display == "percent" else "number"))
+            outputs.append(
+                (f"values.{var.name}", var.label, "percent" if var.display == "percent" else "number")
+            )
         if spec.total is not None:
             outputs.append(("total", "总分", "number"))
         if spec.tiers is not None:
@@ -606,14 +796,22 @@ class _Builder:
                 sub = subs[j] if subs else f.label
                 widths[col(cc)] = max(7.0, min(16.0, text_width(sub) * 0.9 + 1)) if f.type != "text" else 12.0
         for k, (_key, label, kind) in enumerate(outputs):
-            widths[col(last_input + 1 + k)] = 30.0 if kind == "text" else max(8.0, min(14.0, text_width(label) * 0.6 + 2))
+            widths[col(last_input + 1 + k)] = (
+                30.0 if kind == "text" else max(8.0, min(14.0, text_width(label) * 0.6 + 2))
+            )
         last_col = last_input + len(outputs)
         flag_col = last_col + 1  # hidden helper: 1 when the row has a name (counts members, no SUMPRODUCT)
         widths[col(flag_col)] = 5.0
         sheet = SheetPlan(title, widths, freeze=f"C{first_row}", print_rows="2:3")
         sheet.hidden_cols = [col(flag_col)]
         self.sheets.append(sheet)
-        self.text(sheet, "A1", f"{defn.short_name} · {spec.label}明细(每行一人,空行不计)", "title", f"A1:{col(last_col)}1")
+        self.text(
+            sheet,
+            "A1",
+            f"{defn.short_name} · {spec.label}明细(每行一人,空行不计)",
+            "title",
+            f"A1:{col(last_col)}1",
+        )
         sheet.heights[1] = 32
         self.text(sheet, "A2", "序号", "header", "A2:A3")
         for f, cols, subs in columns:
@@ -638,35 +836,80 @@ class _Builder:
                 base = f"M{r + 1}_{f.path}"
                 if f.type == "votes":
                     for j, (cc, tier) in enumerate(zip(cols, f.values, strict=True), 1):
-                        one = f.model_copy(update={"type": "count", "label": f"{f.label}{tier}票数", "max": Decimal(100000)})
-                        slots[f"{f.path}.{tier}"] = self.slot(sheet, f"{col(cc)}{row}", f"{base}_{j}", "input",
-                                                              f"{spec.key}.{r + 1}.{f.path}.{tier}", "count", one)
+                        one = f.model_copy(
+                            update={"type": "count", "label": f"{f.label}{tier}票数", "max": Decimal(100000)}
+                        )
+                        slots[f"{f.path}.{tier}"] = self.slot(
+                            sheet,
+                            f"{col(cc)}{row}",
+                            f"{base}_{j}",
+                            "input",
+                            f"{spec.key}.{r + 1}.{f.path}.{tier}",
+                            "count",
+                            one,
+                        )
                 elif f.type == "numbers":
                     one = f.model_copy(update={"type": "number"})
                     for j, cc in enumerate(cols, 1):
-                        slots[f"{f.path}.{j}"] = self.slot(sheet, f"{col(cc)}{row}", f"{base}_{j}", "input",
-                                                           f"{spec.key}.{r + 1}.{f.path}.{j}", "number", one)
+                        slots[f"{f.path}.{j}"] = self.slot(
+                            sheet,
+                            f"{col(cc)}{row}",
+                            f"{base}_{j}",
+                            "input",
+                            f"{spec.key}.{r + 1}.{f.path}.{j}",
+                            "number",
+                            one,
+                        )
                 elif f.type == "records":
                     for j in range(MEMBER_RECORD_PAIRS):
                         for h, part in enumerate(f.fields[:2]):
                             cc = cols[2 * j + h]
                             slots[f"{f.path}.{j + 1}.{part.path}"] = self.slot(
-                                sheet, f"{col(cc)}{row}", f"{base}_{j + 1}_{part.path}", "input",
-                                f"{spec.key}.{r + 1}.{f.path}.{j + 1}.{part.path}", part.type, part)
+                                sheet,
+                                f"{col(cc)}{row}",
+                                f"{base}_{j + 1}_{part.path}",
+                                "input",
+                                f"{spec.key}.{r + 1}.{f.path}.{j + 1}.{part.path}",
+                                part.type,
+                                part,
+                            )
                 else:
-                    slots[f.path] = self.slot(sheet, f"{col(cols[0])}{row}", base, "input", f"{spec.key}.{r + 1}.{f.path}",
-                                              f.type, f, number_format="0%" if f.unit == "%" else None)
+                    slots[f.path] = self.slot(
+                        sheet,
+                        f"{col(cols[0])}{row}",
+                        base,
+                        "input",
+                        f"{spec.key}.{r + 1}.{f.path}",
+                        f.type,
+                        f,
+                        number_format="0%" if f.unit == "%" else None,
+                    )
             for k, (key, _label, kind) in enumerate(outputs):
-                slots[key] = self.slot(sheet, f"{col(last_input + 1 + k)}{row}", f"M{r + 1}_{key.replace('values.', 'V_')}",
-                                       "output", f"{spec.key}.{r + 1}.{key}", kind,
-                                       number_format="0.00%" if kind == "percent" else "0.00")
+                slots[key] = self.slot(
+                    sheet,
+                    f"{col(last_input + 1 + k)}{row}",
+                    f"M{r + 1}_{key.replace('values.', 'V_')}",
+                    "output",
+                    f"{spec.key}.{r + 1}.{key}",
+                    kind,
+                    number_format="0.00%" if kind == "percent" else "0.00",
+                )
             row_slots.append(slots)
             self.helpers[(title, f"{col(flag_col)}{row}")] = f'=IF(${col(columns[0][1][0])}{row}="",0,1)'
             self.text(sheet, f"{col(flag_col)}{row}", "", "helper")
             sheet.heights[row] = 18
         sheet.last_row, sheet.last_col = first_row + n - 1, last_col
-        self.members = MemberTable(title, first_row, n, 2, last_input, [(f, cols) for f, cols, _ in columns],
-                                   row_slots, outputs, col(flag_col))
+        self.members = MemberTable(
+            title,
+            first_row,
+            n,
+            2,
+            last_input,
+            [(f, cols) for f, cols, _ in columns],
+            row_slots,
+            outputs,
+            col(flag_col),
+        )
 
     # ---------------------------------------------------------------- roster (learning_team)
 
@@ -687,8 +930,13 @@ class _Builder:
         name_flag = col(helper_first + len(roster.derived))  # 1 when the row has a name
         self.sheets.append(sheet)
         last_col = helper_first + len(roster.derived) - 1
-        self.text(sheet, "A1", f"{defn.short_name} · 班子成员明细(填写后,各项人数按明细统计;不填则在考评表直接填写人数)",
-                  "title", f"A1:{col(last_input)}1")
+        self.text(
+            sheet,
+            "A1",
+            f"{defn.short_name} · 班子成员明细(填写后,各项人数按明细统计;不填则在考评表直接填写人数)",
+            "title",
+            f"A1:{col(last_input)}1",
+        )
         sheet.heights[1] = 36
         self.text(sheet, "A2", "序号", "header", "A2:A3")
         for c in roster.columns:
@@ -705,11 +953,22 @@ class _Builder:
             self.text(sheet, f"A{row}", str(r + 1), "center")
             for c in roster.columns:
                 kind = c.type
-                fs = FieldSpec(path=c.key, label=c.label, type=kind,  # type: ignore[arg-type]
-                               min=Decimal(0) if kind in ("number", "count") else None,
-                               max=Decimal(100000) if kind in ("number", "count") else None)
-                self.slot(sheet, f"{col(cols_in[c.key])}{row}", f"R{r + 1}_{c.key}", "input", f"roster.{r + 1}.{c.key}",
-                          kind, fs)
+                fs = FieldSpec(
+                    path=c.key,
+                    label=c.label,
+                    type=kind,  # type: ignore[arg-type]
+                    min=Decimal(0) if kind in ("number", "count") else None,
+                    max=Decimal(100000) if kind in ("number", "count") else None,
+                )
+                self.slot(
+                    sheet,
+                    f"{col(cols_in[c.key])}{row}",
+                    f"R{r + 1}_{c.key}",
+                    "input",
+                    f"roster.{r + 1}.{c.key}",
+                    kind,
+                    fs,
+                )
             name = f"$B{row}"
             principal = f"${col(cols_in[roster.principal])}{row}"
             for k, d in enumerate(roster.derived):
@@ -722,10 +981,10 @@ class _Builder:
                         tests.append(f'{cell}="{YES}"')
                     else:
                         value = _param_value(defn, t[2])
-                        tests.append(f'AND(ISNUMBER({cell}),{cell}<{value})')
+                        tests.append(f"AND(ISNUMBER({cell}),{cell}<{value})")
                 cond = tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
                 who = {"principal": f'{principal}="{YES}"', "other": f'{principal}<>"{YES}"'}.get(d.who)
-                full = f"AND({name}<>\"\",{who},{cond})" if who else f"AND({name}<>\"\",{cond})"
+                full = f'AND({name}<>"",{who},{cond})' if who else f'AND({name}<>"",{cond})'
                 self.helpers[(roster.sheet, f"{col(helper_first + k)}{row}")] = f"=IF({full},1,0)"
                 self.roster_flags[(r, k)] = f"{col(helper_first + k)}{row}"
                 self.text(sheet, f"{col(helper_first + k)}{row}", "", "helper")
@@ -735,18 +994,25 @@ class _Builder:
             sheet.heights[row] = 18
         # Summary: number of named rows, then each derived count.
         srow = first_row + n + 1
-        self.text(sheet, f"A{srow}", "按明细统计的人数(明细为空时,考评表按直接填写的人数计分)", "section",
-                  f"A{srow}:{col(last_input)}{srow}")
+        self.text(
+            sheet,
+            f"A{srow}",
+            "按明细统计的人数(明细为空时,考评表按直接填写的人数计分)",
+            "section",
+            f"A{srow}:{col(last_input)}{srow}",
+        )
         srow += 1
         last = first_row + n - 1
         entries: list[tuple[Any, str, str]] = [
-            ("count", "班子成员人数(有姓名的行数)",
-             f"=SUM({name_flag}{first_row}:{name_flag}{last})")]
+            ("count", "班子成员人数(有姓名的行数)", f"=SUM({name_flag}{first_row}:{name_flag}{last})")
+        ]
         for k, d in enumerate(roster.derived):
             cc = col(helper_first + k)
             item = next(i for i in defn.items if i.id == d.item)
             spec = next(s for s in item.inputs() if s.path == d.field)
-            entries.append(((d.item, d.field), f"第{d.item}项 {spec.label}", f"=SUM({cc}{first_row}:{cc}{last})"))
+            entries.append(
+                ((d.item, d.field), f"第{d.item}项 {spec.label}", f"=SUM({cc}{first_row}:{cc}{last})")
+            )
         for key, label, formula in entries:
             self.text(sheet, f"B{srow}", label, "label", f"B{srow}:F{srow}")
             path = "derived.count" if key == "count" else f"derived.items.{key[0]}.{key[1]}"
@@ -797,9 +1063,16 @@ class _Builder:
         for path, label, kind, name in rows:
             self.field_row(sheet, row, label)
             text_kind = kind in ("tier", "bool", "text")
-            self.outputs[path] = self.slot(sheet, f"F{row}", name, "output", path, kind,
-                                           number_format={"percent": "0.00%", "count": "0"}.get(kind, "0.00"),
-                                           merge=f"F{row}:I{row}" if text_kind else None)
+            self.outputs[path] = self.slot(
+                sheet,
+                f"F{row}",
+                name,
+                "output",
+                path,
+                kind,
+                number_format={"percent": "0.00%", "count": "0"}.get(kind, "0.00"),
+                merge=f"F{row}:I{row}" if text_kind else None,
+            )
             if not text_kind:
                 self.text(sheet, f"G{row}", "", "text", f"G{row}:I{row}")
             row += 1
@@ -811,8 +1084,12 @@ class _Builder:
         m = self.members
         if not any(t.value == "考核情况(填写)" for t in self.texts if t.sheet == sheet.title):
             row = self.section(sheet, row, "考核情况(填写)")
-        self.field_row(sheet, row, f"{self.defn.members.label}明细" if self.defn.members else "成员明细",  # type: ignore[union-attr]
-                       f"在“{m.sheet}”表逐行填写(共{m.rows}行,空行不计);每人的结果在该表右侧自动计算")
+        self.field_row(
+            sheet,
+            row,
+            f"{self.defn.members.label}明细" if self.defn.members else "成员明细",  # type: ignore[union-attr]
+            f"在“{m.sheet}”表逐行填写(共{m.rows}行,空行不计);每人的结果在该表右侧自动计算",
+        )
         self.text(sheet, f"F{row}", "见分表", "center")
         return row + 1
 
@@ -825,8 +1102,10 @@ class _Builder:
         return row + 1
 
     def sign_off(self, sheet: SheetPlan, row: int) -> int:
-        lines = (("考核组成员(签字):", "考核组组长(签字):", "日期:     年   月   日"),
-                 ("被考核单位负责人(签字):", "单位(盖章):", "日期:     年   月   日"))
+        lines = (
+            ("考核组成员(签字):", "考核组组长(签字):", "日期:     年   月   日"),
+            ("被考核单位负责人(签字):", "单位(盖章):", "日期:     年   月   日"),
+        )
         for a, b, c in lines:
             self.text(sheet, f"A{row}", a, "sign", f"A{row}:C{row}")
             self.text(sheet, f"D{row}", b, "sign", f"D{row}:F{row}")
@@ -836,12 +1115,31 @@ class _Builder:
         return row - 1
 
     def _finish(self) -> Plan:
-        plan = Plan(self.defn, self.prefix, self.sheets, self.texts, self.slots, self.items, self.blocks,
-                    self.outputs, self.members, self.roster, self.roster_cells, self.helpers, self.ballot_flags,
-                    self.roster_flags)
+        plan = Plan(
+            self.defn,
+            self.prefix,
+            self.sheets,
+            self.texts,
+            self.slots,
+            self.items,
+            self.blocks,
+            self.outputs,
+            self.members,
+            self.roster,
+            self.roster_cells,
+            self.helpers,
+            self.ballot_flags,
+            self.roster_flags,
+        )
         order = [s.title for s in self.sheets]
-        plan.layout = Layout(self.defn.id, self.defn.version, self.prefix, MAIN_SHEET, tuple(order),
-                             tuple(s.spec for s in self.slots))
+        plan.layout = Layout(
+            self.defn.id,
+            self.defn.version,
+            self.prefix,
+            MAIN_SHEET,
+            tuple(order),
+            tuple(s.spec for s in self.slots),
+        )
         names = [s.spec.name for s in self.slots]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
@@ -868,8 +1166,13 @@ def ballot_rule(defn: RubricDefinition, path: str) -> tuple[str, Any] | None:
     for ent in entities:
         for var in ent.variables:  # type: ignore[union-attr]
             expr = var.expr
-            body = expr.invalid_ballots if isinstance(expr, L.InvalidBallotsExpr) else \
-                expr.ballot_points if isinstance(expr, L.BallotPointsExpr) else None
+            body = (
+                expr.invalid_ballots
+                if isinstance(expr, L.InvalidBallotsExpr)
+                else expr.ballot_points
+                if isinstance(expr, L.BallotPointsExpr)
+                else None
+            )
             if body is not None and body.ballots == path and body.tier and body.max_share is not None:
                 share = body.max_share
                 value = defn.parameters[share[1:]].value if isinstance(share, str) else share

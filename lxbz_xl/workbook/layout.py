@@ -91,8 +91,9 @@ def layout_for(defn: RubricDefinition) -> Layout:
     return plan_for(defn).layout
 
 
-def formulas_for(defn: RubricDefinition, layout: Layout | None = None, variant: str = "udf",
-                 rubric_ref: str | None = None) -> dict[tuple[str, str], str]:
+def formulas_for(
+    defn: RubricDefinition, layout: Layout | None = None, variant: str = "udf", rubric_ref: str | None = None
+) -> dict[tuple[str, str], str]:
     """(sheet, ref) → formula text "=…" of every formula cell in the template of `variant`.
 
     `rubric_ref` is the first argument of the LXBZ_* calls (default: the rubric id; a path for a rubric
@@ -139,8 +140,9 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, 
     return impl(defn, layout, get)
 
 
-def expected_outputs(defn: RubricDefinition, layout: Layout, result: Result,
-                     variant: str = "udf") -> dict[tuple[str, str], Any]:
+def expected_outputs(
+    defn: RubricDefinition, layout: Layout, result: Result, variant: str = "udf"
+) -> dict[tuple[str, str], Any]:
     """(sheet, ref) → the value a correct workbook shows for `result` (see cached_values.expected_outputs)."""
     from lxbz_xl.workbook.cached_values import expected_outputs as impl
 

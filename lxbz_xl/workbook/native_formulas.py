@@ -60,7 +60,9 @@ def _flat(name: str, parts: tuple[str, ...]) -> list[str]:
     """Nested AND(AND(a,b),c) → [a, b, c]; duplicates dropped (keeps generated formulas short)."""
     out: list[str] = []
     for p in parts:
-        inner = _args(p[len(name) + 1:-1]) if p.startswith(name + "(") and _closes_at_end(p, len(name)) else [p]
+        inner = (
+            _args(p[len(name) + 1 : -1]) if p.startswith(name + "(") and _closes_at_end(p, len(name)) else [p]
+        )
         for q in inner:
             if q not in out:
                 out.append(q)
@@ -263,7 +265,9 @@ class Compiler:
         spec = self.member_specs.get(path) if scope.row is not None else None
         if spec is not None:
             assert scope.row is not None
-            cells = [scope.row[k] for k in scope.row if k.startswith(f"{path}.") and "." not in k[len(path) + 1:]]
+            cells = [
+                scope.row[k] for k in scope.row if k.startswith(f"{path}.") and "." not in k[len(path) + 1 :]
+            ]
             return f"{scope.ref(cells[0])}:{cells[-1].spec.ref}"
         return self.plan.block_range(self.blocks[path], scope.here)
 
@@ -271,7 +275,11 @@ class Compiler:
         spec = self.member_specs.get(path) if scope.row is not None else None
         if spec is not None:
             assert scope.row is not None
-            return [scope.ref(s) for k, s in scope.row.items() if k.startswith(f"{path}.") and k.endswith(f".{key}")]
+            return [
+                scope.ref(s)
+                for k, s in scope.row.items()
+                if k.startswith(f"{path}.") and k.endswith(f".{key}")
+            ]
         block = self.blocks[path]
         return [scope.ref(s) for s in block.slots if s.spec.path and s.spec.path.endswith(f".{key}")]
 
@@ -304,10 +312,19 @@ class Compiler:
                 rng = self.list_range(e.mean, scope)
                 return Val(f"AVERAGE({rng})", f"COUNT({rng})>0", exact=False)
             vals = [self.expr(x, scope) for x in e.mean]
-            return Val(f"({'+'.join(v.text for v in vals)})/{len(vals)}", AND(*[v.known for v in vals]), exact=False)
+            return Val(
+                f"({'+'.join(v.text for v in vals)})/{len(vals)}", AND(*[v.known for v in vals]), exact=False
+            )
         if isinstance(e, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
-            body = e.sum if isinstance(e, L.SumExpr) else e.product if isinstance(e, L.ProductExpr) else \
-                e.min if isinstance(e, L.MinExpr) else e.max
+            body = (
+                e.sum
+                if isinstance(e, L.SumExpr)
+                else e.product
+                if isinstance(e, L.ProductExpr)
+                else e.min
+                if isinstance(e, L.MinExpr)
+                else e.max
+            )
             vals = [self.expr(x, scope) for x in body]
             known = AND(*[v.known for v in vals])
             if isinstance(e, L.ProductExpr):
@@ -498,7 +515,9 @@ class Compiler:
                 flags = self.plan.ballot_flags
                 assert flags is not None
                 sheet, v, i, first, last = flags
-                parts.append(f"SUM({quote(sheet)}!{v}{first}:{v}{last},{quote(sheet)}!{i}{first}:{i}{last})>0")
+                parts.append(
+                    f"SUM({quote(sheet)}!{v}{first}:{v}{last},{quote(sheet)}!{i}{first}:{i}{last})>0"
+                )
             else:
                 parts.append(f'{scope.ref(block.slots[0])}<>""')
         for group in self.defn.one_of:
@@ -533,7 +552,9 @@ class Compiler:
 
     # ---------------------------------------------------------------- items
 
-    def clause(self, item: Any, clause: Any, cells: dict[str, str], defaults: dict[str, Any]) -> tuple[str, str]:
+    def clause(
+        self, item: Any, clause: Any, cells: dict[str, str], defaults: dict[str, Any]
+    ) -> tuple[str, str]:
         """(points formula, explanation formula) of one clause; inputs via `cells` (path → arg text)."""
 
         def eff(path: str) -> str:
@@ -558,15 +579,17 @@ class Compiler:
             per = self.num(clause.per_unit, Scope(self.plan, MAIN_SHEET))[0]
             raw = f"{short}*{per}"
             unit = clause.achieved.unit
-            text = (f'{_s(rule + ":" + clause.base.label)}&{base}&{_s(clause.base.unit + "×" + _pct(ratio) + "应为")}'
-                    f'&{required}&{_s(unit + ",实为")}&{got}&{_s(unit + ",少")}&{short}&{_s(unit + "," + verb)}&{raw}&"分"')
+            text = (
+                f"{_s(rule + ':' + clause.base.label)}&{base}&{_s(clause.base.unit + '×' + _pct(ratio) + '应为')}"
+                f'&{required}&{_s(unit + ",实为")}&{got}&{_s(unit + ",少")}&{short}&{_s(unit + "," + verb)}&{raw}&"分"'
+            )
             cond = f"{short}>0"
         elif isinstance(clause, ProportionalClause):
             done, target = cells[clause.done.path], cells[clause.target.path]
             pts = _lit(clause.points)
             rate = f"IF({target}=0,1,MIN(1,{done}/{target}))"
             raw = f'IF(OR({done}="",{target}=""),0,{pts}*{rate})'
-            text = (f'{_s(rule + ":完成")}&{done}&"/"&{target}&"("&ROUND(100*{rate},2)&"%),得"&ROUND({raw},2)&"分"')
+            text = f'{_s(rule + ":完成")}&{done}&"/"&{target}&"("&ROUND(100*{rate},2)&"%),得"&ROUND({raw},2)&"分"'
             cond = f'AND({done}<>"",{target}<>"",{rate}<1)'
         else:
             raise CompileError(f"no native form for clause {clause!r}")
@@ -580,7 +603,9 @@ class Compiler:
         item = its.item
         cells = {spec.path: arg for spec, arg in zip(item.inputs(), its.args, strict=True)}
         prefix = f"items.{item.id}."
-        defaults = {s.path[len(prefix):]: s.default for s in all_inputs(self.defn) if s.path.startswith(prefix)}
+        defaults = {
+            s.path[len(prefix) :]: s.default for s in all_inputs(self.defn) if s.path.startswith(prefix)
+        }
         raws, texts = [], []
         for clause in item.clauses:
             raw, text = self.clause(item, clause, cells, defaults)
@@ -591,14 +616,32 @@ class Compiler:
         if item.mode == "deduct":
             deduction = f"MIN({points},{total})"
             score = f"{points}-{deduction}"
-            notes = [IF(f"({total})>{points}", f'"{SEP}合计扣"&({total})&"分,本项最多扣{fmt(Fraction(item.points))}分(扣分封顶)"', '""')]
+            notes = [
+                IF(
+                    f"({total})>{points}",
+                    f'"{SEP}合计扣"&({total})&"分,本项最多扣{fmt(Fraction(item.points))}分(扣分封顶)"',
+                    '""',
+                )
+            ]
         else:
             score = f"MIN({points},{total})"
             deduction = f"{points}-{score}"
             notes = []
             if item.mode == "award":
-                notes.append(IF(f"({total})>{points}", f'"{SEP}合计得"&({total})&"分,本项最多{fmt(Fraction(item.points))}分"', '""'))
-                notes.append(IF(f"({deduction})>0", f'"{SEP}本项{fmt(Fraction(item.points))}分,得"&({score})&"分,未得"&({deduction})&"分"', '""'))
+                notes.append(
+                    IF(
+                        f"({total})>{points}",
+                        f'"{SEP}合计得"&({total})&"分,本项最多{fmt(Fraction(item.points))}分"',
+                        '""',
+                    )
+                )
+                notes.append(
+                    IF(
+                        f"({deduction})>0",
+                        f'"{SEP}本项{fmt(Fraction(item.points))}分,得"&({score})&"分,未得"&({deduction})&"分"',
+                        '""',
+                    )
+                )
         blank = AND(*[f'{a}=""' for a in its.args])
         text = f"MID({'&'.join(texts + notes)},2,2000)"
         return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))

@@ -16,7 +16,9 @@ from lxbz_xl.workbook.fill import fill_case
 from lxbz_xl.workbook.samples import valid_cases
 
 
-def preview_all(templates: Path, out: Path, sample: bool = True, dpi: int = 80, pdf: bool = False) -> list[Path]:
+def preview_all(
+    templates: Path, out: Path, sample: bool = True, dpi: int = 80, pdf: bool = False
+) -> list[Path]:
     """One PNG of the first page (the main form) per template into `out` (and the whole PDF if `pdf`)."""
     out.mkdir(parents=True, exist_ok=True)
     made = []

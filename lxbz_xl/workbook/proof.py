@@ -56,11 +56,15 @@ class Mismatch:
     actual: Any
 
     def __str__(self) -> str:
-        return (f"{self.case}: {self.sheet}!{self.ref} ({self.name}, {self.path}) "
-                f"expected {self.expected!r}, workbook shows {self.actual!r}")
+        return (
+            f"{self.case}: {self.sheet}!{self.ref} ({self.name}, {self.path}) "
+            f"expected {self.expected!r}, workbook shows {self.actual!r}"
+        )
 
 
-def checked_cells(defn: RubricDefinition, variant: str, explanations: bool = True) -> dict[tuple[str, str], Any]:
+def checked_cells(
+    defn: RubricDefinition, variant: str, explanations: bool = True
+) -> dict[tuple[str, str], Any]:
     """Formula cells to compare: every output cell (optionally without explanations) and helper cell."""
     plan = plan_for(defn)
     formulas = formulas_for(defn, plan.layout, variant)
@@ -69,16 +73,30 @@ def checked_cells(defn: RubricDefinition, variant: str, explanations: bool = Tru
     return {k: by_ref.get(k) for k in formulas if k not in skip}
 
 
-def compare(defn: RubricDefinition, label: str, expected: dict[tuple[str, str], Any],
-            actual: dict[tuple[str, str], Any], cells: dict[tuple[str, str], Any]) -> list[Mismatch]:
+def compare(
+    defn: RubricDefinition,
+    label: str,
+    expected: dict[tuple[str, str], Any],
+    actual: dict[tuple[str, str], Any],
+    cells: dict[tuple[str, str], Any],
+) -> list[Mismatch]:
     out = []
     for key, slot in cells.items():
         e, a = expected.get(key), actual.get(key)
         if isinstance(a, float) and a.is_integer():
             a = int(a)
         if not same_value(e, a):
-            out.append(Mismatch(label, key[0], key[1], slot.spec.name if slot else "(helper)",
-                                slot.spec.path if slot else None, e, a))
+            out.append(
+                Mismatch(
+                    label,
+                    key[0],
+                    key[1],
+                    slot.spec.name if slot else "(helper)",
+                    slot.spec.path if slot else None,
+                    e,
+                    a,
+                )
+            )
     return out
 
 
@@ -112,8 +130,9 @@ class PycelForm:
         return {k: (None if v is None else v) for k, v in zip(self.formula_cells, values, strict=True)}
 
 
-def prove_udf(defn: RubricDefinition, template: Path, cases: Iterable[dict[str, Any]],
-              explanations: bool = True) -> tuple[int, list[Mismatch]]:
+def prove_udf(
+    defn: RubricDefinition, template: Path, cases: Iterable[dict[str, Any]], explanations: bool = True
+) -> tuple[int, list[Mismatch]]:
     form = PycelForm(template, defn)
     cells_to_check = checked_cells(defn, "udf", explanations)
     mismatches: list[Mismatch] = []
@@ -127,8 +146,9 @@ def prove_udf(defn: RubricDefinition, template: Path, cases: Iterable[dict[str, 
     return n, mismatches
 
 
-def prove_native(defn: RubricDefinition, template: Path, cases: list[dict[str, Any]], work: Path,
-                 timeout: float = 300) -> tuple[int, list[Mismatch]]:
+def prove_native(
+    defn: RubricDefinition, template: Path, cases: list[dict[str, Any]], work: Path, timeout: float = 300
+) -> tuple[int, list[Mismatch]]:
     """Fill every case, recalculate all files in one LibreOffice run, compare the recalculated values."""
     from lxbz_xl.office import recalculate_many
     from lxbz_xl.workbook.fill import fill_case
@@ -161,34 +181,53 @@ def pack(template: Path, cases_xml: list[dict[str, str]], dst: Path) -> list[dic
     import re
     import zipfile
 
-
     with zipfile.ZipFile(template) as base:
         wb = base.read("xl/workbook.xml").decode("utf-8")
         rels = base.read("xl/_rels/workbook.xml.rels").decode("utf-8")
         types_xml = base.read("[Content_Types].xml").decode("utf-8")
-        keep = {n: base.read(n) for n in base.namelist() if not n.startswith("xl/worksheets/")
-                and n not in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml")}
+        keep = {
+            n: base.read(n)
+            for n in base.namelist()
+            if not n.startswith("xl/worksheets/")
+            and n not in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml")
+        }
     entries, new_parts, maps = [], {}, []
     for k, sheets in enumerate(cases_xml):
         mapping = {s: f"{s}_{k}" for s in sheets}
         maps.append(mapping)
         for j, (sheet, xml) in enumerate(sheets.items()):
             for old, new in mapping.items():
-                xml = xml.replace(f"&apos;{old}&apos;!", f"&apos;{new}&apos;!").replace(f"'{old}'!", f"'{new}'!")
+                xml = xml.replace(f"&apos;{old}&apos;!", f"&apos;{new}&apos;!").replace(
+                    f"'{old}'!", f"'{new}'!"
+                )
             part = f"xl/worksheets/m{k}_{j}.xml"
             new_parts[part] = xml.encode("utf-8")
             entries.append((mapping[sheet], part))
-    sheets_xml = "".join(f'<sheet name="{n}" sheetId="{i}" r:id="rIdM{i}"/>' for i, (n, _) in enumerate(entries, 1))
+    sheets_xml = "".join(
+        f'<sheet name="{n}" sheetId="{i}" r:id="rIdM{i}"/>' for i, (n, _) in enumerate(entries, 1)
+    )
     wb = re.sub(r"<sheets>.*?</sheets>", f"<sheets>{sheets_xml}</sheets>", wb, flags=re.S)
     wb = re.sub(r"<definedNames>.*?</definedNames>|<definedNames\s*/>", "", wb, flags=re.S)
-    rels = re.sub(r'<Relationship [^>]*?worksheets/[^>]*?/>', "", rels)
-    rels = rels.replace("</Relationships>", "".join(
-        f'<Relationship Id="rIdM{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        f'worksheet" Target="/{p}"/>' for i, (_, p) in enumerate(entries, 1)) + "</Relationships>")
+    rels = re.sub(r"<Relationship [^>]*?worksheets/[^>]*?/>", "", rels)
+    rels = rels.replace(
+        "</Relationships>",
+        "".join(
+            f'<Relationship Id="rIdM{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            f'worksheet" Target="/{p}"/>'
+            for i, (_, p) in enumerate(entries, 1)
+        )
+        + "</Relationships>",
+    )
     types_xml = re.sub(r'<Override PartName="/xl/worksheets/[^"]*"[^>]*/>', "", types_xml)
-    types_xml = types_xml.replace("</Types>", "".join(
-        f'<Override PartName="/{p}" ContentType="application/vnd.openxmlformats-officedocument.'
-        f'spreadsheetml.worksheet+xml"/>' for _, p in entries) + "</Types>")
+    types_xml = types_xml.replace(
+        "</Types>",
+        "".join(
+            f'<Override PartName="/{p}" ContentType="application/vnd.openxmlformats-officedocument.'
+            f'spreadsheetml.worksheet+xml"/>'
+            for _, p in entries
+        )
+        + "</Types>",
+    )
     dst.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as out:
         out.writestr("[Content_Types].xml", types_xml)
@@ -206,9 +245,14 @@ def _lean(xml: str) -> str:
     view settings), so LibreOffice loads many packed copies quickly. Formula and input cells stay."""
     import re
 
-    xml = re.sub(r"<cols>.*?</cols>|<sheetViews>.*?</sheetViews>|<dataValidations.*?</dataValidations>|"
-                 r"<sheetProtection[^>]*/>|<headerFooter.*?</headerFooter>|<pageSetup[^>]*/>|<printOptions[^>]*/>|"
-                 r"<pageMargins[^>]*/>|<mergeCells.*?</mergeCells>", "", xml, flags=re.S)
+    xml = re.sub(
+        r"<cols>.*?</cols>|<sheetViews>.*?</sheetViews>|<dataValidations.*?</dataValidations>|"
+        r"<sheetProtection[^>]*/>|<headerFooter.*?</headerFooter>|<pageSetup[^>]*/>|<printOptions[^>]*/>|"
+        r"<pageMargins[^>]*/>|<mergeCells.*?</mergeCells>",
+        "",
+        xml,
+        flags=re.S,
+    )
     xml = re.sub(r'<c r="[A-Z]+[0-9]+"[^>]*?t="s"[^>]*>(?:(?!</c>).)*?</c>', "", xml, flags=re.S)
     xml = re.sub(r'<c r="([A-Z]+[0-9]+)" s="[0-9]+"\s*/>', r'<c r="\1"/>', xml)
     return re.sub(r' s="[0-9]+"', "", xml)
@@ -223,8 +267,9 @@ class NativeJob:
     expected: list[dict[tuple[str, str], Any]]
 
 
-def prepare_native(defn: RubricDefinition, template: Path, cases: list[dict[str, Any]], work: Path,
-                   per_file: int = 100) -> NativeJob:
+def prepare_native(
+    defn: RubricDefinition, template: Path, cases: list[dict[str, Any]], work: Path, per_file: int = 100
+) -> NativeJob:
     """Fill each case into the template's sheets (inputs + cached values, as `fill` does) and pack them."""
     import zipfile
 
@@ -255,7 +300,9 @@ def prepare_native(defn: RubricDefinition, template: Path, cases: list[dict[str,
     return job
 
 
-def run_native(jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600) -> list[list[Mismatch]]:
+def run_native(
+    jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600
+) -> list[list[Mismatch]]:
     """Recalculate every pack of every job in `parallel` LibreOffice processes; mismatches per job."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -288,7 +335,9 @@ def run_native(jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: fl
             values = read_values(outs[dst])
             for mapping in maps:
                 actual = {(s, r): values.get((mapping[s], r)) for (s, r) in cells_to_check}
-                mismatches += compare(job.defn, f"{job.defn.id} case {k + 1}", job.expected[k], actual, cells_to_check)
+                mismatches += compare(
+                    job.defn, f"{job.defn.id} case {k + 1}", job.expected[k], actual, cells_to_check
+                )
                 k += 1
         results.append(mismatches)
     return results

@@ -75,17 +75,40 @@ _LEARNING_TEAM = Roster(
         Derived(5, "members_failing_daily_study", (("no", "daily_study"),), label="日学不达标"),
         Derived(5, "members_failing_weekly_lecture", (("no", "weekly_lecture"),), label="周听课不达标"),
         Derived(5, "members_failing_monthly_book", (("no", "monthly_book"),), label="月读书不达标"),
-        Derived(5, "members_failing_quarterly_notes", (("below", "quarterly_notes_chars", "$notes_chars"),),
-                label="笔记字数不足"),
+        Derived(
+            5,
+            "members_failing_quarterly_notes",
+            (("below", "quarterly_notes_chars", "$notes_chars"),),
+            label="笔记字数不足",
+        ),
         Derived(5, "members_failing_articles", (("below", "articles", "1"),), label="无理论文章"),
-        Derived(6, "principals_failing", (("below", "research_days", "$research_days"),
-                                          ("below", "research_reports", "1")), who="principal", label="主要领导调研不达标"),
-        Derived(6, "others_failing", (("below", "research_days", "$research_days"),
-                                      ("below", "research_reports", "1")), who="other", label="其他成员调研不达标"),
+        Derived(
+            6,
+            "principals_failing",
+            (("below", "research_days", "$research_days"), ("below", "research_reports", "1")),
+            who="principal",
+            label="主要领导调研不达标",
+        ),
+        Derived(
+            6,
+            "others_failing",
+            (("below", "research_days", "$research_days"), ("below", "research_reports", "1")),
+            who="other",
+            label="其他成员调研不达标",
+        ),
         Derived(7, "members_lectured", (("yes", "lectured"),), label="讲课"),
-        Derived(8, "members_missing_assigned_training", (("no", "assigned_training_done"),), label="未完成抽调"),
-        Derived(8, "members_short_of_hours", (("below", "annual_hours", "$member_annual_hours"),
-                                              ("below", "cycle_hours", "$member_cycle_hours")), label="学时不足"),
+        Derived(
+            8, "members_missing_assigned_training", (("no", "assigned_training_done"),), label="未完成抽调"
+        ),
+        Derived(
+            8,
+            "members_short_of_hours",
+            (
+                ("below", "annual_hours", "$member_annual_hours"),
+                ("below", "cycle_hours", "$member_cycle_hours"),
+            ),
+            label="学时不足",
+        ),
         Derived(10, "members_without_computer_skill", (("no", "computer_skill"),), label="不掌握计算机"),
     ),
 )
@@ -133,7 +156,9 @@ def named_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("name") not in (None, "")]
 
 
-def derive_counts(defn: RubricDefinition, roster: Roster, rows: list[dict[str, Any]]) -> dict[tuple[int, str], int]:
+def derive_counts(
+    defn: RubricDefinition, roster: Roster, rows: list[dict[str, Any]]
+) -> dict[tuple[int, str], int]:
     """Clause counts from roster rows (only rows with a name count), mirroring the sheet formulas."""
     named = named_rows(rows)
     out: dict[tuple[int, str], int] = {roster.count_field: len(named)}

@@ -108,13 +108,24 @@ class Sampler:
             nb = self.rng.randint(1, min(BALLOT_ROWS, 12))
             heavy = self.rng.random() < 0.4
             weights = [3, 1, 1] if heavy else [1, 1, 1]
-            return [{n: self.rng.choices(spec.values, weights[: len(spec.values)])[0] for n in names if
-                     self.rng.random() < 0.9} or {names[0]: spec.values[-1]} for _ in range(nb)]
+            return [
+                {
+                    n: self.rng.choices(spec.values, weights[: len(spec.values)])[0]
+                    for n in names
+                    if self.rng.random() < 0.9
+                }
+                or {names[0]: spec.values[-1]}
+                for _ in range(nb)
+            ]
         raise AssertionError(t)
 
     def case(self) -> dict[str, Any]:
         defn = self.defn
-        case: dict[str, Any] = {"rubric": defn.id, "unit": self.rng.choice(["甲县", "乙局", "丙镇"]), "year": 2025}
+        case: dict[str, Any] = {
+            "rubric": defn.id,
+            "unit": self.rng.choice(["甲县", "乙局", "丙镇"]),
+            "year": 2025,
+        }
         names: list[str] = []
         if defn.members is not None:
             k = self.rng.randint(1, 6)

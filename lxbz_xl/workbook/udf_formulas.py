@@ -20,7 +20,7 @@ def enum_arg(cell: str, values: list[str]) -> str:
     expr = cell
     for v in reversed(values):
         if enum_label(v) != v:
-            expr = f'IF({cell}={_s(enum_label(v))},{_s(v)},{expr})'
+            expr = f"IF({cell}={_s(enum_label(v))},{_s(v)},{expr})"
     return expr
 
 
@@ -64,7 +64,11 @@ def udf_formulas(plan: Plan, rubric_ref: str) -> dict[tuple[str, str], str]:
         out[(main, plan.outputs[key].spec.ref)] = _call("LXBZ_TOTAL", rid, f"{first}:H{last_row}")
     uargs = unit_args(plan, main)
     for path, slot in plan.outputs.items():
-        if path in ("total", "items_total") and plan.defn.items and (path == "items_total" or plan.defn.total is None):
+        if (
+            path in ("total", "items_total")
+            and plan.defn.items
+            and (path == "items_total" or plan.defn.total is None)
+        ):
             continue
         if path == "tier":
             out[(main, slot.spec.ref)] = _call("LXBZ_TIER", rid, *uargs)
