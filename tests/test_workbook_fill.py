@@ -77,7 +77,7 @@ def test_template_cached_values_show_an_empty_form() -> None:
 def test_roster_counts_replace_typed_counts(tmp_path: Path) -> None:
     defn = load_rubric("learning_team")
     roster = [
-        {"name": "甲", "principal": True, "annual_hours": 100, "research_days": 61, "research_reports": 1},
+        {"name": "甲", "is_principal": True, "annual_hours": 100, "research_days": 61, "research_reports": 1},
         {"name": "乙", "annual_hours": 120, "cycle_hours": 540, "lectured": True, "has_plan": False},
     ]
     case = {

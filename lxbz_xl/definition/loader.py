@@ -62,6 +62,21 @@ def _cross_check(defn: RubricDefinition) -> list[str]:
             problems.append(f"{where}: unknown parameter {value!r}")
         if value.startswith("@") and where.endswith(".max") and value[1:] not in paths:
             problems.append(f"{where}: bound refers to unknown field {value!r}")
+    if defn.roster is not None:
+        # A rule naming a column the roster lacks would silently never count: refuse it.
+        columns = {c.path for c in defn.roster.columns}
+        clause_inputs = {f.path for f in all_inputs(defn) if f.path.startswith("items.")}
+        for key, cond in defn.roster.derive.items():
+            if key not in clause_inputs:
+                problems.append(f"roster.derive.{key}: not a clause input (items.N.field)")
+            for where, value in _walk(cond, f"roster.derive.{key}"):
+                if (
+                    where.endswith((".flag", ".left"))
+                    and isinstance(value, str)
+                    and not value.startswith("$")
+                    and value not in columns
+                ):
+                    problems.append(f"{where}: {value!r} is not a roster column")
     return problems
 
 

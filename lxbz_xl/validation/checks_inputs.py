@@ -7,6 +7,7 @@ cell functions show the same Chinese text. Here each InputError is placed on the
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from lxbz_xl.engine.evaluate import evaluate
@@ -20,12 +21,22 @@ def check_inputs(
 ) -> tuple[Result | None, list[Finding]]:
     case = rubric.case_from_cells(get)
     result = evaluate(rubric.defn, case)
+    if rubric.defn.roster is not None:
+        # The sheet scores a filled roster's counts; the core, given typed counts too, wants them to agree.
+        from lxbz_xl.workbook.cases import roster_errors
+
+        extra = roster_errors(rubric.defn, get)
+        if extra:
+            result = replace(result, errors=extra + result.errors)
     by_path = {c.path: c for c in rubric.layout.cells if c.path is not None and c.role != "output"}
     out = []
     for error in result.errors:
         spec = by_path.get(error.field) or next(
             (c for p, c in by_path.items() if p.startswith(error.field + ".")), None
         )
-        code = "input_missing" if error.message.startswith("缺少") else "input_invalid"
+        missing = error.message.startswith("缺少") or (
+            error.field.startswith("roster.") and ":缺少" in error.message
+        )
+        code = "input_missing" if missing else "input_invalid"
         out.append(finding(code, error.message, spec.sheet if spec else None, spec.ref if spec else None))
     return result, out

@@ -67,7 +67,7 @@ def expected_outputs(
 
         rows = roster_rows(plan, lambda s: None if blank(cell(s)) else cell(s)) if get else []
         counts = derive_counts(defn, plan.roster, rows)
-        roster_named = bool(named_rows(rows))
+        roster_named = bool(named_rows(rows, plan.roster.name))
         for key, where in plan.roster_cells.items():
             out[where] = counts[plan.roster.count_field if key == "count" else key]  # type: ignore[index]
     error = ""
@@ -293,7 +293,7 @@ def helper_values(
 ) -> dict[tuple[str, str], Any]:
     """Values of the shared helper formulas (roster flags, ballot headings and validity flags)."""
     from lxbz_xl.workbook.cases import roster_rows
-    from lxbz_xl.workbook.roster import _holds
+    from lxbz_xl.workbook.roster import row_hits
 
     plan = plan_for(defn)
     out: dict[tuple[str, str], Any] = {}
@@ -306,13 +306,10 @@ def helper_values(
         roster = plan.roster
         rows = roster_rows(plan, val)
         for k, row in enumerate(rows):
-            named = row.get("name") not in (None, "")
+            named = row.get(roster.name) not in (None, "")
             out[(roster.sheet, plan.roster_flags[(k, -1)])] = 1 if named else 0
-            principal = str(row.get(roster.principal, "")).strip() == YES
-            for j, d in enumerate(roster.derived):
-                who_ok = d.who == "all" or (d.who == "principal") == principal
-                hit = named and who_ok and any(_holds(defn, t, row) for t in d.tests)
-                out[(roster.sheet, plan.roster_flags[(k, j)])] = 1 if hit else 0
+            for j, hit in enumerate(row_hits(defn, roster, row)):
+                out[(roster.sheet, plan.roster_flags[(k, j)])] = hit
     if plan.members is not None:
         from lxbz_xl.workbook.cases import member_names as _names
 

@@ -11,7 +11,9 @@ from fractions import Fraction
 from typing import Any
 
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.exact import exact
+from lxbz_xl.inputs import InputError
 from lxbz_xl.workbook.form import Plan, Slot, plan_for
 from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label, enum_value
 from lxbz_xl.workbook.roster import derive_counts, named_rows
@@ -70,7 +72,7 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, 
                 items.setdefault(its.item.id, {})[spec.path] = v
     if plan.roster is not None:
         rows = roster_rows(plan, val)
-        if named_rows(rows):
+        if named_rows(rows, plan.roster.name):
             for (item_id, fld), n in derive_counts(defn, plan.roster, rows).items():
                 items.setdefault(item_id, {})[fld] = n
     if items:
@@ -173,6 +175,50 @@ def member_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
                     rec[spec.path] = v
         rows.append(rec)
     return rows
+
+
+def roster_errors(defn: RubricDefinition, get: Callable[[str, str], Any]) -> list[InputError]:
+    """What the core says of the form's roster, as a case file with the same roster and typed counts.
+
+    The sheet scores a filled roster's counts (typed cells are then not used); the core, given both,
+    requires them to agree. Its messages are returned here with the paths of the cells they concern:
+    a typed count that disagrees with the roster, a bad value in a row, a row with data but no name.
+    """
+    plan = plan_for(defn)
+    roster = plan.roster
+    if roster is None or defn.roster is None:
+        return []
+
+    def val(slot: Slot) -> Any:
+        raw = get(slot.spec.sheet, slot.spec.ref)
+        return None if blank(raw) else _cell_value(slot, raw)
+
+    rows = roster_rows(plan, val)
+    used = [r for r, row in enumerate(rows, 1) if row]
+    named = [r for r in used if rows[r - 1].get(roster.name) not in (None, "")]
+    if not used:
+        return []
+    wanted = {(d.item, d.field) for d in roster.derived} | {roster.count_field}
+    typed: dict[str, dict[str, Any]] = {}
+    for its in plan.items:
+        for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
+            v = val(slot)
+            if (its.item.id, spec.path) in wanted and v is not None:
+                typed.setdefault(str(its.item.id), {})[spec.path] = v
+    out: list[InputError] = []
+    key = defn.roster.key
+    # Row problems: every row with something in it (a row without a name is not counted by the sheet).
+    # Rows are passed as the sheet numbers them (序号), so the core's 第N行 is the sheet's row N.
+    _, errors, _ = apply_roster(defn, {key: rows[: used[-1]]})
+    for e in errors:
+        parts = e.field.split(".", 2)
+        if parts[0] == key and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) in used:
+            out.append(e)
+    # Typed counts against the counts of the named rows.
+    if named:
+        _, errors, _ = apply_roster(defn, {"items": typed, key: [rows[r - 1] for r in named]})
+        out += [e for e in errors if not e.field.startswith(key + ".") and e.field != key]
+    return out
 
 
 def roster_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:

@@ -911,7 +911,7 @@ class _Builder:
             col(flag_col),
         )
 
-    # ---------------------------------------------------------------- roster (learning_team)
+    # ---------------------------------------------------------------- roster (from the rubric's roster: block)
 
     def roster_sheet(self) -> None:
         roster = self.roster
@@ -933,7 +933,7 @@ class _Builder:
         self.text(
             sheet,
             "A1",
-            f"{defn.short_name} · 班子成员明细(填写后,各项人数按明细统计;不填则在考评表直接填写人数)",
+            f"{defn.short_name} · {roster.sheet}(填写后,各项人数按明细统计;不填则在考评表直接填写人数)",
             "title",
             f"A1:{col(last_input)}1",
         )
@@ -953,13 +953,7 @@ class _Builder:
             self.text(sheet, f"A{row}", str(r + 1), "center")
             for c in roster.columns:
                 kind = c.type
-                fs = FieldSpec(
-                    path=c.key,
-                    label=c.label,
-                    type=kind,  # type: ignore[arg-type]
-                    min=Decimal(0) if kind in ("number", "count") else None,
-                    max=Decimal(100000) if kind in ("number", "count") else None,
-                )
+                fs = c.spec or FieldSpec(path=c.key, label=c.label, type=kind)  # type: ignore[arg-type]
                 self.slot(
                     sheet,
                     f"{col(cols_in[c.key])}{row}",
@@ -969,21 +963,31 @@ class _Builder:
                     kind,
                     fs,
                 )
-            name = f"$B{row}"
-            principal = f"${col(cols_in[roster.principal])}{row}"
+            name = f"${col(cols_in[roster.name])}{row}"
+
+            def bool_is(key: str, kind: str, row: int = row) -> str:
+                # 是/否 as typed; a blank cell is the column's default (as the core reads it).
+                cell = f"${col(cols_in[key])}{row}"
+                want, blank_too = (
+                    (YES, roster.column(key).default is True)
+                    if kind == "yes"
+                    else (NO, roster.column(key).default is False)
+                )
+                return f'OR({cell}="{want}",{cell}="")' if blank_too else f'{cell}="{want}"'
+
             for k, d in enumerate(roster.derived):
                 tests = []
                 for t in d.tests:
-                    cell = f"{col(cols_in[t[1]])}{row}"
-                    if t[0] == "no":
-                        tests.append(f'{cell}="{NO}"')
-                    elif t[0] == "yes":
-                        tests.append(f'{cell}="{YES}"')
+                    if t[0] in ("no", "yes"):
+                        tests.append(bool_is(t[1], t[0]))
                     else:
-                        value = _param_value(defn, t[2])
-                        tests.append(f"AND(ISNUMBER({cell}),{cell}<{value})")
+                        tests.append(
+                            _number_below(defn, roster.column(t[1]), f"{col(cols_in[t[1]])}{row}", t[2])
+                        )
                 cond = tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
-                who = {"principal": f'{principal}="{YES}"', "other": f'{principal}<>"{YES}"'}.get(d.who)
+                who = None
+                if d.who != "all" and roster.principal is not None:
+                    who = bool_is(roster.principal, "yes" if d.who == "principal" else "no")
                 full = f'AND({name}<>"",{who},{cond})' if who else f'AND({name}<>"",{cond})'
                 self.helpers[(roster.sheet, f"{col(helper_first + k)}{row}")] = f"=IF({full},1,0)"
                 self.roster_flags[(r, k)] = f"{col(helper_first + k)}{row}"
@@ -1188,6 +1192,24 @@ def _frac(value: Any) -> Any:
 
 def _plain(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
+
+
+def _number_below(defn: RubricDefinition, column: Any, cell: str, bound: str) -> str:
+    """A number was entered, is one the core accepts (its bounds, whole for counts), and is below `bound`."""
+    parts: list[str] = []
+    spec = column.spec
+    for attr, op in (("min", ">="), ("max", "<=")):
+        limit = getattr(spec, attr, None) if spec is not None else None
+        if limit is None and attr == "min" and column.type == "count":
+            limit = Decimal(0)  # the core reads a count as a whole number ≥ 0
+        if isinstance(limit, Decimal) or (isinstance(limit, str) and limit.startswith("$")):
+            text = _plain(limit) if isinstance(limit, Decimal) else _param_value(defn, limit)
+            parts.append(f"{cell}{op}{text}")
+    if column.type == "count":
+        parts.append(f"{cell}=INT({cell})")
+    parts.append(f"{cell}<{_param_value(defn, bound)}")
+    # IF, not AND: AND evaluates every argument, and INT of a text cell is #VALUE!.
+    return f"IF(ISNUMBER({cell}),AND({','.join(parts)}),FALSE)"
 
 
 def _param_value(defn: RubricDefinition, text: str) -> str:

@@ -1,20 +1,40 @@
-"""The 班子成员明细 roster: per-member facts from which clause counts are derived.
+"""The 班子成员明细 roster sheet, compiled from the rubric's own `roster:` block.
 
-RUBRICS.md §1 asks templates to accept either typed counts or a roster. Which roster column feeds which
-clause is form knowledge, not scoring logic, so it lives here keyed by rubric id; thresholds are read
-from the rubric's parameters (`$member_annual_hours`…), so an edited rubric moves the cut points.
-The same rules drive the sheet formulas (form.py) and the Python derivation (`derive_counts`).
+RUBRICS.md §1 asks templates to accept either typed counts or a roster. The rubric YAML is the single
+source of truth: its `roster.columns` are the sheet's columns and its `roster.derive` rules are the
+clause counts. This module translates the subset of conditions a sheet formula can express into
+`Derived` tests; anything else raises `ValueError` ("roster derive rule not supported by the template
+compiler") so an edit the form cannot follow fails loudly instead of drifting from the core.
+
+Supported rules (per clause input path `items.N.field`):
+
+* null                                         the number of named rows (班子成员人数)
+* {flag: c} / {not: {flag: c}}                 a bool column is 是 / 否 (blank = the column's default)
+* {compare: {left: c, op: "<", right: X}}      a number was entered and is below X ($param or literal)
+* {any: [...]}                                 any of the above
+* {all: [{flag: P} | {not: {flag: P}}, X]}     X, only for rows whose principal column P is 是 / 否
+
+Thresholds are read from the rubric's parameters, so an edited rubric moves the cut points.
+Counting itself is the core's (`lxbz_xl.engine.roster.derive_counts`); the sheet formulas (form.py)
+follow the same rules, and the equality proofs check that they agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl.definition import logic as L
+from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.exact import exact
-from lxbz_xl.inputs import parse_bool_or_none
+from lxbz_xl.engine import roster as core_roster
+
+ROWS = 30  # rows on the sheet (presentation, not rubric data)
+WIDTHS = {"text": 10.0, "bool": 8.0, "number": 9.0, "count": 7.0}  # column width by column type
+WIDTH_OVERRIDES: dict[str, float] = {"is_principal": 6.0, "cycle_hours": 10.0, "quarterly_notes_chars": 10.0}
+UNSUPPORTED = "roster derive rule not supported by the template compiler"
 
 
 @dataclass(frozen=True)
@@ -23,18 +43,25 @@ class RosterColumn:
     label: str
     type: str  # bool | number | count | text
     width: float = 9
+    default: Any = None  # a bool column's value when its cell is blank (None: blank never counts)
+    spec: FieldSpec | None = None  # the rubric's field spec (bounds for data validation)
 
 
 # A row counts toward a clause when it has a name, passes `who`, and any test holds.
-# Tests: ("no", col) cell is 否; ("yes", col) cell is 是; ("below", col, bound) a number was entered and is
-# below the bound ("$param" or a literal). Blank cells never count: an unknown fact is not a failure.
+# Tests: ("no", col) the cell is 否 (or blank and the column defaults to false); ("yes", col) the cell is 是
+# (or blank and the column defaults to true); ("below", col, bound) a number was entered and is below the
+# bound ("$param" or a literal). A blank number never counts: an unknown fact is not a failure.
 @dataclass(frozen=True)
 class Derived:
     item: int
     field: str
     tests: tuple[tuple[str, ...], ...]
-    who: str = "all"  # all | principal | other  (the 主要领导 column)
+    who: str = "all"  # all | principal | other  (the principal column)
     label: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"items.{self.item}.{self.field}"
 
 
 @dataclass(frozen=True)
@@ -44,131 +71,153 @@ class Roster:
     columns: tuple[RosterColumn, ...]
     count_field: tuple[int, str]  # the clause input that is the number of named rows (班子成员人数)
     derived: tuple[Derived, ...]
-    principal: str = "principal"
+    principal: str | None = None
+    name: str = "name"  # the column whose filled cells make a row count
+
+    def column(self, key: str) -> RosterColumn:
+        return next(c for c in self.columns if c.key == key)
 
 
-_LEARNING_TEAM = Roster(
-    sheet="班子成员明细",
-    rows=30,
-    columns=(
-        RosterColumn("name", "姓名", "text", 10),
-        RosterColumn("principal", "主要领导", "bool", 6),
-        RosterColumn("has_plan", "有个人学习计划", "bool", 8),
-        RosterColumn("notes_complete", "学习笔记和记录齐全", "bool", 9),
-        RosterColumn("daily_study", "日学1小时达标", "bool", 8),
-        RosterColumn("weekly_lecture", "周听一堂课达标", "bool", 8),
-        RosterColumn("monthly_book", "月读一本书达标", "bool", 8),
-        RosterColumn("quarterly_notes_chars", "每季度读书笔记最少字数", "number", 10),
-        RosterColumn("articles", "理论文章篇数", "count", 7),
-        RosterColumn("research_days", "基层调研天数", "number", 7),
-        RosterColumn("research_reports", "调研报告篇数", "count", 7),
-        RosterColumn("lectured", "进党校或培训班讲课", "bool", 8),
-        RosterColumn("assigned_training_done", "完成上级抽调培训任务", "bool", 9),
-        RosterColumn("annual_hours", "本年度学时", "number", 8),
-        RosterColumn("cycle_hours", "5年累计学时(轮训期满时填)", "number", 10),
-        RosterColumn("computer_skill", "掌握计算机技能", "bool", 8),
-    ),
-    count_field=(7, "members"),
-    derived=(
-        Derived(1, "members_without_plan", (("no", "has_plan"),), label="无个人计划"),
-        Derived(2, "missing_note_person_times", (("no", "notes_complete"),), label="笔记记录不全"),
-        Derived(5, "members_failing_daily_study", (("no", "daily_study"),), label="日学不达标"),
-        Derived(5, "members_failing_weekly_lecture", (("no", "weekly_lecture"),), label="周听课不达标"),
-        Derived(5, "members_failing_monthly_book", (("no", "monthly_book"),), label="月读书不达标"),
-        Derived(
-            5,
-            "members_failing_quarterly_notes",
-            (("below", "quarterly_notes_chars", "$notes_chars"),),
-            label="笔记字数不足",
-        ),
-        Derived(5, "members_failing_articles", (("below", "articles", "1"),), label="无理论文章"),
-        Derived(
-            6,
-            "principals_failing",
-            (("below", "research_days", "$research_days"), ("below", "research_reports", "1")),
-            who="principal",
-            label="主要领导调研不达标",
-        ),
-        Derived(
-            6,
-            "others_failing",
-            (("below", "research_days", "$research_days"), ("below", "research_reports", "1")),
-            who="other",
-            label="其他成员调研不达标",
-        ),
-        Derived(7, "members_lectured", (("yes", "lectured"),), label="讲课"),
-        Derived(
-            8, "members_missing_assigned_training", (("no", "assigned_training_done"),), label="未完成抽调"
-        ),
-        Derived(
-            8,
-            "members_short_of_hours",
-            (
-                ("below", "annual_hours", "$member_annual_hours"),
-                ("below", "cycle_hours", "$member_cycle_hours"),
-            ),
-            label="学时不足",
-        ),
-        Derived(10, "members_without_computer_skill", (("no", "computer_skill"),), label="不掌握计算机"),
-    ),
-)
+def _where(defn: RubricDefinition, path: str) -> str:
+    return f"{defn.id}.yaml roster.derive.{path}"
 
-ROSTERS: dict[str, Roster] = {"learning_team": _LEARNING_TEAM}
+
+def _fail(defn: RubricDefinition, path: str, why: str) -> ValueError:
+    return ValueError(f"{_where(defn, path)}: {UNSUPPORTED}: {why}")
+
+
+def _bool_flag(
+    defn: RubricDefinition, path: str, cond: Any, cols: dict[str, FieldSpec]
+) -> tuple[str, str] | None:
+    """("yes", c) for {flag: c}, ("no", c) for {not: {flag: c}} on a bool column; None otherwise."""
+    kind = "yes"
+    if isinstance(cond, L.NotCond):
+        kind, cond = "no", cond.not_
+    if not isinstance(cond, L.FlagCond):
+        return None
+    spec = cols.get(cond.flag)
+    if spec is None or spec.type != "bool":
+        raise _fail(defn, path, f"{cond.flag} is not a bool roster column")
+    return kind, cond.flag
+
+
+def _tests(defn: RubricDefinition, path: str, cond: Any, cols: dict[str, FieldSpec]) -> list[tuple[str, ...]]:
+    flag = _bool_flag(defn, path, cond, cols)
+    if flag is not None:
+        return [flag]
+    if isinstance(cond, L.AnyCond):
+        return [t for c in cond.any for t in _tests(defn, path, c, cols)]
+    if isinstance(cond, L.CompareCond):
+        body = cond.compare
+        if body.op != "<":
+            raise _fail(defn, path, f"only '<' comparisons are supported, not {body.op!r}")
+        left = body.left
+        if not isinstance(left, str) or left not in cols or cols[left].type not in ("number", "count"):
+            raise _fail(defn, path, f"the left side {left!r} must be a number or count roster column")
+        if cols[left].default is not None:
+            raise _fail(defn, path, f"{left} has a default; a compared column must leave blanks blank")
+        right = body.right
+        if isinstance(right, str) and right.startswith("$") and right[1:] in defn.parameters:
+            return [("below", left, right)]
+        if isinstance(right, Decimal | int) and not isinstance(right, bool):
+            return [("below", left, format(Decimal(right), "f"))]
+        raise _fail(defn, path, f"the right side {right!r} must be a $parameter or a number")
+    raise _fail(defn, path, f"condition {type(cond).__name__} cannot be written as a sheet formula")
+
+
+def compile_roster(defn: RubricDefinition) -> Roster | None:
+    """The sheet's Roster built from `defn.roster`; None when the rubric has none. Raises ValueError."""
+    src = defn.roster
+    if src is None:
+        return None
+    cols = {c.path: c for c in src.columns}
+    if not src.columns or src.columns[0].type != "text":
+        raise ValueError(
+            f"{defn.id}.yaml roster.columns: {UNSUPPORTED}: the first column must be the text name"
+        )
+    for c in src.columns:
+        if c.type not in WIDTHS:
+            raise ValueError(
+                f"{defn.id}.yaml roster.columns.{c.path}: {UNSUPPORTED}: type {c.type} has no sheet cell"
+            )
+        if c is not src.columns[0] and c.required:
+            raise ValueError(
+                f"{defn.id}.yaml roster.columns.{c.path}: {UNSUPPORTED}: only the name may be required"
+            )
+    inputs = {(i.id, s.path): s for i in defn.items for s in i.inputs()}
+    count_field: tuple[int, str] | None = None
+    principal: str | None = None
+    derived: list[Derived] = []
+    for path, cond in src.derive.items():
+        parts = path.split(".")
+        if len(parts) != 3 or parts[0] != "items" or not parts[1].isdigit():
+            raise _fail(defn, path, "the key must be items.N.field")
+        key = (int(parts[1]), parts[2])
+        if key not in inputs:
+            raise _fail(defn, path, "no such clause input")
+        if cond is None:
+            if count_field is not None:
+                raise _fail(defn, path, "only one clause input may count every row")
+            count_field = key
+            continue
+        who = "all"
+        if isinstance(cond, L.AllCond):
+            if len(cond.all) != 2:
+                raise _fail(defn, path, "`all` must be [principal flag, rule]")
+            flag = _bool_flag(defn, path, cond.all[0], cols)
+            if flag is None:
+                raise _fail(defn, path, "`all` must start with {flag: P} or {not: {flag: P}}")
+            if principal is not None and flag[1] != principal:
+                raise _fail(defn, path, f"a second principal column {flag[1]} (already {principal})")
+            principal = flag[1]
+            who = "principal" if flag[0] == "yes" else "other"
+            cond = cond.all[1]
+        tests = _tests(defn, path, cond, cols)
+        derived.append(Derived(key[0], key[1], tuple(tests), who, inputs[key].label))
+    if count_field is None:
+        raise ValueError(
+            f"{defn.id}.yaml roster.derive: {UNSUPPORTED}: one clause input must be null (row count)"
+        )
+    columns = tuple(
+        RosterColumn(
+            c.path,
+            c.label,
+            c.type,
+            WIDTH_OVERRIDES.get(c.path, WIDTHS[c.type]),
+            c.default if c.type == "bool" else None,
+            c,
+        )
+        for c in src.columns
+    )
+    return Roster(src.label, ROWS, columns, count_field, tuple(derived), principal, src.columns[0].path)
 
 
 def roster_for(defn: RubricDefinition) -> Roster | None:
-    roster = ROSTERS.get(defn.id)
-    if roster is None:
-        return None
-    # An edited copy that dropped a clause the roster feeds gets no roster rather than a broken one.
-    fields = {(i.id, s.path) for i in defn.items for s in i.inputs()}
-    needed = {(d.item, d.field) for d in roster.derived} | {roster.count_field}
-    params = {t[2][1:] for d in roster.derived for t in d.tests if len(t) > 2 and t[2].startswith("$")}
-    if not needed <= fields or not params <= set(defn.parameters):
-        return None
-    return roster
+    return compile_roster(defn)
 
 
 def bound(defn: RubricDefinition, text: str) -> Fraction:
     return Fraction(defn.parameters[text[1:]].value) if text.startswith("$") else Fraction(text)
 
 
-def _number(value: Any) -> Fraction | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return exact(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-
-
-def _holds(defn: RubricDefinition, test: tuple[str, ...], row: dict[str, Any]) -> bool:
-    kind, col = test[0], test[1]
-    if kind == "no":
-        return parse_bool_or_none(row.get(col)) is False
-    if kind == "yes":
-        return parse_bool_or_none(row.get(col)) is True
-    number = _number(row.get(col))
-    return number is not None and number < bound(defn, test[2])
-
-
-def named_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rows if r.get("name") not in (None, "")]
+def named_rows(rows: list[dict[str, Any]], name: str = "name") -> list[dict[str, Any]]:
+    return [r for r in rows if r.get(name) not in (None, "")]
 
 
 def derive_counts(
     defn: RubricDefinition, roster: Roster, rows: list[dict[str, Any]]
 ) -> dict[tuple[int, str], int]:
-    """Clause counts from roster rows (only rows with a name count), mirroring the sheet formulas."""
-    named = named_rows(rows)
-    out: dict[tuple[int, str], int] = {roster.count_field: len(named)}
+    """Clause counts from roster rows (only rows with a name count): the core's derivation itself."""
+    counts, _ = core_roster.derive_counts(defn, named_rows(rows, roster.name))
+    out = {roster.count_field: counts[f"items.{roster.count_field[0]}.{roster.count_field[1]}"]}
     for d in roster.derived:
-        n = 0
-        for row in named:
-            principal = parse_bool_or_none(row.get(roster.principal)) is True
-            if (d.who == "principal" and not principal) or (d.who == "other" and principal):
-                continue
-            if any(_holds(defn, t, row) for t in d.tests):
-                n += 1
-        out[(d.item, d.field)] = n
+        out[(d.item, d.field)] = counts[d.path]
     return out
+
+
+def row_hits(defn: RubricDefinition, roster: Roster, row: dict[str, Any]) -> list[int]:
+    """Per derived rule, 1 when this one row counts toward it (the sheet's hidden helper cells)."""
+    if row.get(roster.name) in (None, ""):
+        return [0] * len(roster.derived)
+    counts = derive_counts(defn, roster, [row])
+    return [counts[(d.item, d.field)] for d in roster.derived]

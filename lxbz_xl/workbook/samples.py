@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from lxbz_xl.definition.fields import FieldSpec
@@ -15,7 +16,6 @@ from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.workbook.form import BALLOT_ROWS, MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS, plan_for
-from lxbz_xl.workbook.roster import ROSTERS
 
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊", "徐丽", "孙强"]
 
@@ -68,6 +68,27 @@ class Sampler:
         if r < 0.6:
             return self.rng.randint(lo_i, hi_i)
         return self.rng.randint(lo_i * 4, hi_i * 4) / 4
+
+    def _near_bounds(self, roster: Any, column: Any) -> list[Any]:
+        """Values on and around the thresholds a roster column is compared with (within its bounds)."""
+        from lxbz_xl.workbook.roster import bound
+
+        out: list[Any] = []
+        for d in roster.derived:
+            for t in d.tests:
+                if t[0] == "below" and t[1] == column.key:
+                    b = bound(self.defn, t[2])
+                    picks = [b - 1, b, b + 1, b / 2] + (
+                        [b - Fraction(1, 2)] if column.type == "number" else []
+                    )
+                    out += [p for p in picks if p not in out]
+        lo = _bound(self.defn, column.spec.min) if column.spec is not None else None
+        hi = _bound(self.defn, column.spec.max) if column.spec is not None else None
+        low = Fraction(lo) if lo is not None else Fraction(0)
+        keep = [p for p in out if p >= low and (hi is None or p <= Fraction(hi))]
+        if column.type == "count":
+            keep = [p for p in keep if p.denominator == 1]
+        return [int(p) if p.denominator == 1 else float(p) for p in keep]
 
     def votes(self, spec: FieldSpec) -> dict[str, int]:
         n = len(spec.values)
@@ -173,26 +194,21 @@ class Sampler:
             if keep not in present:
                 spec = next(s for s in all_inputs(defn) if s.path == keep)
                 _set(case, keep, self.value(spec, names))
-        roster = ROSTERS.get(defn.id) if self.plan.roster is not None else None
+        roster = self.plan.roster
         if roster is not None and self.rng.random() < 0.35:
             rows = []
             for i in range(self.rng.randint(1, 8)):
-                row: dict[str, Any] = {"name": NAMES[i]}
-                for c in roster.columns[1:]:
-                    if self.rng.random() < 0.15:
+                row: dict[str, Any] = {roster.name: NAMES[i]}
+                for c in roster.columns:
+                    if c.key == roster.name or self.rng.random() < 0.15:
                         continue
                     if c.type == "bool":
                         row[c.key] = self.rng.random() < 0.7
-                    elif c.key == "quarterly_notes_chars":
-                        row[c.key] = self.rng.choice([4999, 5000, 6000, 3000])
-                    elif c.key in ("research_days",):
-                        row[c.key] = self.rng.choice([59, 60, 61, 30])
-                    elif c.key in ("annual_hours",):
-                        row[c.key] = self.rng.choice([109, 110, 120, 109.5])
-                    elif c.key in ("cycle_hours",):
-                        row[c.key] = self.rng.choice([549, 550, 600])
+                    elif c.type in ("number", "count"):
+                        near = self._near_bounds(roster, c)
+                        row[c.key] = self.rng.choice(near) if near else self.rng.randint(0, 2)
                     else:
-                        row[c.key] = self.rng.randint(0, 2)
+                        row[c.key] = f"备注{i}"
                 rows.append(row)
             case["roster"] = rows
         return case
