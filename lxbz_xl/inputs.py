@@ -289,8 +289,20 @@ def read_fields(
     given: dict[str, Any] = {}  # explicitly supplied values: only these bound other fields
     errors: list[InputError] = []
     pending: list[FieldSpec] = []
+    fast = _count_bounds(defn, specs)
     for spec in specs:
         found, raw = _get(data, spec.path)
+        bounds = fast.get(spec.path)
+        if (
+            bounds is not None
+            and type(raw) is int
+            and bounds[0] <= raw
+            and (bounds[1] is None or raw <= bounds[1])
+        ):
+            values[spec.path] = given[spec.path] = (
+                raw  # a plain count within literal bounds: nothing to parse
+            )
+            continue
         if not found or raw is None:
             if spec.required or spec.required is None:
                 errors.append(InputError(prefix + spec.path, f"缺少{where(spec)}({prefix + spec.path})"))
@@ -306,6 +318,15 @@ def read_fields(
         except InputProblem as exc:
             errors.append(InputError(prefix + spec.path, exc.message))
     for spec in pending:
+        raw, bound = values[spec.path], given.get(str(spec.max)[1:])
+        if (
+            spec.type == "count"
+            and spec.min is None
+            and type(raw) is int
+            and raw >= 0
+            and (bound is None or (type(bound) is int and raw <= bound))
+        ):
+            continue  # within the bound set by the field it names (e.g. members_lectured <= members)
         try:
             values[spec.path] = check_value(defn, spec, values[spec.path], given.get)
         except InputProblem as exc:
@@ -316,6 +337,22 @@ def read_fields(
 
 
 _SHAPES: dict[int, tuple[list[FieldSpec], frozenset[str], frozenset[str]]] = {}
+_COUNT_BOUNDS: dict[tuple[int, int], tuple[list[FieldSpec], dict[str, tuple[int, int | None]]]] = {}
+
+
+def _count_bounds(defn: RubricDefinition, specs: list[FieldSpec]) -> dict[str, tuple[int, int | None]]:
+    """Integer bounds of the count fields whose bounds are literals or parameters, per field list."""
+    key = (id(defn), id(specs))
+    cached = _COUNT_BOUNDS.get(key)
+    if cached is None or cached[0] is not specs:
+        out: dict[str, tuple[int, int | None]] = {}
+        for spec in specs:
+            if spec.type == "count" and _is_static(spec.min) and _is_static(spec.max):
+                lo, hi = _bounds(defn, spec, None)
+                if (lo is None or int(lo) == lo) and (hi is None or int(hi) == hi):
+                    out[spec.path] = (0 if lo is None else max(0, int(lo)), None if hi is None else int(hi))
+        cached = _COUNT_BOUNDS[key] = (specs, out)
+    return cached[1]
 
 
 def _shape(specs: list[FieldSpec]) -> tuple[frozenset[str], frozenset[str]]:

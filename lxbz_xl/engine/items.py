@@ -13,7 +13,6 @@ from typing import Any
 
 from lxbz_xl.definition.rubric import (
     Item,
-    PerUnitClause,
     ProportionalClause,
     RubricDefinition,
     ShortfallClause,
@@ -63,13 +62,13 @@ def _clause(
 ) -> tuple[Fraction, str | None]:
     """The clause's raw points (before caps) and its explanation; None explanation when nothing applies."""
     verb = "扣" if item.mode == "deduct" else "得"
-    rule = render(clause.rule_text, defn)
-    if isinstance(clause, PerUnitClause):
+    if clause.kind == "per_unit":  # the common case first, with nothing rendered unless points move
         n = values.get(clause.input.path, 0)
         if not n:
             return 0, None
         raw = n * _num(defn, clause.per_unit)
-        return raw, f"{rule}:{n}{clause.input.unit},{verb}{fmt(raw)}分"
+        return raw, f"{render(clause.rule_text, defn)}:{n}{clause.input.unit},{verb}{fmt(raw)}分"
+    rule = render(clause.rule_text, defn)
     if isinstance(clause, ShortfallClause):
         base = values.get(clause.base.path, 0)
         achieved = values.get(clause.achieved.path, 0)
@@ -110,7 +109,7 @@ def score_item(defn: RubricDefinition, item: Item, values: dict[str, Any]) -> It
     for clause in item.clauses:
         raw, text = _clause(defn, item, clause, values)
         value = raw
-        if clause.cap is not None and raw > dec(clause.cap):
+        if raw and clause.cap is not None and raw > dec(clause.cap):
             value = dec(clause.cap)
             text = f"{text}(本条最多{'扣' if item.mode == 'deduct' else '得'}{fmt(value)}分)"
         total += value
