@@ -25,7 +25,7 @@ def _first_error(result: Result) -> None:
 
 
 def _evaluate(defn: RubricDefinition, unit: UnitCase | None) -> tuple[UnitCase, Result] | None:
-    return None if unit is None else (unit, evaluate(defn, unit.case, **unit.kwargs))
+    return None if unit is None else (unit, evaluate(defn, unit.case, explain=False, **unit.kwargs))
 
 
 def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | None:

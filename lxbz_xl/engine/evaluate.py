@@ -50,13 +50,14 @@ def _spec_list(defn: RubricDefinition) -> list[Any]:
     return cached[1]
 
 
-def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None) -> None:
+def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None, explain: bool = True) -> None:
     """Variables, total, tier, title and notices: the same steps for a unit and for a member."""
     for var in entity.variables:
         env.labels[var.name] = var.label
         value = evaluate_expr(var.expr, env)
         env.computed[var.name] = value
-        out.values.append(ValueResult(var.name, var.label, value, describe(var.expr, env), var.display))
+        text = describe(var.expr, env) if explain else ""  # worksheet functions need values, not prose
+        out.values.append(ValueResult(var.name, var.label, value, text, var.display))
     if total is None and entity.total is not None:
         total = evaluate_expr(entity.total, env)
     out.total = total
@@ -75,11 +76,13 @@ def evaluate(
     *,
     item_scores: list[Any] | None = None,
     items_total: Any = None,
+    explain: bool = True,
 ) -> Result:
     """Score one unit-year. Input errors are returned in `Result.errors`, never raised or clamped.
 
     `item_scores` / `items_total` let a caller that already holds item scores (a worksheet's 得分
     column) evaluate tiers and titles without the item inputs; the given scores are range-checked.
+    `explain=False` skips the prose of computed values (worksheet functions need only the numbers).
     """
     if not isinstance(case, Case):
         case = Case.from_mapping(case)
@@ -150,9 +153,9 @@ def evaluate(
         env.computed["member_count"] = len(members_raw) if isinstance(members_raw, list) else 0
     if defn.total is not None:
         total = None  # a composite total (water_saving) is computed from items_total and other parts
-    _entity(defn, env, result, total)
+    _entity(defn, env, result, total, explain)
     if defn.members is not None:
-        _members(defn, env, members_raw or [], result)
+        _members(defn, env, members_raw or [], result, explain)
     for note in defn.notes:
         result.notes.append(note)
     if roster_note:
@@ -204,7 +207,9 @@ def given_scores(
     return total
 
 
-def _members(defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Result) -> None:
+def _members(
+    defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Result, explain: bool = True
+) -> None:
     spec = defn.members
     assert spec is not None
     member_specs = {s.path: s for s in spec.inputs}
@@ -219,7 +224,7 @@ def _members(defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Resu
             continue
         env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env)
         member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
-        _entity(spec, env, member, None)
+        _entity(spec, env, member, None, explain)
         result.members.append(member)
 
 
