@@ -6,7 +6,7 @@ it; pydantic dispatches on that key. An unknown key is an unknown rule kind and 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, Tag
 
@@ -305,21 +305,3 @@ for _model in (
     CompareCond,
 ):
     _model.model_rebuild()
-
-ExprKind = Literal[
-    "by",
-    "invalid_ballots",
-    "atom",
-    "share",
-    "clamp",
-    "list_sum",
-    "vote_points",
-    "ballot_points",
-    "sum",
-    "product",
-    "mean",
-    "min",
-    "max",
-    "coalesce",
-    "weighted",
-]
