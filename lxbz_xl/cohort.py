@@ -20,15 +20,90 @@ from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import fmt, pct
 from lxbz_xl.inputs import resolve_num
-from lxbz_xl.result import Adjustment, Outcome, Result
+from lxbz_xl.result import Adjustment, MemberResult, Outcome, Result
 
 MAX_PASSES = 5
+
+
+@dataclass(slots=True)
+class LinkRecord:
+    """One value the chain carried from one result into another case (same unit and year)."""
+
+    unit: str
+    year: int | None
+    rubric: str  # the case that received the value
+    field: str
+    value: Any
+    source_rubric: str
+    given: Any = None  # what the case itself said, when prefer_batch overrode it
+
+    @property
+    def conflict(self) -> bool:
+        return self.given is not None and self.given != self.value
+
+
+@dataclass(slots=True)
+class RankingRecord:
+    rubric: str
+    year: int | None
+    order: list[Result]  # rank 1 first
+    ties: list[str]  # Chinese: which equal totals a tie rule decided, and how
+
+
+@dataclass(slots=True)
+class BandingRecord:
+    rubric: str
+    year: int | None
+    order: list[Result]  # by total, best first
+    by_rank: dict[str, str]  # unit → band from the shares alone, before any demotion
+    sizes: dict[str, int]  # band → size the share gives (rounded down)
+    shares: dict[str, Fraction]
+    ties: list[str]
+    pending_local: bool
+
+
+@dataclass(slots=True)
+class QuotaCandidate:
+    result: Result
+    name: str  # the unit, or the member for a member pool
+    score: Any
+    outcome: str  # 入选 | 并列待定 | 未入选 | 无评分
+
+
+@dataclass(slots=True)
+class QuotaRecord:
+    rubric: str
+    year: int | None
+    pool: str
+    share: Fraction
+    base: int
+    quota: int
+    eligible: int
+    candidates: list[QuotaCandidate]
+    requires_parent_in: str | None
+    excluded_by_parent: list[str]
+
+
+@dataclass(slots=True)
+class ShareRecord:
+    rubric: str
+    year: int | None
+    label: str
+    hits: list[str]  # units meeting the condition
+    misses: list[str]
+    goal: Fraction | None
+    goal_text: str | None
 
 
 @dataclass(slots=True)
 class CohortResult:
     results: list[Result]
     summary: list[str] = field(default_factory=list)
+    links: list[LinkRecord] = field(default_factory=list)
+    rankings: list[RankingRecord] = field(default_factory=list)
+    bandings: list[BandingRecord] = field(default_factory=list)
+    quotas: list[QuotaRecord] = field(default_factory=list)
+    shares: list[ShareRecord] = field(default_factory=list)
 
 
 def result_env(defn: RubricDefinition, outcome: Outcome, parent: Env | None = None) -> Env:
@@ -70,37 +145,63 @@ def _inject(case: Case, path: str, value: Any) -> Case:
     return Case(case.rubric, case.unit, case.year, data, case.members, case.source)
 
 
-def _given(case: Case, path: str) -> bool:
+def _given(case: Case, path: str) -> Any:
     node: Any = case.data
     for part in path.split("."):
         if not isinstance(node, dict) or node.get(part) is None:
-            return False
+            return None
         node = node[part]
-    return True
+    return node
 
 
-def evaluate_linked(cases: list[Case], load: Callable[[str], RubricDefinition] = load_rubric) -> list[Result]:
-    """Evaluate cases, feeding one rubric's outputs into another's missing inputs (same unit and year).
+def evaluate_linked(
+    cases: list[Case],
+    load: Callable[[str], RubricDefinition] = load_rubric,
+    *,
+    prefer_batch: bool = False,
+    trace: list[LinkRecord] | None = None,
+) -> list[Result]:
+    """Evaluate cases, feeding one rubric's outputs into another's inputs (same unit and year).
 
-    The chain has a cycle (learning_team needs the annual tier; annual_team caps 优秀 by the learning-team
-    title), broken because the link reads the annual tier *before* caps. Passes repeat until stable.
+    By default a value the case gives itself is kept and only missing ones are fed. With ``prefer_batch``
+    (the organisation department's summary, where the batch is the record) the batch value wins and a
+    differing self-declared value is traced as a conflict. The chain has a cycle (learning_team needs the
+    annual tier; annual_team caps 优秀 by the learning-team title), broken because the link reads the
+    annual tier *before* caps. Passes repeat until stable; ``trace`` receives the final pass's links.
     """
     defns = [load(c.rubric) for c in cases]
     results = [evaluate(d, c) for d, c in zip(defns, cases, strict=True)]
+    records: list[LinkRecord] = []
     for _ in range(MAX_PASSES):
         index = {(r.rubric, r.unit, r.year): r for r in results}
         changed = False
+        records = []
         for i, (defn, case) in enumerate(zip(defns, cases, strict=True)):
             linked = case
             notes = []
+            labels = {s.path: s.label for s in all_inputs(defn)} if defn.cohort.links else {}
             for link in defn.cohort.links:
-                if _given(case, link.field):
+                given = _given(case, link.field)
+                if given is not None and not prefer_batch:
                     continue
                 source = index.get((link.rubric, case.unit, case.year))
                 value = None if source is None else _link_value(source, link)
-                if value is not None:
-                    linked = _inject(linked, link.field, value)
-                    notes.append(f"{link.field}取自同批次{link.rubric}的结果:{value}")
+                if value is None:
+                    continue
+                linked = _inject(linked, link.field, value)
+                record = LinkRecord(case.unit, case.year, case.rubric, link.field, value, link.rubric, given)
+                records.append(record)
+                shown, what, source_name = (
+                    _shown(value),
+                    labels.get(link.field, link.field),
+                    load(link.rubric).short_name,
+                )
+                if record.conflict:
+                    notes.append(
+                        f"“{what}”填报为{_shown(given)},与同批次{source_name}的结果({shown})不一致,以后者为准"
+                    )
+                else:
+                    notes.append(f"“{what}”取自同批次{source_name}的结果:{shown}")
             if linked is case:
                 continue
             fresh = evaluate(defn, linked)
@@ -110,7 +211,17 @@ def evaluate_linked(cases: list[Case], load: Callable[[str], RubricDefinition] =
             results[i] = fresh
         if not changed:
             break
+    if trace is not None:
+        trace.extend(records)
     return results
+
+
+def _shown(value: Any) -> str:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return str(value)
 
 
 # ---------------------------------------------------------------- ranking, banding, quotas
@@ -124,34 +235,58 @@ def _groups(results: Iterable[Result]) -> dict[tuple[str, int | None], list[Resu
     return groups
 
 
-def _rank(defn: RubricDefinition, spec: Ranking, group: list[Result], summary: list[str]) -> None:
+def below_full(r: Result) -> int:
+    return sum(1 for i in r.items if i.score < i.points)
+
+
+def _rank(defn: RubricDefinition, spec: Ranking, group: list[Result], summary: list[str]) -> RankingRecord:
     """优中选优: by total, then fewer items below full marks, then unit name (RUBRICS.md §1)."""
     pool = [r for r in group if r.title or not spec.eligible_only]
 
     def key(r: Result) -> tuple[Any, ...]:
         parts: list[Any] = [-(r.total or Fraction(0))]
         for tie in spec.ties:
-            if tie == "fewer_items_below_full":
-                parts.append(sum(1 for i in r.items if i.score < i.points))
-            else:
-                parts.append(r.unit)
+            parts.append(below_full(r) if tie == "fewer_items_below_full" else r.unit)
         return tuple(parts)
 
-    for position, r in enumerate(sorted(pool, key=key), 1):
+    order = sorted(pool, key=key)
+    for position, r in enumerate(order, 1):
         r.rank = position
+    ties: list[str] = []
+    by_total: dict[Fraction, list[Result]] = defaultdict(list)
+    for r in order:
+        by_total[r.total or Fraction(0)].append(r)
+    for total, same in by_total.items():
+        if len(same) < 2:
+            continue
+        names = "、".join(f"{r.unit}(第{r.rank}名,{below_full(r)}项未满分)" for r in same)
+        counts = {below_full(r) for r in same}
+        rule = (
+            "按未满分项目少者在前"
+            if "fewer_items_below_full" in spec.ties and len(counts) == len(same)
+            else "按未满分项目少者在前,仍并列者按单位名称"
+        )
+        ties.append(f"总分{fmt(total)}并列:{names};{rule}")
     if pool:
         summary.append(
             f"{defn.short_name} {group[0].year}年:符合条件{len(pool)}个,已按总分排序(并列时扣分项少者在前,再按单位名称)"
         )
+    summary.extend(ties)
+    return RankingRecord(defn.id, group[0].year if group else None, order, ties)
 
 
-def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: list[str]) -> None:
+def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: list[str]) -> BandingRecord:
     """Rank into bands by share (rounded down); equal scores always share a band (the better one)."""
     n = len(group)
     ordered = sorted(group, key=lambda r: (-(r.total or Fraction(0)), r.unit))
     bands = {id(r): spec.middle for r in ordered}
+    sizes: dict[str, int] = {}
+    shares: dict[str, Fraction] = {}
+    ties: list[str] = []
     for b in spec.bands:
-        size = math.floor((resolve_num(defn, b.share) or 0) * n)
+        share = Fraction(resolve_num(defn, b.share) or 0)
+        size = math.floor(share * n)
+        shares[b.name], sizes[b.name] = share, size
         picked = ordered[:size] if b.side == "top" else ordered[n - size :]
         if picked:
             edge = (picked[-1] if b.side == "top" else picked[0]).total
@@ -163,11 +298,10 @@ def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: l
                     else [r for r in picked if r.total != edge]
                 )
                 names = "、".join(r.unit for r in straddle)
-                summary.append(
-                    f"“{b.name}”档分界处并列(得分{fmt(edge or Fraction(0))}):{names},均归入较好一档"
-                )
+                ties.append(f"“{b.name}”档分界处并列(得分{fmt(edge or Fraction(0))}):{names},均归入较好一档")
         for r in picked:
             bands[id(r)] = b.name
+    by_rank = {r.unit: bands[id(r)] for r in ordered}
     better = {b.name for b in spec.bands if b.side == "top"}
     for r in ordered:
         r.band = bands[id(r)]
@@ -178,18 +312,27 @@ def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: l
         ):
             r.adjustments.append(Adjustment("demote", r.band, spec.middle, spec.demote_reason or "不能评优"))
             r.band = spec.middle
-    names = [
+    summary.extend(ties)
+    counts = ",".join(f"{k}{sum(1 for r in ordered if r.band == k)}个" for k in band_names(spec))
+    mark = "(比例待本地确定)" if spec.pending_local else ""
+    summary.append(f"{defn.short_name} {group[0].year}年综合排序{n}个:{counts}{mark}")
+    return BandingRecord(
+        defn.id, group[0].year if group else None, ordered, by_rank, sizes, shares, ties, spec.pending_local
+    )
+
+
+def band_names(spec: Banding) -> list[str]:
+    """Best band first."""
+    return [
         *(b.name for b in spec.bands if b.side == "top"),
         spec.middle,
         *(b.name for b in spec.bands if b.side == "bottom"),
     ]
-    counts = ",".join(f"{k}{sum(1 for r in ordered if r.band == k)}个" for k in names)
-    mark = "(比例待本地确定)" if spec.pending_local else ""
-    summary.append(f"{defn.short_name} {group[0].year}年综合排序{n}个:{counts}{mark}")
 
 
-def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: list[str]) -> None:
+def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: list[str]) -> list[QuotaRecord]:
     awarded: dict[str, set[str]] = {}
+    records: list[QuotaRecord] = []
     for pool in spec.pools:
         entries: list[tuple[Result, Outcome, Env]] = []
         base = 0
@@ -205,11 +348,14 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                     base += 1
                 if pool.filter is None or check(pool.filter, env).value:
                     entries.append((r, subject, env))
-        share = resolve_num(defn, pool.share) or Fraction(0)
+        share = Fraction(resolve_num(defn, pool.share) or 0)
         quota = math.floor(share * base)
-        parent_ok = awarded.get(pool.requires_parent_in or "")
+        eligible = len(entries)
+        excluded: list[str] = []
         if pool.requires_parent_in is not None:
-            entries = [e for e in entries if parent_ok is not None and e[0].unit in parent_ok]
+            parent_ok = awarded.get(pool.requires_parent_in) or set()
+            excluded = [_who(e) for e in entries if e[0].unit not in parent_ok]
+            entries = [e for e in entries if e[0].unit in parent_ok]
         scored = [(e, e[2].lookup(pool.score)) for e in entries]
         missing = [e for e, s in scored if s is None]
         ranked = sorted([(e, s) for e, s in scored if s is not None], key=lambda x: (-x[1], x[0][0].unit))
@@ -220,15 +366,32 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
             tied = [x for x in ranked if x[1] == cut]
             chosen = [x for x in chosen if x[1] != cut]
         names = set()
-        for (r, subject, _env), _s in chosen:
-            subject.awards.append(pool.name)
-            names.add(r.unit)
-        for (_r, subject, _env), _s in tied:
-            subject.awards.append(f"{pool.name}(名额分界处并列,待研究确定)")
+        for (winner, awardee, _env), _s in chosen:
+            awardee.awards.append(pool.name)
+            names.add(winner.unit)
+        for (_r, awardee, _env), _s in tied:
+            awardee.awards.append(f"{pool.name}(名额分界处并列,待研究确定)")
         awarded[pool.name] = names
+        outcome = {id(x[0][1]): "入选" for x in chosen} | {id(x[0][1]): "并列待定" for x in tied}
+        candidates = [
+            QuotaCandidate(e[0], _who(e), s, outcome.get(id(e[1]), "未入选")) for e, s in ranked
+        ] + [QuotaCandidate(e[0], _who(e), None, "无评分") for e in missing]
+        records.append(
+            QuotaRecord(
+                defn.id,
+                group[0].year if group else None,
+                pool.name,
+                share,
+                base,
+                quota,
+                eligible,
+                candidates,
+                pool.requires_parent_in,
+                excluded,
+            )
+        )
         line = (
-            f"{pool.name}:名额{quota}(基数{base}×{pct(share)}取整),符合标准{len(entries)}个,"
-            f"确定{len(chosen)}个"
+            f"{pool.name}:名额{quota}(基数{base}×{pct(share)}取整),符合标准{eligible}个,确定{len(chosen)}个"
         )
         if tied:
             line += (
@@ -238,30 +401,67 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
             )
         if missing:
             line += ";缺少评分无法排序:" + "、".join(_who(e) for e in missing)
+        if excluded:
+            line += f";所在班子未获评{pool.requires_parent_in},不参加排序:" + "、".join(excluded)
         summary.append(line)
+    return records
 
 
 def _who(entry: tuple[Result, Outcome, Env]) -> str:
     r, subject, _ = entry
-    return subject.name if hasattr(subject, "name") and subject is not r else r.unit  # type: ignore[attr-defined]
+    return subject.name if isinstance(subject, MemberResult) else r.unit
 
 
-def evaluate_cohort(cases: list[Case], load: Callable[[str], RubricDefinition] = load_rubric) -> CohortResult:
+def share_goal(defn: RubricDefinition, year: int | None) -> Fraction | None:
+    """The share a rubric's share report aims at in ``year`` (None when it sets no goal)."""
+    report = defn.cohort.share_report
+    if report is None or report.goal is None or year is None:
+        return None
+    g = report.goal
+    start = Fraction(resolve_num(defn, g.start) or 0)
+    step = Fraction(resolve_num(defn, g.step) or 0)
+    top = Fraction(resolve_num(defn, g.max) or 1)
+    return max(Fraction(0), min(top, start + step * (year - g.base_year)))
+
+
+def _share(defn: RubricDefinition, group: list[Result], summary: list[str]) -> ShareRecord | None:
+    report = defn.cohort.share_report
+    if report is None:
+        return None
+    hits = [r.unit for r in group if check(report.when, result_env(defn, r)).value]
+    misses = [r.unit for r in group if r.unit not in hits]
+    year = group[0].year if group else None
+    goal = share_goal(defn, year)
+    goal_text = None
+    if goal is not None:
+        ratio = Fraction(len(hits), len(group)) if group else Fraction(0)
+        goal_text = f"{year}年目标{pct(goal)}以上," + ("已达到" if ratio >= goal else "未达到")
+    if len(group) > 1:
+        line = f"{report.label}:{len(hits)}/{len(group)} = {pct(Fraction(len(hits), len(group)))}"
+        summary.append(line + (f"({goal_text})" if goal_text else ""))
+    return ShareRecord(defn.id, year, report.label, hits, misses, goal, goal_text)
+
+
+def evaluate_cohort(
+    cases: list[Case],
+    load: Callable[[str], RubricDefinition] = load_rubric,
+    *,
+    prefer_batch: bool = False,
+) -> CohortResult:
     """Evaluate a batch: linked inputs first, then ranking, banding, quotas and shares per rubric-year."""
-    results = evaluate_linked(cases, load)
-    summary: list[str] = []
+    links: list[LinkRecord] = []
+    results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links)
+    out = CohortResult(results, links=links)
     for (rubric, _year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         defn = load(rubric)
         cohort = defn.cohort
         if cohort.ranking is not None:
-            _rank(defn, cohort.ranking, group, summary)
+            out.rankings.append(_rank(defn, cohort.ranking, group, out.summary))
         if cohort.banding is not None:
-            _band(defn, cohort.banding, group, summary)
+            out.bandings.append(_band(defn, cohort.banding, group, out.summary))
         if cohort.quota is not None:
-            _quota(defn, cohort.quota, group, summary)
-        if cohort.share_report is not None and len(group) > 1:
-            hits = sum(1 for r in group if check(cohort.share_report.when, result_env(defn, r)).value)
-            summary.append(
-                f"{cohort.share_report.label}:{hits}/{len(group)} = {pct(Fraction(hits, len(group)))}"
-            )
-    return CohortResult(results, summary)
+            out.quotas += _quota(defn, cohort.quota, group, out.summary)
+        share = _share(defn, group, out.summary)
+        if share is not None:
+            out.shares.append(share)
+    return out

@@ -206,6 +206,8 @@ class Requirement(Strict):
     label: str  # named in the result when it fails
     when: Condition
     reference: Reference | None = None
+    # For flags: the year-level list of the summary workbook this notice belongs to (e.g. 限期整改).
+    category: str | None = None
 
 
 class Title(Strict):
@@ -277,12 +279,27 @@ class Link(Strict):
     output: Literal["title", "tier", "tier_before_caps"]
 
 
+class ShareGoal(Strict):
+    """A yearly target for a share: start in base_year, rising by step a year, never above max."""
+
+    base_year: int
+    start: NumLike
+    step: NumLike = Decimal(0)
+    max: NumLike = Decimal(1)
+    label: str | None = None
+    reference: Reference | None = None
+
+
+class ShareReport(Requirement):
+    goal: ShareGoal | None = None
+
+
 class Cohort(Strict):
     ranking: Ranking | None = None
     banding: Banding | None = None
     quota: Quota | None = None
     links: list[Link] = Field(default_factory=list)
-    share_report: Requirement | None = None
+    share_report: ShareReport | None = None
 
 
 class Roster(Strict):
@@ -307,6 +324,8 @@ class RubricDefinition(Entity):
     description: str = ""
     total_points: Dec | None = None
     total_label: str = "总分"
+    # Whom one case scores: a unit (team, Party organisation, township) or one person (a cadre).
+    subject: Literal["unit", "person"] = "unit"
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     items: list[Item] = Field(default_factory=list)
     members: Members | None = None

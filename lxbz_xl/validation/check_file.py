@@ -86,7 +86,8 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
         sheet = sheets.get(sheet_name) if sheet_name in sheets else book.sheet(sheet_name)
         return None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
 
-    result, found = check_inputs(rubric, get)
+    case, result, found = check_inputs(rubric, get)
+    report.case = case
     if keep_inputs:
         checked.inputs = {
             (c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"

@@ -18,7 +18,8 @@ from lxbz_xl.validation.model import Finding, finding
 
 def check_inputs(
     rubric: RubricContext, get: Callable[[str, str], Any]
-) -> tuple[Result | None, list[Finding]]:
+) -> tuple[dict[str, Any], Result | None, list[Finding]]:
+    """The case read from the cells, its standalone result, and findings placed on cells."""
     case = rubric.case_from_cells(get)
     result = evaluate(rubric.defn, case)
     if rubric.defn.roster is not None:
@@ -39,4 +40,4 @@ def check_inputs(
         )
         code = "input_missing" if missing else "input_invalid"
         out.append(finding(code, error.message, spec.sheet if spec else None, spec.ref if spec else None))
-    return result, out
+    return case, result, out

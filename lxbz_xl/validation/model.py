@@ -107,6 +107,8 @@ class WorkbookReport:
     title: str | None = None  # e.g. "学习型党组织:是" for rubrics that award a title instead of a tier
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    # The case read from the input cells (for `lxbz summary`); not part of the JSON report.
+    case: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def status(self) -> Status:

@@ -1,0 +1,249 @@
+"""The summary computation: the chosen records, evaluated together, arranged per unit, per cadre and per
+year-level indicator. One evaluation path (lxbz_xl.cohort) for every rubric; nothing here names a rubric
+except the §1 chain's three, whose ids come from the learning-team definition's links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from lxbz_xl.case import Case
+from lxbz_xl.cohort import evaluate_cohort
+from lxbz_xl.definition.loader import all_inputs, load_rubric
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.exact import fmt, pct
+from lxbz_xl.result import MemberResult, Result
+from lxbz_xl.summary.collect import choose, inputs_digest
+from lxbz_xl.summary.model import Entry, FlagRow, PersonRow, Problem, Ref, Submission, Summary, UnitRow
+
+# The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位.
+PARTY_ORG, LEARNING, ANNUAL = "learning_party_org", "learning_team", "annual_team"
+OUTPUT_KEYS = ("total", "tier", "base_tier", "title", "flags")
+
+
+def _refs(defn: RubricDefinition, sub: Submission) -> dict[str, Ref]:
+    from lxbz_xl.workbook.layout import layout_for
+
+    by_path = layout_for(defn).by_path()
+    return {
+        path: Ref(sub.path, cell.sheet, cell.ref)
+        for path, cell in by_path.items()
+        if cell.role != "header" or path in ("unit", "year")
+    }
+
+
+def _members_key(defn: RubricDefinition) -> str | None:
+    return defn.members.key if defn.members is not None else None
+
+
+def build_summary(
+    submissions: list[Submission],
+    inputs: list[str],
+    load: Callable[[str], RubricDefinition] = load_rubric,
+    now: dt.datetime | None = None,
+) -> Summary:
+    problems = choose(submissions)
+    used = [s for s in submissions if s.used]
+    cases = [Case.from_mapping(dict(s.case or {}), source=s.path) for s in used]
+    definitions = {s.rubric: load(s.rubric) for s in used if s.rubric}
+    cohort = evaluate_cohort(cases, load, prefer_batch=True)
+    entries = []
+    for sub, case, result in zip(used, cases, cohort.results, strict=True):
+        defn = definitions[case.rubric]
+        entries.append(Entry(sub, defn, result, evaluate(defn, case), _refs(defn, sub)))
+    rows = _unit_rows(entries, definitions, load)
+    problems += _missing(rows, load)
+    persons = _persons(entries)
+    summary = Summary(
+        generated_at=(now or dt.datetime.now()).isoformat(timespec="seconds"),
+        inputs=inputs,
+        inputs_digest=inputs_digest(submissions),
+        submissions=submissions,
+        entries=entries,
+        rows=rows,
+        persons=persons,
+        cohort=cohort,
+        flags=_flags(entries),
+        problems=problems,
+        definitions=definitions,
+    )
+    return summary
+
+
+# ---------------------------------------------------------------- per unit and the §1 chain
+
+
+def _unit_rows(
+    entries: list[Entry], definitions: dict[str, RubricDefinition], load: Callable[[str], RubricDefinition]
+) -> list[UnitRow]:
+    rows: dict[tuple[str, int | None], UnitRow] = {}
+    for e in entries:
+        if e.defn.subject != "unit":
+            continue
+        key = (e.result.unit, e.result.year)
+        row = rows.setdefault(key, UnitRow(*key))
+        row.entries[e.rubric] = e
+        row.flags += e.result.flags
+    for row in rows.values():
+        _chain(row)
+    return sorted(rows.values(), key=lambda r: (r.year or 0, r.unit))
+
+
+def _chain(row: UnitRow) -> None:
+    """Fill the chain columns and say, for each title or tier the chain removed, why."""
+    party, learning, annual = (row.entries.get(k) for k in (PARTY_ORG, LEARNING, ANNUAL))
+    if party is not None:
+        row.party_org_title = party.result.title
+    if learning is not None:
+        r = learning.result
+        row.learning_title = r.title
+        row.learning_provisional = list(r.provisional_on)
+        if r.title is False:
+            row.reasons += [f"未评为学习型领导班子:{why}" for why in r.failed]
+    if annual is not None:
+        r = annual.result
+        row.annual_tier = r.tier
+        row.annual_base_tier = r.tier
+        for adj in r.adjustments:
+            if adj.kind == "cap":
+                row.annual_base_tier = adj.before
+                row.reasons.append(f"年度考核{adj.before}降为{adj.after}:{adj.reason}")
+    if learning is None:
+        row.exceed_eligible = False if (party is not None or annual is not None) else None
+        if row.exceed_eligible is False:
+            row.reasons.append("未报送学习型领导班子考评表,不能评为超标单位")
+    elif row.learning_title and row.learning_provisional:
+        row.exceed_eligible = None
+        row.reasons.append(
+            "学习型领导班子称号待定(" + "、".join(row.learning_provisional) + "),超标单位资格随之待定"
+        )
+    elif row.learning_title:
+        row.exceed_eligible = True
+    else:
+        row.exceed_eligible = False
+        row.reasons.append("未评为学习型领导班子,不能评为超标单位")
+
+
+def _missing(rows: list[UnitRow], load: Callable[[str], RubricDefinition]) -> list[Problem]:
+    """A rubric the chain needs for a unit (through `cohort.links`, transitively) but the batch lacks."""
+    problems = []
+    for row in rows:
+        needed: set[str] = set()
+        frontier = list(row.entries)
+        while frontier:
+            rid = frontier.pop()
+            for link in load(rid).cohort.links:
+                if link.rubric not in needed:
+                    needed.add(link.rubric)
+                    frontier.append(link.rubric)
+        for rid in sorted(needed - set(row.entries)):
+            row.missing.append(rid)
+            defn = load(rid)
+            problems.append(
+                Problem(
+                    "缺报",
+                    row.unit,
+                    row.year,
+                    rid,
+                    [],
+                    f"缺少有效的{defn.short_name}报送,资格链相关结论为待定或按未获评处理",
+                )
+            )
+    return problems
+
+
+# ---------------------------------------------------------------- cadres
+
+
+def _persons(entries: list[Entry]) -> list[PersonRow]:
+    rows: list[PersonRow] = []
+    for e in entries:
+        if e.defn.subject == "person":
+            key = next((k for k in ("tier", "total", "title") if k in e.refs), "unit")
+            rows.append(PersonRow(e.result.unit, e.result.unit, e.rubric, e, e.result, e.ref(key)))
+            continue
+        mkey = _members_key(e.defn)
+        for i, m in enumerate(e.result.members, 1):
+            key = next(
+                (f"{mkey}.{i}.{k}" for k in ("tier", "total", "title") if f"{mkey}.{i}.{k}" in e.refs),
+                f"{mkey}.{i}.name",
+            )
+            rows.append(PersonRow(e.result.unit, m.name, e.rubric, e, m, e.ref(key), _detail(e, m)))
+    return rows
+
+
+def _detail(e: Entry, m: MemberResult) -> str:
+    """Position or rank as the member's row gives it (职务/级别 fields are enums or text)."""
+    shown = []
+    specs = e.defn.members.inputs if e.defn.members else []
+    for spec in specs:
+        if spec.type in ("enum", "text") and spec.path != (
+            e.defn.members.name_field if e.defn.members else ""
+        ):
+            value = m.inputs.get(spec.path)
+            if value not in (None, ""):
+                shown.append(f"{spec.label}:{value}")
+    return ",".join(shown[:2])
+
+
+# ---------------------------------------------------------------- year-level lists
+
+
+def _condition_fields(node: Any) -> list[str]:
+    """Input paths a condition reads (its `left`, `right`, `field` operands that are not parameters)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("left", "right", "field") and isinstance(value, str) and not value.startswith("$"):
+                found.append(value)
+            else:
+                found += _condition_fields(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _condition_fields(value)
+    return found
+
+
+def _flags(entries: list[Entry]) -> list[FlagRow]:
+    out: list[FlagRow] = []
+    for e in entries:
+        unit_specs = {s.path: s for s in all_inputs(e.defn)}
+        for flag in e.defn.flags:
+            if flag.category and flag.label in e.result.flags:
+                out.append(_flag_row(flag, e, e.result, None, unit_specs, ""))
+        if e.defn.members is None:
+            continue
+        member_specs = {s.path: s for s in e.defn.members.inputs}
+        mkey = e.defn.members.key
+        for i, m in enumerate(e.result.members, 1):
+            for flag in e.defn.members.flags:
+                if flag.category and flag.label in m.flags:
+                    out.append(_flag_row(flag, e, m, m.name, member_specs, f"{mkey}.{i}."))
+    return out
+
+
+def _flag_row(
+    flag: Any,
+    e: Entry,
+    outcome: Result | MemberResult,
+    person: str | None,
+    specs: dict[str, Any],
+    prefix: str,
+) -> FlagRow:
+    fields = [f for f in dict.fromkeys(_condition_fields(flag.when.model_dump())) if f in specs]
+    values = []
+    refs = []
+    for f in fields:
+        value = outcome.inputs.get(f)
+        spec = specs[f]
+        shown = (
+            pct(value)
+            if spec.unit == "%" and value is not None
+            else (fmt(value) if value is not None else "—")
+        )
+        values.append(f"{spec.label}{shown}")
+        refs.append(e.ref(prefix + f))
+    return FlagRow(flag.category, e.result.unit, person, f"{flag.label}({','.join(values)})", refs)

@@ -1,0 +1,240 @@
+"""What `lxbz summary` computes: plain data, written out by lxbz_xl.summary.write_xlsx and as JSON.
+
+Data flows one way: validated submissions → cases → the cohort evaluation (lxbz_xl.cohort) → this model
+→ workbook / JSON. Every figure keeps a `Ref` to the file and cell it was read from, or says that the
+summary recomputed it (the §1 chain changes figures no single workbook shows).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from lxbz_xl.cohort import CohortResult
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.result import MemberResult, Result
+
+# Histogram bins of totals on a 100-point scale, lower bound inclusive: [0,60) [60,70) … [90,100].
+HISTOGRAM_BINS: tuple[tuple[int, int], ...] = ((0, 60), (60, 70), (70, 80), (80, 90), (90, 101))
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Where a figure comes from: a cell of a submitted file, or a recomputation named in `note`."""
+
+    file: str
+    sheet: str | None = None
+    cell: str | None = None
+    note: str = ""
+
+    @property
+    def text(self) -> str:
+        where = Path(self.file).name
+        if self.sheet and self.cell:
+            where += f" {self.sheet}!{self.cell}"
+        return where + (f"({self.note})" if self.note else "")
+
+
+@dataclass(slots=True)
+class Submission:
+    """One file of the batch, valid or not."""
+
+    path: str
+    sha256: str | None
+    status: Literal["valid", "invalid"]
+    rubric: str | None = None
+    version: str | None = None
+    variant: str | None = None
+    unit: str | None = None
+    year: int | None = None
+    problems: list[str] = field(default_factory=list)  # Chinese, the validator's findings (first few)
+    case: dict[str, Any] | None = None
+    used: bool = False  # chosen as the unit's record for this rubric and year
+
+
+@dataclass(slots=True)
+class Entry:
+    """One used submission, evaluated with the rest of the batch."""
+
+    submission: Submission
+    defn: RubricDefinition
+    result: Result  # after the chain, ranking, banding and quotas
+    standalone: Result  # what the workbook itself computes (no batch): the figure the unit saw
+    refs: dict[str, Ref] = field(default_factory=dict)  # "total", "tier", "title", "base_tier", input paths
+
+    @property
+    def rubric(self) -> str:
+        return self.defn.id
+
+    def ref(self, key: str) -> Ref:
+        return self.refs.get(key) or Ref(self.submission.path)
+
+    @property
+    def changed_by_batch(self) -> bool:
+        """The chain changed the tier or title the workbook itself shows."""
+        a, b = self.result, self.standalone
+        return (a.tier, a.title) != (b.tier, b.title)
+
+
+@dataclass(slots=True)
+class UnitRow:
+    """One unit and year: its records across rubrics and the §1 eligibility chain."""
+
+    unit: str
+    year: int | None
+    entries: dict[str, Entry] = field(default_factory=dict)  # rubric id → entry
+    party_org_title: bool | None = None  # None: no usable learning_party_org record
+    learning_title: bool | None = None  # None: no usable learning_team record
+    learning_provisional: list[str] = field(default_factory=list)  # conditions still open (待定)
+    annual_base_tier: str | None = None  # annual_team tier before the learning-team cap
+    annual_tier: str | None = None
+    exceed_eligible: bool | None = None  # may be 超标单位 (needs the learning-team title)
+    reasons: list[str] = field(default_factory=list)  # Chinese: each title or tier the chain removed, why
+    flags: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # rubric ids the chain needs but the batch lacks
+
+
+@dataclass(slots=True)
+class PersonRow:
+    """One cadre: an annual_cadre case, or a member of a member rubric (performance, innovation …)."""
+
+    unit: str
+    person: str
+    rubric: str
+    entry: Entry
+    outcome: Result | MemberResult
+    ref: Ref  # the cell of this person's total/tier/title
+    detail: str = ""  # e.g. 职务 正职, 级别 处级
+
+
+@dataclass(slots=True)
+class FlagRow:
+    """A year-level indicator hit: 限期整改 (satisfaction < 80%) or 集中调训 (credits short twice)."""
+
+    kind: str
+    unit: str
+    person: str | None
+    detail: str  # Chinese: value, threshold and consequence
+    refs: list[Ref]
+
+
+@dataclass(slots=True)
+class Problem:
+    kind: Literal["缺报", "重复报送", "报送冲突", "未通过校验", "无法归属"]
+    unit: str | None
+    year: int | None
+    rubric: str | None
+    files: list[str]
+    detail: str
+
+
+@dataclass(slots=True)
+class Summary:
+    generated_at: str  # ISO time, local
+    inputs: list[str]  # the PATH arguments
+    inputs_digest: str  # sha256 over the sorted (path name, file sha256) of every submission
+    submissions: list[Submission]
+    entries: list[Entry]
+    rows: list[UnitRow]
+    persons: list[PersonRow]
+    cohort: CohortResult
+    flags: list[FlagRow]
+    problems: list[Problem]
+    definitions: dict[str, RubricDefinition]  # rubric id → the definition used
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({r.year for r in self.rows if r.year is not None})
+
+    def entries_of(self, rubric: str) -> list[Entry]:
+        return [e for e in self.entries if e.rubric == rubric]
+
+    def distributions(self) -> list[Distribution]:
+        """Tier (or title, or 好/中/差 band) counts per rubric: of units, and of members where members are
+        rated, in the rubric's own order with zero counts kept, so charts have stable categories."""
+        out: list[Distribution] = []
+        for rid, defn in sorted(self.definitions.items()):
+            entries = self.entries_of(rid)
+            if defn.cohort.banding is not None:
+                from lxbz_xl.cohort import band_names
+
+                labels = band_names(defn.cohort.banding)
+                out.append(
+                    _counted(rid, f"{defn.short_name}(综合排序)", labels, [e.result.band for e in entries])
+                )
+                continue
+            subject = "干部" if defn.subject == "person" else "单位"
+            unit_labels = [outcome_label(e.result) for e in entries]
+            if any(x != "—" for x in unit_labels):
+                out.append(_counted(rid, f"{defn.short_name}({subject})", _order(defn), unit_labels))
+            if defn.members is not None:
+                member_labels = [outcome_label(m) for e in entries for m in e.result.members]
+                if any(x != "—" for x in member_labels):
+                    label = f"{defn.short_name}({defn.members.label})"
+                    out.append(_counted(rid, label, _order(defn.members), member_labels))
+        return out
+
+    def histograms(self) -> list[Distribution]:
+        """Totals per rubric in HISTOGRAM_BINS: of units when units have totals, else of members."""
+        out: list[Distribution] = []
+        for rid, defn in sorted(self.definitions.items()):
+            entries = self.entries_of(rid)
+            totals = [e.result.total for e in entries if e.result.total is not None]
+            who = "单位" if defn.subject == "unit" else "干部"
+            if not totals and defn.members is not None:
+                totals = [m.total for e in entries for m in e.result.members if m.total is not None]
+                who = defn.members.label
+            if totals:
+                counts = {
+                    bin_label(lo, hi): sum(1 for t in totals if lo <= t < hi) for lo, hi in HISTOGRAM_BINS
+                }
+                out.append(Distribution(rid, f"{defn.short_name}({who})总分分布", counts))
+        return out
+
+
+@dataclass(slots=True)
+class Distribution:
+    rubric: str
+    title: str  # Chinese chart title
+    counts: dict[str, int]  # category → count, in display order
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _order(entity: Any) -> list[str]:
+    if entity.tiers is not None:
+        return [*entity.tiers.order]
+    if entity.title is not None:
+        return ["是", "待定", "否"]
+    return []
+
+
+def _counted(rubric: str, title: str, labels: list[str], values: Sequence[str | None]) -> Distribution:
+    counts: Counter[str] = Counter(v or "—" for v in values)
+    out = {label: counts.pop(label, 0) for label in labels}
+    out.update(sorted(counts.items()))
+    return Distribution(rubric, title, out)
+
+
+def outcome_label(r: Result | MemberResult) -> str:
+    """The one word a distribution counts: tier, else manual decision, else title verdict."""
+    if r.tier:
+        return r.tier
+    if r.manual:
+        return "需人工认定"
+    if r.title is not None:
+        return "待定" if r.title and r.provisional_on else ("是" if r.title else "否")
+    return "—"
+
+
+def bin_label(lo: int, hi: int) -> str:
+    if lo == 0:
+        return f"不足{hi}分"
+    if hi > 100:
+        return f"{lo}分以上"
+    return f"{lo}–{hi}分(不含{hi})"
