@@ -19,7 +19,13 @@ from lxbz_xl.inputs import TYPE_WORDS, range_text, resolve_num
 from lxbz_xl.report_table import print_result, print_summary
 
 # Sub-commands contributed by the Excel, template and validation modules, when present.
-PLUGINS = ("lxbz_xl.cli_excel", "lxbz_xl.cli_templates", "lxbz_xl.cli_validate", "lxbz_xl.cli_demo")
+PLUGINS = (
+    "lxbz_xl.cli_excel",
+    "lxbz_xl.cli_templates",
+    "lxbz_xl.cli_validate",
+    "lxbz_xl.cli_summary",
+    "lxbz_xl.cli_demo",
+)
 
 
 def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:

@@ -52,6 +52,11 @@ def build_summary(
     cohort = evaluate_cohort(cases, load, prefer_batch=True)
     entries = []
     for sub, case, result in zip(used, cases, cohort.results, strict=True):
+        if result.errors:  # validated files have none; a value the batch fed in might still be refused
+            detail = ";".join(e.message for e in result.errors)
+            problems.append(Problem("未通过校验", case.unit, case.year, case.rubric, [sub.path], detail))
+            sub.used = False
+            continue
         defn = definitions[case.rubric]
         entries.append(Entry(sub, defn, result, evaluate(defn, case), _refs(defn, sub)))
     rows = _unit_rows(entries, definitions, load)

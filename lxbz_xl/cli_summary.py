@@ -1,0 +1,99 @@
+"""`lxbz summary PATH... --out 汇总.xlsx`: the yearly picture across units from validated submissions.
+
+Every file is validated first (the same checks as `lxbz validate`); only valid files enter the summary,
+and the rest are listed in it. Exit codes: 0 written and every file used; 1 written, with problems
+listed (invalid, duplicated, conflicting or missing submissions); 2 usage error, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from lxbz_xl.cli_validate import _jobs, _run_with_progress
+from lxbz_xl.validation.discover import discover
+from lxbz_xl.validation.runner import FILE_TIMEOUT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "summary",
+        help="跨单位汇总:资格链、排名、好中差、名额、年度指标(写出汇总工作簿)",
+        description="读取报送的工作簿(先校验),按单位和年度汇总各考评细则的结果,写出汇总工作簿。",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="文件、文件夹(递归)或通配符")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE", help="汇总工作簿(.xlsx)")
+    p.add_argument("--json", type=Path, metavar="FILE", help="同时写出 JSON 汇总")
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
+    p.add_argument("--timeout", type=float, default=FILE_TIMEOUT, metavar="SECONDS", help="单个文件的处理时限")
+    p.set_defaults(func=cmd_summary)
+
+
+def _usable_target(path: Path, suffix: str, console: Console) -> bool:
+    if path.suffix.lower() != suffix:
+        console.print(f"[red]{path}:输出文件应以 {suffix} 结尾[/]")
+        return False
+    if path.is_dir() or not path.parent.is_dir():
+        console.print(f"[red]{path}:目录不存在或目标是文件夹[/]")
+        return False
+    return True
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from lxbz_xl.summary.collect import submission_of
+    from lxbz_xl.summary.compute import build_summary
+    from lxbz_xl.summary.write_json import write_summary_json
+    from lxbz_xl.summary.write_xlsx import write_summary
+
+    console = Console(highlight=False, width=None if Console().is_terminal else 160)
+    if not _usable_target(args.out, ".xlsx", console) or (
+        args.json is not None and not _usable_target(args.json, ".json", console)
+    ):
+        return 2
+    files, unmatched = discover(args.paths)
+    outputs = {p.resolve() for p in (args.out, args.json) if p is not None}
+    files = [f for f in files if f.resolve() not in outputs]  # a previous summary is no submission
+    for arg in unmatched:
+        console.print(f"[red]{arg}:没有找到 .xlsx/.xlsm 文件[/]")
+    if unmatched or not files:
+        return 2
+    reports = _run_with_progress(files, args.jobs, args.timeout, console)
+    summary = build_summary([submission_of(r) for r in reports], [str(p) for p in args.paths])
+    write_summary(summary, args.out)
+    if args.json is not None:
+        write_summary_json(summary, args.json)
+    print_summary(summary, console)
+    console.print(f"汇总工作簿:{args.out}" + (f";JSON:{args.json}" if args.json else ""))
+    return 1 if summary.problems else 0
+
+
+def rubric_name(rubric_id: str | None) -> str | None:
+    from lxbz_xl.definition.loader import load_rubric
+
+    if rubric_id is None:
+        return None
+    try:
+        return load_rubric(rubric_id).short_name
+    except (ValueError, OSError, KeyError):
+        return rubric_id
+
+
+def print_summary(summary: object, console: Console) -> None:
+    """Terse: counts, then each problem on one line, then the cohort lines."""
+    from lxbz_xl.summary.model import Summary
+
+    assert isinstance(summary, Summary)
+    used = sum(1 for s in summary.submissions if s.used)
+    years = "、".join(str(y) for y in summary.years) or "—"
+    console.print(
+        f"汇总 {years} 年度:{len(summary.submissions)} 份报送,计入 {used} 份;"
+        f"{len(summary.rows)} 个单位,{len(summary.persons)} 名干部;问题 {len(summary.problems)} 条"
+    )
+    for p in summary.problems:
+        where = "、".join(Path(f).name for f in p.files)
+        who = " ".join(str(x) for x in (p.unit, p.year, rubric_name(p.rubric)) if x)
+        console.print(f"  [yellow]{p.kind}[/] {who}{'  ' + where if where else ''}:{p.detail}")
+    for line in summary.cohort.summary:
+        console.print(f"  {line}")
