@@ -18,7 +18,7 @@ from lxbz_xl.definition.rubric import Banding, Link, Quota, Ranking, RubricDefin
 from lxbz_xl.engine.conditions import check
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.evaluate import evaluate
-from lxbz_xl.exact import fmt, pct
+from lxbz_xl.exact import exact, fmt, pct
 from lxbz_xl.inputs import resolve_num
 from lxbz_xl.result import Adjustment, MemberResult, Outcome, Result
 
@@ -171,6 +171,13 @@ def evaluate_linked(
     """
     defns = [load(c.rubric) for c in cases]
     results = [evaluate(d, c) for d, c in zip(defns, cases, strict=True)]
+    member_records: list[LinkRecord] = []
+    member_notes: list[list[str]] = [[] for _ in cases]
+    if any(d.cohort.member_links for d in defns):
+        cases, member_notes = _link_members(cases, defns, results, load, prefer_batch, member_records)
+        results = [evaluate(d, c) for d, c in zip(defns, cases, strict=True)]
+        for result, extra in zip(results, member_notes, strict=True):
+            result.notes += extra
     records: list[LinkRecord] = []
     for _ in range(MAX_PASSES):
         index = {(r.rubric, r.unit, r.year): r for r in results}
@@ -205,15 +212,74 @@ def evaluate_linked(
             if linked is case:
                 continue
             fresh = evaluate(defn, linked)
-            fresh.notes += notes
+            fresh.notes += member_notes[i] + notes
             if fresh.to_json() != results[i].to_json():
                 changed = True
             results[i] = fresh
         if not changed:
             break
     if trace is not None:
-        trace.extend(records)
+        trace.extend(member_records + records)
     return results
+
+
+def _link_members(
+    cases: list[Case],
+    defns: list[RubricDefinition],
+    results: list[Result],
+    load: Callable[[str], RubricDefinition],
+    prefer_batch: bool,
+    trace: list[LinkRecord],
+) -> tuple[list[Case], list[list[str]]]:
+    """Member inputs from the same person's record in another case of the unit (e.g. last year's credits).
+
+    Only inputs feed inputs here, so one pass suffices. A source case with input errors feeds nothing.
+    """
+    index = {(c.rubric, c.unit, c.year): c for c, r in zip(cases, results, strict=True) if r.ok}
+    out: list[Case] = []
+    all_notes: list[list[str]] = []
+    for defn, case in zip(defns, cases, strict=True):
+        notes: list[str] = []
+        all_notes.append(notes)
+        if not defn.cohort.member_links or not isinstance(case.members, list) or case.year is None:
+            out.append(case)
+            continue
+        name_field = defn.members.name_field if defn.members else "name"
+        labels = {s.path: s.label for s in (defn.members.inputs if defn.members else [])}
+        members = [dict(m) if isinstance(m, dict) else m for m in case.members]
+        for link in defn.cohort.member_links:
+            source = index.get((link.rubric, case.unit, case.year + link.year_offset))
+            if source is None or not isinstance(source.members, list):
+                continue
+            theirs = {
+                m.get(name_field): m.get(link.input)
+                for m in source.members
+                if isinstance(m, dict) and m.get(link.input) is not None
+            }
+            for m in members:
+                if not isinstance(m, dict) or m.get(name_field) not in theirs:
+                    continue
+                given, value = m.get(link.field), theirs[m[name_field]]
+                if given is not None and not prefer_batch:
+                    continue
+                m[link.field] = value
+                who = m[name_field]
+                record = LinkRecord(
+                    case.unit, case.year, case.rubric, f"{who}.{link.field}", value, link.rubric, given
+                )
+                trace.append(record)
+                what, year = labels.get(link.field, link.field), source.year
+                source_name = load(link.rubric).short_name
+                if record.conflict and exact(given) != exact(value):
+                    notes.append(
+                        f"{who}“{what}”填报为{given},与{year}年{source_name}报送的{value}不一致,以后者为准"
+                    )
+                else:
+                    notes.append(f"{who}“{what}”取自{year}年{source_name}报送:{value}")
+        out.append(
+            Case(case.rubric, case.unit, case.year, case.data, members, case.source) if notes else case
+        )
+    return out, all_notes
 
 
 def _shown(value: Any) -> str:

@@ -4,7 +4,8 @@
 
 Each file is a list of cases. A case has `name`, `reference` (the RUBRICS.md passage it proves), and
 either `input` (one case) with `expected`, or `inputs` (a batch, evaluated with the cohort step) with
-`expected_by_unit` and `summary_contains`. Numbers are compared exactly; texts by substring.
+`expected_by_unit` (each entry may narrow by `rubric` and `year`) and `summary_contains`. Numbers are
+compared exactly; texts by substring.
 """
 
 from __future__ import annotations
@@ -112,13 +113,21 @@ def run(case: SpecCase) -> list[str]:
         batch = evaluate_cohort([Case.from_mapping(c, case.id) for c in body["inputs"]])
         bad = []
         for unit, exp in (body.get("expected_by_unit") or {}).items():
-            matches = [r for r in batch.results if r.unit == unit and (exp.get("rubric") in (None, r.rubric))]
+            matches = [
+                r
+                for r in batch.results
+                if r.unit == unit
+                and exp.get("rubric") in (None, r.rubric)
+                and exp.get("year") in (None, r.year)
+            ]
             if not matches:
                 bad.append(f"{unit}: no result")
                 continue
             bad += [
                 f"{unit}: {b}"
-                for b in check_result(matches[0], {k: v for k, v in exp.items() if k != "rubric"})
+                for b in check_result(
+                    matches[0], {k: v for k, v in exp.items() if k not in ("rubric", "year")}
+                )
             ]
         for text in body.get("summary_contains", []):
             if not any(text in s for s in batch.summary):

@@ -279,6 +279,17 @@ class Link(Strict):
     output: Literal["title", "tier", "tier_before_caps"]
 
 
+class MemberLink(Strict):
+    """Fill a member's input from the same person's record in another case of the unit, matched by name
+    (e.g. 上年度学分 from last year's 本年度学分)."""
+
+    field: str  # the member input to fill
+    rubric: str  # the source case's rubric
+    input: str  # the source member's input
+    year_offset: int = 0  # -1: last year's record
+    reference: Reference | None = None
+
+
 class ShareGoal(Strict):
     """A yearly target for a share: start in base_year, rising by step a year, never above max."""
 
@@ -299,6 +310,7 @@ class Cohort(Strict):
     banding: Banding | None = None
     quota: Quota | None = None
     links: list[Link] = Field(default_factory=list)
+    member_links: list[MemberLink] = Field(default_factory=list)
     share_report: ShareReport | None = None
 
 
