@@ -1,0 +1,1 @@
+"""Demo data: a realistic, deterministic population of cases for one city (see `population`)."""
