@@ -93,6 +93,12 @@ class ShareRecord:
     misses: list[str]
     goal: Fraction | None
     goal_text: str | None
+    pending: list[str] = field(default_factory=list)  # met only provisionally (a record is missing)
+
+    @property
+    def share(self) -> Fraction | None:
+        n = len(self.hits) + len(self.misses) + len(self.pending)
+        return Fraction(len(self.hits), n) if n else None
 
 
 @dataclass(slots=True)
@@ -494,8 +500,11 @@ def _share(defn: RubricDefinition, group: list[Result], summary: list[str]) -> S
     report = defn.cohort.share_report
     if report is None:
         return None
-    hits = [r.unit for r in group if check(report.when, result_env(defn, r)).value]
-    misses = [r.unit for r in group if r.unit not in hits]
+    met = [r for r in group if check(report.when, result_env(defn, r)).value]
+    # A title still provisional on a missing record is neither counted nor held against the share.
+    pending = [r.unit for r in met if r.provisional_on]
+    hits = [r.unit for r in met if not r.provisional_on]
+    misses = [r.unit for r in group if r not in met]
     year = group[0].year if group else None
     goal = share_goal(defn, year)
     goal_text = None
@@ -504,8 +513,10 @@ def _share(defn: RubricDefinition, group: list[Result], summary: list[str]) -> S
         goal_text = f"{year}年目标{pct(goal)}以上," + ("已达到" if ratio >= goal else "未达到")
     if len(group) > 1:
         line = f"{report.label}:{len(hits)}/{len(group)} = {pct(Fraction(len(hits), len(group)))}"
-        summary.append(line + (f"({goal_text})" if goal_text else ""))
-    return ShareRecord(defn.id, year, report.label, hits, misses, goal, goal_text)
+        line += f"({goal_text})" if goal_text else ""
+        line += f";另有{len(pending)}个待定:{'、'.join(pending)}" if pending else ""
+        summary.append(line)
+    return ShareRecord(defn.id, year, report.label, hits, misses, goal, goal_text, pending)
 
 
 def evaluate_cohort(
