@@ -26,8 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("paths", nargs="+", metavar="PATH", help="文件、文件夹(递归)或通配符")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="汇总工作簿(.xlsx)")
     p.add_argument("--json", type=Path, metavar="FILE", help="同时写出 JSON 汇总")
+    p.add_argument(
+        "--year", type=int, metavar="YEAR", help="只汇总该年度(其他年度的报送仍用于跨年度关联,如上年度学分)"
+    )
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
-    p.add_argument("--timeout", type=float, default=FILE_TIMEOUT, metavar="SECONDS", help="单个文件的处理时限")
+    p.add_argument(
+        "--timeout", type=float, default=FILE_TIMEOUT, metavar="SECONDS", help="单个文件的处理时限"
+    )
     p.set_defaults(func=cmd_summary)
 
 
@@ -60,7 +65,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if unmatched or not files:
         return 2
     reports = _run_with_progress(files, args.jobs, args.timeout, console)
-    summary = build_summary([submission_of(r) for r in reports], [str(p) for p in args.paths])
+    summary = build_summary([submission_of(r) for r in reports], [str(p) for p in args.paths], year=args.year)
     write_summary(summary, args.out)
     if args.json is not None:
         write_summary_json(summary, args.json)

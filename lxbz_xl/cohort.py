@@ -110,6 +110,7 @@ class CohortResult:
     bandings: list[BandingRecord] = field(default_factory=list)
     quotas: list[QuotaRecord] = field(default_factory=list)
     shares: list[ShareRecord] = field(default_factory=list)
+    summary_by_year: dict[int | None, list[str]] = field(default_factory=dict)
 
 
 def result_env(defn: RubricDefinition, outcome: Outcome, parent: Env | None = None) -> Env:
@@ -529,7 +530,8 @@ def evaluate_cohort(
     links: list[LinkRecord] = []
     results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links)
     out = CohortResult(results, links=links)
-    for (rubric, _year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+    for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        first_line = len(out.summary)
         defn = load(rubric)
         cohort = defn.cohort
         if cohort.ranking is not None:
@@ -541,4 +543,5 @@ def evaluate_cohort(
         share = _share(defn, group, out.summary)
         if share is not None:
             out.shares.append(share)
+        out.summary_by_year.setdefault(year, []).extend(out.summary[first_line:])
     return out

@@ -30,7 +30,9 @@ EXCELLENT_VOTES = {
 def sub(case: dict[str, Any], name: str | None = None, status: str = "valid") -> Submission:
     case = {"year": YEAR, **case}
     path = name or f"{case['rubric']}_{case['unit']}.xlsx"
-    return Submission(path, f"sha-{path}", status, case["rubric"], "v", "udf", case["unit"], case["year"], [], case)
+    return Submission(
+        path, f"sha-{path}", status, case["rubric"], "v", "udf", case["unit"], case["year"], [], case
+    )
 
 
 def party_org(unit: str, **items: Any) -> dict[str, Any]:
@@ -67,12 +69,22 @@ def test_chain_removes_title_caps_annual_and_says_why() -> None:
         sub(annual("乙县")),
     )
     a, b = row(s, "甲县"), row(s, "乙县")
-    assert (a.party_org_title, a.learning_title, a.annual_base_tier, a.annual_tier) == (False, False, "优秀", "较好")
+    assert (a.party_org_title, a.learning_title, a.annual_base_tier, a.annual_tier) == (
+        False,
+        False,
+        "优秀",
+        "较好",
+    )
     assert a.exceed_eligible is False
     assert any("本单位党组织被评为学习型党组织" in r for r in a.reasons)
     assert any("优秀降为较好" in r for r in a.reasons)
     assert any("不能评为超标单位" in r for r in a.reasons)
-    assert (b.party_org_title, b.learning_title, b.annual_tier, b.exceed_eligible) == (True, True, "优秀", True)
+    assert (b.party_org_title, b.learning_title, b.annual_tier, b.exceed_eligible) == (
+        True,
+        True,
+        "优秀",
+        True,
+    )
     assert b.reasons == []
     assert s.problems == []
     # The workbook itself (no batch) showed 优秀: the entry says the batch changed it.
@@ -224,11 +236,19 @@ def _school(unit: str, score: int, excellent: bool = True, **extra: Any) -> dict
 
 def test_quota_tie_at_the_cut_is_listed_and_raw_scores_are_untouched() -> None:
     # 5 comprehensive-excellent teams → quota floor(50% × 5) = 2; 2nd and 3rd tie at 90.
-    s = summarise(*(sub(_school(f"{n}中", v)) for n, v in zip("一二三四五", [95, 90, 90, 80, 70], strict=True)))
+    s = summarise(
+        *(sub(_school(f"{n}中", v)) for n, v in zip("一二三四五", [95, 90, 90, 80, 70], strict=True))
+    )
     pool = next(q for q in s.cohort.quotas if q.pool == "创新创业型领导班子")
     assert (pool.base, pool.quota) == (5, 2)
     outcome = {c.name: c.outcome for c in pool.candidates}
-    assert outcome == {"一中": "入选", "二中": "并列待定", "三中": "并列待定", "四中": "未入选", "五中": "未入选"}
+    assert outcome == {
+        "一中": "入选",
+        "二中": "并列待定",
+        "三中": "并列待定",
+        "四中": "未入选",
+        "五中": "未入选",
+    }
     for e in s.entries:  # selection never rewrites a total
         assert e.result.total == e.standalone.total
 
@@ -245,7 +265,9 @@ def test_principal_award_requires_an_awarded_team() -> None:
     cadres_a = [{"name": "甲校长", "assessing_score": 99, **cadre}]
     cadres_b = [{"name": "乙校长", "assessing_score": 98, **cadre}]
     # 18 more 正职 who miss the standard: they count in the base (all 正职) but are not candidates.
-    extra_principals = [{**cadre, "name": f"正{i}", "highlights": 0, "assessing_score": 10} for i in range(18)]
+    extra_principals = [
+        {**cadre, "name": f"正{i}", "highlights": 0, "assessing_score": 10} for i in range(18)
+    ]
     s = summarise(
         sub(_school("一中", 95, cadres=cadres_a + extra_principals[:9])),
         sub(_school("二中", 80, cadres=cadres_b + extra_principals[9:])),
@@ -259,7 +281,9 @@ def test_principal_award_requires_an_awarded_team() -> None:
 # ---------------------------------------------------------------- year-level indicators
 
 
-@pytest.mark.parametrize(("year", "goal"), [(2010, "3/5"), (2011, "7/10"), (2012, "4/5"), (2013, "9/10"), (2025, "1")])
+@pytest.mark.parametrize(
+    ("year", "goal"), [(2010, "3/5"), (2011, "7/10"), (2012, "4/5"), (2013, "9/10"), (2025, "1")]
+)
 def test_learning_share_goal_rises_ten_points_a_year(year: int, goal: str) -> None:
     assert share_goal(load_rubric("learning_team"), year) == Fraction(goal)
 
@@ -269,7 +293,11 @@ def test_share_indicator_counts_titled_teams() -> None:
     s = summarise(
         sub(learning("一县", **ok)),
         sub(learning("二县", **ok)),
-        sub(learning("三县", items={"5": {"members_failing_daily_study": 2}, "6": {"others_failing": 9}}, **ok)),
+        sub(
+            learning(
+                "三县", items={"5": {"members_failing_daily_study": 2}, "6": {"others_failing": 9}}, **ok
+            )
+        ),
     )
     (share,) = s.cohort.shares
     assert share.hits == ["一县", "二县"] and share.misses == ["三县"]
@@ -312,7 +340,9 @@ def test_training_list_names_cadres_short_two_years() -> None:
     scores=st.lists(st.integers(60, 100), min_size=1, max_size=12),
     excellent=st.lists(st.booleans(), min_size=12, max_size=12),
 )
-def test_quota_never_exceeds_its_share_and_never_changes_scores(scores: list[int], excellent: list[bool]) -> None:
+def test_quota_never_exceeds_its_share_and_never_changes_scores(
+    scores: list[int], excellent: list[bool]
+) -> None:
     subs = [sub(_school(f"校{i:02d}", v, excellent[i])) for i, v in enumerate(scores)]
     s = summarise(*subs)
     pool = next(q for q in s.cohort.quotas if q.pool == "创新创业型领导班子")
@@ -327,3 +357,22 @@ def test_quota_never_exceeds_its_share_and_never_changes_scores(scores: list[int
     for e in s.entries:
         case = Case.from_mapping(e.submission.case or {})
         assert e.result.total == evaluate(e.defn, case).total
+
+
+def test_year_narrows_the_report_but_last_year_still_feeds_the_links() -> None:
+    last = {
+        "rubric": "study_credits",
+        "unit": "某部",
+        "year": YEAR - 1,
+        "members": [{"name": "甲", "rank": "处级", "credits": 16}],
+    }
+    this = {
+        "rubric": "study_credits",
+        "unit": "某部",
+        "members": [{"name": "甲", "rank": "处级", "credits": 17}],
+    }
+    s = build_summary([sub(last, "2024.xlsx"), sub(this, "2025.xlsx")], ["t"], year=YEAR)
+    assert [e.submission.path for e in s.entries] == ["2025.xlsx"]
+    assert [(f.kind, f.person) for f in s.flags] == [("集中调训", "甲")]
+    assert "取自2024年学习学分报送:16" in " ".join(s.entries[0].result.notes)
+    assert s.years == [] or s.years == [YEAR]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lxbz_xl.case import Case
-from lxbz_xl.cohort import evaluate_cohort
+from lxbz_xl.cohort import CohortResult, evaluate_cohort
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
@@ -44,7 +44,9 @@ def build_summary(
     inputs: list[str],
     load: Callable[[str], RubricDefinition] = load_rubric,
     now: dt.datetime | None = None,
+    year: int | None = None,
 ) -> Summary:
+    """``year`` narrows what is reported; records of other years still feed the links (last year's credits)."""
     problems = choose(submissions)
     used = [s for s in submissions if s.used]
     cases = [Case.from_mapping(dict(s.case or {}), source=s.path) for s in used]
@@ -59,6 +61,11 @@ def build_summary(
             continue
         defn = definitions[case.rubric]
         entries.append(Entry(sub, defn, result, evaluate(defn, case), _refs(defn, sub)))
+    if year is not None:
+        entries = [e for e in entries if e.result.year == year]
+        problems = [p for p in problems if p.year in (None, year)]
+        _narrow(cohort, year)
+        definitions = {e.rubric: e.defn for e in entries}
     rows = _unit_rows(entries, definitions, load)
     problems += _missing(rows, load)
     persons = _persons(entries)
@@ -76,6 +83,15 @@ def build_summary(
         definitions=definitions,
     )
     return summary
+
+
+def _narrow(cohort: CohortResult, year: int) -> None:
+    cohort.rankings = [r for r in cohort.rankings if r.year == year]
+    cohort.bandings = [r for r in cohort.bandings if r.year == year]
+    cohort.quotas = [r for r in cohort.quotas if r.year == year]
+    cohort.shares = [r for r in cohort.shares if r.year == year]
+    cohort.links = [r for r in cohort.links if r.year == year]
+    cohort.summary = cohort.summary_by_year.get(year, [])
 
 
 # ---------------------------------------------------------------- per unit and the §1 chain
