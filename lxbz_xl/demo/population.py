@@ -877,4 +877,31 @@ def population(year: int = 2025, seed: int = 2025) -> list[dict[str, Any]]:
     cases.append(_water_saving(rng, "石桥镇", "冯镇长", year))
     cases.append(_layered(rng, "东坡乡", ["刘书记", "陈乡长", "孙副乡长", "周副乡长"], year))
     cases.append(_layered(rng, "西岭镇", ["马书记", "黄镇长", "林副镇长", "何副镇长", "罗人大主席"], year))
-    return cases
+    return [_complete(case) for case in cases]
+
+
+def _complete(case: CaseMap) -> CaseMap:
+    """Every item filled in, as a clerk fills the paper form: 0 where nothing was found, the full count on
+    award items. (The core reads an absent item the same way, but a form shows no total until every item
+    has its numbers, so the demo's workbooks would otherwise be submitted without totals.)"""
+    from lxbz_xl.definition.loader import load_rubric
+    from lxbz_xl.inputs import resolve_num
+
+    defn = load_rubric(case["rubric"])
+    if not defn.items:
+        return case
+    derived = set(defn.roster.derive) if defn.roster is not None and case.get("roster") else set()
+    items = {int(k): dict(v) for k, v in (case.get("items") or {}).items()}
+    for item in defn.items:
+        for spec in item.inputs():
+            path = f"items.{item.id}.{spec.path}"
+            if path in derived or spec.path in items.get(item.id, {}):
+                continue
+            if item.mode == "award":
+                value = (
+                    1 if spec.type == "bool" or spec.max is None else int(resolve_num(defn, spec.max) or 0)
+                )
+            else:
+                value = 0
+            items.setdefault(item.id, {})[spec.path] = value
+    return {**case, "items": dict(sorted(items.items()))}

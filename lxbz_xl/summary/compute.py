@@ -17,7 +17,17 @@ from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import fmt, pct
 from lxbz_xl.result import MemberResult, Result
 from lxbz_xl.summary.collect import choose, inputs_digest
-from lxbz_xl.summary.model import Entry, FlagRow, PersonRow, Problem, Ref, Submission, Summary, UnitRow
+from lxbz_xl.summary.model import (
+    UNIT_ORDER,
+    Entry,
+    FlagRow,
+    PersonRow,
+    Problem,
+    Ref,
+    Submission,
+    Summary,
+    UnitRow,
+)
 
 # The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位.
 PARTY_ORG, LEARNING, ANNUAL = "learning_party_org", "learning_team", "annual_team"
@@ -110,7 +120,14 @@ def _unit_rows(
         row.flags += e.result.flags
     for row in rows.values():
         _chain(row)
-    return sorted(rows.values(), key=lambda r: (r.year or 0, r.unit))
+    return sorted(rows.values(), key=_row_order)
+
+
+def _row_order(row: UnitRow) -> tuple[int, int, str]:
+    """Year, then units grouped by the first rubric they report under (县处级 teams, departments,
+    schools, townships), then by name."""
+    ranks = [UNIT_ORDER.index(r) if r in UNIT_ORDER else len(UNIT_ORDER) for r in row.entries]
+    return (row.year or 0, min(ranks, default=len(UNIT_ORDER)), row.unit)
 
 
 def _chain(row: UnitRow) -> None:

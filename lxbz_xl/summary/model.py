@@ -17,6 +17,18 @@ from lxbz_xl.cohort import CohortResult
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.result import MemberResult, Result
 
+# Unit rubrics in the order the department reads them (the §1 chain first); others follow by id.
+UNIT_ORDER = (
+    "learning_party_org",
+    "learning_team",
+    "annual_team",
+    "performance",
+    "water_saving",
+    "innovation",
+    "party_secretary",
+    "layered",
+)
+
 # Histogram bins of totals on a 100-point scale, lower bound inclusive: [0,60) [60,70) … [90,100].
 HISTOGRAM_BINS: tuple[tuple[int, int], ...] = ((0, 60), (60, 70), (70, 80), (80, 90), (90, 101))
 
