@@ -82,6 +82,7 @@ class QuotaRecord:
     candidates: list[QuotaCandidate]
     requires_parent_in: str | None
     excluded_by_parent: list[str]
+    score: str = ""  # the variable candidates are ranked on
 
 
 @dataclass(slots=True)
@@ -461,6 +462,7 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 candidates,
                 pool.requires_parent_in,
                 excluded,
+                pool.score,
             )
         )
         line = (

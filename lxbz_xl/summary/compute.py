@@ -91,6 +91,7 @@ def build_summary(
         flags=_flags(entries),
         problems=problems,
         definitions=definitions,
+        year=year,
     )
     return summary
 
@@ -209,7 +210,7 @@ def _persons(entries: list[Entry]) -> list[PersonRow]:
                 (f"{mkey}.{i}.{k}" for k in ("tier", "total", "title") if f"{mkey}.{i}.{k}" in e.refs),
                 f"{mkey}.{i}.name",
             )
-            rows.append(PersonRow(e.result.unit, m.name, e.rubric, e, m, e.ref(key), _detail(e, m)))
+            rows.append(PersonRow(e.result.unit, m.name, e.rubric, e, m, e.ref(key), _detail(e, m), i))
     return rows
 
 

@@ -120,6 +120,7 @@ class PersonRow:
     outcome: Result | MemberResult
     ref: Ref  # the cell of this person's total/tier/title
     detail: str = ""  # e.g. 职务 正职, 级别 处级
+    index: int | None = None  # 1-based row among the entry's members; None for a person-subject case
 
 
 @dataclass(slots=True)
@@ -156,6 +157,7 @@ class Summary:
     flags: list[FlagRow]
     problems: list[Problem]
     definitions: dict[str, RubricDefinition]  # rubric id → the definition used
+    year: int | None = None  # the --year the report was narrowed to, if any
 
     @property
     def years(self) -> list[int]:
