@@ -83,6 +83,7 @@ class QuotaRecord:
     requires_parent_in: str | None
     excluded_by_parent: list[str]
     score: str = ""  # the variable candidates are ranked on
+    entity: str = "unit"  # unit | member: whom the pool selects
 
 
 @dataclass(slots=True)
@@ -463,6 +464,7 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 pool.requires_parent_in,
                 excluded,
                 pool.score,
+                pool.entity,
             )
         )
         line = (

@@ -1,7 +1,7 @@
 """Building blocks of the summary workbook: a sheet with a title row, tables with a thin-bordered style,
 hyperlinks to submitted cells, highlighted cells with comments, print setup.
 
-The sheet writers in write_xlsx.py and charts.py only say *what* goes where (`V` cells in rows); every
+The sheet writers (sheets_*.py, charts.py) only say *what* goes where (`V` cells in rows); every
 look is decided here, so the whole workbook restyles in one place.
 """
 
@@ -73,6 +73,11 @@ def yes_no(value: bool | None, pending: bool = False, none: str = "") -> str:
     if value and pending:
         return "待定"
     return "是" if value else "否"
+
+
+def joined(items: Sequence[str], sep: str = ";") -> str:
+    """Non-empty items once each, in order: reasons and notes often repeat across sources."""
+    return sep.join(dict.fromkeys(i for i in items if i))
 
 
 def link_target(ref: Ref, out_dir: Path) -> str:

@@ -1,0 +1,83 @@
+"""What every sheet writer of the summary workbook shares: the summary, where the workbook goes (links are
+relative to it), and look-ups of the submitted cells behind a result."""
+
+from __future__ import annotations
+
+import contextlib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from lxbz_xl.result import Result
+from lxbz_xl.summary.model import Entry, Ref, Summary
+from lxbz_xl.summary.sheets import Sheet
+from lxbz_xl.workbook.cached_values import read_values
+
+__all__ = ["MISSING", "Ctx"]
+
+MISSING = object()  # no submitted cell to compare with
+
+
+@dataclass
+class Ctx:
+    summary: Summary
+    out_dir: Path
+    by_result: dict[int, Entry] = field(init=False)
+    _cells: dict[str, dict[tuple[str, str], Any] | None] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Rankings, bandings and quotas hold results, not entries: find the entry (its refs) by identity.
+        self.by_result = {id(e.result): e for e in self.summary.entries}
+
+    @property
+    def prefix(self) -> str:
+        years = "、".join(str(y) for y in self.summary.years)
+        return f"{years}年度考评汇总" if years else "考评汇总"
+
+    def sheet(self, wb: Workbook, name: str) -> Sheet:
+        return Sheet(wb, name, f"{self.prefix} — {name}", self.out_dir, first=name == "说明")
+
+    def short(self, rid: str | None) -> str:
+        if rid is None:
+            return ""
+        defn = self.summary.definitions.get(rid)
+        if defn is None:  # a problem may name a rubric no used submission brought in
+            from lxbz_xl.definition.loader import load_rubric
+
+            with contextlib.suppress(Exception):
+                defn = load_rubric(rid)
+        return defn.short_name if defn is not None else rid
+
+    def entry_of(self, result: Result) -> Entry | None:
+        return self.by_result.get(id(result))
+
+    def cell_ref(self, result: Result, key: str) -> Ref | None:
+        """The submitted cell of `key` (total, tier, title, an input path), None when the form has none."""
+        return self.entry_ref(self.entry_of(result), key)
+
+    @staticmethod
+    def entry_ref(e: Entry | None, key: str) -> Ref | None:
+        ref = e.refs.get(key) if e is not None else None
+        return ref if ref is not None and ref.cell else None
+
+    def workbook_value(self, ref: Ref | None) -> Any:
+        """What the submitted workbook itself shows in `ref` (its cached value, "" when blank).
+
+        Read from the file, not inferred: a form leaves its total and tier blank until every item is
+        filled, while the core scores a blank item as nothing found (and says so in its notes).
+        """
+        if ref is None or not ref.cell:
+            return MISSING
+        if ref.file not in self._cells:
+            try:
+                self._cells[ref.file] = read_values(Path(ref.file))
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                self._cells[ref.file] = None
+        cells = self._cells[ref.file]
+        if cells is None:
+            return MISSING
+        value = cells.get((ref.sheet or "", ref.cell))
+        return "" if value is None else value

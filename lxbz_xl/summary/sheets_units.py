@@ -1,0 +1,222 @@
+"""The 单位汇总 and 干部汇总 sheets: one row per unit and year (each rubric's total and tier or title, and
+the §1 eligibility chain), and one row per cadre. The charts count over both (see charts.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook
+
+from lxbz_xl.result import Outcome
+from lxbz_xl.summary.changes import changed
+from lxbz_xl.summary.charts import Source
+from lxbz_xl.summary.compute import ANNUAL, LEARNING, PARTY_ORG
+from lxbz_xl.summary.context import Ctx
+from lxbz_xl.summary.model import UNIT_ORDER, Entry, PersonRow, Ref, UnitRow, outcome_label
+from lxbz_xl.summary.sheets import A3, V, joined, yes_no
+
+__all__ = ["person_sheet", "unit_sheet"]
+
+
+# ---------------------------------------------------------------- 单位汇总
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCols:
+    rid: str
+    total: bool
+    label: str | None  # 档次 | 称号 | 好中差档 | 报送情况 | None
+
+
+def unit_columns(ctx: Ctx) -> list[UnitCols]:
+    s = ctx.summary
+    present = {e.rubric for r in s.rows for e in r.entries.values()}
+    order = [r for r in UNIT_ORDER if r in present] + sorted(present - set(UNIT_ORDER))
+    cols = []
+    for rid in order:
+        defn = s.definitions[rid]
+        total = any(e.result.total is not None for e in s.entries_of(rid))
+        label = (
+            "好中差档"
+            if defn.cohort.banding is not None
+            else "档次"
+            if defn.tiers is not None
+            else "称号"
+            if defn.title is not None
+            else None
+        )
+        if not total and label is None:
+            label = "报送情况"
+        cols.append(UnitCols(rid, total, label))
+    return cols
+
+
+CHAIN_HEADERS = (
+    "学习型党组织",
+    "学习型领导班子",
+    "年度考核档次(资格链前)",
+    "年度考核档次",
+    "可评超标单位",
+    "资格链说明",
+)
+
+
+def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
+    s = ctx.summary
+    sh = ctx.sheet(wb, "单位汇总")
+    cols = unit_columns(ctx)
+    groups: list[tuple[str, int]] = [("单位", 1), ("年度", 1)]
+    labels = ["单位", "年度"]
+    where: dict[str, dict[str, int]] = {}
+    for c in cols:
+        span = [x for x in ("总分" if c.total else None, c.label) if x]
+        where[c.rid] = {
+            ("total" if x == "总分" else "label"): len(labels) + 1 + i for i, x in enumerate(span)
+        }
+        groups.append((ctx.short(c.rid), len(span)))
+        labels += span
+    groups += [("资格链", len(CHAIN_HEADERS)), ("提示", 1), ("缺报", 1)]
+    labels += [*CHAIN_HEADERS, "提示", "缺报"]
+    ncols = len(labels)
+    sh.heading(ncols)
+    sh.text(
+        f"批次摘要 {s.inputs_digest[:16]}…;生成于 {s.generated_at}。数字链接到报送文件中的单元格;"
+        "橙色底色:与报送表内显示的结果不同;浅黄底色:报送表内为空或待定,由汇总得出;批注写明原因。好中差档由汇总按比例计算。"
+    )
+    sh.header_row = sh.group_header(groups, labels)
+    first, last = sh.rows([unit_row(ctx, row, cols) for row in s.rows])
+    sh.finish(
+        ncols=ncols,
+        table=(1, last),
+        freeze_cols=2,
+        max_width=30,
+        paper=A3,
+        widths={ncols - 2: 40, ncols - 1: 28, ncols: 16},
+    )
+    return Source(sh.ws, first, last, where)
+
+
+def _unit_cells(ctx: Ctx, e: Entry | None, c: UnitCols) -> list[Any]:
+    if e is None:
+        return [None] * (int(c.total) + int(c.label is not None))
+    r = e.result
+    out: list[Any] = []
+    if c.total:
+        ref = ctx.cell_ref(r, "total")
+        out.append(V(r.total, ref=ref, **changed(ctx, r, e.standalone, ref, "total")))
+    if c.label == "好中差档":
+        demoted = [a for a in r.adjustments if a.kind == "demote"]
+        note = joined([f"按比例为{a.before},{a.reason}" for a in demoted]) or None
+        out.append(V(r.band or "—", mark=note))
+    elif c.label == "报送情况":
+        who = e.defn.members.label if e.defn.members is not None else "人"
+        out.append(
+            V(f"已报送({len(r.members)}名{who})" if r.members else "已报送", ref=Ref(e.submission.path))
+        )
+    elif c.label is not None:
+        key = "tier" if c.label == "档次" else "title"
+        ref = ctx.cell_ref(r, key)
+        out.append(V(outcome_label(r), ref=ref, **changed(ctx, r, e.standalone, ref, key)))
+    return out
+
+
+def unit_row(ctx: Ctx, row: UnitRow, cols: list[UnitCols]) -> list[Any]:
+    values: list[Any] = [row.unit, row.year]
+    for c in cols:
+        values += _unit_cells(ctx, row.entries.get(c.rid), c)
+    return (
+        values
+        + chain_cells(ctx, row)
+        + [joined(row.flags), joined([ctx.short(m) for m in row.missing], "、")]
+    )
+
+
+def chain_cells(ctx: Ctx, row: UnitRow) -> list[Any]:
+    party, learning, annual = (row.entries.get(k) for k in (PARTY_ORG, LEARNING, ANNUAL))
+    if party is None and learning is None and annual is None:
+        return [None] * len(CHAIN_HEADERS)
+    absent = "未报送"
+    cells: list[Any] = [V(yes_no(row.party_org_title, none=absent), ref=ctx.entry_ref(party, "title"))]
+    learning_mark: dict[str, Any] = {}
+    if learning is not None:  # a title the unit's own form already denies is not marked: 资格链说明 says why
+        learning_mark = changed(
+            ctx, learning.result, learning.standalone, ctx.entry_ref(learning, "title"), "title"
+        )
+    cells.append(
+        V(
+            yes_no(row.learning_title, bool(row.learning_provisional), none=absent),
+            ref=ctx.entry_ref(learning, "title"),
+            **learning_mark,
+        )
+    )
+    annual_mark: dict[str, Any] = {}
+    if annual is not None:
+        caps = [f"{a.before}降为{a.after}:{a.reason}" for a in annual.result.adjustments if a.kind == "cap"]
+        annual_mark = changed(
+            ctx, annual.result, annual.standalone, ctx.entry_ref(annual, "tier"), "tier"
+        ) or ({"mark": "资格链:" + ";".join(caps)} if caps else {})
+    base_ref = ctx.entry_ref(annual, "base_tier")
+    tier_ref = ctx.entry_ref(annual, "tier")
+    cells += [
+        V(row.annual_base_tier or (absent if annual is None else "—"), ref=base_ref),
+        V(row.annual_tier or (absent if annual is None else "—"), ref=tier_ref, **annual_mark),
+    ]
+    # No form shows 超标单位 eligibility: the chain alone decides it, so a denial is marked with its reasons.
+    exceed = yes_no(row.exceed_eligible, none="待定" if learning is not None else "—")
+    cells.append(V(exceed, mark=joined(row.reasons) or None if exceed != "是" else None))
+    cells.append(V(joined(row.reasons), wrap=True))
+    return cells
+
+
+# ---------------------------------------------------------------- 干部汇总
+
+PERSON_HEADERS = ("单位", "姓名", "考评细则", "职务/级别", "总分", "档次/称号", "获评", "提示", "来源")
+PERSON_COLS = {"rubric": 3, "total": 5, "label": 6}
+
+
+def person_refs(p: PersonRow) -> tuple[Ref | None, tuple[str, Ref | None], Outcome | None]:
+    """Cells of the person's total and tier/title (with its key), and the workbook's own evaluation."""
+    e = p.entry
+    prefix, standalone = "", e.standalone  # type: tuple[str, Outcome | None]
+    if p.index is not None and e.defn.members is not None:  # a member: its row's cells and evaluation
+        prefix = f"{e.defn.members.key}.{p.index}."
+        theirs = e.standalone.members  # the same rows, evaluated without the batch
+        standalone = theirs[p.index - 1] if p.index <= len(theirs) else None
+
+    def cell(key: str) -> Ref | None:
+        return Ctx.entry_ref(e, prefix + key)
+
+    label = ("tier", cell("tier")) if cell("tier") else ("title", cell("title"))
+    return cell("total"), label, standalone
+
+
+def person_sheet(ctx: Ctx, wb: Workbook) -> Source:
+    sh = ctx.sheet(wb, "干部汇总")
+    ncols = len(PERSON_HEADERS)
+    sh.heading(ncols)
+    sh.text(
+        "每名干部一行:领导干部年度考核的被考核人,以及各考评中逐人评价的班子成员。数字链接到报送文件中的单元格。"
+    )
+    sh.header_row = sh.header(PERSON_HEADERS)
+    rows = []
+    for p in ctx.summary.persons:
+        total_ref, (key, label_ref), standalone = person_refs(p)
+        o = p.outcome
+        tips = [*o.flags, *([f"需人工认定:{o.manual}"] if o.manual else [])]
+        rows.append(
+            [
+                p.unit,
+                p.person,
+                ctx.short(p.rubric),
+                p.detail,
+                V(o.total, ref=total_ref, **changed(ctx, o, standalone, total_ref, "total")),
+                V(outcome_label(o), ref=label_ref, **changed(ctx, o, standalone, label_ref, key)),
+                joined(o.awards, "、"),
+                V(joined(tips), wrap=True),
+                V(p.ref.text, ref=p.ref, wrap=True),
+            ]
+        )
+    first, last = sh.rows(rows)
+    sh.finish(ncols=ncols, table=(1, last), freeze_cols=2, max_width=36)
+    return Source(sh.ws, first, last, {"": PERSON_COLS})
