@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -113,6 +113,7 @@ class CohortResult:
     quotas: list[QuotaRecord] = field(default_factory=list)
     shares: list[ShareRecord] = field(default_factory=list)
     summary_by_year: dict[int | None, list[str]] = field(default_factory=dict)
+    standalone: list[Result] = field(default_factory=list)  # each case on its own, aligned with results
 
 
 def result_env(defn: RubricDefinition, outcome: Outcome, parent: Env | None = None) -> Env:
@@ -169,6 +170,7 @@ def evaluate_linked(
     *,
     prefer_batch: bool = False,
     trace: list[LinkRecord] | None = None,
+    standalone: list[Result] | None = None,
 ) -> list[Result]:
     """Evaluate cases, feeding one rubric's outputs into another's inputs (same unit and year).
 
@@ -176,18 +178,24 @@ def evaluate_linked(
     (the organisation department's summary, where the batch is the record) the batch value wins and a
     differing self-declared value is traced as a conflict. The chain has a cycle (learning_team needs the
     annual tier; annual_team caps 优秀 by the learning-team title), broken because the link reads the
-    annual tier *before* caps. Passes repeat until stable; ``trace`` receives the final pass's links.
+    annual tier *before* caps. Passes repeat until stable; ``trace`` receives the final pass's links and
+    ``standalone`` each case's result on its own (no batch). Returned results are never those objects.
     """
     defns = [load(c.rubric) for c in cases]
     results = [evaluate(d, c) for d, c in zip(defns, cases, strict=True)]
+    if standalone is not None:
+        standalone.extend(results)
+        results = [_copy(r) for r in results]  # the cohort step annotates results; keep these clean
     member_records: list[LinkRecord] = []
     member_notes: list[list[str]] = [[] for _ in cases]
     if any(d.cohort.member_links for d in defns):
         cases, member_notes = _link_members(cases, defns, results, load, prefer_batch, member_records)
-        results = [evaluate(d, c) for d, c in zip(defns, cases, strict=True)]
-        for result, extra in zip(results, member_notes, strict=True):
-            result.notes += extra
+        for i, (defn, case, extra) in enumerate(zip(defns, cases, member_notes, strict=True)):
+            if extra:
+                results[i] = evaluate(defn, case)
+                results[i].notes += extra
     records: list[LinkRecord] = []
+    fed: list[Any] = [None] * len(cases)  # what each case was fed last pass: unchanged → no re-evaluation
     for _ in range(MAX_PASSES):
         index = {(r.rubric, r.unit, r.year): r for r in results}
         changed = False
@@ -218,11 +226,13 @@ def evaluate_linked(
                     )
                 else:
                     notes.append(f"“{what}”取自同批次{source_name}的结果:{shown}")
-            if linked is case:
+            data = None if linked is case else linked.data
+            if data == fed[i]:
                 continue
+            fed[i] = data
             fresh = evaluate(defn, linked)
             fresh.notes += member_notes[i] + notes
-            if fresh.to_json() != results[i].to_json():
+            if _link_outputs(fresh) != _link_outputs(results[i]):
                 changed = True
             results[i] = fresh
         if not changed:
@@ -230,6 +240,22 @@ def evaluate_linked(
     if trace is not None:
         trace.extend(member_records + records)
     return results
+
+
+def _link_outputs(r: Result) -> tuple[Any, ...]:
+    """What another case's link can read from a result: a change here needs another pass."""
+    return (r.ok, r.title, r.tier, r.base_tier, tuple((a.kind, a.after) for a in r.adjustments))
+
+
+def _copy(r: Result) -> Result:
+    """A result whose annotated lists (adjustments, awards, notes; members') are its own."""
+    members = [
+        replace(m, adjustments=list(m.adjustments), awards=list(m.awards), notes=list(m.notes))
+        for m in r.members
+    ]
+    return replace(
+        r, adjustments=list(r.adjustments), awards=list(r.awards), notes=list(r.notes), members=members
+    )
 
 
 def _link_members(
@@ -532,8 +558,9 @@ def evaluate_cohort(
 ) -> CohortResult:
     """Evaluate a batch: linked inputs first, then ranking, banding, quotas and shares per rubric-year."""
     links: list[LinkRecord] = []
-    results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links)
-    out = CohortResult(results, links=links)
+    alone: list[Result] = []
+    results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone)
+    out = CohortResult(results, links=links, standalone=alone)
     for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         first_line = len(out.summary)
         defn = load(rubric)

@@ -13,17 +13,16 @@ from lxbz_xl.case import Case
 from lxbz_xl.cohort import CohortResult, evaluate_cohort
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import fmt, pct
 from lxbz_xl.result import MemberResult, Result
 from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
     UNIT_ORDER,
+    CellRefs,
     Entry,
     FlagRow,
     PersonRow,
     Problem,
-    Ref,
     Submission,
     Summary,
     UnitRow,
@@ -34,15 +33,27 @@ PARTY_ORG, LEARNING, ANNUAL = "learning_party_org", "learning_team", "annual_tea
 OUTPUT_KEYS = ("total", "tier", "base_tier", "title", "flags")
 
 
-def _refs(defn: RubricDefinition, sub: Submission) -> dict[str, Ref]:
+# id(definition) → (definition, its cells); the definition is kept so its id is never reused.
+_CELLS: dict[int, tuple[RubricDefinition, dict[str, tuple[str, str]]]] = {}
+
+
+def _cells(defn: RubricDefinition) -> dict[str, tuple[str, str]]:
+    """Case path → (sheet, cell) of a rubric's form, once per definition (definitions are unhashable)."""
     from lxbz_xl.workbook.layout import layout_for
 
-    by_path = layout_for(defn).by_path()
-    return {
-        path: Ref(sub.path, cell.sheet, cell.ref)
-        for path, cell in by_path.items()
-        if cell.role != "header" or path in ("unit", "year")
-    }
+    known = _CELLS.get(id(defn))
+    if known is None:
+        cells = {
+            path: (cell.sheet, cell.ref)
+            for path, cell in layout_for(defn).by_path().items()
+            if cell.role != "header" or path in ("unit", "year")
+        }
+        known = _CELLS[id(defn)] = (defn, cells)
+    return known[1]
+
+
+def _refs(defn: RubricDefinition, sub: Submission) -> CellRefs:
+    return CellRefs(sub.path, _cells(defn))
 
 
 def _members_key(defn: RubricDefinition) -> str | None:
@@ -63,14 +74,14 @@ def build_summary(
     definitions = {s.rubric: load(s.rubric) for s in used if s.rubric}
     cohort = evaluate_cohort(cases, load, prefer_batch=True)
     entries = []
-    for sub, case, result in zip(used, cases, cohort.results, strict=True):
+    for sub, case, result, alone in zip(used, cases, cohort.results, cohort.standalone, strict=True):
         if result.errors:  # validated files have none; a value the batch fed in might still be refused
             detail = ";".join(e.message for e in result.errors)
             problems.append(Problem("未通过校验", case.unit, case.year, case.rubric, [sub.path], detail))
             sub.used = False
             continue
         defn = definitions[case.rubric]
-        entries.append(Entry(sub, defn, result, evaluate(defn, case), _refs(defn, sub)))
+        entries.append(Entry(sub, defn, result, alone, _refs(defn, sub)))
     if year is not None:
         entries = [e for e in entries if e.result.year == year]
         problems = [p for p in problems if p.year in (None, year)]

@@ -8,7 +8,7 @@ summary recomputed it (the §1 chain changes figures no single workbook shows).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +50,28 @@ class Ref:
         return where + (f"({self.note})" if self.note else "")
 
 
+class CellRefs(Mapping[str, Ref]):
+    """Case path → `Ref` in one submitted file, built on access (a form has hundreds of cells)."""
+
+    __slots__ = ("_cells", "_file")
+
+    def __init__(self, file: str, cells: Mapping[str, tuple[str, str]]) -> None:
+        self._file, self._cells = file, cells
+
+    def __getitem__(self, key: str) -> Ref:
+        sheet, cell = self._cells[key]
+        return Ref(self._file, sheet, cell)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cells)
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._cells
+
+
 @dataclass(slots=True)
 class Submission:
     """One file of the batch, valid or not."""
@@ -75,7 +97,7 @@ class Entry:
     defn: RubricDefinition
     result: Result  # after the chain, ranking, banding and quotas
     standalone: Result  # what the workbook itself computes (no batch): the figure the unit saw
-    refs: dict[str, Ref] = field(default_factory=dict)  # "total", "tier", "title", "base_tier", input paths
+    refs: Mapping[str, Ref] = field(default_factory=dict)  # "total", "tier", "title", "base_tier", inputs
 
     @property
     def rubric(self) -> str:

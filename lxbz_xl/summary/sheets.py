@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from copy import copy
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +82,19 @@ def joined(items: Sequence[str], sep: str = ";") -> str:
     return sep.join(dict.fromkeys(i for i in items if i))
 
 
+@lru_cache(maxsize=4096)
+def _file_target(file: str, out_dir: Path) -> str:
+    path = Path(file).resolve()
+    try:
+        return Path(os.path.relpath(path, out_dir.resolve())).as_posix()
+    except ValueError:
+        return path.as_uri()
+
+
 def link_target(ref: Ref, out_dir: Path) -> str:
     """`../submissions/x.xlsx#'考评表'!H25`: relative from the summary's folder, so the pair of folders
     can be moved or shared together; absolute only when no relative path exists (another drive)."""
-    path = Path(ref.file).resolve()
-    try:
-        target = Path(os.path.relpath(path, out_dir.resolve())).as_posix()
-    except ValueError:
-        target = path.as_uri()
+    target = _file_target(ref.file, out_dir)
     if ref.sheet and ref.cell:
         target += "#'" + ref.sheet.replace("'", "''") + "'!" + ref.cell
     return target
@@ -129,6 +136,7 @@ class Sheet:
         # Merged cells never grow to fit their text: their rows get a height once the widths are known.
         self._paragraphs: list[tuple[int, int, int, str]] = []  # row, first col, last col, text
         self._texts: dict[int, list[tuple[int, str]]] = {}  # row → (col, text) of table cells that wrap
+        self._styles: dict[tuple[Any, ...], Any] = {}  # style key → the style array of its first cell
 
     # ---------------------------------------------------------------- text
 
@@ -260,33 +268,20 @@ class Sheet:
         if isinstance(value, bool):
             value = "是" if value else "否"
         cell = self.ws.cell(row, col, value)
-        cell.border = BORDER
         long_text = isinstance(value, str) and (display_width(value) > 40 or "\n" in value)
         numeric = isinstance(value, int | float) or (isinstance(value, str) and value.startswith("="))
-        cell.alignment = Alignment(
-            horizontal="right" if numeric else ("left" if long_text or spec.wrap else "center"),
-            vertical="center",
-            wrap_text=True,
-        )
-        font = {"name": FONT, "size": 10}
+        horizontal = "right" if numeric else ("left" if long_text or spec.wrap else "center")
+        linked = spec.ref is not None or spec.goto is not None
         if spec.ref is not None:
             cell.hyperlink = Hyperlink(ref=cell.coordinate, target=link_target(spec.ref, self.out_dir))
-            font |= {"color": LINK_COLOR, "underline": "single"}
         elif spec.goto is not None:
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=spec.goto)
-            font |= {"color": LINK_COLOR, "underline": "single"}
-        cell.font = Font(**font)  # type: ignore[arg-type]
-        if spec.fmt:
-            cell.number_format = spec.fmt
-        elif isinstance(value, float):
-            cell.number_format = "0.0#"
+        number_format = spec.fmt or ("0.0#" if isinstance(value, float) else None)
+        fill = (SETTLED_FILL if spec.settled else CHANGED_FILL) if spec.mark and not spec.code else None
+        self._style(cell, (horizontal, linked, bool(spec.code), number_format, fill))
         if spec.code:
-            cell.font = Font(name="Consolas", size=8)
-            cell.alignment = Alignment(horizontal="left", vertical="center")
             self._fit(col, len(str(value)) * 3 // 4 + 2)
             return cell
-        if spec.mark:
-            cell.fill = SETTLED_FILL if spec.settled else CHANGED_FILL
         comment = spec.mark or spec.note
         if comment:
             c = Comment(comment, AUTHOR)
@@ -303,6 +298,28 @@ class Sheet:
                 col, 8 if isinstance(value, str) and value.startswith("=") else display_width(shown) + 2
             )
         return cell
+
+    def _style(self, cell: Any, key: tuple[Any, ...]) -> None:
+        """Apply a cell style by key. The first cell of a key is styled through openpyxl (which hashes
+        every style object on assignment, slow over thousands of cells); later ones copy its style array."""
+        known = self._styles.get(key)
+        if known is not None:
+            cell._style = copy(known)
+            return
+        horizontal, linked, code, number_format, fill = key
+        cell.border = BORDER
+        if code:
+            cell.font = Font(name="Consolas", size=8)
+            cell.alignment = Alignment(horizontal="left", vertical="center")
+        else:
+            link = {"color": LINK_COLOR, "underline": "single"} if linked else {}
+            cell.font = Font(name=FONT, size=10, **link)  # type: ignore[arg-type]
+            cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+        if number_format:
+            cell.number_format = number_format
+        if fill is not None:
+            cell.fill = fill
+        self._styles[key] = copy(cell._style)
 
     def _fit(self, col: int, width: int) -> None:
         self.widths[col] = max(self.widths.get(col, 6), width)
