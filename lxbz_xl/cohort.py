@@ -36,6 +36,8 @@ class LinkRecord:
     value: Any
     source_rubric: str
     given: Any = None  # what the case itself said, when prefer_batch overrode it
+    source_year: int | None = None  # when it is not the receiving case's year (member links)
+    source_field: str | None = None  # the source member's input (member links)
 
     @property
     def conflict(self) -> bool:
@@ -300,7 +302,15 @@ def _link_members(
                 m[link.field] = value
                 who = m[name_field]
                 record = LinkRecord(
-                    case.unit, case.year, case.rubric, f"{who}.{link.field}", value, link.rubric, given
+                    case.unit,
+                    case.year,
+                    case.rubric,
+                    f"{who}.{link.field}",
+                    value,
+                    link.rubric,
+                    given,
+                    source.year,
+                    link.input,
                 )
                 trace.append(record)
                 what, year = labels.get(link.field, link.field), source.year

@@ -23,6 +23,7 @@ from lxbz_xl.summary.model import (
     FlagRow,
     PersonRow,
     Problem,
+    Ref,
     Submission,
     Summary,
     UnitRow,
@@ -82,6 +83,7 @@ def build_summary(
             continue
         defn = definitions[case.rubric]
         entries.append(Entry(sub, defn, result, alone, _refs(defn, sub)))
+    every_year = entries
     if year is not None:
         entries = [e for e in entries if e.result.year == year]
         problems = [p for p in problems if p.year in (None, year)]
@@ -99,7 +101,7 @@ def build_summary(
         rows=rows,
         persons=persons,
         cohort=cohort,
-        flags=_flags(entries),
+        flags=_flags(entries, cohort, every_year),
         problems=problems,
         definitions=definitions,
         year=year,
@@ -257,8 +259,9 @@ def _condition_fields(node: Any) -> list[str]:
     return found
 
 
-def _flags(entries: list[Entry]) -> list[FlagRow]:
+def _flags(entries: list[Entry], cohort: CohortResult, every_year: list[Entry]) -> list[FlagRow]:
     out: list[FlagRow] = []
+    fed = _member_sources(every_year, cohort)
     for e in entries:
         unit_specs = {s.path: s for s in all_inputs(e.defn)}
         for flag in e.defn.flags:
@@ -271,7 +274,34 @@ def _flags(entries: list[Entry]) -> list[FlagRow]:
         for i, m in enumerate(e.result.members, 1):
             for flag in e.defn.members.flags:
                 if flag.category and flag.label in m.flags:
-                    out.append(_flag_row(flag, e, m, m.name, member_specs, f"{mkey}.{i}."))
+                    row = _flag_row(flag, e, m, m.name, member_specs, f"{mkey}.{i}.")
+                    # A value a member link fed in came from another file: point there.
+                    row.refs = [fed.get((id(e), m.name, ref.cell), ref) for ref in row.refs]
+                    out.append(row)
+    return out
+
+
+def _member_sources(entries: list[Entry], cohort: CohortResult) -> dict[tuple[int, str, str | None], Ref]:
+    """(entry, member, cell in the entry's file) → the source cell of a value a member link fed in."""
+    by_key = {(e.rubric, e.result.unit, e.result.year): e for e in entries}
+    out: dict[tuple[int, str, str | None], Ref] = {}
+    for link in cohort.links:
+        if link.source_field is None or link.source_year is None:
+            continue
+        target = by_key.get((link.rubric, link.unit, link.year))
+        source = by_key.get((link.source_rubric, link.unit, link.source_year))
+        if target is None or source is None or target.defn.members is None or source.defn.members is None:
+            continue
+        who, field = link.field.rsplit(".", 1)
+        i = next((n for n, m in enumerate(target.result.members, 1) if m.name == who), None)
+        j = next((n for n, m in enumerate(source.result.members, 1) if m.name == who), None)
+        if i is None or j is None:
+            continue
+        here = target.ref(f"{target.defn.members.key}.{i}.{field}")
+        there = source.ref(f"{source.defn.members.key}.{j}.{link.source_field}")
+        out[(id(target), who, here.cell)] = Ref(
+            there.file, there.sheet, there.cell, f"{link.source_year}年报送"
+        )
     return out
 
 

@@ -183,7 +183,7 @@ class Summary:
 
     @property
     def years(self) -> list[int]:
-        return sorted({r.year for r in self.rows if r.year is not None})
+        return sorted({e.result.year for e in self.entries if e.result.year is not None})
 
     def entries_of(self, rubric: str) -> list[Entry]:
         return [e for e in self.entries if e.rubric == rubric]
