@@ -378,3 +378,19 @@ def test_year_narrows_the_report_but_last_year_still_feeds_the_links() -> None:
     assert [(r.file, r.cell) for r in s.flags[0].refs] == [("2025.xlsx", "D4"), ("2024.xlsx", "D4")]
     assert "取自2024年学习学分报送:16" in " ".join(s.entries[0].result.notes)
     assert s.years == [] or s.years == [YEAR]
+
+
+def test_unit_names_differing_only_in_width_or_spaces_are_matched_and_listed() -> None:
+    # The chain must find 甲县（城关）'s party organisation form though one clerk typed ASCII brackets.
+    s = summarise(
+        sub(
+            party_org("甲县(城关)", **{"3": {"missing_elements": 5}, "9": {"members_short_of_hours": 1}}),
+            "a.xlsx",
+        ),
+        sub(learning("甲县（城关）"), "b.xlsx"),
+        sub(annual("甲县（城关） "), "c.xlsx"),
+    )
+    (r,) = s.rows
+    assert r.unit == "甲县（城关）" and r.party_org_title is False and r.annual_tier == "较好"
+    (p,) = s.problems
+    assert p.kind == "名称写法不一致" and p.files == ["a.xlsx", "c.xlsx"]

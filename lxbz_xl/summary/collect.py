@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+import unicodedata
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,47 @@ def _canonical(case: dict[str, Any] | None) -> str:
     return json.dumps(case, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def choose(submissions: Iterable[Submission]) -> list[Problem]:
+def name_key(name: str) -> str:
+    """Two spellings of one unit name match when they differ only in width or spacing (（ vs (, 　 vs ' ')."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def unify_names(submissions: list[Submission]) -> list[Problem]:
+    """Spell each unit one way (its most frequent spelling) so the chain finds its records; list the rest."""
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for s in submissions:
+        if s.unit:
+            spellings[name_key(s.unit)][s.unit] += 1
+    problems = []
+    for variants in spellings.values():
+        if len(variants) < 2:
+            continue
+        # The most frequent; on a tie the one without stray spaces, then with full-width punctuation (（）),
+        # as Chinese documents write names.
+        canonical = min(
+            variants, key=lambda v: (-variants[v], v != v.strip(), -sum(ord(c) > 127 for c in v), v)
+        )
+        others = [s for s in submissions if s.unit in variants and s.unit != canonical]
+        for s in others:
+            s.unit = canonical
+            if s.case is not None:
+                s.case = {**s.case, "unit": canonical}
+        problems.append(
+            Problem(
+                "名称写法不一致",
+                canonical,
+                None,
+                None,
+                sorted(s.path for s in others),
+                f"单位名称有{len(variants)}种写法({'、'.join(sorted(variants))}),已统一为“{canonical}”汇总;请报送单位统一名称",
+            )
+        )
+    return problems
+
+
+def choose(submissions: list[Submission]) -> list[Problem]:
     """Mark the submissions the summary uses (``used``); return what is duplicated, conflicting or invalid."""
-    problems: list[Problem] = []
+    problems: list[Problem] = unify_names(submissions)
     groups: dict[tuple[str, str, int], list[Submission]] = defaultdict(list)
     for s in submissions:
         if s.status != "valid":

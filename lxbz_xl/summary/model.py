@@ -158,7 +158,7 @@ class FlagRow:
 
 @dataclass(slots=True)
 class Problem:
-    kind: Literal["缺报", "重复报送", "报送冲突", "未通过校验", "无法归属"]
+    kind: Literal["缺报", "重复报送", "报送冲突", "未通过校验", "无法归属", "名称写法不一致"]
     unit: str | None
     year: int | None
     rubric: str | None

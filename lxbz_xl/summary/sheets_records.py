@@ -92,7 +92,7 @@ def problem_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh = ctx.sheet(wb, "问题清单")
     sh.heading(len(labels))
     sh.text(
-        "汇总发现的问题:缺报、重复报送、报送冲突、未通过校验和无法归属的文件。未通过校验的文件的详细问题见校验报告。"
+        "汇总发现的问题:缺报、重复报送、报送冲突、未通过校验和无法归属的文件,以及单位名称写法不一致之处。未通过校验的文件的详细问题见校验报告。"
     )
     rows = [
         [
