@@ -134,7 +134,10 @@ def test_missing_party_org_is_listed_and_title_is_provisional() -> None:
 def test_annual_only_unit_needs_the_whole_chain() -> None:
     s = summarise(sub(annual("庚局", scope="city_dept")))
     assert sorted(p.rubric or "" for p in s.problems) == ["learning_party_org", "learning_team"]
-    assert row(s, "庚局").annual_tier == "优秀"  # not capped: the title is unknown, not false
+    r = row(s, "庚局")
+    assert r.annual_tier == "优秀"  # not capped: the title is unknown, not false …
+    assert r.exceed_eligible is None  # … so neither is guessed
+    assert any("“优秀”随之待定" in x for x in r.reasons) and any("超标单位资格待定" in x for x in r.reasons)
 
 
 def test_titles_do_not_carry_over_between_years() -> None:

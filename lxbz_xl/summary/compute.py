@@ -163,10 +163,15 @@ def _chain(row: UnitRow) -> None:
             if adj.kind == "cap":
                 row.annual_base_tier = adj.before
                 row.reasons.append(f"年度考核{adj.before}降为{adj.after}:{adj.reason}")
+    pending = learning is None or bool(row.learning_title and row.learning_provisional)
+    top = annual.defn.tiers.order[0] if annual is not None and annual.defn.tiers is not None else None
+    if pending and row.annual_tier is not None and row.annual_tier == top:
+        # The cap needs the title; with the title unknown the top tier stands but is not settled.
+        row.reasons.append(f"年度考核“{top}”以评为学习型领导班子为前提,该称号待定,“{top}”随之待定")
     if learning is None:
-        row.exceed_eligible = False if (party is not None or annual is not None) else None
-        if row.exceed_eligible is False:
-            row.reasons.append("未报送学习型领导班子考评表,不能评为超标单位")
+        row.exceed_eligible = None
+        if party is not None or annual is not None:
+            row.reasons.append("缺少学习型领导班子考评表,超标单位资格待定")
     elif row.learning_title and row.learning_provisional:
         row.exceed_eligible = None
         row.reasons.append(
