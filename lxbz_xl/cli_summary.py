@@ -12,9 +12,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lxbz_xl.cli_validate import _jobs, _run_with_progress
+from lxbz_xl.cli_validate import _run_with_progress, add_run_options
 from lxbz_xl.validation.discover import discover
-from lxbz_xl.validation.runner import FILE_TIMEOUT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,10 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument(
         "--year", type=int, metavar="YEAR", help="只汇总该年度(其他年度的报送仍用于跨年度关联,如上年度学分)"
     )
-    p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
-    p.add_argument(
-        "--timeout", type=float, default=FILE_TIMEOUT, metavar="SECONDS", help="单个文件的处理时限"
-    )
+    add_run_options(p)
     p.set_defaults(func=cmd_summary)
 
 

@@ -48,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--json", type=Path, metavar="FILE", help="写出 JSON 报告(每个工作簿一条记录)")
     p.add_argument("--junit", type=Path, metavar="FILE", help="写出 JUnit XML 报告(供 CI 显示)")
     p.add_argument("--xlsx", type=Path, metavar="FILE", help="写出问题清单工作簿(可筛选)")
+    add_run_options(p)
+    p.set_defaults(func=cmd_validate)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """How the files are checked: worker processes and the time limit per file (validate, summary)."""
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
     p.add_argument(
         "--timeout",
@@ -56,7 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="SECONDS",
         help=f"单个文件的处理时限(默认 {FILE_TIMEOUT:g} 秒)",
     )
-    p.set_defaults(func=cmd_validate)
 
 
 def _outputs_ok(args: argparse.Namespace, console: Console) -> bool:
