@@ -12,7 +12,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lxbz_xl.cli_validate import _run_with_progress, add_run_options
+from lxbz_xl.cli_validate import _run_with_progress, add_run_options, load_custom
+from lxbz_xl.definition.loader import load_rubric
+from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.validation.discover import discover
 
 
@@ -60,8 +62,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
         console.print(f"[red]{arg}:没有找到 .xlsx/.xlsm 文件[/]")
     if unmatched or not files:
         return 2
-    reports = _run_with_progress(files, args.jobs, args.timeout, console)
-    summary = build_summary([submission_of(r) for r in reports], [str(p) for p in args.paths], year=args.year)
+    custom = load_custom(args.rubrics, console)
+    if custom is None:
+        return 2
+    reports = _run_with_progress(files, args, console)
+
+    def load(ref: str) -> RubricDefinition:
+        return custom[ref] if ref in custom else load_rubric(ref)
+
+    submissions = [submission_of(r) for r in reports]
+    summary = build_summary(submissions, [str(p) for p in args.paths], load, year=args.year)
     write_summary(summary, args.out)
     if args.json is not None:
         write_summary_json(summary, args.json)

@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.validation.check_file import check_file_full
 from lxbz_xl.validation.context import Context
 from lxbz_xl.validation.discover import discover
@@ -53,7 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    """How the files are checked: worker processes and the time limit per file (validate, summary)."""
+    """How the files are checked: own rubric files, worker processes, time limit per file (validate, summary)."""
+    p.add_argument(
+        "--rubric",
+        dest="rubrics",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="本地修改的考评细则文件(可重复);按其标识代替同名内置细则,用于校验由它生成的模板",
+    )
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="并行进程数(默认:CPU 核数)")
     p.add_argument(
         "--timeout",
@@ -85,9 +95,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         console.print(f"[red]{arg}:没有找到 .xlsx/.xlsm 文件[/]")
     if unmatched or not files:
         return 2
-    if not _outputs_ok(args, console):
+    if not _outputs_ok(args, console) or load_custom(args.rubrics, console) is None:
         return 2
-    reports = _run_with_progress(files, args.jobs, args.timeout, console)
+    reports = _run_with_progress(files, args, console)
     print_report(reports, console)
     if args.json:
         write_json(reports, args.json)
@@ -98,15 +108,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "valid" for r in reports) else 1
 
 
-def _run_with_progress(
-    files: list[Path], jobs: int | None, timeout: float, console: Console
-) -> list[WorkbookReport]:
+def load_custom(paths: list[Path], console: Console) -> dict[str, RubricDefinition] | None:
+    """The `--rubric` files by id, or None (after saying why) when one cannot be used."""
+    from lxbz_xl.definition.loader import DefinitionError, load_rubric
+
+    out: dict[str, RubricDefinition] = {}
+    for path in paths:
+        if not path.is_file():
+            console.print(f"[red]--rubric {path}:文件不存在[/]")
+            return None
+        try:
+            defn = load_rubric(path)
+        except DefinitionError as exc:
+            console.print(f"[red]--rubric {path}:{exc}[/]")
+            return None
+        if defn.id in out:
+            console.print(f"[red]--rubric {path}:考评细则标识{defn.id}重复[/]")
+            return None
+        out[defn.id] = defn
+    return out
+
+
+def _run_with_progress(files: list[Path], args: argparse.Namespace, console: Console) -> list[WorkbookReport]:
+    options = {"jobs": args.jobs, "timeout": args.timeout, "rubrics": args.rubrics}
     if len(files) < PROGRESS_FROM or not console.is_terminal:
-        return run(files, jobs=jobs, timeout=timeout)
+        return run(files, **options)
     columns = (TextColumn("校验"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("validate", total=len(files))
-        return run(files, jobs=jobs, timeout=timeout, on_done=lambda _r: progress.advance(task))
+        return run(files, on_done=lambda _r: progress.advance(task), **options)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -93,7 +93,7 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
             (c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"
         }
     report.findings += found
-    report.findings += check_formulas(book, rubric, variant)
+    report.findings += check_formulas(book, rubric, variant, identity.rubric_ref)
     report.findings += check_validations(book, rubric)
     report.findings += check_hidden(book, rubric)
     checked.result = result

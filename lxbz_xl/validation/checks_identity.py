@@ -20,6 +20,7 @@ class Identity:
     version: str | None = None
     variant: str | None = None
     fingerprint: str | None = None
+    rubric_ref: str | None = None  # a custom rubric's template names its file in the LXBZ_* calls
 
     @property
     def usable(self) -> bool:
@@ -62,7 +63,15 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
         return (Identity(guess, guess.defn.id, None, variant), [finding("meta_missing", message, META_SHEET)])
     rubric_id, version, variant = meta.get("rubric", ""), meta.get("version", ""), meta.get("variant", "")
     rubric = context.rubric(rubric_id)
-    identity = Identity(rubric, rubric_id, version, variant, meta.get("fingerprint"))
+    ref = meta.get("rubric_ref") or None
+    identity = Identity(
+        rubric,
+        rubric_id,
+        version,
+        variant,
+        meta.get("fingerprint"),
+        ref if rubric and rubric.custom else None,
+    )
     if rubric is None:
         return identity, [
             finding(
@@ -98,7 +107,7 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
         identity.variant = _guess_variant(book, rubric)
     if identity.fingerprint and identity.variant in VARIANTS:
         try:
-            expected = rubric.fingerprint(identity.variant or "udf")
+            expected = rubric.fingerprint(identity.variant or "udf", identity.rubric_ref)
         except Exception:
             expected = None
         if expected is not None and identity.fingerprint != expected:

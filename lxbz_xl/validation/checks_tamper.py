@@ -41,19 +41,23 @@ def _cached(
     return found
 
 
-def check_formulas(book: FastBook, rubric: RubricContext, variant: str) -> list[Finding]:
+def check_formulas(
+    book: FastBook, rubric: RubricContext, variant: str, rubric_ref: str | None = None
+) -> list[Finding]:
     return _cached(
-        lambda: _check_formulas(book, rubric, variant),
-        _key(book, rubric, f"formulas:{variant}", "formula_digest"),
+        lambda: _check_formulas(book, rubric, variant, rubric_ref),
+        _key(book, rubric, f"formulas:{variant}:{rubric_ref}", "formula_digest"),
         rubric,
     )
 
 
-def _check_formulas(book: FastBook, rubric: RubricContext, variant: str) -> list[Finding]:
+def _check_formulas(
+    book: FastBook, rubric: RubricContext, variant: str, rubric_ref: str | None
+) -> list[Finding]:
     replaced: list[Finding] = []
     changed: list[Finding] = []
     sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}
-    for (sheet_name, ref), expected in rubric.normalised(variant).items():
+    for (sheet_name, ref), expected in rubric.normalised(variant, rubric_ref).items():
         sheet = sheets.get(sheet_name) or book.sheet(sheet_name, rubric.max_rows.get(sheet_name))
         if sheet is None:
             continue  # reported by the structure check
@@ -72,7 +76,7 @@ def _check_formulas(book: FastBook, rubric: RubricContext, variant: str) -> list
                 )
             replaced.append(finding("formula_replaced", message, sheet_name, ref))
         elif normalise(cell.formula) != expected:
-            template = rubric.formulas(variant)[(sheet_name, ref)].lstrip("=")
+            template = rubric.formulas(variant, rubric_ref)[(sheet_name, ref)].lstrip("=")
             want, got = _difference(template, cell.formula)
             message = f"{sheet_name}!{ref}的公式与模板不一致:应为 {want},实为 {got}"
             changed.append(finding("formula_changed", message, sheet_name, ref))

@@ -33,6 +33,7 @@ VARIANTS = ("udf", "native")
 @dataclass
 class RubricContext:
     defn: RubricDefinition
+    custom: bool = False  # from a `--rubric` file rather than the package
     # Keys (check, digests of the parts it reads) of checks already found clean in this worker.
     clean: set[tuple[Any, ...]] = field(default_factory=set)
 
@@ -42,27 +43,29 @@ class RubricContext:
 
         return layout_for(self.defn)
 
-    def formulas(self, variant: str) -> dict[tuple[str, str], str]:
+    # ``ref``: the first argument of the LXBZ_* calls when it is not the rubric id (a template built from
+    # a department's own rubric file names that file); only custom rubrics accept one (see Context).
+    def formulas(self, variant: str, ref: str | None = None) -> dict[tuple[str, str], str]:
         cache = self.__dict__.setdefault("_formulas", {})
-        if variant not in cache:
+        if (variant, ref) not in cache:
             from lxbz_xl.workbook.layout import formulas_for
 
-            cache[variant] = formulas_for(self.defn, self.layout, variant)
-        return cache[variant]  # type: ignore[no-any-return]
+            cache[(variant, ref)] = formulas_for(self.defn, self.layout, variant, ref)
+        return cache[(variant, ref)]  # type: ignore[no-any-return]
 
-    def normalised(self, variant: str) -> dict[tuple[str, str], str]:
+    def normalised(self, variant: str, ref: str | None = None) -> dict[tuple[str, str], str]:
         cache = self.__dict__.setdefault("_normalised", {})
-        if variant not in cache:
-            cache[variant] = {k: normalise(v) for k, v in self.formulas(variant).items()}
-        return cache[variant]  # type: ignore[no-any-return]
+        if (variant, ref) not in cache:
+            cache[(variant, ref)] = {k: normalise(v) for k, v in self.formulas(variant, ref).items()}
+        return cache[(variant, ref)]  # type: ignore[no-any-return]
 
-    def fingerprint(self, variant: str) -> str:
+    def fingerprint(self, variant: str, ref: str | None = None) -> str:
         from lxbz_xl.workbook.layout import formula_fingerprint
 
         cache = self.__dict__.setdefault("_fingerprints", {})
-        if variant not in cache:
-            cache[variant] = formula_fingerprint(self.formulas(variant))
-        return cache[variant]  # type: ignore[no-any-return]
+        if (variant, ref) not in cache:
+            cache[(variant, ref)] = formula_fingerprint(self.formulas(variant, ref))
+        return cache[(variant, ref)]  # type: ignore[no-any-return]
 
     @cached_property
     def validations(self) -> dict[tuple[str, str], dict[str, Any]]:
@@ -121,14 +124,21 @@ class Context:
 
     releases_dir: Path = field(default_factory=releases_dir)
     rubrics: dict[str, RubricContext | None] = field(default_factory=dict)
+    # A department's own rubric files (`--rubric my.yaml`), by id: they replace a built-in of the same id.
+    custom: dict[str, RubricDefinition] = field(default_factory=dict)
 
     def rubric(self, rubric_id: str) -> RubricContext | None:
         if rubric_id not in self.rubrics:
-            if rubric_id in builtin_ids():
+            if rubric_id in self.custom:
+                self.rubrics[rubric_id] = RubricContext(self.custom[rubric_id], custom=True)
+            elif rubric_id in builtin_ids():
                 self.rubrics[rubric_id] = RubricContext(load_rubric(rubric_id))
             else:
                 self.rubrics[rubric_id] = None
         return self.rubrics[rubric_id]
+
+    def known_ids(self) -> list[str]:
+        return list(dict.fromkeys([*self.custom, *builtin_ids()]))
 
     def guess(self, sheet_names: list[str], defined_names: dict[str, str]) -> RubricContext | None:
         """The rubric of a workbook whose _lxbz sheet was deleted: the template's defined names carry a
@@ -138,7 +148,7 @@ class Context:
             head = name.rsplit("!", 1)[-1].split("_", 1)[0].upper()
             counts[head] = counts.get(head, 0) + 1
         best, best_count = None, 0
-        for rid in builtin_ids():
+        for rid in self.known_ids():
             ctx = self.rubric(rid)
             if ctx is None or not all(s in sheet_names for s in ctx.layout.sheets):
                 continue

@@ -19,6 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.validation.check_file import check_file, sha256_of
 from lxbz_xl.validation.context import Context, releases_dir
 from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardLimits
@@ -38,8 +39,11 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-def _init(releases_dir: str, limits: GuardLimits, timeout: float, memory: int | None) -> None:
-    _state.update(context=Context(Path(releases_dir)), limits=limits, timeout=timeout)
+def _init(
+    releases_dir: str, limits: GuardLimits, timeout: float, memory: int | None, rubrics: tuple[str, ...] = ()
+) -> None:
+    custom = {d.id: d for d in (load_rubric(Path(p)) for p in rubrics)}
+    _state.update(context=Context(Path(releases_dir), custom=custom), limits=limits, timeout=timeout)
     if memory:
         try:
             import resource
@@ -127,9 +131,11 @@ def run(
     memory: int | None = MEMORY_LIMIT,
     watchdog: float | None = None,
     on_done: Callable[[WorkbookReport], None] | None = None,
+    rubrics: Sequence[Path] = (),
 ) -> list[WorkbookReport]:
     """Reports in the order of ``paths``.
 
+    ``rubrics`` are a department's own rubric files, checked instead of the built-in of the same id.
     ``jobs=1`` runs in this process (no pool, no watchdog). Otherwise files run in worker processes;
     when no chunk finishes for ``watchdog`` seconds (default 2 × timeout + 10: a hang inside C code,
     which the per-file SIGALRM cannot interrupt), the workers are killed and the running files retried
@@ -137,7 +143,8 @@ def run(
     """
     jobs = max(1, jobs or os.cpu_count() or 1)
     results: list[WorkbookReport | None] = [None] * len(paths)
-    initargs = (str(releases or releases_dir()), limits, timeout, memory)
+    # Custom rubric files travel as paths: each worker loads them once (definitions are cached by file).
+    initargs = (str(releases or releases_dir()), limits, timeout, memory, tuple(str(p) for p in rubrics))
     watchdog = watchdog or 2 * timeout + 10
 
     def done(i: int, report: WorkbookReport) -> None:
@@ -147,7 +154,7 @@ def run(
             on_done(report)
 
     if jobs == 1:
-        _init(initargs[0], limits, timeout, None)
+        _init(initargs[0], limits, timeout, None, initargs[4])
         for i, path in enumerate(paths):
             done(i, check_one(path))
         return results  # type: ignore[return-value]

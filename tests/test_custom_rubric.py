@@ -1,0 +1,113 @@
+"""A department's own rubric file, end to end: build its template, fill it, validate and summarise with
+`--rubric`. Without the file the validator cannot know the template and says so; with it, the custom
+definition replaces the built-in of the same id (or adds a new id)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lxbz_xl.cli import main
+from lxbz_xl.definition.loader import RUBRIC_DIR, load_rubric
+from lxbz_xl.workbook.build import template_name
+from lxbz_xl.workbook.fill import fill_case
+
+SCORE_88 = {"2": {"missing_elements": 4}, "3": {"missing_elements": 1}}  # 100 − 10 − 2
+
+
+def _records(report: Path) -> list[dict[str, Any]]:
+    return json.loads(report.read_text(encoding="utf-8"))["workbooks"]  # type: ignore[no-any-return]
+
+
+def _custom(tmp: Path, *, rubric_id: str = "learning_party_org", threshold: int = 85) -> Path:
+    data = yaml.safe_load((RUBRIC_DIR / "learning_party_org.yaml").read_text(encoding="utf-8"))
+    data["id"], data["version"] = rubric_id, "2026.1"
+    data["parameters"]["title_threshold"]["value"] = threshold  # 本地:85分以上即达标
+    path = tmp / f"{rubric_id}_本地.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _submission(tmp: Path, rubric_file: Path, variant: str) -> Path:
+    templates = tmp / "templates"
+    assert main(["templates", "build", "--rubric", str(rubric_file), "--out", str(templates)]) == 0
+    defn = load_rubric(rubric_file)
+    case = {"rubric": defn.id, "unit": "甲县", "year": 2026, "items": SCORE_88}
+    dst = tmp / "报送" / f"{defn.id}_{variant}.xlsx"
+    return fill_case(defn, case, dst, variant, templates / template_name(defn.id, variant))
+
+
+@pytest.mark.parametrize("variant", ["udf", "native"])
+def test_same_id_new_version_is_unknown_without_the_file_and_valid_with_it(
+    tmp_path: Path, variant: str
+) -> None:
+    rubric_file = _custom(tmp_path)
+    workbook = _submission(tmp_path, rubric_file, variant)
+    report = tmp_path / "v.json"
+    assert main(["validate", str(workbook), "--json", str(report), "--jobs", "1"]) == 1
+    codes = {f["code"] for r in _records(report) for f in r["findings"]}
+    assert codes == {"unknown_version"}
+    assert main(["validate", str(workbook), "--rubric", str(rubric_file), "--json", str(report)]) == 0
+    (record,) = _records(report)
+    assert record["total"] == 88 and record["title"] == "学习型党组织:是"  # 88 ≥ the local 85
+
+
+def test_new_id_is_unknown_rubric_without_the_file(tmp_path: Path) -> None:
+    rubric_file = _custom(tmp_path, rubric_id="county_party_org")
+    workbook = _submission(tmp_path, rubric_file, "native")
+    report = tmp_path / "v.json"
+    assert main(["validate", str(workbook), "--json", str(report), "--jobs", "1"]) == 1
+    codes = {f["code"] for r in _records(report) for f in r["findings"]}
+    assert codes == {"unknown_rubric"}
+    assert main(["validate", str(workbook), "--rubric", str(rubric_file), "--jobs", "1"]) == 0
+
+
+def test_a_tampered_custom_udf_formula_is_still_found(tmp_path: Path) -> None:
+    import openpyxl
+
+    rubric_file = _custom(tmp_path)
+    workbook = _submission(tmp_path, rubric_file, "udf")
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb["考评表"]
+    cell = next(
+        c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "LXBZ_TOTAL" in c.value
+    )
+    cell.value = cell.value.replace("LXBZ_TOTAL(", "10+LXBZ_TOTAL(")
+    wb.save(workbook)
+    report = tmp_path / "v.json"
+    assert (
+        main(["validate", str(workbook), "--rubric", str(rubric_file), "--json", str(report), "--jobs", "1"])
+        == 1
+    )
+    codes = {f["code"] for r in _records(report) for f in r["findings"]}
+    assert "formula_changed" in codes
+
+
+def test_summary_uses_the_custom_definition(tmp_path: Path) -> None:
+    rubric_file = _custom(tmp_path)
+    workbook = _submission(tmp_path, rubric_file, "native")
+    out, js = tmp_path / "汇总.xlsx", tmp_path / "汇总.json"
+    args = ["summary", str(workbook.parent), "--out", str(out), "--json", str(js), "--jobs", "1"]
+    assert main([*args, "--rubric", str(rubric_file)]) in (0, 1)  # 1: the chain lists missing forms
+    data = json.loads(js.read_text(encoding="utf-8"))
+    (row,) = data["rows"]
+    assert row["party_org_title"] is True
+    assert data["rubrics"]["learning_party_org"]["version"] == "2026.1"
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [(None, "missing"), ("id: [unclosed", "not YAML"), ("id: x\nversion: '1'\n", "incomplete")],
+)
+def test_unusable_rubric_file_is_a_usage_error(tmp_path: Path, content: str | None, why: str) -> None:
+    bad = tmp_path / "bad.yaml"
+    if content is not None:
+        bad.write_text(content, encoding="utf-8")
+    workbook = tmp_path / "x.xlsx"
+    workbook.write_bytes(b"PK\x03\x04")
+    assert main(["validate", str(workbook), "--rubric", str(bad)]) == 2, why
+    assert main(["summary", str(workbook), "--rubric", str(bad), "--out", str(tmp_path / "s.xlsx")]) == 2, why
