@@ -27,6 +27,15 @@ class Planted:
     )  # kind, unit, rubric
     notes: list[str] = field(default_factory=list)  # Chinese, one line per plant
 
+    def rejected(self, case: dict[str, Any], path: Path, note: str) -> None:
+        """A unit's only form for a rubric made invalid: validation rejects it, the chain then misses it."""
+        self.expected_invalid.add(path.name)
+        self.expected_problems |= {
+            ("未通过校验", case["unit"], case["rubric"]),
+            ("缺报", case["unit"], case["rubric"]),
+        }
+        self.notes.append(f"{path.name}:{note}")
+
 
 def _pick(
     written: Written, rubric: str, taken: set[str], variant: str = "udf"
@@ -70,32 +79,17 @@ def plant(written: Written, templates: Path) -> Planted:
     wb = openpyxl.load_workbook(path)
     wb[cell.sheet][cell.ref] = 100
     wb.save(path)
-    planted.expected_invalid.add(path.name)
-    planted.expected_problems |= {
-        ("未通过校验", case["unit"], "learning_team"),
-        ("缺报", case["unit"], "learning_team"),
-    }
-    planted.notes.append(f"{path.name}:总分公式被改为数值100")
+    planted.rejected(case, path, "总分公式被改为数值100")
 
     # 4 missing elements on a clause of 2 (创建方案, 年度创建计划).
     case, path = _pick(written, "learning_party_org", taken)
     _set_input(path, "learning_party_org", "items.1.missing_plan_elements", 4)
-    planted.expected_invalid.add(path.name)
-    planted.expected_problems |= {
-        ("未通过校验", case["unit"], "learning_party_org"),
-        ("缺报", case["unit"], "learning_party_org"),
-    }
-    planted.notes.append(f"{path.name}:第1项缺项数填为4(只有2项)")
+    planted.rejected(case, path, "第1项缺项数填为4(只有2项)")
 
     # A scope the rubric does not know (the dropdown was bypassed by pasting).
     case, path = _pick(written, "annual_team", taken)
     _set_input(path, "annual_team", "scope", "省直")
-    planted.expected_invalid.add(path.name)
-    planted.expected_problems |= {
-        ("未通过校验", case["unit"], "annual_team"),
-        ("缺报", case["unit"], "annual_team"),
-    }
-    planted.notes.append(f"{path.name}:考核类别填为“省直”")
+    planted.rejected(case, path, "考核类别填为“省直”")
 
     # A truncated upload: unreadable, so neither unit nor rubric is known.
     case, path = _pick(written, "performance", taken)
