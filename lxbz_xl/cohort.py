@@ -205,7 +205,7 @@ def evaluate_linked(
         for i, (defn, case) in enumerate(zip(defns, cases, strict=True)):
             linked = case
             notes = []
-            labels = {s.path: s.label for s in all_inputs(defn)} if defn.cohort.links else {}
+            labels = _labels(defn) if defn.cohort.links else {}
             for link in defn.cohort.links:
                 given = _given(case, link.field)
                 if given is not None and not prefer_batch:
@@ -242,6 +242,17 @@ def evaluate_linked(
     if trace is not None:
         trace.extend(member_records + records)
     return results
+
+
+_LABELS: dict[int, tuple[RubricDefinition, dict[str, str]]] = {}
+
+
+def _labels(defn: RubricDefinition) -> dict[str, str]:
+    """Input path → Chinese label, once per definition (kept alive so its id is not reused)."""
+    known = _LABELS.get(id(defn))
+    if known is None:
+        known = _LABELS[id(defn)] = (defn, {s.path: s.label for s in all_inputs(defn)})
+    return known[1]
 
 
 def _link_outputs(r: Result) -> tuple[Any, ...]:
