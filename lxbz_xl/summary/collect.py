@@ -38,6 +38,7 @@ def submission_of(report: WorkbookReport) -> Submission:
         year=report.year,
         problems=problems,
         case=report.case,
+        shown=report.shown,
     )
 
 

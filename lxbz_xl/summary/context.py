@@ -4,7 +4,6 @@ relative to it), and look-ups of the submitted cells behind a result."""
 from __future__ import annotations
 
 import contextlib
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from openpyxl import Workbook
 from lxbz_xl.result import Result
 from lxbz_xl.summary.model import Entry, Ref, Summary
 from lxbz_xl.summary.sheets import Sheet
-from lxbz_xl.workbook.cached_values import read_values
 
 __all__ = ["MISSING", "Ctx"]
 
@@ -26,11 +24,12 @@ class Ctx:
     summary: Summary
     out_dir: Path
     by_result: dict[int, Entry] = field(init=False)
-    _cells: dict[str, dict[tuple[str, str], Any] | None] = field(init=False, default_factory=dict)
+    _shown: dict[str, dict[str, Any] | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         # Rankings, bandings and quotas hold results, not entries: find the entry (its refs) by identity.
         self.by_result = {id(e.result): e for e in self.summary.entries}
+        self._shown = {s.path: s.shown for s in self.summary.submissions}
 
     @property
     def prefix(self) -> str:
@@ -66,18 +65,15 @@ class Ctx:
     def workbook_value(self, ref: Ref | None) -> Any:
         """What the submitted workbook itself shows in `ref` (its cached value, "" when blank).
 
-        Read from the file, not inferred: a form leaves its total and tier blank until every item is
-        filled, while the core scores a blank item as nothing found (and says so in its notes).
+        Read from the file (by the validator, which already had it open), not inferred: a form leaves its
+        total and tier blank until every item is filled, while the core scores a blank item as nothing
+        found (and says so in its notes).
         """
         if ref is None or not ref.cell:
             return MISSING
-        if ref.file not in self._cells:
-            try:
-                self._cells[ref.file] = read_values(Path(ref.file))
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-                self._cells[ref.file] = None
-        cells = self._cells[ref.file]
-        if cells is None:
+        shown = self._shown.get(ref.file)
+        key = f"{ref.sheet}!{ref.cell}"
+        if shown is None or key not in shown:  # validation kept only the headline outputs
             return MISSING
-        value = cells.get((ref.sheet or "", ref.cell))
+        value = shown[key]
         return "" if value is None else value

@@ -87,6 +87,7 @@ class Submission:
     problems: list[str] = field(default_factory=list)  # Chinese, the validator's findings (first few)
     case: dict[str, Any] | None = None
     used: bool = False  # chosen as the unit's record for this rubric and year
+    shown: dict[str, Any] | None = None  # "Sheet!A1" → what the file shows in its headline output cells
 
 
 @dataclass(slots=True)

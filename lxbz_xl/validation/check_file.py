@@ -21,6 +21,7 @@ from lxbz_xl.validation.model import CODES, WorkbookReport, finding
 from lxbz_xl.validation.read_fast import FastBook, ReadError
 
 RESAVE = "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+HEADLINE = frozenset({"total", "tier", "base_tier", "title"})  # outputs whose shown value `shown` keeps
 
 
 def sha256_of(path: Path) -> str | None:
@@ -88,6 +89,11 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
 
     case, result, found = check_inputs(rubric, get)
     report.case = case
+    report.shown = {
+        f"{c.sheet}!{c.ref}": get(c.sheet, c.ref)
+        for c in rubric.layout.cells
+        if c.role == "output" and c.path and c.path.rsplit(".", 1)[-1] in HEADLINE
+    }
     if keep_inputs:
         checked.inputs = {
             (c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"

@@ -109,6 +109,9 @@ class WorkbookReport:
     seconds: float = 0.0
     # The case read from the input cells (for `lxbz summary`); not part of the JSON report.
     case: dict[str, Any] | None = field(default=None, repr=False)
+    # What the file itself shows in its headline output cells ("Sheet!A1" → cached value), for the summary
+    # to compare with; read here so the summary never opens a submission again.
+    shown: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def status(self) -> Status:
