@@ -328,10 +328,10 @@ def _link_members(
                 source_name = load(link.rubric).short_name
                 if record.conflict and exact(given) != exact(value):
                     notes.append(
-                        f"{who}“{what}”填报为{given},与{year}年{source_name}报送的{value}不一致,以后者为准"
+                        f"{who}“{what}”填报为{given},与同批次{year}年{source_name}报送的{value}不一致,以后者为准"
                     )
                 else:
-                    notes.append(f"{who}“{what}”取自{year}年{source_name}报送:{value}")
+                    notes.append(f"{who}“{what}”取自同批次{year}年{source_name}报送:{value}")
         out.append(
             Case(case.rubric, case.unit, case.year, case.data, members, case.source) if notes else case
         )

@@ -379,7 +379,7 @@ def test_year_narrows_the_report_but_last_year_still_feeds_the_links() -> None:
     assert [(f.kind, f.person) for f in s.flags] == [("集中调训", "甲")]
     # 本年度学分 from this year's file; 上年度学分 from last year's file, where the value was read
     assert [(r.file, r.cell) for r in s.flags[0].refs] == [("2025.xlsx", "D4"), ("2024.xlsx", "D4")]
-    assert "取自2024年学习学分报送:16" in " ".join(s.entries[0].result.notes)
+    assert "取自同批次2024年学习学分报送:16" in " ".join(s.entries[0].result.notes)
     assert s.years == [] or s.years == [YEAR]
 
 
