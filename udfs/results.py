@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 from typing import Any, cast
 
 from lxbz_xl import Result, evaluate
@@ -262,7 +263,48 @@ def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
     return memo(None, ("share", freeze(counts), freeze(tiers)), lambda: _vote_share(counts, tiers))
 
 
+def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:
+    """The usual call - one row or column of whole non-negative counts, tiers named by text - without
+    the general conversion; None sends every other shape (and every error) down the general path."""
+    if type(counts) is not list or not counts or not all(type(t) is str for t in tiers):
+        return None
+    if len(counts) == 1 and type(counts[0]) is list:
+        row = counts[0]
+    elif all(type(r) is list and len(r) == 1 for r in counts):
+        row = [r[0] for r in counts]
+    else:
+        return None
+    values = []
+    for v in row:
+        if type(v) is float and v >= 0 and v.is_integer():
+            values.append(int(v))
+        elif type(v) is int and v >= 0:
+            values.append(v)
+        else:
+            return None
+    wanted = tuple(t.strip() for t in tiers)
+    names = _names_or_none(len(values), wanted)
+    total = sum(values)
+    if names is None or total == 0:
+        return None
+    hit = sum(v for n, v in zip(names, values, strict=True) if n in wanted)
+    return float(Fraction(hit, total))
+
+
+@functools.lru_cache(maxsize=256)
+def _names_or_none(count: int, wanted: tuple[str, ...]) -> tuple[str, ...] | None:
+    if not wanted or any(not w for w in wanted):
+        return None
+    try:
+        return tuple(_positional_names(count, list(wanted)))
+    except InputProblem:
+        return None
+
+
 def _vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
+    fast = _fast_share(counts, tiers)
+    if fast is not None:
+        return fast
     wanted = filled(flatten_all(tiers))
     pairs = labelled_pairs(counts)
     if pairs is None:

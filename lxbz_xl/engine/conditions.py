@@ -5,7 +5,7 @@ Every condition explains itself in the words of the rubric, e.g. 班子民主测
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from lxbz_xl.definition import logic as L
 from lxbz_xl.engine.env import MISSING, Env
@@ -13,47 +13,61 @@ from lxbz_xl.engine.exprs import describe, evaluate_expr, num, share
 from lxbz_xl.exact import OP_WORDS, compare, fmt, pct
 
 
-@dataclass(slots=True)
 class Verdict:
-    value: bool | None
-    label: str
+    """A condition's value, and its label in the rubric's words. The label is built only when read: a
+    worksheet cell wants the tier, not the sentences of every rule tried on the way (about half the cost
+    of a tier decision)."""
+
+    __slots__ = ("_label", "_make", "value")
+
+    def __init__(self, value: bool | None, make: Callable[[], str]) -> None:
+        self.value = value
+        self._make = make
+        self._label: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self._label is None:
+            self._label = self._make()
+        return self._label
 
 
-def _value_label(env: Env, field: str, value: object) -> str:
+def _value_label(value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
 
 
 def check(cond: L.Condition, env: Env) -> Verdict:
-    label = getattr(cond, "label", None)
+    label: str | None = getattr(cond, "label", None)
     if isinstance(cond, L.FlagCond):
         raw = env.get(cond.flag)
         value = None if raw is MISSING or raw is None else bool(raw)
-        return Verdict(value, label or env.label(cond.flag))
+        return Verdict(value, lambda: label or env.label(cond.flag))
     if isinstance(cond, L.EqualsCond):
         raw = env.get(cond.equals.field)
-        text = (
-            label
-            or f"{env.label(cond.equals.field)}为{_value_label(env, cond.equals.field, cond.equals.value)}"
+        body = cond.equals
+        return Verdict(
+            None if raw is MISSING else raw == body.value,
+            lambda: label or f"{env.label(body.field)}为{_value_label(body.value)}",
         )
-        return Verdict(None if raw is MISSING else raw == cond.equals.value, text)
     if isinstance(cond, L.NotCond):
         inner = check(cond.not_, env)
-        return Verdict(None if inner.value is None else not inner.value, label or f"非:{inner.label}")
+        return Verdict(None if inner.value is None else not inner.value, lambda: label or f"非:{inner.label}")
     if isinstance(cond, L.ShareCond):
         return _share(cond, env)
     if isinstance(cond, L.CompareCond):
-        left = evaluate_expr(cond.compare.left, env)
-        right = evaluate_expr(cond.compare.right, env)
-        text = (
-            label
-            or f"{describe(cond.compare.left, env)}{fmt(right) if right is not None else '?'}"
-            f"{OP_WORDS[cond.compare.op]}"
-        )
+        body_c = cond.compare
+        left = evaluate_expr(body_c.left, env)
+        right = evaluate_expr(body_c.right, env)
+
+        def text() -> str:
+            shown = fmt(right) if right is not None else "?"
+            return label or f"{describe(body_c.left, env)}{shown}{OP_WORDS[body_c.op]}"
+
         if left is None or right is None:
             return Verdict(None, text)
-        return Verdict(compare(left, cond.compare.op, right), text)
+        return Verdict(compare(left, body_c.op, right), text)
     if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
         return _group(cond, env)
     raise TypeError(f"unknown condition {cond!r}")
@@ -63,13 +77,16 @@ def _share(cond: L.ShareCond, env: Env) -> Verdict:
     body = cond.share
     votes = env.get(body.votes)
     threshold = num(env, body.value)
-    joined = "、".join(body.tiers) + ("得票率之和" if len(body.tiers) > 1 else "得票率")
-    bound = pct(threshold) if threshold is not None else "?"
-    text = cond.label or f"{env.label(body.votes)}{joined}{bound}{OP_WORDS[body.op]}"
+
+    def text() -> str:
+        joined = "、".join(body.tiers) + ("得票率之和" if len(body.tiers) > 1 else "得票率")
+        bound = pct(threshold) if threshold is not None else "?"
+        return cond.label or f"{env.label(body.votes)}{joined}{bound}{OP_WORDS[body.op]}"
+
     if votes is MISSING or threshold is None:
         return Verdict(None, text)
     actual = share(votes, body.tiers)
-    return Verdict(compare(actual, body.op, threshold), f"{text}(实为{pct(actual)})")
+    return Verdict(compare(actual, body.op, threshold), lambda: f"{text()}(实为{pct(actual)})")
 
 
 def _group(cond: L.AllCond | L.AnyCond | L.AtLeastCond, env: Env) -> Verdict:
@@ -92,15 +109,17 @@ def _group(cond: L.AllCond | L.AnyCond | L.AtLeastCond, env: Env) -> Verdict:
         value = None
     else:
         value = False
-    if cond.label:
-        text = cond.label
-    elif isinstance(cond, L.AtLeastCond):
-        text = f"以下{len(verdicts)}项中至少{need}项成立(成立{len(held)}项):" + joiner.join(
-            v.label for v in verdicts
-        )
-    else:
+
+    def text() -> str:
+        if cond.label:
+            return cond.label
+        if isinstance(cond, L.AtLeastCond):
+            return f"以下{len(verdicts)}项中至少{need}项成立(成立{len(held)}项):" + joiner.join(
+                v.label for v in verdicts
+            )
         shown = held if (value and isinstance(cond, L.AnyCond)) else verdicts
-        text = joiner.join(v.label for v in shown)
+        return joiner.join(v.label for v in shown)
+
     return Verdict(value, text)
 
 
