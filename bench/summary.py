@@ -14,9 +14,9 @@ workbook reading is measured by bench/validate.py). Timed in the same process:
 The ratios say what the cross-unit step costs on top of scoring each form once.
 
 Measured 2026-11-22 on the 2-core development machine, --copies 25 (2,775 cases, 1,200 units incl. cadres):
-  baseline: evaluate each case alone :    1.31 s  (470 µs per case)
-  build_summary (chain, cohort, refs):    3.90 s  = 3.0x the baseline
-  write_summary (11 sheets, charts)  :    9.19 s  = 7.0x the baseline (0.9 MB workbook)
+  baseline: evaluate each case alone :    1.25 s  (450 µs per case)
+  build_summary (chain, cohort, refs):    2.97 s  = 2.4x the baseline
+  write_summary (11 sheets, charts)  :    7.96 s  = 6.4x the baseline (0.9 MB workbook)
 """
 
 from __future__ import annotations
