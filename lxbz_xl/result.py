@@ -47,6 +47,21 @@ class Adjustment:
 
 
 @dataclass(slots=True)
+class Consequence:
+    """What the organisation department does with a tier or a multi-year record (RUBRICS.md §11).
+
+    ``kind`` is a stable code for filters and JSON: commend (表彰奖励) | rectify (集体谈话、限期改进 /
+    限期整改) | admonish (诫勉、限期改进) | decide (免职/责令辞职/降职, listed for the body in charge,
+    never chosen) | per_documents (按现行有关文件执行) | salary (连续三年优秀, 晋升工资) | training
+    (集中调训). ``action`` and ``reason`` are the Chinese a clerk reads.
+    """
+
+    kind: str
+    action: str
+    reason: str
+
+
+@dataclass(slots=True)
 class Outcome:
     """Tier, title and notices of one unit or one member."""
 
@@ -68,6 +83,10 @@ class Outcome:
     rank: int | None = None
     band: str | None = None
     awards: list[str] = field(default_factory=list)
+    # §11: consequences of the tier and of multi-year records; may_promote is None when undecided
+    # (no tier), False for tiers that bar 选拔任用 to a higher post, True for 优秀/称职.
+    consequences: list[Consequence] = field(default_factory=list)
+    may_promote: bool | None = None
 
     def outcome_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -95,6 +114,11 @@ class Outcome:
             out["band"] = self.band
         if self.awards:
             out["awards"] = self.awards
+        out["consequences"] = [
+            {"kind": c.kind, "action": c.action, "reason": c.reason} for c in self.consequences
+        ]
+        if self.may_promote is not None:
+            out["may_promote"] = self.may_promote
         return out
 
 
