@@ -170,12 +170,9 @@ def _check(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any) -> 
             raise InputProblem(f"应为{range_text(lo, hi, percent)},实为{shown}")
         return number
     if kind == "enum":
-        text = str(value).strip()
-        if text in spec.values:
-            return text
-        for code, label in spec.value_labels.items():
-            if text == label:
-                return code
+        code = spec.value_of(str(value))
+        if code is not None:
+            return code
         shown = "/".join(f"{v}({spec.value_labels[v]})" if v in spec.value_labels else v for v in spec.values)
         raise InputProblem(f"应为{shown}之一,实为{value!r}")
     if kind == "votes":

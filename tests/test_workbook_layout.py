@@ -10,7 +10,7 @@ from lxbz_xl import evaluate, load_rubric
 from lxbz_xl.definition.loader import all_inputs, builtin_ids
 from lxbz_xl.workbook.cases import case_from_cells, cells_from_case
 from lxbz_xl.workbook.layout import (
-    ENUM_LABELS,
+    enum_label,
     enum_value,
     formula_fingerprint,
     formulas_for,
@@ -68,9 +68,15 @@ def test_examples_from_the_contract() -> None:
 
 
 def test_enum_labels_and_fingerprint() -> None:
-    assert enum_value(["county", "city_dept"], "县区") == "county"
-    assert enum_value(["county", "city_dept"], "city_dept") == "city_dept"
-    assert set(ENUM_LABELS) >= {"county", "excellent", "serious_problem"}
+    cadre = load_rubric("annual_cadre")
+    scope = next(s for s in cadre.inputs if s.path == "scope")
+    aspect = next(s for s in cadre.inputs if s.path == "aspects.leadership")
+    assert enum_value(scope, "县区") == "county"
+    assert enum_value(scope, "city_dept") == "city_dept"
+    # RUBRICS.md §4 rev. 2: the labels come from the rubric YAML; 一般 is the seed's 基本称职 word.
+    assert [enum_label(aspect, v) for v in aspect.values] == ["优秀", "称职", "一般", "存在突出问题"]
+    assert enum_value(aspect, "一般") == "weak" and enum_value(aspect, "较弱") == "weak"
+    assert enum_value(aspect, "称职") == "normal" and enum_value(aspect, "存在严重问题") == "serious_problem"
     f = formulas_for(load_rubric("annual_cadre"), None, "udf")
     lowered = {k: "=" + v[1:].replace("LXBZ_TIER", "_xludf.lxbz_tier") for k, v in f.items()}
     assert formula_fingerprint(lowered) == formula_fingerprint(f)  # LibreOffice's lower-casing is tolerated

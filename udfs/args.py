@@ -184,9 +184,9 @@ def field_value(spec: FieldSpec, arg: Any, cells: list[Any], names: list[str]) -
 
 
 def enum_value(spec: FieldSpec, value: Any) -> Any:
-    """Accept the Chinese word for a coded option when the field's description spells it (county=县区)."""
-    aliases = dict((b, a) for a, b in re.findall(r"(\w+)\s*=\s*([^,,;;\s]+)", spec.description or ""))
-    return aliases.get(text(value), value)
+    """Accept the Chinese label (or a declared alias) of a coded option, as the rubric YAML spells it."""
+    code = spec.value_of(text(value)) if isinstance(value, str) else None
+    return code if code is not None else value
 
 
 # ---------------------------------------------------------------- members

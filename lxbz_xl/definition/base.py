@@ -53,3 +53,6 @@ class Parameter(Strict):
     reference: Reference | None = None
     # Seeds that leave a value open ship a default marked 待本地确定 (to be set locally).
     pending_local: bool = False
+    # A value that follows other parameters, e.g. "100 - $review_points" (+ − × ÷ and brackets only). The
+    # loader computes `value` from it, so a local edit of review_points moves every bound that uses it.
+    derived: str | None = None

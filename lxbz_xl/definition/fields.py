@@ -34,8 +34,11 @@ class FieldSpec(Strict):
     # An upper bound: a number, "$parameter", or "@other.path" (e.g. members_lectured <= members).
     max: NumLike | None = None
     values: list[str] = Field(default_factory=list)
-    # Chinese labels of coded enum values (county → 县区); either form is accepted as input.
+    # Chinese labels of coded enum values (county → 县区); either form is accepted as input. The one source
+    # of what dropdowns, the CLI and the worksheet functions show and accept.
     value_labels: dict[str, str] = Field(default_factory=dict)
+    # Further words accepted for a value (older labels that no longer collide): text → value.
+    value_aliases: dict[str, str] = Field(default_factory=dict)
     # None: required for case-level inputs; for item clause inputs, absent means 'nothing found'.
     required: bool | None = None
     default: Any = None
@@ -50,7 +53,37 @@ class FieldSpec(Strict):
             raise ValueError(f"field {self.path}: type records needs `fields`")
         if self.default is not None and self.required is True:
             raise ValueError(f"field {self.path}: a field with a default cannot be required")
+        self._check_enum_words()
         return self
+
+    def _check_enum_words(self) -> None:
+        """Every word (value, label, alias) names exactly one value, so a typed word is never ambiguous."""
+        if not (self.value_labels or self.value_aliases):
+            return
+        seen: dict[str, str] = {v: v for v in self.values}
+        for where, mapping in (("value_labels", self.value_labels), ("value_aliases", self.value_aliases)):
+            pairs = mapping.items() if where == "value_labels" else ((v, k) for k, v in mapping.items())
+            for value, word in pairs:
+                if value not in self.values:
+                    raise ValueError(f"field {self.path}: {where} names {value!r}, not one of {self.values}")
+                if seen.setdefault(word, value) != value:
+                    raise ValueError(
+                        f"field {self.path}: {where}: {word!r} would mean both {seen[word]!r} and {value!r}"
+                    )
+
+    def label_of(self, value: str) -> str:
+        """The Chinese a form or a report shows for a coded enum value (the value itself if unlabelled)."""
+        return self.value_labels.get(value, value)
+
+    def value_of(self, shown: str) -> str | None:
+        """The coded value a typed or picked word means: the value, its label, or an alias; else None."""
+        text = shown.strip()
+        if text in self.values:
+            return text
+        for value, label in self.value_labels.items():
+            if text == label:
+                return value
+        return self.value_aliases.get(text)
 
     @property
     def name(self) -> str:

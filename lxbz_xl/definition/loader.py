@@ -58,7 +58,7 @@ def _cross_check(defn: RubricDefinition) -> list[str]:
     for where, value in _walk(defn):
         if not isinstance(value, str):
             continue
-        if value.startswith("$") and value[1:] not in defn.parameters:
+        if value.startswith("$") and value[1:] not in defn.parameters and not where.endswith(".derived"):
             problems.append(f"{where}: unknown parameter {value!r}")
         if value.startswith("@") and where.endswith(".max") and value[1:] not in paths:
             problems.append(f"{where}: bound refers to unknown field {value!r}")

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from lxbz_xl.definition.base import Dec, NumLike, Parameter, Reference, Strict
+from lxbz_xl.definition.derived import fill_derived
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.logic import Condition, Expr
 
@@ -174,6 +175,20 @@ class Cap(Strict):
 
 Adjustment = Annotated[Veto | Cap, Field(discriminator="kind")]
 
+ConsequenceKind = Literal["commend", "rectify", "admonish", "decide", "per_documents", "salary", "training"]
+
+
+class ConsequenceRule(Strict):
+    """What the organisation department does with a final tier (RUBRICS.md §11, seed 002 第二十四/二十五条).
+
+    `decide` actions are listed for the body in charge, never chosen by the core.
+    """
+
+    kind: ConsequenceKind
+    action: str  # the Chinese a clerk reads, e.g. 集体谈话、限期改进
+    reason: str | None = None  # default: 考核档次为{tier}
+    reference: Reference | None = None
+
 
 class Tiers(Strict):
     order: list[str]  # best first
@@ -184,11 +199,26 @@ class Tiers(Strict):
     default: str
     adjustments: list[Adjustment] = Field(default_factory=list)
     pending_local: bool = False
+    # Consequences of the FINAL tier (after vetoes, caps and the cohort step), keyed by tier name or by a
+    # rule's `manual` text (受纪律处分 → 按现行有关文件执行).
+    consequences: dict[str, list[ConsequenceRule]] = Field(default_factory=dict)
+    # Tiers from which a cadre may be 选拔担任上一级领导职务; None: the rubric says nothing about promotion.
+    promotable: list[str] | None = None
+    promotable_reference: Reference | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Tiers:
         if len(set(self.order)) != len(self.order):
             raise ValueError(f"tiers: duplicate names in order {self.order}")
+        manual = {r.manual for r in self.rules if r.manual}
+        for key in self.consequences:
+            if key not in self.order and key not in manual:
+                raise ValueError(
+                    f"tiers.consequences: {key!r} is neither a tier of {self.order} nor a manual result"
+                )
+        for name in self.promotable or []:
+            if name not in self.order:
+                raise ValueError(f"tiers.promotable: {name!r} is not one of {self.order}")
         named = [r.tier for r in self.rules if r.tier] + [t.tier for t in self.thresholds] + [self.default]
         named += [a.max for a in self.adjustments if isinstance(a, Cap)]
         for name in named:
@@ -344,6 +374,11 @@ class RubricDefinition(Entity):
     roster: Roster | None = None
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive(cls, raw: Any) -> Any:
+        return fill_derived(raw)
 
     @model_validator(mode="after")
     def _check(self) -> RubricDefinition:

@@ -846,10 +846,13 @@ def _layered(rng: random.Random, town: str, cadres: list[str], year: int) -> Cas
         ballots.append(marks)
     members = []
     for i, name in enumerate(cadres):
+        target = rng.randint(52, 64)
+        review = min(100, rng.randint(25, 31) * 10 // 3)  # 综合评议 as two 100-point marks (RUBRICS.md §6)
         member: CaseMap = {
             "name": name,
-            "target_score": rng.randint(52, 64),
-            "review_score": rng.randint(25, 31),
+            "target_score": target,
+            "leader_review": review,
+            "social_review": review - 3,
         }
         if rng.random() < 0.4:
             member["inspection_deduction"] = rng.randint(1, 4)

@@ -11,8 +11,9 @@ from typing import Any
 from lxbz_xl.case import Case
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import Entity, RubricDefinition
+from lxbz_xl.engine import consequences
 from lxbz_xl.engine.env import Env
-from lxbz_xl.engine.exprs import describe, evaluate_expr
+from lxbz_xl.engine.exprs import describe, evaluate_expr, missing_reason
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.engine.tiers import decide_tier, decide_title, raise_flags
@@ -68,6 +69,7 @@ def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None, expl
     decide_title(entity, env, out)
     env.computed["title"] = out.title
     raise_flags(entity, env, out)
+    consequences.apply(entity, out)
 
 
 def evaluate(
@@ -156,6 +158,8 @@ def evaluate(
     _entity(defn, env, result, total, explain)
     if defn.members is not None:
         _members(defn, env, members_raw or [], result, explain)
+    if defn.total is not None and result.total is None:
+        _blank(result, defn.total, env, defn.total_label, "")
     for note in defn.notes:
         result.notes.append(note)
     if roster_note:
@@ -226,6 +230,19 @@ def _members(
         member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
         _entity(spec, env, member, None, explain)
         result.members.append(member)
+        if spec.total is not None and member.total is None:
+            _blank(result, spec.total, env, "个人得分", f"{spec.label}第{i}条({member.name}):", prefix)
+
+
+def _blank(result: Result, expr: Any, env: Env, label: str, who: str, prefix: str = "") -> None:
+    """A total that cannot be computed is an error naming the input and why, never a blank (RUBRICS.md §0)."""
+    field_, reason = missing_reason(expr, env) or ("total", "缺少数据")
+    if prefix and field_ in env.specs:  # the member's own input: name the member's row
+        error = InputError(prefix + field_, f"{who}无法计算{label}:{reason}")
+    else:  # a unit input (e.g. the ballots): one error for the unit, however many members it blanks
+        error = InputError(field_, reason if prefix else f"无法计算{label}:{reason}")
+    if error not in result.errors:
+        result.errors.append(error)
 
 
 def _mismatch(case: Case, defn: RubricDefinition) -> InputError:

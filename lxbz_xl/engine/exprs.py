@@ -147,6 +147,72 @@ def _ballot_points(spec: L.BallotPoints, env: Env) -> Fraction | None:
     return sum((points[m] for m in marks), Fraction(0)) / len(marks)
 
 
+def missing_reason(expr: Any, env: Env) -> tuple[str, str] | None:
+    """Why `expr` has no value: (the input path to blame, Chinese reason); None when it has a value.
+
+    RUBRICS.md §0: nothing computable is left blank without a reason. The first operand that is missing
+    is named; a ballot mean with no valid ballot names the ballots and why they are invalid.
+    """
+    if evaluate_expr(expr, env) is not None:
+        return None
+    if isinstance(expr, str) and not expr.startswith("$"):
+        var = _variable(env, expr)
+        if var is not None:  # a computed value: find what it lacks
+            return missing_reason(var.expr, env) or (expr, f"无法计算{var.label}")
+        return expr, f"缺少{env.label(expr)}"
+    if isinstance(expr, L.BallotPointsExpr):
+        return _ballot_reason(expr.ballot_points, env)
+    for operand in _children(expr):
+        found = missing_reason(operand, env)
+        if found is not None:
+            return found
+    return None
+
+
+def _variable(env: Env, name: str) -> Any:
+    entities = [env.defn] + ([env.defn.members] if env.defn.members is not None else [])
+    return next((v for e in entities for v in e.variables if v.name == name), None)
+
+
+def _children(expr: Any) -> list[Any]:
+    if isinstance(expr, L.WeightedExpr):
+        return [t.of for t in expr.weighted]
+    if isinstance(expr, L.ClampExpr):
+        return [expr.clamp.of]
+    if isinstance(expr, L.MeanExpr):
+        return [expr.mean] if isinstance(expr.mean, str) else list(expr.mean)
+    if isinstance(expr, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
+        return list(_body(expr))
+    if isinstance(expr, L.CoalesceExpr):
+        return list(expr.coalesce[:1])
+    if isinstance(expr, L.ShareExpr):
+        return [expr.share.votes]
+    if isinstance(expr, L.VotePointsExpr):
+        return [expr.vote_points.votes]
+    return []
+
+
+def _ballot_reason(spec: L.BallotPoints, env: Env) -> tuple[str, str]:
+    ballots = env.get(spec.ballots)
+    me = env.get("name")
+    label = env.label(spec.ballots)
+    if ballots is MISSING:
+        return spec.ballots, f"缺少{label}"
+    bad: list[int] = []
+    if spec.tier is not None and spec.max_share is not None:
+        bad = invalid_ballots(env, spec.ballots, spec.tier, spec.max_share) or []
+    if ballots and len(bad) == len(ballots):
+        evaluated = env.lookup("member_count") or 0
+        cap = num(env, spec.max_share) or Fraction(0)
+        limit = math.floor(cap * evaluated)
+        numbers = "、".join(map(str, bad))
+        return spec.ballots, (
+            f"{label}没有有效选票,无法计算群众评价:第{numbers}张选票评“{spec.tier}”的人数均超过"
+            f"被评价总人数{evaluated}人的{pct(cap)}(每张至多{limit}人),全部无效"
+        )
+    return "name", f"{label}的有效选票中没有对{me}的评价,无法计算群众评价"
+
+
 def describe(expr: Any, env: Env) -> str:
     """A formula with its numbers filled in, e.g. 60%×定量评价(80) + 40%×定性评价(90)."""
     if isinstance(expr, Decimal):

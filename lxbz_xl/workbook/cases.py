@@ -10,6 +10,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.exact import exact
@@ -32,7 +33,7 @@ def _cell_value(slot: Slot, raw: Any) -> Any:
     if isinstance(raw, float) and raw.is_integer() and slot.spec.kind in ("count", "number"):
         return int(raw)
     if slot.spec.kind == "enum" and slot.fieldspec is not None:
-        return enum_value(slot.fieldspec.values, raw)
+        return enum_value(slot.fieldspec, raw)
     if isinstance(raw, str):
         return raw.strip()
     return raw
@@ -239,7 +240,7 @@ def roster_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- case → cells (fill)
 
 
-def cell_text(kind: str, value: Any) -> Any:
+def cell_text(kind: str, value: Any, spec: FieldSpec | None = None) -> Any:
     """A case value as the form shows it: booleans 是/否, enum labels, exact numbers as int/float."""
     if value is None:
         return None
@@ -248,7 +249,7 @@ def cell_text(kind: str, value: Any) -> Any:
             return YES if value else NO
         return value
     if kind == "enum":
-        return enum_label(str(value))
+        return enum_label(spec, str(value))
     if kind in ("count", "number") and not isinstance(value, int | float):
         try:
             number = exact(value)
@@ -332,7 +333,7 @@ def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[
             continue
         value = _get(case, parts)
         if value is not None:
-            out[(slot.spec.sheet, slot.spec.ref)] = cell_text(slot.spec.kind, value)
+            out[(slot.spec.sheet, slot.spec.ref)] = cell_text(slot.spec.kind, value, slot.fieldspec)
     for b in plan.blocks:
         if b.spec.type == "ballots":
             for i, ballot in enumerate(_get(case, b.spec.path.split(".")) or [], 1):

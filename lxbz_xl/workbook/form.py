@@ -260,7 +260,7 @@ class _Builder:
                 "title": title,
             }
         if spec.type == "enum":
-            shown = [enum_label(v) for v in spec.values]
+            shown = [enum_label(spec, v) for v in spec.values]
             extra = f"({spec.description})" if spec.description else ""
             return {
                 "type": "list",
@@ -632,7 +632,7 @@ class _Builder:
             parts.append(
                 spec.description
                 if spec.type != "enum"
-                else "、".join(f"{enum_label(v)}" for v in spec.values)
+                else "、".join(enum_label(spec, v) for v in spec.values)
             )
         if spec.type == "bool":
             parts.append(

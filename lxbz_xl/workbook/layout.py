@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 
 if TYPE_CHECKING:
@@ -20,31 +21,21 @@ META_SHEET = "_lxbz"  # hidden; key/value rows in A/B: rubric, version, variant,
 GENERATOR = "lxbz_xl.workbook 1"
 VARIANTS = ("udf", "native")
 
-# Dropdowns show Chinese; the core takes these values. The one mapping for case reader and formulas.
-ENUM_LABELS: dict[str, str] = {
-    "county": "县区",
-    "city_dept": "市直",
-    "excellent": "优秀标准",
-    "normal": "称职标准",
-    "weak": "基本称职情形",
-    "serious_problem": "存在严重问题",
-}
 YES, NO = "是", "否"
 
 
-def enum_label(value: str) -> str:
-    return ENUM_LABELS.get(value, value)
+def enum_label(spec: FieldSpec | None, value: str) -> str:
+    """What a dropdown shows for a coded value: the field's `value_labels` in the rubric YAML (the one
+    source for forms, the CLI and the worksheet functions)."""
+    return spec.label_of(value) if spec is not None else value
 
 
-def enum_value(values: list[str], shown: Any) -> Any:
-    """A dropdown label (or the raw core value) back to the core value; unknown text passes through."""
+def enum_value(spec: FieldSpec | None, shown: Any) -> Any:
+    """A dropdown label, an alias or the raw core value back to the core value; unknown text passes through."""
     if not isinstance(shown, str):
         return shown
-    text = shown.strip()
-    for v in values:
-        if text in (v, enum_label(v)):
-            return v
-    return text
+    code = spec.value_of(shown) if spec is not None else None
+    return code if code is not None else shown.strip()
 
 
 @dataclass(frozen=True)

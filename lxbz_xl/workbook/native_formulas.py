@@ -178,7 +178,7 @@ class Compiler:
             known = FALSE
             for key, v in reversed(list(value.values.items())):
                 text, _ = self.num(v, scope)
-                label = _s(enum_label(key))
+                label = _s(self.enum_label(value.by, key, scope))
                 out = f"IF({enum.text}={label},{text},{out})"
                 known = OR(f"{enum.text}={label}", known)
             return out, known
@@ -219,6 +219,10 @@ class Compiler:
             return self.plan.outputs[name], None, "var"
         return None, None, ""
 
+    def enum_label(self, name: str, value: str, scope: Scope) -> str:
+        """What the dropdown of input `name` shows for `value` (the rubric's value_labels)."""
+        return enum_label(self.lookup_slot(name, scope)[1], value)
+
     def scalar(self, name: str, scope: Scope) -> Val:
         """An input as the core reads it: blank → its default (or unknown when it has none)."""
         slot, spec, where = self.lookup_slot(name, scope)
@@ -234,7 +238,7 @@ class Compiler:
             return Val(ref, f'{ref}<>""' if spec.default is None else TRUE)
         default = spec.default
         if default is not None and not isinstance(default, bool):
-            text = str(default) if spec.type != "enum" else _s(enum_label(str(default)))
+            text = str(default) if spec.type != "enum" else _s(enum_label(spec, str(default)))
             return Val(f'IF({ref}="",{text},{ref})')
         return Val(ref, TRUE if spec.required else f'{ref}<>""')
 
@@ -398,7 +402,11 @@ class Compiler:
         if isinstance(c, L.EqualsCond):
             v = self.scalar(c.equals.field, scope)
             value = c.equals.value
-            shown = (YES if value else NO) if isinstance(value, bool) else enum_label(str(value))
+            shown = (
+                (YES if value else NO)
+                if isinstance(value, bool)
+                else self.enum_label(c.equals.field, str(value), scope)
+            )
             eq = f"{v.text}={_s(shown)}"
             known = AND(v.known, f'{v.text}<>""')
             return Cond(AND(known, eq), AND(known, f"{v.text}<>{_s(shown)}"))
@@ -441,7 +449,7 @@ class Compiler:
             for key, v in reversed(list(body.value.values.items())):
                 frac = self.frac(v)
                 assert frac is not None
-                label = _s(enum_label(key))
+                label = _s(self.enum_label(body.value.by, key, scope))
                 t_out = f"IF({enum.text}={label},{compare(frac)},{t_out})"
                 f_out = f"IF({enum.text}={label},NOT({compare(frac)}),{f_out})"
             return Cond(AND(present, t_out), AND(present, f_out))

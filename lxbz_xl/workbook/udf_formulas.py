@@ -7,6 +7,7 @@ then one argument per `defn.inputs` entry in YAML order, then the members table 
 
 from __future__ import annotations
 
+from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan
 from lxbz_xl.workbook.layout import enum_label
 
@@ -15,19 +16,19 @@ def _s(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def enum_arg(cell: str, values: list[str]) -> str:
+def enum_arg(cell: str, spec: FieldSpec) -> str:
     """Dropdowns show Chinese labels; the functions take the core values."""
     expr = cell
-    for v in reversed(values):
-        if enum_label(v) != v:
-            expr = f"IF({cell}={_s(enum_label(v))},{_s(v)},{expr})"
+    for v in reversed(spec.values):
+        if enum_label(spec, v) != v:
+            expr = f"IF({cell}={_s(enum_label(spec, v))},{_s(v)},{expr})"
     return expr
 
 
 def block_arg(plan: Plan, block: Block, here: str) -> str:
     if len(block.slots) == 1 and block.spec.type in ("count", "number", "bool", "enum", "text"):
         cell = plan.ref(block.slots[0], here)
-        return enum_arg(cell, block.spec.values) if block.spec.type == "enum" else cell
+        return enum_arg(cell, block.spec) if block.spec.type == "enum" else cell
     return plan.block_range(block, here)
 
 

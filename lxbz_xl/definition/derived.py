@@ -1,0 +1,86 @@
+"""Parameters derived from other parameters ("100 - $review_points"), computed exactly at load."""
+
+from __future__ import annotations
+
+import ast
+import re
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+_REF = re.compile(r"\$(\w+)")
+_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b}
+
+
+def _number(value: Any) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"not a number: {value!r}")
+    return Fraction(Decimal(repr(value) if isinstance(value, float) else str(value)))
+
+
+def fill_derived(raw: Any) -> Any:
+    """Fill `value` of every parameter that has `derived`, in a raw rubric mapping (before validation)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("parameters"), dict):
+        return raw
+    params: dict[str, Any] = raw["parameters"]
+    if not any(isinstance(p, dict) and "derived" in p for p in params.values()):
+        return raw
+    done: dict[str, Fraction] = {}
+
+    def value(name: str, stack: tuple[str, ...]) -> Fraction:
+        if name in done:
+            return done[name]
+        node = params.get(name)
+        if not isinstance(node, dict):
+            raise ValueError(f"parameters.{stack[-1]}.derived: unknown parameter ${name}")
+        if name in stack:
+            raise ValueError(f"parameters.{name}.derived: circular ({' → '.join((*stack, name))})")
+        if "derived" not in node:
+            done[name] = _number(node.get("value"))
+            return done[name]
+        text = str(node["derived"])
+        try:
+            tree = ast.parse(_REF.sub(r"\1", text), mode="eval").body
+        except SyntaxError:
+            raise ValueError(f"parameters.{name}.derived: cannot read {text!r}") from None
+        done[name] = _eval(tree, name, text, lambda n: value(n, (*stack, name)))
+        return done[name]
+
+    out = dict(raw)
+    out["parameters"] = dict(params)
+    for name, node in params.items():
+        if isinstance(node, dict) and "derived" in node:
+            computed = value(name, ())
+            given = node.get("value")
+            if given is not None and _number(given) != computed:
+                raise ValueError(
+                    f"parameters.{name}: value {given} disagrees with derived {node['derived']!r}"
+                )
+            exact = Decimal(computed.numerator) / Decimal(computed.denominator)
+            if Fraction(exact) != computed:
+                raise ValueError(f"parameters.{name}.derived: {node['derived']!r} is not a finite decimal")
+            out["parameters"][name] = {**node, "value": exact}
+    return out
+
+
+def _eval(node: ast.AST, name: str, text: str, ref: Any) -> Fraction:
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
+        return _number(node.value)
+    if isinstance(node, ast.Name):
+        return ref(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_eval(node.operand, name, text, ref)
+    if isinstance(node, ast.BinOp):
+        left, right = _eval(node.left, name, text, ref), _eval(node.right, name, text, ref)
+        if isinstance(node.op, ast.Div):
+            if right == 0:
+                raise ValueError(f"parameters.{name}.derived: division by zero in {text!r}")
+            return left / right
+        op = _OPS.get(type(node.op))
+        if op is not None:
+            return op(left, right)
+    raise ValueError(f"parameters.{name}.derived: only numbers, $parameters, + − × ÷ and brackets ({text!r})")
