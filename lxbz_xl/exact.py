@@ -73,6 +73,11 @@ def pct(value: Fraction, places: int = 2) -> str:
     return fmt(value * 100, places) + "%"
 
 
+def show(value: Fraction, display: str = "number") -> str:
+    """A computed value as text: rates (display `percent`, from the rubric data) as 82.5%, others as 8.5."""
+    return pct(value) if display == "percent" else fmt(value)
+
+
 def as_json_number(value: Fraction, places: int = 2) -> int | float:
     """A JSON number rounded for display: int when integral, else a float of the rounded decimal."""
     if value.denominator == 1:

@@ -53,14 +53,16 @@ def print_result(console: Console, r: Result) -> None:
             )
         console.print(table)
     for v in r.values:
-        console.print(f"  {v.label}:{show(v.value)}  [dim]{v.explanation}[/dim]")
+        console.print(f"  {v.label}:{show(v.value, v.display)}  [dim]{v.explanation}[/dim]")
     if r.total is not None:
         console.print(f"  [bold]总分:{fmt(r.total)}[/bold]")
     for line in _outcome_lines(r):
         console.print("  " + line)
     for m in r.members:
-        score = f"得分{show(m.total)}" if m.total is not None else ""
-        console.print(f"  · {m.name}:{score}" + ";".join(line.strip() for line in _outcome_lines(m)))
+        parts = [f"{v.label}{show(v.value, v.display)}" for v in m.values]
+        parts += [f"得分{show(m.total)}"] if m.total is not None else []
+        parts += [line.strip() for line in _outcome_lines(m)]
+        console.print(f"  · {m.name}:" + ";".join(parts))
 
 
 def print_summary(console: Console, lines: list[str]) -> None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from lxbz_xl.exact import as_json_number, fmt
+from lxbz_xl.exact import as_json_number
+from lxbz_xl.exact import show as show_as
 from lxbz_xl.inputs import InputError
 
 
@@ -163,10 +164,16 @@ class Result(Outcome):
                     "id": i.id,
                     "name": i.name,
                     "points": _num(i.points),
+                    "points_exact": _exact(i.points),
                     "score": _num(i.score),
+                    "score_exact": _exact(i.score),
                     "deduction": _num(i.deduction),
+                    "deduction_exact": _exact(i.deduction),
                     "explanations": i.explanations,
-                    "clauses": [{"id": c.id, "label": c.label, "value": _num(c.value)} for c in i.clauses],
+                    "clauses": [
+                        {"id": c.id, "label": c.label, "value": _num(c.value), "value_exact": _exact(c.value)}
+                        for c in i.clauses
+                    ],
                 }
                 for i in self.items
             ],
@@ -174,7 +181,8 @@ class Result(Outcome):
         out.update(self.outcome_json())
         if self.members:
             out["members"] = [
-                {"name": m.name, "total": _num(m.total), **m.outcome_json()} for m in self.members
+                {"name": m.name, "total": _num(m.total), "total_exact": _exact(m.total), **m.outcome_json()}
+                for m in self.members
             ]
         out["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
         return out
@@ -189,8 +197,16 @@ def _exact(value: Fraction | None) -> str | None:
 
 
 def _value_json(v: ValueResult) -> dict[str, Any]:
-    return {"label": v.label, "value": _num(v.value), "exact": _exact(v.value), "explanation": v.explanation}
+    """`value` is the display number (a rate to 2 decimals of its percentage: 0.825), `display` the text a
+    report shows (82.5%), `exact` the exact fraction (RUBRICS.md §0)."""
+    rate = v.display == "percent"
+    value = None if v.value is None else as_json_number(v.value, 4 if rate else 2)
+    out = {"label": v.label, "value": value, "exact": _exact(v.value), "display": show(v.value, v.display)}
+    if rate:
+        out["unit"] = "%"
+    out["explanation"] = v.explanation
+    return out
 
 
-def show(value: Fraction | None) -> str:
-    return "—" if value is None else fmt(value)
+def show(value: Fraction | None, display: str = "number") -> str:
+    return "—" if value is None else show_as(value, display)

@@ -62,9 +62,13 @@ def value_for(
         )
     if spec.type == "ballots":
         assert names is not None
-        return st.lists(
-            st.fixed_dictionaries({n: st.sampled_from(spec.values) for n in names}), min_size=1, max_size=5
+        # The first ballot gives nobody the top tier, so at least one ballot is valid whatever the cap on
+        # 好 (a case without a valid ballot is an input error, RUBRICS.md §6).
+        first = st.fixed_dictionaries({n: st.sampled_from(spec.values[1:]) for n in names})
+        rest = st.lists(
+            st.fixed_dictionaries({n: st.sampled_from(spec.values) for n in names}), min_size=0, max_size=4
         )
+        return st.tuples(first, rest).map(lambda fr: [fr[0], *fr[1]])
     if spec.type == "text":
         return st.sampled_from(["甲", "乙", "丙"])
     raise AssertionError(spec.type)

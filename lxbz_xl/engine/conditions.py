@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lxbz_xl.definition import logic as L
+from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.engine.env import MISSING, Env
-from lxbz_xl.engine.exprs import describe, evaluate_expr, num, share
+from lxbz_xl.engine.exprs import describe, evaluate_expr, is_percent, num, share
 from lxbz_xl.exact import OP_WORDS, compare, fmt, pct
 
 
@@ -32,10 +33,10 @@ class Verdict:
         return self._label
 
 
-def _value_label(value: object) -> str:
+def _value_label(value: object, spec: FieldSpec | None = None) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
-    return str(value)
+    return spec.label_of(str(value)) if spec is not None else str(value)
 
 
 def check(cond: L.Condition, env: Env) -> Verdict:
@@ -49,7 +50,7 @@ def check(cond: L.Condition, env: Env) -> Verdict:
         body = cond.equals
         return Verdict(
             None if raw is MISSING else raw == body.value,
-            lambda: label or f"{env.label(body.field)}为{_value_label(body.value)}",
+            lambda: label or f"{env.label(body.field)}为{_value_label(body.value, env.spec(body.field))}",
         )
     if isinstance(cond, L.NotCond):
         inner = check(cond.not_, env)
@@ -62,7 +63,8 @@ def check(cond: L.Condition, env: Env) -> Verdict:
         right = evaluate_expr(body_c.right, env)
 
         def text() -> str:
-            shown = fmt(right) if right is not None else "?"
+            rate = isinstance(body_c.right, str) and is_percent(body_c.right, env)
+            shown = "?" if right is None else pct(right) if rate else fmt(right)
             return label or f"{describe(body_c.left, env)}{shown}{OP_WORDS[body_c.op]}"
 
         if left is None or right is None:

@@ -57,8 +57,11 @@ def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None, expl
         env.labels[var.name] = var.label
         value = evaluate_expr(var.expr, env)
         env.computed[var.name] = value
-        text = describe(var.expr, env) if explain else ""  # worksheet functions need values, not prose
-        out.values.append(ValueResult(var.name, var.label, value, text, var.display))
+        display = "percent" if var.display == "percent" or var.unit == "%" else "number"
+        text = (
+            describe(var.expr, env, display == "percent") if explain else ""
+        )  # cells need values, not prose
+        out.values.append(ValueResult(var.name, var.label, value, text, display))
     if total is None and entity.total is not None:
         total = evaluate_expr(entity.total, env)
     out.total = total

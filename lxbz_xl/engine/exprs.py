@@ -213,17 +213,34 @@ def _ballot_reason(spec: L.BallotPoints, env: Env) -> tuple[str, str]:
     return "name", f"{label}的有效选票中没有对{me}的评价,无法计算群众评价"
 
 
-def describe(expr: Any, env: Env) -> str:
-    """A formula with its numbers filled in, e.g. 60%×定量评价(80) + 40%×定性评价(90)."""
+def is_percent(name: str, env: Env) -> bool:
+    """Whether a named value is a rate, as the rubric data says: a variable's `display: percent` (or unit %),
+    an input's or a parameter's unit %. RUBRICS.md §0: rates are shown as percentages."""
+    if name.startswith("$"):
+        param = env.defn.parameters.get(name[1:])
+        return param is not None and param.unit == "%"
+    var = _variable(env, name)
+    if var is not None:
+        return var.display == "percent" or var.unit == "%"
+    spec = env.spec(name)
+    return spec is not None and spec.unit == "%"
+
+
+def describe(expr: Any, env: Env, percent: bool = False) -> str:
+    """A formula with its numbers filled in, e.g. 60%×定量评价(80) + 40%×定性评价(90).
+
+    `percent`: the formula computes a rate, so a constant term reads as a percentage (1 − … → 100% − …).
+    """
     if isinstance(expr, Decimal):
         return fmt(dec(expr))
     if isinstance(expr, str):
         value = evaluate_expr(expr, env)
         if expr.startswith("$"):
             return _show(value, env.defn.parameters[expr[1:]].unit == "%")
-        return f"{env.label(expr)}({_show(value)})"
+        return f"{env.label(expr)}({_show(value, is_percent(expr, env))})"
     if isinstance(expr, L.WeightedExpr):
-        parts = [] if expr.constant == 0 else [fmt(dec(expr.constant))]
+        constant = dec(expr.constant)
+        parts = [] if expr.constant == 0 else [_show(constant, percent) if percent else fmt(constant)]
         for term in expr.weighted:
             w = num(env, term.weight) or Fraction(0)
             sign = "−" if w < 0 else "+"
@@ -235,7 +252,7 @@ def describe(expr: Any, env: Env) -> str:
         return f"{env.label(expr.share.votes)}{'、'.join(expr.share.tiers)}得票率({_show(value, True)})"
     if isinstance(expr, L.MeanExpr):
         if isinstance(expr.mean, str):
-            return f"{env.label(expr.mean)}的平均值({_show(evaluate_expr(expr, env))})"
+            return f"{env.label(expr.mean)}的平均值({_show(evaluate_expr(expr, env), is_percent(expr.mean, env))})"
         return "平均(" + ", ".join(describe(e, env) for e in expr.mean) + ")"
     if isinstance(expr, L.ClampExpr):
         return f"{describe(expr.clamp.of, env)}(限定在{_bound(expr.clamp.min, env)}–{_bound(expr.clamp.max, env)})"
