@@ -5,7 +5,8 @@
 Each file is a list of cases. A case has `name`, `reference` (the RUBRICS.md passage it proves), and
 either `input` (one case) with `expected`, or `inputs` (a batch, evaluated with the cohort step) with
 `expected_by_unit` (each entry may narrow by `rubric` and `year`) and `summary_contains`. Numbers are
-compared exactly; texts by substring.
+compared exactly; texts by substring; `display` compares the shown text of a value (82.5%);
+`consequences` / `may_promote` check the §11 consequences of the final tier.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from lxbz_xl.cohort import evaluate_cohort
 from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import exact
-from lxbz_xl.result import Outcome, Result
+from lxbz_xl.result import Outcome, Result, show
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,28 @@ def _check_outcome(o: Outcome, exp: dict[str, Any], where: str) -> list[str]:
         got = next((v.value for v in o.values if v.name == name), None)
         if not _same_number(got, value):
             bad.append(f"{where}values.{name}: expected {value}, got {got}")
+    for name, text in (exp.get("display") or {}).items():  # what a report shows, e.g. 82.5%
+        shown = next((show(v.value, v.display) for v in o.values if v.name == name), None)
+        if shown != str(text):
+            bad.append(f"{where}display.{name}: expected {text!r}, got {shown!r}")
+    bad += _check_consequences(o, exp, where)
+    return bad
+
+
+def _check_consequences(o: Outcome, exp: dict[str, Any], where: str) -> list[str]:
+    """`consequences`: one entry per consequence, a kind (rectify, decide…) or words of its action.
+    `may_promote`: true / false / null (RUBRICS.md §11)."""
+    bad: list[str] = []
+    if "may_promote" in exp and o.may_promote != exp["may_promote"]:
+        bad.append(f"{where}may_promote: expected {exp['may_promote']!r}, got {o.may_promote!r}")
+    if "consequences" in exp:
+        got = [(c.kind, c.action) for c in o.consequences]
+        wanted = exp["consequences"] or []
+        if len(wanted) != len(got):
+            bad.append(f"{where}consequences: expected {len(wanted)} ({wanted}), got {got}")
+        for entry in wanted:
+            if not any(entry == kind or str(entry) in action for kind, action in got):
+                bad.append(f"{where}consequences: none is {entry!r}: {got}")
     return bad
 
 
