@@ -8,10 +8,11 @@ snapshot stays, and a workbook built from it is reported as ``outdated_template`
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from lxbz_xl.exact import fmt
+from lxbz_xl.exact import fmt, pct
 from lxbz_xl.inputs import dec
 
 
@@ -29,6 +30,15 @@ def snapshot(rctx: Any) -> dict[str, Any]:
         "items": {str(i.id): {"name": i.name, "points": fmt(dec(i.points))} for i in defn.items},
         "cells": {c.name: f"{c.sheet}!{c.ref}" for c in rctx.layout.cells},
         "sheets": list(rctx.layout.sheets),
+        "labels": {
+            s.path: {v: s.label_of(v) for v in s.values}
+            for s in defn.inputs
+            if s.type == "enum" and s.value_labels
+        },
+        "consequences": {
+            tier: [c.action for c in rules]
+            for tier, rules in (defn.tiers.consequences if defn.tiers else {}).items()
+        },
     }
     try:
         out["fingerprints"] = {v: rctx.fingerprint(v) for v in ("udf", "native")}
@@ -43,11 +53,15 @@ def changes(old: dict[str, Any], new: dict[str, Any], limit: int = 8) -> list[st
     for key, param in new.get("parameters", {}).items():
         before = old.get("parameters", {}).get(key)
         if before is None:
-            out.append(f"新增参数{param['label']}={param['value']}{param['unit']}")
+            out.append(f"新增参数{param['label']}={_shown(param)}")
         elif before["value"] != param["value"]:
-            out.append(
-                f"{param['label']}由{before['value']}{before['unit']}改为{param['value']}{param['unit']}"
-            )
+            out.append(f"{param['label']}由{_shown(before)}改为{_shown(param)}")
+    for path, labels in new.get("labels", {}).items():
+        before = old.get("labels", {}).get(path)
+        if before is not None and before != labels:
+            out.append(f"{path}的选项改为{'/'.join(labels.values())}")
+    if new.get("consequences") and new.get("consequences") != old.get("consequences", {}):
+        out.append("考核结果运用(表彰奖励、诫勉、限期改进等)有更新")
     for key, item in new.get("items", {}).items():
         before = old.get("items", {}).get(key)
         if before is None:
@@ -69,6 +83,13 @@ def changes(old: dict[str, Any], new: dict[str, Any], limit: int = 8) -> list[st
     if len(out) > limit:
         out = [*out[:limit], f"等共{len(out)}处"]
     return out
+
+
+def _shown(param: dict[str, Any]) -> str:
+    """A parameter as a clerk reads it: rates as percentages (0.5 → 50%, RUBRICS.md §0)."""
+    if param.get("unit") == "%":
+        return pct(Fraction(param["value"]))
+    return f"{param['value']}{param.get('unit', '')}"
 
 
 def record(rctx: Any, directory: Path) -> Path:
