@@ -232,3 +232,14 @@ def test_no_valid_ballot_exits_2_naming_the_ballots(
     assert out["total"] is None
     assert [e["field"] for e in out["errors"]] == ["ballots"]
     assert "第1、2张选票" in out["errors"][0]["message"]
+
+
+def test_worksheet_function_names_the_ballots_when_none_is_valid() -> None:
+    from udfs import LXBZ_MEMBER
+
+    rows = [[n, 60, 90, 80, None, None, 80] for n in "甲乙丙"]
+    bad = [["好", "较好", "一般"], ["较好", "好", "一般"]]
+    got = LXBZ_MEMBER("layered", "total", [rows[0]], bad, rows)
+    assert got.startswith("#LXBZ! ") and "第1、2张选票" in got
+    good = [["较好", "较好", "一般"], ["较好", "好", "一般"]]
+    assert LXBZ_MEMBER("layered", "review_part", [rows[0]], good, rows) == 25.5

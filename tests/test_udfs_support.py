@@ -137,7 +137,10 @@ def cases(draw: Any, defn: RubricDefinition) -> dict[str, Any]:
     for spec in specs:
         if spec.type == "ballots":
             ballot = st.dictionaries(st.sampled_from(names), st.sampled_from(spec.values), min_size=1)
-            set_path(case, spec.path, draw(st.lists(ballot, min_size=1, max_size=5)))
+            # A first ballot rating everyone below the top tier: valid whatever the cap on 好, so every
+            # member has a mark (no valid ballot is an input error, RUBRICS.md §6).
+            first = draw(st.fixed_dictionaries({n: st.sampled_from(spec.values[1:]) for n in names}))
+            set_path(case, spec.path, [first, *draw(st.lists(ballot, min_size=0, max_size=4))])
     return case
 
 
