@@ -15,7 +15,8 @@ from lxbz_xl.case import Case, CaseFileError, read_case_file
 from lxbz_xl.cohort import evaluate_cohort
 from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.inputs import TYPE_WORDS, range_text, resolve_num
+from lxbz_xl.exact import fmt, pct
+from lxbz_xl.inputs import TYPE_WORDS, dec, range_text, resolve_num
 from lxbz_xl.report_table import print_result, print_summary
 
 # Sub-commands contributed by the Excel, template and validation modules, when present.
@@ -99,7 +100,9 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
         allowed = range_text(lo or 0, hi) if hi is not None else "≥0"
         if isinstance(spec.max, str) and spec.max.startswith("@"):
             allowed += f",不大于{spec.max[1:]}"
-    elif spec.type in ("enum", "votes", "ballots"):
+    elif spec.type == "enum":
+        allowed = "/".join(v if spec.label_of(v) == v else f"{v}({spec.label_of(v)})" for v in spec.values)
+    elif spec.type in ("votes", "ballots"):
         allowed = "/".join(spec.values)
     elif spec.type in ("number", "numbers"):
         allowed = range_text(lo, hi, spec.unit == "%")
@@ -138,7 +141,11 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
         for spec in d.roster.columns:
             table.add_row(*_field_line(d, f"{d.roster.key}[].{spec.path}", spec))
     console.print(table)
-    pending = [f"{p.label}={p.value}" for p in d.parameters.values() if p.pending_local]
+    pending = [
+        f"{p.label}={pct(dec(p.value)) if p.unit == '%' else fmt(dec(p.value))}"
+        for p in d.parameters.values()
+        if p.pending_local
+    ]
     if pending:
         console.print("待本地确定的参数:" + "、".join(pending))
     return 0
