@@ -58,9 +58,8 @@ def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None, expl
         value = evaluate_expr(var.expr, env)
         env.computed[var.name] = value
         display = "percent" if var.display == "percent" or var.unit == "%" else "number"
-        text = (
-            describe(var.expr, env, display == "percent") if explain else ""
-        )  # cells need values, not prose
+        # Worksheet functions need values, not prose; rates read as percentages (RUBRICS.md §0).
+        text = describe(var.expr, env, display == "percent") if explain else ""
         out.values.append(ValueResult(var.name, var.label, value, text, display))
     if total is None and entity.total is not None:
         total = evaluate_expr(entity.total, env)
