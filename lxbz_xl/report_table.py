@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from lxbz_xl.engine.consequences import NOTE_PREFIX, PROMOTE_NOTE
 from lxbz_xl.exact import fmt
 from lxbz_xl.result import Outcome, Result, show
 
@@ -32,7 +33,7 @@ def _outcome_lines(o: Outcome) -> list[str]:
         lines.append(f"排名:第{o.rank}名")
     lines += [f"奖项:{a}" for a in o.awards]
     lines += [f"提示:{f}" for f in o.flags]
-    lines += [f"说明:{n}" for n in o.notes]
+    lines += [n if n.startswith((NOTE_PREFIX, PROMOTE_NOTE)) else f"说明:{n}" for n in o.notes]
     return lines
 
 
