@@ -243,3 +243,27 @@ def test_worksheet_function_names_the_ballots_when_none_is_valid() -> None:
     assert got.startswith("#LXBZ! ") and "第1、2张选票" in got
     good = [["较好", "较好", "一般"], ["较好", "好", "一般"]]
     assert LXBZ_MEMBER("layered", "review_part", [rows[0]], good, rows) == 25.5
+
+
+@pytest.mark.parametrize("rubric", ["annual_team", "annual_cadre"])
+@settings(max_examples=120, deadline=None)
+@given(data=st.data())
+def test_consequences_always_match_the_final_tier(rubric: str, data: st.DataObject) -> None:
+    from tests.strategies import cases
+
+    defn = load_rubric(rubric)
+    assert defn.tiers is not None
+    case = data.draw(cases(rubric))
+    if rubric == "annual_cadre":  # the strategy draws codes; clerks pick labels: both must mean the same
+        aspects = case.get("aspects", {})
+        spec = {s.path: s for s in defn.inputs}
+        words = {k: spec[f"aspects.{k}"].label_of(v) for k, v in aspects.items()}
+        assert evaluate(defn, {**case, "aspects": words}).tier == evaluate(defn, case).tier
+    result = evaluate(defn, case)
+    key = result.tier if result.tier is not None else result.manual
+    want = [(r.kind, r.action) for r in defn.tiers.consequences.get(key or "", [])]
+    assert [(c.kind, c.action) for c in result.consequences] == want
+    if defn.tiers.promotable is None or result.tier is None:
+        assert result.may_promote is None
+    else:
+        assert result.may_promote == (result.tier in {"优秀", "称职"})
