@@ -267,3 +267,23 @@ def test_consequences_always_match_the_final_tier(rubric: str, data: st.DataObje
         assert result.may_promote is None
     else:
         assert result.may_promote == (result.tier in {"优秀", "称职"})
+
+
+@pytest.mark.parametrize("rubric", ["annual_cadre", "annual_team", "layered"])
+def test_a_form_of_the_previous_version_is_outdated_not_tampered(rubric: str, tmp_path: Path) -> None:
+    """The bumped rubrics (2025.1 → 2025.2): a form saying 2025.1 names both versions and is not tampered."""
+    import openpyxl
+
+    from lxbz_xl.validation.check_file import check_file
+    from lxbz_xl.validation.context import Context
+
+    wb = openpyxl.load_workbook(Path("workbook_templates") / f"{rubric}.xlsx")
+    for row in wb["_lxbz"].iter_rows(min_col=1, max_col=2):
+        if row[0].value == "version":
+            assert row[1].value == load_rubric(rubric).version == "2025.2"
+            row[1].value = "2025.1"
+    path = tmp_path / f"{rubric}_old.xlsx"
+    wb.save(path)
+    report = check_file(path, Context())
+    assert [f.code for f in report.findings] == ["outdated_template"], report.findings
+    assert "版本2025.1" in report.findings[0].message and "当前版本2025.2" in report.findings[0].message
