@@ -23,8 +23,8 @@ def apply(entity: Entity, outcome: Outcome) -> None:
     outcome.may_promote = None
     if tiers is None:
         return
-    key = outcome.tier if outcome.tier is not None else outcome.manual
-    for rule in tiers.consequences.get(key or "", []) if key else []:
+    key = outcome.tier if outcome.tier is not None else outcome.manual or ""
+    for rule in tiers.consequences.get(key, []) if key else []:
         reason = rule.reason or (f"考核档次为{key}" if outcome.tier is not None else key)
         if rule.reference is not None:
             reason += f"(依据:{rule.reference.passage})"
