@@ -148,6 +148,11 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     ]
     if pending:
         console.print("待本地确定的参数:" + "、".join(pending))
+    if d.tiers is not None:  # RUBRICS.md §11: what each final tier means
+        for tier, rules in d.tiers.consequences.items():
+            console.print(f"结果运用({tier}):" + "/".join(r.action for r in rules))
+        if d.tiers.promotable is not None:
+            console.print(f"可选拔担任上一级领导职务的档次:{'、'.join(d.tiers.promotable)}")
     return 0
 
 
