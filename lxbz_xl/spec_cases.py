@@ -93,9 +93,16 @@ def _check_consequences(o: Outcome, exp: dict[str, Any], where: str) -> list[str
         if len(wanted) != len(got):
             bad.append(f"{where}consequences: expected {len(wanted)} ({wanted}), got {got}")
         for entry in wanted:
-            if not any(entry == kind or str(entry) in action for kind, action in got):
+            if not any(_is_consequence(entry, kind, action) for kind, action in got):
                 bad.append(f"{where}consequences: none is {entry!r}: {got}")
     return bad
+
+
+def _is_consequence(entry: Any, kind: str, action: str) -> bool:
+    """An expected consequence: a kind, words of the action, or {kind, action} (action by substring)."""
+    if isinstance(entry, dict):
+        return entry.get("kind", kind) == kind and str(entry.get("action", "")) in action
+    return entry == kind or str(entry) in action
 
 
 def check_result(r: Result, exp: dict[str, Any]) -> list[str]:
