@@ -68,6 +68,16 @@ def _check_outcome(o: Outcome, exp: dict[str, Any], where: str) -> list[str]:
         for text in exp.get(key, []):
             if not any(text in s for s in getattr(o, "failed" if key == "failed" else key)):
                 bad.append(f"{where}{key}: no entry contains {text!r} in {getattr(o, key)}")
+    for key in ("failed", "flags", "notes", "awards"):  # `no_flags: [集中调训]`: no entry may contain these
+        for text in exp.get(f"no_{key}", []):
+            hits = [s for s in getattr(o, key) if text in s]
+            if hits:
+                bad.append(f"{where}no_{key}: {text!r} found in {hits}")
+    shown = [f"{c.kind}:{c.action}:{c.reason}" for c in o.consequences]
+    for key, want in (("consequences", True), ("no_consequences", False)):  # "kind:action:reason" substrings
+        for text in exp.get(key, []):
+            if any(text in s for s in shown) != want:
+                bad.append(f"{where}{key}: {text!r} vs {shown}")
     for name, value in (exp.get("values") or {}).items():
         got = next((v.value for v in o.values if v.name == name), None)
         if not _same_number(got, value):
