@@ -15,7 +15,7 @@ from typing import Any
 from lxbz_xl.case import Case
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import Banding, Link, Quota, Ranking, RubricDefinition
-from lxbz_xl.engine.conditions import check
+from lxbz_xl.engine.conditions import check, held_parts
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import exact, fmt, pct
@@ -62,6 +62,7 @@ class BandingRecord:
     shares: dict[str, Fraction]
     ties: list[str]
     pending_local: bool
+    group: str | None = None  # the assessing body (考核主体) when the banding is grouped by one
 
 
 @dataclass(slots=True)
@@ -133,9 +134,11 @@ def result_env(defn: RubricDefinition, outcome: Outcome, parent: Env | None = No
 # ---------------------------------------------------------------- the section 1 chain
 
 
-def _link_value(result: Result, link: Link) -> Any:
+def _link_value(result: Result, link: Link, load: Callable[[str], RubricDefinition]) -> Any:
     if result.errors:
         return None
+    if link.when is not None:
+        return check(link.when, result_env(load(link.rubric), result)).value
     if link.output == "title":
         return result.title
     if link.output == "tier":
@@ -211,7 +214,7 @@ def evaluate_linked(
                 if given is not None and not prefer_batch:
                     continue
                 source = index.get((link.rubric, case.unit, case.year))
-                value = None if source is None else _link_value(source, link)
+                value = None if source is None else _link_value(source, link, load)
                 if value is None:
                     continue
                 linked = _inject(linked, link.field, value)
@@ -397,7 +400,24 @@ def _rank(defn: RubricDefinition, spec: Ranking, group: list[Result], summary: l
     return RankingRecord(defn.id, group[0].year if group else None, order, ties)
 
 
-def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: list[str]) -> BandingRecord:
+def _band_groups(spec: Banding, group: list[Result]) -> list[tuple[str | None, list[Result]]]:
+    """One banding per assessing body (spec.group_by) in first-seen order; cases without one form one group."""
+    if spec.group_by is None:
+        return [(None, group)]
+    by: dict[str | None, list[Result]] = {}
+    for r in group:
+        value = r.inputs.get(spec.group_by)
+        by.setdefault(str(value).strip() or None if value is not None else None, []).append(r)
+    return sorted(by.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+
+
+def _band(
+    defn: RubricDefinition,
+    spec: Banding,
+    group: list[Result],
+    summary: list[str],
+    body: str | None = None,
+) -> BandingRecord:
     """Rank into bands by share (rounded down); equal scores always share a band (the better one)."""
     n = len(group)
     ordered = sorted(group, key=lambda r: (-(r.total or Fraction(0)), r.unit))
@@ -427,19 +447,32 @@ def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: l
     better = {b.name for b in spec.bands if b.side == "top"}
     for r in ordered:
         r.band = bands[id(r)]
-        if (
-            spec.demote_when is not None
-            and r.band in better
-            and check(spec.demote_when, result_env(defn, r)).value
-        ):
-            r.adjustments.append(Adjustment("demote", r.band, spec.middle, spec.demote_reason or "不能评优"))
-            r.band = spec.middle
+        if spec.demote_when is not None and r.band in better:
+            env = result_env(defn, r)
+            if check(spec.demote_when, env).value:
+                found = "、".join(held_parts(spec.demote_when, env))
+                reason = spec.demote_reason or "不能评优"
+                r.adjustments.append(
+                    Adjustment("demote", r.band, spec.middle, f"{reason}({found})" if found else reason)
+                )
+                r.band = spec.middle
     summary.extend(ties)
     counts = ",".join(f"{k}{sum(1 for r in ordered if r.band == k)}个" for k in band_names(spec))
     mark = "(比例待本地确定)" if spec.pending_local else ""
-    summary.append(f"{defn.short_name} {group[0].year}年综合排序{n}个:{counts}{mark}")
+    where = f"{spec.group_label or '考核主体'}“{body}”" if body else ""
+    if spec.group_by is not None and body is None:
+        where = f"未填写{spec.group_label or '考核主体'}的"
+    summary.append(f"{defn.short_name} {group[0].year}年{where}综合排序{n}个:{counts}{mark}")
     return BandingRecord(
-        defn.id, group[0].year if group else None, ordered, by_rank, sizes, shares, ties, spec.pending_local
+        defn.id,
+        group[0].year if group else None,
+        ordered,
+        by_rank,
+        sizes,
+        shares,
+        ties,
+        spec.pending_local,
+        body,
     )
 
 
@@ -589,7 +622,8 @@ def evaluate_cohort(
         if cohort.ranking is not None:
             out.rankings.append(_rank(defn, cohort.ranking, group, out.summary))
         if cohort.banding is not None:
-            out.bandings.append(_band(defn, cohort.banding, group, out.summary))
+            for body, members in _band_groups(cohort.banding, group):
+                out.bandings.append(_band(defn, cohort.banding, members, out.summary, body))
         if cohort.quota is not None:
             out.quotas += _quota(defn, cohort.quota, group, out.summary)
         share = _share(defn, group, out.summary)

@@ -252,6 +252,10 @@ class Banding(Strict):
     key: str = "total"
     bands: list[Band]
     middle: str
+    # An input naming who ranks (考核主体): ranking, banding and ties happen within one (year, value);
+    # cases without it form one group.
+    group_by: str | None = None
+    group_label: str | None = None
     demote_when: Condition | None = None
     demote_reason: str | None = None
     pending_local: bool = False
@@ -272,11 +276,25 @@ class Quota(Strict):
 
 
 class Link(Strict):
-    """Feed another rubric's output into this case when the case doesn't give it (the section 1 chain)."""
+    """Feed another rubric's output into this case when the case doesn't give it (the section 1 chain).
+
+    `output` carries the source's title or tier; `when` instead carries whether a condition holds on the
+    source result (e.g. a party-building finding on the secretary's case → the team cannot be 优秀).
+    """
 
     field: str
     rubric: str
-    output: Literal["title", "tier", "tier_before_caps"]
+    output: Literal["title", "tier", "tier_before_caps"] | None = None
+    when: Condition | None = None
+    # False: a unit may have no such case (not every unit has a township secretary); its absence is no 缺报.
+    required: bool = True
+    reference: Reference | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Link:
+        if (self.output is None) == (self.when is None):
+            raise ValueError(f"link {self.field}: give exactly one of `output` or `when`")
+        return self
 
 
 class MemberLink(Strict):

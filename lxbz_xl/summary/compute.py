@@ -193,7 +193,7 @@ def _missing(rows: list[UnitRow], load: Callable[[str], RubricDefinition]) -> li
         while frontier:
             rid = frontier.pop()
             for link in load(rid).cohort.links:
-                if link.rubric not in needed:
+                if link.required and link.rubric not in needed:
                     needed.add(link.rubric)
                     frontier.append(link.rubric)
         for rid in sorted(needed - set(row.entries)):
