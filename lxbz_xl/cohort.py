@@ -87,6 +87,22 @@ class QuotaRecord:
     excluded_by_parent: list[str]
     score: str = ""  # the variable candidates are ranked on
     entity: str = "unit"  # unit | member: whom the pool selects
+    excluded_by_team: list[str] = field(default_factory=list)  # the unit fails the pool's parent_when
+    pending: list[str] = field(default_factory=list)  # 待定: the unit is tied at the parent pool's cut
+    open_seats: int = 0  # seats held by pending candidates until that tie is decided
+
+
+@dataclass(slots=True)
+class AwardYearRecord:
+    """Whether a year is an award year of a rubric's award cycle (每两年进行一次评选)."""
+
+    rubric: str
+    year: int | None
+    award_year: bool | None  # None when the case has no year
+    every: int
+    base_year: int
+    pending_local: bool
+    text: str
 
 
 @dataclass(slots=True)
@@ -115,6 +131,7 @@ class CohortResult:
     bandings: list[BandingRecord] = field(default_factory=list)
     quotas: list[QuotaRecord] = field(default_factory=list)
     shares: list[ShareRecord] = field(default_factory=list)
+    award_years: list[AwardYearRecord] = field(default_factory=list)
     summary_by_year: dict[int | None, list[str]] = field(default_factory=dict)
     standalone: list[Result] = field(default_factory=list)  # each case on its own, aligned with results
 
@@ -487,10 +504,12 @@ def band_names(spec: Banding) -> list[str]:
 
 def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: list[str]) -> list[QuotaRecord]:
     awarded: dict[str, set[str]] = {}
+    tied_units: dict[str, set[str]] = {}
     records: list[QuotaRecord] = []
     for pool in spec.pools:
         entries: list[tuple[Result, Outcome, Env]] = []
         base = 0
+        team_failed: list[str] = []
         for r in group:
             unit_env = result_env(defn, r)
             subjects = (
@@ -498,19 +517,33 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 if pool.entity == "unit"
                 else [(m, result_env(defn, m, parent=unit_env)) for m in r.members]
             )
+            team_ok = (
+                pool.parent_when is None or pool.entity == "unit" or check(pool.parent_when, unit_env).value
+            )
             for subject, env in subjects:
                 if pool.base is None or check(pool.base, env).value:
                     base += 1
                 if pool.filter is None or check(pool.filter, env).value:
+                    if not team_ok:
+                        team_failed.append(_who((r, subject, env)))
+                        subject.notes.append(
+                            f"{pool.name}:{pool.parent_reason or '所在班子不符合条件'},不参加评选"
+                        )
+                        continue
                     entries.append((r, subject, env))
         share = Fraction(resolve_num(defn, pool.share) or 0)
         quota = math.floor(share * base)
         eligible = len(entries)
         excluded: list[str] = []
+        waiting: set[str] = set()
         if pool.requires_parent_in is not None:
             parent_ok = awarded.get(pool.requires_parent_in) or set()
-            excluded = [_who(e) for e in entries if e[0].unit not in parent_ok]
-            entries = [e for e in entries if e[0].unit in parent_ok]
+            waiting = (tied_units.get(pool.requires_parent_in) or set()) - parent_ok
+            excluded = [_who(e) for e in entries if e[0].unit not in parent_ok | waiting]
+            for e in entries:
+                if e[0].unit not in parent_ok | waiting:
+                    e[1].notes.append(f"{pool.name}:所在班子未获评{pool.requires_parent_in},不参加排序")
+            entries = [e for e in entries if e[0].unit in parent_ok | waiting]
         scored = [(e, e[2].lookup(pool.score)) for e in entries]
         missing = [e for e, s in scored if s is None]
         ranked = sorted([(e, s) for e, s in scored if s is not None], key=lambda x: (-x[1], x[0][0].unit))
@@ -520,14 +553,26 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
             cut = chosen[-1][1]
             tied = [x for x in ranked if x[1] == cut]
             chosen = [x for x in chosen if x[1] != cut]
+        # A seat taken by a candidate whose team is itself tied at the team cut stays open (待定).
+        pending = [x for x in chosen if x[0][0].unit in waiting]
+        chosen = [x for x in chosen if x[0][0].unit not in waiting]
         names = set()
         for (winner, awardee, _env), _s in chosen:
             awardee.awards.append(pool.name)
             names.add(winner.unit)
         for (_r, awardee, _env), _s in tied:
             awardee.awards.append(f"{pool.name}(名额分界处并列,待研究确定)")
+        for (_r, awardee, _env), _s in pending:
+            awardee.awards.append(
+                f"{pool.name}(待定:所在班子在{pool.requires_parent_in}名额分界处并列,该席位待并列确定后定)"
+            )
         awarded[pool.name] = names
-        outcome = {id(x[0][1]): "入选" for x in chosen} | {id(x[0][1]): "并列待定" for x in tied}
+        tied_units[pool.name] = {x[0][0].unit for x in tied}
+        outcome = (
+            {id(x[0][1]): "入选" for x in chosen}
+            | {id(x[0][1]): "并列待定" for x in tied}
+            | {id(x[0][1]): "待定" for x in pending}
+        )
         candidates = [
             QuotaCandidate(e[0], _who(e), s, outcome.get(id(e[1]), "未入选")) for e, s in ranked
         ] + [QuotaCandidate(e[0], _who(e), None, "无评分") for e in missing]
@@ -545,6 +590,9 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 excluded,
                 pool.score,
                 pool.entity,
+                team_failed,
+                [_who(x[0]) for x in pending],
+                len(pending),
             )
         )
         line = (
@@ -556,12 +604,44 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 + "、".join(_who(x[0]) for x in tied)
                 + f"(得分{fmt(Fraction(tied[0][1]))}),未作取舍"
             )
+        if pending:
+            line += (
+                f";{len(pending)}个席位待定(所在班子在{pool.requires_parent_in}名额分界处并列,待并列确定后定):"
+                + "、".join(f"{_who(x[0])}({x[0][0].unit})" for x in pending)
+            )
         if missing:
             line += ";缺少评分无法排序:" + "、".join(_who(e) for e in missing)
+        if team_failed:
+            line += f";{pool.parent_reason or '所在班子不符合条件'},不参加评选:" + "、".join(team_failed)
         if excluded:
             line += f";所在班子未获评{pool.requires_parent_in},不参加排序:" + "、".join(excluded)
         summary.append(line)
     return records
+
+
+def award_year(defn: RubricDefinition, year: int | None) -> AwardYearRecord | None:
+    """Whether ``year`` is an award year of the rubric's award cycle (None when it has none)."""
+    cycle = defn.cohort.award_cycle
+    if cycle is None:
+        return None
+    every = int(resolve_num(defn, cycle.every) or 1)
+    base = int(resolve_num(defn, cycle.base_year) or 0)
+    pending = any(
+        isinstance(v, str) and v.startswith("$") and defn.parameters[v[1:]].pending_local
+        for v in (cycle.every, cycle.base_year)
+    )
+    rule = f"每{every}年评选一次,以{base}年为评选年起算" + (",起算年待本地确定" if pending else "")
+    if year is None:
+        return AwardYearRecord(
+            defn.id, None, None, every, base, pending, f"缺少年度,无法判断是否{cycle.label}({rule})"
+        )
+    hit = (year - base) % every == 0
+    text = (
+        f"{year}年为{cycle.label}({rule})"
+        if hit
+        else f"{year}年不是{cycle.label}({rule}):本年只考核,不评选表彰"
+    )
+    return AwardYearRecord(defn.id, year, hit, every, base, pending, text)
 
 
 def _who(entry: tuple[Result, Outcome, Env]) -> str:
@@ -624,6 +704,12 @@ def evaluate_cohort(
         if cohort.banding is not None:
             for body, members in _band_groups(cohort.banding, group):
                 out.bandings.append(_band(defn, cohort.banding, members, out.summary, body))
+        cycle = award_year(defn, year)
+        if cycle is not None:
+            out.award_years.append(cycle)
+            out.summary.append(f"{defn.short_name}:{cycle.text}")
+            for r in group:
+                r.notes.append(cycle.text)
         if cohort.quota is not None:
             out.quotas += _quota(defn, cohort.quota, group, out.summary)
         share = _share(defn, group, out.summary)

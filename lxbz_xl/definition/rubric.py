@@ -269,10 +269,23 @@ class QuotaPool(Strict):
     share: NumLike
     score: str  # variable ranked on
     requires_parent_in: str | None = None  # an awarded 正职 must come from an awarded team
+    # Members only: a condition on the member's unit (e.g. the team meets the standard and is 综合考评优秀);
+    # members of other units do not take part, and the result says why.
+    parent_when: Condition | None = None
+    parent_reason: str | None = None
 
 
 class Quota(Strict):
     pools: list[QuotaPool]
+
+
+class AwardCycle(Strict):
+    """An award held every `every` years counted from `base_year` (e.g. 每两年进行一次评选)."""
+
+    every: NumLike
+    base_year: NumLike
+    label: str = "评选年"
+    reference: Reference | None = None
 
 
 class Link(Strict):
@@ -327,6 +340,7 @@ class Cohort(Strict):
     ranking: Ranking | None = None
     banding: Banding | None = None
     quota: Quota | None = None
+    award_cycle: AwardCycle | None = None
     links: list[Link] = Field(default_factory=list)
     member_links: list[MemberLink] = Field(default_factory=list)
     share_report: ShareReport | None = None
