@@ -14,13 +14,13 @@ from typing import Any
 
 from lxbz_xl.case import Case
 from lxbz_xl.definition.loader import all_inputs, load_rubric
-from lxbz_xl.definition.rubric import Banding, Link, Quota, Ranking, RubricDefinition
+from lxbz_xl.definition.rubric import Banding, BottomFlag, Link, Quota, Ranking, RubricDefinition, Streak
 from lxbz_xl.engine.conditions import check, held_parts
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import exact, fmt, pct
 from lxbz_xl.inputs import resolve_num
-from lxbz_xl.result import Adjustment, MemberResult, Outcome, Result
+from lxbz_xl.result import Adjustment, Consequence, MemberResult, Outcome, Result
 
 MAX_PASSES = 5
 
@@ -684,6 +684,112 @@ def _share(defn: RubricDefinition, group: list[Result], summary: list[str]) -> S
     return ShareRecord(defn.id, year, report.label, hits, misses, goal, goal_text, pending)
 
 
+# ---------------------------------------------------------------- multi-year rules and bottom shares
+
+
+def refresh_consequences(defn: RubricDefinition, outcome: Outcome) -> None:
+    """Recompute an outcome's per-tier consequences after the cohort step changed its tier.
+
+    Every tier change the cohort makes today happens inside ``evaluate`` (links feed inputs, the caps run
+    there), so the engine's consequences are already those of the final tier. This is the one place a
+    later cohort-side tier change must call.
+    """
+    # merge: call part A's per-tier consequence function here (lxbz_xl.engine) once it lands.
+    return None
+
+
+def _streaks(defn: RubricDefinition, results: list[Result], everything: list[Result]) -> None:
+    """连续N年同一档次 (RUBRICS.md §11): a consequence on this year's outcome, with the years that count."""
+    for rule in defn.cohort.streaks:
+        by_key: dict[tuple[str, str | None, int], Outcome] = {}
+        for r in everything:
+            if r.rubric != defn.id or r.errors or r.year is None:
+                continue
+            if rule.entity == "unit":
+                by_key[(r.unit, None, r.year)] = r
+            else:
+                for m in r.members:
+                    by_key[(r.unit, m.name, r.year)] = m
+        for r in results:
+            if r.year is None or r.errors:
+                continue
+            subjects: list[tuple[str | None, Outcome]] = (
+                [(None, r)] if rule.entity == "unit" else [(m.name, m) for m in r.members]
+            )
+            for name, now in subjects:
+                _streak(rule, r, name, now, by_key)
+
+
+def _streak(
+    rule: Streak,
+    r: Result,
+    name: str | None,
+    now: Outcome,
+    by_key: dict[tuple[str, str | None, int], Outcome],
+) -> None:
+    assert r.year is not None
+    if now.tier != rule.tier:
+        return
+    years = [r.year]
+    sources: list[str] = [f"{r.year}年{rule.tier}"]
+    for back in range(1, rule.years):
+        year = r.year - back
+        earlier = by_key.get((r.unit, name, year))
+        tier = earlier.tier if earlier is not None else None
+        where = "同批次考核结果"
+        if earlier is None and back <= len(rule.previous):
+            tier = now.inputs.get(rule.previous[back - 1])
+            where = "本表填报"
+        if tier != rule.tier:
+            return
+        years.append(year)
+        sources.append(f"{year}年{rule.tier}({where})")
+    span = "、".join(f"{y}" for y in sorted(years))
+    reason = f"{rule.reason}:{span}年均为{rule.tier}(" + ";".join(reversed(sources)) + ")"
+    now.consequences.append(Consequence(rule.consequence.kind, rule.consequence.action, reason))
+    now.notes.append(f"{rule.reason},{rule.consequence.action}({span}年)")
+
+
+def _bottom(defn: RubricDefinition, spec: BottomFlag, group: list[Result], summary: list[str]) -> list[str]:
+    """The bottom share of the ranking on ``spec.key``; equal values at the edge stay out (the better side)."""
+    scored = [(r, result_env(defn, r).lookup(spec.key)) for r in group]
+    ranked = sorted([x for x in scored if x[1] is not None], key=lambda x: (x[1], x[0].unit))  # worst first
+    n = len(ranked)
+    share = Fraction(resolve_num(defn, spec.share) or 0)
+    size = math.floor(share * n)
+    picked = ranked[:size]
+    note = ""
+    if picked and size < n and ranked[size][1] == picked[-1][1]:
+        edge = picked[-1][1]
+        picked = [x for x in picked if x[1] != edge]
+        names = "、".join(x[0].unit for x in ranked if x[1] == edge)
+        note = f";分界处并列({names}),均不列入"
+    for position, (r, value) in enumerate(picked, 1):
+        r.flags.append(spec.label)
+        r.notes.append(f"{spec.label}:{n}个单位中倒数第{position}名({_shown_value(value)})")
+        if spec.consequence is not None:
+            r.consequences.append(
+                Consequence(
+                    spec.consequence.kind,
+                    spec.consequence.action,
+                    f"{spec.label}(后{pct(share)},{n}个单位中倒数第{position}名)",
+                )
+            )
+    year = group[0].year if group else None
+    if n:
+        names = "、".join(r.unit for r, _ in picked) or "无"
+        summary.append(
+            f"{defn.short_name} {year}年{spec.label}:排序{n}个,后{pct(share)}取整为{size}个:{names}{note}"
+        )
+    return [r.unit for r, _ in picked]
+
+
+def _shown_value(value: Any) -> str:
+    if isinstance(value, Fraction) and 0 <= value <= 1:
+        return pct(value)
+    return fmt(value) if isinstance(value, Fraction | int) else str(value)
+
+
 def evaluate_cohort(
     cases: list[Case],
     load: Callable[[str], RubricDefinition] = load_rubric,
@@ -695,6 +801,12 @@ def evaluate_cohort(
     alone: list[Result] = []
     results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone)
     out = CohortResult(results, links=links, standalone=alone)
+    for defn, r in ((load(r.rubric), r) for r in results if r.ok):
+        refresh_consequences(defn, r)
+    for rubric in dict.fromkeys(r.rubric for r in results if r.ok):
+        defn = load(rubric)
+        if defn.cohort.streaks:
+            _streaks(defn, [r for r in results if r.rubric == rubric], results)
     for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         first_line = len(out.summary)
         defn = load(rubric)
@@ -712,6 +824,8 @@ def evaluate_cohort(
                 r.notes.append(cycle.text)
         if cohort.quota is not None:
             out.quotas += _quota(defn, cohort.quota, group, out.summary)
+        for spec in cohort.bottom_flags:
+            _bottom(defn, spec, group, out.summary)
         share = _share(defn, group, out.summary)
         if share is not None:
             out.shares.append(share)

@@ -336,6 +336,37 @@ class ShareReport(Requirement):
     goal: ShareGoal | None = None
 
 
+class ConsequenceSpec(Strict):
+    kind: Literal["commend", "rectify", "admonish", "decide", "per_documents", "salary", "training"]
+    action: str
+
+
+class Streak(Strict):
+    """A tier held `years` years running (this year and the ones before) has a consequence (RUBRICS.md §11,
+    连续三年优秀 → 晋升工资). Earlier years come from the batch (same unit, or same member name in the same
+    unit) or, failing that, from the inputs named in `previous` (last year first)."""
+
+    tier: str
+    years: int = Field(ge=2)
+    entity: Literal["unit", "member"] = "unit"
+    previous: list[str] = Field(default_factory=list)
+    consequence: ConsequenceSpec
+    reason: str
+    reference: Reference | None = None
+
+
+class BottomFlag(Strict):
+    """The bottom share of a ranking on `key` (rounded down; ties at the edge stay out) raises a notice
+    (RUBRICS.md §11: 满意度评议结果靠后 → 限期整改)."""
+
+    key: str
+    share: NumLike
+    label: str
+    category: str | None = None
+    consequence: ConsequenceSpec | None = None
+    reference: Reference | None = None
+
+
 class Cohort(Strict):
     ranking: Ranking | None = None
     banding: Banding | None = None
@@ -344,6 +375,8 @@ class Cohort(Strict):
     links: list[Link] = Field(default_factory=list)
     member_links: list[MemberLink] = Field(default_factory=list)
     share_report: ShareReport | None = None
+    streaks: list[Streak] = Field(default_factory=list)
+    bottom_flags: list[BottomFlag] = Field(default_factory=list)
 
 
 class Roster(Strict):
