@@ -639,7 +639,7 @@ def award_year(defn: RubricDefinition, year: int | None) -> AwardYearRecord | No
     text = (
         f"{year}年为{cycle.label}({rule})"
         if hit
-        else f"{year}年不是{cycle.label}({rule}):本年只考核,不评选表彰"
+        else f"{year}年不是{cycle.label}({rule}):本年只考核不评选,名额排序仅供参考"
     )
     return AwardYearRecord(defn.id, year, hit, every, base, pending, text)
 
