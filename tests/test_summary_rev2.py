@@ -17,6 +17,7 @@ from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.summary.write_json import summary_json
 from lxbz_xl.summary.write_xlsx import write_summary
 from tests.test_summary_compute import EXCELLENT_VOTES, row, sub, summarise
+from tests.test_summary_compute import _performance as perf
 
 EXCELLENT_ASPECTS = {
     k: "excellent" for k in ("political_quality", "leadership", "work_style", "duty_performance", "integrity")
@@ -36,15 +37,6 @@ def cadre(name: str, year: int) -> dict[str, Any]:
         "scope": "county",
         "votes": {"优秀": 7, "称职": 3},
         "aspects": EXCELLENT_ASPECTS,
-    }
-
-
-def perf(unit: str, share: str) -> dict[str, Any]:
-    return {
-        "rubric": "performance",
-        "unit": unit,
-        "team": {"quantitative": 80, "qualitative": 80},
-        "satisfaction_share": share,
     }
 
 
