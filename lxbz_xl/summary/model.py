@@ -219,12 +219,8 @@ class Summary:
     consequences: list[ConsequenceRow] = field(default_factory=list)
 
     def consequences_of(self, unit: str, year: int | None, person: str | None = None) -> list[ConsequenceRow]:
-        """A unit's (person None: every consequence of its teams) or one cadre's consequences."""
-        return [
-            c
-            for c in self.consequences
-            if c.unit == unit and c.year == year and (person is None or c.person == person)
-        ]
+        """The team's consequences (person None) or one cadre's, for one unit and year."""
+        return [c for c in self.consequences if c.unit == unit and c.year == year and c.person == person]
 
     @property
     def years(self) -> list[int]:

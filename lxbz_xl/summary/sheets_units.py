@@ -134,7 +134,9 @@ def unit_row(ctx: Ctx, row: UnitRow, cols: list[UnitCols]) -> list[Any]:
 
 
 def consequence_text(ctx: Ctx, rows: list[ConsequenceRow]) -> str:
-    """The 处理意见 cell: each action once, with the rubric it comes from, joined by ";" (filterable)."""
+    """The 处理意见 cell: each action once, with the rubric it comes from, joined by ";" (filterable).
+
+    On 单位汇总 the team's own consequences; a cadre's are on 干部汇总 and every one on 处理意见."""
     return joined([f"{c.action}({ctx.short(c.rubric)})" for c in rows])
 
 
