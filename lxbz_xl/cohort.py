@@ -418,13 +418,13 @@ def _rank(defn: RubricDefinition, spec: Ranking, group: list[Result], summary: l
 
 
 def _band_groups(spec: Banding, group: list[Result]) -> list[tuple[str | None, list[Result]]]:
-    """One banding per assessing body (spec.group_by) in first-seen order; cases without one form one group."""
+    """One banding per assessing body (spec.group_by), by name; cases without one form one group, last."""
     if spec.group_by is None:
         return [(None, group)]
     by: dict[str | None, list[Result]] = {}
     for r in group:
-        value = r.inputs.get(spec.group_by)
-        by.setdefault(str(value).strip() or None if value is not None else None, []).append(r)
+        body = str(r.inputs.get(spec.group_by) or "").strip()
+        by.setdefault(body or None, []).append(r)
     return sorted(by.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
 
 
