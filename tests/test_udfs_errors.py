@@ -136,8 +136,8 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     ("no members", lambda: LXBZ_MEMBER(A, "total", [["x"]]), "领导班子年度考核没有成员明细"),
     (
         "member extra",
-        lambda: LXBZ_MEMBER(S, "total", [["孙", "处级", 15, 16, 99]]),
-        "干部行多出1个值;应依次为:姓名、职级、本年度学分、上年度学分",
+        lambda: LXBZ_MEMBER(S, "total", [["孙", "处级", 15, 16, "处级", 18, 99]]),
+        "干部行多出1个值;应依次为:姓名、职级、本年度学分、上年度学分、上年度职级、上年度应修学分(如另有规定)",
     ),
     (
         "member not in table",
@@ -152,7 +152,7 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     (
         "member output",
         lambda: LXBZ_MEMBER(S, "nope", STUDY_ROW),
-        "未知的输出nope;可用:total, tier, base_tier, title, flags, required_credits",
+        "未知的输出nope;可用:total, tier, base_tier, title, flags, required_credits, previous_required_credits",
     ),
     (
         "member unit error",
