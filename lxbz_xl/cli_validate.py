@@ -1,7 +1,7 @@
 """`lxbz validate PATH...` and `lxbz score --from-workbook FILE --write OUT`.
 
 Exit codes: 0 every workbook valid (info findings allowed), 1 any workbook has findings, 2 usage error
-(an argument that matched no file, an unwritable report path, a bad option).
+(an argument that matched no file, an unwritable report path, a bad option), 3 internal error (cli.main).
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.validation.check_file import check_file_full
 from lxbz_xl.validation.context import Context
-from lxbz_xl.validation.discover import discover
+from lxbz_xl.validation.discover import Discovery, find
 from lxbz_xl.validation.model import WorkbookReport
 from lxbz_xl.validation.report_console import print_report
 from lxbz_xl.validation.report_json import write_json
 from lxbz_xl.validation.report_junit import write_junit
 from lxbz_xl.validation.report_xlsx import write_xlsx
 from lxbz_xl.validation.runner import FILE_TIMEOUT, run
+from lxbz_xl.validation.safe_text import console as esc
 
 PROGRESS_FROM = 50  # files; shorter batches finish before a bar would be useful
 
@@ -81,23 +82,19 @@ def _outputs_ok(args: argparse.Namespace, console: Console) -> bool:
         if target is None:
             continue
         if target.is_dir() or not target.parent.is_dir():
-            console.print(f"[red]--{flag} {target}:目录不存在或目标是文件夹[/]")
+            console.print(f"[red]--{flag} {esc(target)}:目录不存在或目标是文件夹[/]")
             ok = False
     return ok
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=None if Console().is_terminal else 160)
-    files, unmatched = discover(args.paths)
-    reports_out = {p.resolve() for p in (args.json, args.junit, args.xlsx) if p is not None}
-    files = [f for f in files if f.resolve() not in reports_out]  # a previous run's --xlsx is no submission
-    for arg in unmatched:
-        console.print(f"[red]{arg}:没有找到 .xlsx/.xlsm 文件[/]")
-    if unmatched or not files:
+    found = find_inputs(args.paths, (args.json, args.junit, args.xlsx), console)
+    if found is None:
         return 2
     if not _outputs_ok(args, console) or load_custom(args.rubrics, console) is None:
         return 2
-    reports = _run_with_progress(files, args, console)
+    reports = found.merge(_run_with_progress(found.files, args, console))
     print_report(reports, console)
     if args.json:
         write_json(reports, args.json)
@@ -108,6 +105,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "valid" for r in reports) else 1
 
 
+def find_inputs(paths: list[str], outputs: tuple[Path | None, ...], console: Console) -> Discovery | None:
+    """The run's entries (a previous run's own report files left out), or None after saying what matched
+    nothing. Symlinks, special and oversize files are kept as refused entries: they are reported."""
+    found = find(paths).without({p.resolve() for p in outputs if p is not None})
+    for arg in found.unmatched:
+        console.print(f"[red]{esc(arg)}:没有找到 .xlsx/.xlsm 文件[/]")
+    if found.unmatched or not found.entries:
+        return None
+    return found
+
+
 def load_custom(paths: list[Path], console: Console) -> dict[str, RubricDefinition] | None:
     """The `--rubric` files by id, or None (after saying why) when one cannot be used."""
     from lxbz_xl.definition.loader import DefinitionError, load_rubric
@@ -115,21 +123,23 @@ def load_custom(paths: list[Path], console: Console) -> dict[str, RubricDefiniti
     out: dict[str, RubricDefinition] = {}
     for path in paths:
         if not path.is_file():
-            console.print(f"[red]--rubric {path}:文件不存在[/]")
+            console.print(f"[red]--rubric {esc(path)}:文件不存在[/]")
             return None
         try:
             defn = load_rubric(path)
         except DefinitionError as exc:
-            console.print(f"[red]--rubric {path}:{exc}[/]")
+            console.print(f"[red]--rubric {esc(path)}:{esc(exc)}[/]")
             return None
         if defn.id in out:
-            console.print(f"[red]--rubric {path}:考评细则标识{defn.id}重复[/]")
+            console.print(f"[red]--rubric {esc(path)}:考评细则标识{esc(defn.id)}重复[/]")
             return None
         out[defn.id] = defn
     return out
 
 
 def _run_with_progress(files: list[Path], args: argparse.Namespace, console: Console) -> list[WorkbookReport]:
+    if not files:
+        return []
     options = {"jobs": args.jobs, "timeout": args.timeout, "rubrics": args.rubrics}
     if len(files) < PROGRESS_FROM or not console.is_terminal:
         return run(files, **options)
