@@ -7,17 +7,13 @@ Exit codes: 0 every workbook valid (info findings allowed), 1 any workbook has f
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from lxbz_xl.cli_rescore import score_workbook
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.validation.check_file import check_file_full
-from lxbz_xl.validation.context import Context
 from lxbz_xl.validation.discover import Discovery, find
 from lxbz_xl.validation.model import WorkbookReport
 from lxbz_xl.validation.report_console import print_report
@@ -26,6 +22,8 @@ from lxbz_xl.validation.report_junit import write_junit
 from lxbz_xl.validation.report_xlsx import write_xlsx
 from lxbz_xl.validation.runner import FILE_TIMEOUT, run
 from lxbz_xl.validation.safe_text import console as esc
+
+__all__ = ["add_run_options", "cmd_validate", "find_inputs", "load_custom", "register", "score_workbook"]
 
 PROGRESS_FROM = 50  # files; shorter batches finish before a bar would be useful
 
@@ -147,47 +145,3 @@ def _run_with_progress(files: list[Path], args: argparse.Namespace, console: Con
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("validate", total=len(files))
         return run(files, on_done=lambda _r: progress.advance(task), **options)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    with contextlib.suppress(OSError):
-        return b.exists() and os.path.samefile(a, b)
-    return False
-
-
-def score_workbook(src: Path, out: Path) -> int:
-    """Write a recomputed copy of ``src`` to ``out``: fresh cached values and explanations in every output
-    cell; styles, validations and defined names kept (the package is copied part by part). The input is
-    only read. Returns 0 when written, 1 when the workbook cannot be scored, 2 on a usage error."""
-    console = Console(highlight=False, width=160)
-    if not src.is_file():
-        console.print(f"[red]{src}:文件不存在[/]")
-        return 2
-    if _same_file(src, out):
-        console.print(f"[red]输出文件与输入文件相同({out}):不会覆盖报送的原件,请指定另一个文件名[/]")
-        return 2
-    if not out.parent.is_dir():
-        console.print(f"[red]{out.parent}:目录不存在[/]")
-        return 2
-    checked = check_file_full(src, Context(), keep_inputs=True)
-    get = checked.get
-    report, result, rubric = checked.report, checked.result, checked.rubric
-    print_report([report], console)
-    if result is None or rubric is None or checked.variant is None or not result.ok:
-        console.print("[red]无法重新计算:请先按上述问题修改后再试[/]")
-        return 1
-    from lxbz_xl.workbook.cached_values import rewrite_package
-
-    cached = rubric.expected_outputs(result, checked.variant, get)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        rewrite_package(src, tmp, cached)
-        os.replace(tmp, out)  # atomic: readers see the old file or the complete new one
-    finally:
-        tmp.unlink(missing_ok=True)
-    console.print(f"已写出 {out}:总分 {report.total},档次 {report.tier or '—'}")
-    return 0
