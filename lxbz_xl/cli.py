@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -25,6 +26,7 @@ from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, 
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.inputs import TYPE_WORDS, range_text, resolve_num
 from lxbz_xl.report_table import print_result, print_summary
+from lxbz_xl.rubric_ref import by_id
 from lxbz_xl.validation.safe_text import console as esc
 
 # Sub-commands contributed by the Excel, template and validation modules, when present.
@@ -35,18 +37,6 @@ PLUGINS = (
     "lxbz_xl.cli_summary",
     "lxbz_xl.cli_demo",
 )
-
-
-def rubric_by_id(ref: str) -> RubricDefinition:
-    """A built-in rubric by id or Chinese name, never by path: what a case file may name."""
-    if ref in builtin_ids():
-        return load_rubric(ref)
-    for rid in builtin_ids():
-        defn = load_rubric(rid)
-        if ref in (defn.name, defn.short_name):
-            return defn
-    shown = ref if len(ref) <= 40 else ref[:40] + "…"
-    raise DefinitionError(shown, [f"未知的考评细则:{shown};可用:{', '.join(builtin_ids())}"])
 
 
 def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
@@ -72,7 +62,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.cases:
         console.print("用法:lxbz score CASE... [--format table|json]")
         return 2
-    load: Callable[[str], RubricDefinition] = rubric_by_id
+    load: Callable[[str], RubricDefinition] = functools.partial(by_id, names=True)
     if args.rubric:
         try:
             custom = load_rubric(args.rubric)  # the user's own file, named on the command line
@@ -82,7 +72,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         def load(ref: str) -> RubricDefinition:
             # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
-            return custom if ref in (custom.id, custom.name, custom.short_name) else rubric_by_id(ref)
+            return custom if ref in (custom.id, custom.name, custom.short_name) else by_id(ref, names=True)
 
     cases, problems = _cases(args.cases)
     unknown = []

@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 
 from lxbz_xl.cli_validate import _run_with_progress, add_run_options, find_inputs, load_custom
-from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.rubric_ref import by_id
 from lxbz_xl.validation.safe_text import console as esc
 
 
@@ -64,7 +64,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     reports = found.merge(_run_with_progress(found.files, args, console))
 
     def load(ref: str) -> RubricDefinition:
-        return submitted_rubric(ref, custom)
+        return by_id(ref, custom)  # a submission names its rubric by id, never by path
 
     submissions = [submission_of(r) for r in reports]
     summary = build_summary(submissions, [str(p) for p in args.paths], load, year=args.year)
@@ -76,27 +76,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 1 if summary.problems else 0
 
 
-def submitted_rubric(ref: str, custom: dict[str, RubricDefinition] | None = None) -> RubricDefinition:
-    """The rubric a submission names: by id only (a `--rubric` file's id or a built-in id), never a path.
-
-    A submission's hidden `_lxbz` sheet is data from outside; `/etc/passwd` or `x.yml` there is an unknown
-    id, not a file to open. Raises DefinitionError (Chinese) for anything else.
-    """
-    from lxbz_xl.definition.loader import DefinitionError, builtin_ids
-
-    if custom and ref in custom:
-        return custom[ref]
-    if ref in builtin_ids():
-        return load_rubric(ref)
-    shown = ref if len(ref) <= 40 else ref[:40] + "…"
-    raise DefinitionError("_lxbz", [f"未知的考评细则标识“{shown}”(报送文件只能以标识指明考评细则)"])
-
-
 def rubric_name(rubric_id: str | None) -> str | None:
     if rubric_id is None:
         return None
     try:
-        return submitted_rubric(rubric_id).short_name
+        return by_id(rubric_id).short_name
     except ValueError:
         return rubric_id
 
