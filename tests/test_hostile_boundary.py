@@ -354,3 +354,41 @@ def test_parse_number_is_total_and_fast(text: str) -> None:
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**20), max_value=10**20))
 def test_parse_number_is_exact_for_decimals(value: object) -> None:
     assert parse_number(str(value)) == Fraction(str(value))
+
+
+def test_every_kind_is_checked_within_2s_and_10x_a_clean_file(tmp_path: Path) -> None:
+    """In one process (start-up excluded): discovery plus all checks, per kind, against a clean file."""
+    from lxbz_xl.validation.discover import find
+    from lxbz_xl.validation.runner import run
+
+    def timed(folder: Path) -> float:
+        started = time.perf_counter()
+        found = find([str(folder)])
+        found.merge(run(found.files, jobs=1) if found.files else [])
+        return time.perf_counter() - started
+
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    bk.good_workbook(clean)
+    timed(clean)  # warm: rubric definitions and layouts are loaded once per process
+    baseline = max(min(timed(clean) for _ in range(3)), 0.05)  # floor: a shared machine's jitter
+    for name, kind in KINDS.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        kind.make(folder)
+        seconds = timed(folder)
+        assert seconds < 2.0 and seconds < 10 * baseline, (name, seconds, baseline)
+
+
+def test_console_prints_markup_and_controls_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lxbz_xl.cli import main
+
+    bk.markup_name(tmp_path)
+    bk.markup_unit(tmp_path)
+    bk.control_char_name(tmp_path)
+    assert main(["validate", str(tmp_path), "--jobs", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "[bold]红星[red]县委[link=x].xlsx" in out  # printed, not interpreted
+    assert "[red]某县[/red]" in out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b[31m" in out  # shown as a visible escape
