@@ -392,3 +392,23 @@ def test_console_prints_markup_and_controls_as_text(tmp_path: Path, capsys: pyte
     assert "[red]某县[/red]" in out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "\\x1b[31m" in out  # shown as a visible escape
+
+
+def test_summary_writes_a_submitted_formula_as_text(tmp_path: Path) -> None:
+    import openpyxl
+
+    from lxbz_xl.cli import main
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    bk.good_workbook(batch, "formula.xlsx", unit=bk.FORMULA_UNIT)
+    out = tmp_path / "s.xlsx"
+    assert main(["summary", str(batch), "--out", str(out), "--jobs", "1"]) == 0
+    found = 0
+    for ws in openpyxl.load_workbook(out):
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
+                    found += 1
+                    assert cell.data_type == "s" and cell.quotePrefix, (ws.title, cell.coordinate)
+    assert found  # the unit is shown, as text

@@ -26,11 +26,7 @@ def _escape(ch: str) -> str:
 
 def _xml_bad(ch: str) -> bool:
     code = ord(ch)
-    return (
-        (code < 0x20 and ch not in "\t\n\r")
-        or 0xD800 <= code <= 0xDFFF
-        or code in (0xFFFE, 0xFFFF)
-    )
+    return (code < 0x20 and ch not in "\t\n\r") or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF)
 
 
 def xml(text: object) -> str:
@@ -59,10 +55,15 @@ def console(text: object) -> str:
     return escape(plain(text))
 
 
+class Formula(str):
+    """A formula the report itself computes (e.g. the summary's =COUNTIF): the one text `put_text` writes
+    as a formula. Text from a submission is never wrapped in it."""
+
+
 def put_text(cell: Any, value: object) -> Any:
-    """Set an openpyxl cell to ``value``; text is always a string cell, never a formula."""
-    if not isinstance(value, str):
-        cell.value = value
+    """Set an openpyxl cell to ``value``; text is always a string cell, never a formula (but `Formula`)."""
+    if not isinstance(value, str) or isinstance(value, Formula):
+        cell.value = str(value) if isinstance(value, Formula) else value
         return cell
     text = xml(value)
     cell.value = text
