@@ -171,6 +171,13 @@ def markup_name(folder: Path) -> Path:
     return path
 
 
+def undecodable_name(folder: Path) -> Path:
+    """A file name that is not UTF-8 (bytes from a zip made on a GBK system): lone surrogates in Python."""
+    path = folder / os.fsdecode("报表".encode("gbk") + b"\xff.xlsx")
+    path.write_bytes(_bad_year(good_bytes()))
+    return path
+
+
 def formula_unit(folder: Path) -> Path:
     """The unit cell holds a formula-looking text; it must reach 问题清单.xlsx as a string."""
     path = folder / "formula_unit.xlsx"
@@ -234,6 +241,7 @@ KINDS: list[HostileKind] = [
     HostileKind("symlinked_folder", linked_folder, "symlink"),
     HostileKind("control_char_name", control_char_name, "input_invalid"),
     HostileKind("markup_name", markup_name, "input_invalid"),
+    HostileKind("undecodable_name", undecodable_name, "input_invalid"),
     HostileKind("formula_unit", formula_unit, "input_invalid"),
     HostileKind("markup_unit", markup_unit, "input_invalid"),
     HostileKind("rubric_path_in_meta", rubric_path_in_meta, "unknown_rubric"),
