@@ -87,7 +87,9 @@ def admit(path: Path, limits: GuardLimits = DEFAULT_LIMITS) -> Finding | None:
         )
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "特殊文件")
-        return finding("not_a_file", f"{label}不是普通文件({kind}),未读取。仅接受 .xlsx 或 .xlsm 格式的 Excel 工作簿")
+        return finding(
+            "not_a_file", f"{label}不是普通文件({kind}),未读取。仅接受 .xlsx 或 .xlsm 格式的 Excel 工作簿"
+        )
     if info.st_size > limits.max_file_bytes:
         return finding(
             "too_large",
@@ -96,12 +98,11 @@ def admit(path: Path, limits: GuardLimits = DEFAULT_LIMITS) -> Finding | None:
     return None
 
 
-def _scan(root: Path, budget: list[int]) -> Iterator[Path]:
-    """Wanted entries below a folder, depth first in name order, never through a symlink.
-
-    Yields regular files, and symlinks / special files whose name looks like a submission (or symlinks
-    to folders), which `admit` then refuses: they appear in the report instead of vanishing.
-    """
+def _walk(
+    root: Path, budget: list[int], hidden: bool = True
+) -> Iterator[tuple[Path, list[os.DirEntry[str]]]]:
+    """(folder, its entries in name order) for ``root`` and every real folder below it, depth first, never
+    through a symlink (``hidden``: also folders named ".…"); stops when the entry budget is spent."""
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -110,20 +111,33 @@ def _scan(root: Path, budget: list[int]) -> Iterator[Path]:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError:
             continue
-        subdirs = []
+        budget[0] -= len(entries)
+        if budget[0] < 0:
+            return
+        yield folder, entries
+        stack += reversed(
+            [
+                folder / e.name
+                for e in entries
+                if e.is_dir(follow_symlinks=False) and (hidden or not e.name.startswith("."))
+            ]
+        )
+
+
+def _scan(root: Path, budget: list[int]) -> Iterator[Path]:
+    """Wanted entries below a folder, depth first in name order, never through a symlink.
+
+    Yields regular files, and symlinks / special files whose name looks like a submission (or symlinks
+    to folders), which `admit` then refuses: they appear in the report instead of vanishing.
+    """
+    for folder, entries in _walk(root, budget):
         for entry in entries:
-            budget[0] -= 1
-            if budget[0] < 0:
-                return
             child = folder / entry.name
             if entry.is_symlink():
                 if _wanted(entry.name) or _points_to_dir(child):
                     yield child
-            elif entry.is_dir(follow_symlinks=False):
-                subdirs.append(child)
-            elif _wanted(entry.name):
+            elif not entry.is_dir(follow_symlinks=False) and _wanted(entry.name):
                 yield child  # a regular file, or a FIFO/device/socket that admit() refuses
-        stack.extend(reversed(subdirs))
 
 
 def _points_to_dir(path: Path) -> bool:
@@ -146,7 +160,7 @@ def _match(anchor: Path, parts: list[str], budget: list[int]) -> Iterator[Path]:
         next_level: list[Path] = []
         for folder in level:
             if part == "**":
-                next_level += [folder, *_real_dirs(folder, budget)]
+                next_level += [f for f, _entries in _walk(folder, budget, hidden=False)]
                 continue
             for child in _children(folder, part, budget):
                 if last or (child.is_dir() and not child.is_symlink()):
@@ -175,25 +189,6 @@ def _children(folder: Path, part: str, budget: list[int]) -> list[Path]:
     return [
         folder / n for n in names if fnmatch.fnmatchcase(n, part) and (hidden_ok or not n.startswith("."))
     ]
-
-
-def _real_dirs(folder: Path, budget: list[int]) -> Iterator[Path]:
-    stack = [folder]
-    while stack:
-        current = stack.pop()
-        try:
-            with os.scandir(current) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue
-        budget[0] -= len(entries)
-        if budget[0] < 0:
-            return
-        subdirs = [
-            current / e.name for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
-        ]
-        yield from subdirs
-        stack.extend(reversed(subdirs))
 
 
 def _glob(arg: str, budget: list[int]) -> Iterator[Path]:
