@@ -141,6 +141,7 @@ def score_workbook(src: Path, out: Path, timeout: float = runner.FILE_TIMEOUT) -
         os.replace(tmp, out)  # atomic: readers see the old file or the complete new one
     finally:
         tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".tmp").unlink(missing_ok=True)  # rewrite_package's own partial file
     total = "—" if report.total is None else report.total
     console.print(f"已写出 {esc(out)}:总分 {total},档次 {esc(report.tier or '—')}")
     return 0

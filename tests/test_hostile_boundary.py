@@ -380,7 +380,9 @@ def test_every_kind_is_checked_within_2s_and_10x_a_clean_file(tmp_path: Path) ->
         assert seconds < 2.0 and seconds < 10 * baseline, (name, seconds, baseline)
 
 
-def test_console_prints_markup_and_controls_as_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_console_prints_markup_and_controls_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from lxbz_xl.cli import main
 
     bk.markup_name(tmp_path)
