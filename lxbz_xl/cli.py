@@ -216,12 +216,16 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
 
 @contextlib.contextmanager
-def private_tmp() -> Iterator[Path]:
+def private_tmp() -> Iterator[Path | None]:
     """A temporary folder of this run, removed at the end whatever happens: whatever writes temporary
     files (openpyxl, template builds, worker processes, also ones killed by the watchdog) writes them
     here, so a run leaves nothing behind in TMPDIR but the outputs it was asked for."""
     saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
-    folder = Path(tempfile.mkdtemp(prefix="lxbz-run-"))
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lxbz-run-"))
+    except OSError:  # no writable temp folder: run as before rather than refuse to run
+        yield None
+        return
     os.environ["TMPDIR"] = str(folder)
     tempfile.tempdir = str(folder)
     try:

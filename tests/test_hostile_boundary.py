@@ -414,3 +414,24 @@ def test_summary_writes_a_submitted_formula_as_text(tmp_path: Path) -> None:
                     found += 1
                     assert cell.data_type == "s" and cell.quotePrefix, (ws.title, cell.coordinate)
     assert found  # the unit is shown, as text
+
+
+YAMLISH = st.text(alphabet=st.sampled_from([*"ab1e.-+:[]{}&*!|>'\"#%@\n\t ,?~\\²０", "\x00", "\x85"]))
+
+
+@settings(max_examples=300, deadline=500)
+@given(st.one_of(YAMLISH, st.text()), st.sampled_from([".yaml", ".json"]))
+def test_case_reader_answers_anything_with_data_or_a_chinese_error(text: str, suffix: str) -> None:
+    import tempfile
+
+    from lxbz_xl.case import CaseFileError, read_case_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"case{suffix}"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            read_case_file(path)
+        except CaseFileError as exc:
+            message = str(exc)
+            assert len(message) < 400
+            assert not any(word in message for word in ("Error", "Traceback", "expected", "found"))
