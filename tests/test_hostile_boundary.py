@@ -438,3 +438,13 @@ def test_case_reader_answers_anything_with_data_or_a_chinese_error(text: str, su
             message = str(exc)
             assert len(message) < 400
             assert not any(word in message for word in ("Error", "Traceback", "expected", "found"))
+
+
+def test_worksheet_function_item_reference_is_bounded() -> None:
+    from lxbz_xl import load_rubric
+    from udfs.args import find_item
+
+    defn = load_rubric(bk.LPO)
+    assert find_item(defn, "第1项").id == 1
+    with pytest.raises(InputProblem):
+        find_item(defn, "第" + "9" * 5000 + "项")
