@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lxbz_xl.cli_rescore import score_workbook
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.validation.discover import Discovery, find
+from lxbz_xl.validation.discover import MAX_ENTRIES, Discovery, find
 from lxbz_xl.validation.model import WorkbookReport
 from lxbz_xl.validation.report_console import print_report
 from lxbz_xl.validation.report_json import write_json
@@ -109,7 +109,11 @@ def find_inputs(paths: list[str], outputs: tuple[Path | None, ...], console: Con
     found = find(paths).without({p.resolve() for p in outputs if p is not None})
     for arg in found.unmatched:
         console.print(f"[red]{esc(arg)}:没有找到 .xlsx/.xlsm 文件[/]")
-    if found.unmatched or not found.entries:
+    for arg in found.too_many:
+        console.print(
+            f"[red]{esc(arg)}:包含超过{MAX_ENTRIES:,}个条目,不像一批报送文件,未搜索;请指定具体的文件夹[/]"
+        )
+    if found.unmatched or found.too_many or not found.entries:
         return None
     return found
 

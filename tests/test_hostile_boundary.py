@@ -451,3 +451,18 @@ def test_worksheet_function_item_reference_is_bounded() -> None:
     assert find_item(defn, "第1项").id == 1
     with pytest.raises(InputProblem):
         find_item(defn, "第" + "9" * 5000 + "项")
+
+
+def test_a_folder_too_large_to_be_a_batch_is_an_error_not_a_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lxbz_xl.cli import main
+    from lxbz_xl.validation import discover
+
+    for i in range(5):
+        bk.good_workbook(tmp_path, f"{i}.xlsx")
+    monkeypatch.setattr(discover, "MAX_ENTRIES", 3)
+    assert main(["validate", str(tmp_path), "--jobs", "1"]) == 2
+    assert "超过" in capsys.readouterr().out
+    monkeypatch.setattr(discover, "MAX_ENTRIES", 100)
+    assert main(["validate", str(tmp_path), "--jobs", "1"]) == 0

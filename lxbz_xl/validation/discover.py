@@ -41,6 +41,10 @@ def _wanted(name: str) -> bool:
     return name.lower().endswith(SUFFIXES) and not name.startswith("~$")
 
 
+class TooManyEntries(Exception):
+    """An argument covers more than MAX_ENTRIES directory entries: reported, never cut silently."""
+
+
 @dataclass
 class Discovery:
     """What a run covers, in a stable order: regular files to check and entries refused from `lstat`."""
@@ -48,6 +52,7 @@ class Discovery:
     entries: list[Path] = field(default_factory=list)  # every reported path, in order
     refused: dict[str, Finding] = field(default_factory=dict)  # str(path) → its one finding
     unmatched: list[str] = field(default_factory=list)  # arguments that matched nothing
+    too_many: list[str] = field(default_factory=list)  # arguments over MAX_ENTRIES entries (not searched)
 
     @property
     def files(self) -> list[Path]:
@@ -66,7 +71,7 @@ class Discovery:
     def without(self, paths: set[Path]) -> Discovery:
         """The same discovery minus some files (e.g. this run's own report files)."""
         keep = [p for p in self.entries if str(p) in self.refused or p.resolve() not in paths]
-        return Discovery(keep, self.refused, self.unmatched)
+        return Discovery(keep, self.refused, self.unmatched, self.too_many)
 
 
 def admit(path: Path, limits: GuardLimits = DEFAULT_LIMITS) -> Finding | None:
@@ -113,7 +118,7 @@ def _walk(
             continue
         budget[0] -= len(entries)
         if budget[0] < 0:
-            return
+            raise TooManyEntries
         yield folder, entries
         stack += reversed(
             [
@@ -185,6 +190,8 @@ def _children(folder: Path, part: str, budget: list[int]) -> list[Path]:
     except OSError:
         return []
     budget[0] -= len(names)
+    if budget[0] < 0:
+        raise TooManyEntries
     hidden_ok = part.startswith(".")
     return [
         folder / n for n in names if fnmatch.fnmatchcase(n, part) and (hidden_ok or not n.startswith("."))
@@ -221,9 +228,12 @@ def find(args: Iterable[str], limits: GuardLimits = DEFAULT_LIMITS) -> Discovery
             hits = _glob(arg, budget)
         else:
             hits = []
-        matched = False
-        for hit in hits:
-            matched = True
+        try:
+            listed = list(hits)
+        except TooManyEntries:
+            out.too_many.append(arg)
+            continue
+        for hit in listed:
             refused = admit(hit, limits)
             key = os.path.abspath(hit) if refused else str(hit.resolve())
             if key in seen:
@@ -232,7 +242,7 @@ def find(args: Iterable[str], limits: GuardLimits = DEFAULT_LIMITS) -> Discovery
             out.entries.append(hit)
             if refused:
                 out.refused[str(hit)] = refused
-        if not matched:
+        if not listed:
             out.unmatched.append(arg)
     return out
 
