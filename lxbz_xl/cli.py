@@ -1,12 +1,21 @@
-"""`lxbz` command line. Terse output; exit codes: 0 ok, 1 findings, 2 input or usage error."""
+"""`lxbz` command line. Terse output.
+
+Exit codes, the same for every subcommand: 0 ok, 1 findings, 2 input or usage error, 3 internal error
+(a crash of lxbz itself: one Chinese line on stderr, the traceback only with LXBZ_DEBUG=1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import importlib
 import json
+import os
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -18,6 +27,8 @@ from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.exact import fmt, pct
 from lxbz_xl.inputs import TYPE_WORDS, dec, range_text, resolve_num
 from lxbz_xl.report_table import print_result, print_summary
+from lxbz_xl.rubric_ref import by_id
+from lxbz_xl.validation.safe_text import console as esc
 
 # Sub-commands contributed by the Excel, template and validation modules, when present.
 PLUGINS = (
@@ -52,26 +63,33 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.cases:
         console.print("用法:lxbz score CASE... [--format table|json]")
         return 2
-    load: Callable[[str], RubricDefinition] = load_rubric
+    load: Callable[[str], RubricDefinition] = functools.partial(by_id, names=True)
     if args.rubric:
         try:
-            custom = load_rubric(args.rubric)
+            custom = load_rubric(args.rubric)  # the user's own file, named on the command line
         except DefinitionError as exc:
-            console.print(f"[red]{exc}[/red]")
+            console.print(f"[red]{esc(exc)}[/red]")
             return 2
 
         def load(ref: str) -> RubricDefinition:
             # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
-            return custom if ref in (custom.id, custom.name, custom.short_name) else load_rubric(ref)
+            return custom if ref in (custom.id, custom.name, custom.short_name) else by_id(ref, names=True)
 
     cases, problems = _cases(args.cases)
     unknown = []
     for case in cases:
         try:
-            load(case.rubric)
+            defn = load(case.rubric)
         except DefinitionError as exc:
             unknown.append(case)
-            problems.append(f"{case.source}:{exc}")
+            problems.append(f"{case.source}:{'; '.join(exc.problems)}")
+            continue
+        if case.rubric_version is not None and case.rubric_version != defn.version:
+            unknown.append(case)
+            problems.append(
+                f"{case.source}:rubric(考评细则标识)要求版本{case.rubric_version},"
+                f"而“{defn.short_name}”当前为版本{defn.version}"
+            )
     batch = evaluate_cohort([c for c in cases if c not in unknown], load)
     failed = bool(problems) or any(r.errors for r in batch.results)
     if args.format == "json":
@@ -85,7 +103,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         for r in batch.results:
             print_result(console, r)
         for p in problems:
-            console.print(f"[red]无法评分[/red] {p}")
+            console.print(f"[red]无法评分[/red] {esc(p)}")
         print_summary(console, batch.summary)
     return 2 if failed else 0
 
@@ -206,10 +224,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
+
+
+@contextlib.contextmanager
+def private_tmp() -> Iterator[Path | None]:
+    """A temporary folder of this run, removed at the end whatever happens: whatever writes temporary
+    files (openpyxl, template builds, worker processes, also ones killed by the watchdog) writes them
+    here, so a run leaves nothing behind in TMPDIR but the outputs it was asked for."""
+    saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lxbz-run-"))
+    except OSError:  # no writable temp folder: run as before rather than refuse to run
+        yield None
+        return
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved_dir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        with private_tmp():
+            return int(args.func(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("已中断\n")
+        return 130
+    except Exception:  # the one place a crash becomes an exit code
+        if os.environ.get("LXBZ_DEBUG") == "1":
+            raise
+        sys.stderr.write("lxbz 内部错误,已中止(退出码 3);设置 LXBZ_DEBUG=1 可查看详细信息\n")
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def item_specs(defn: RubricDefinition, item: Item) -> list[FieldSpec]:
 def find_item(defn: RubricDefinition, ref: Any) -> Item:
     value = clean(ref)
     if isinstance(value, str):
-        match = re.fullmatch(r"第?\s*(\d+)\s*项?", value)
+        match = re.fullmatch(r"第?\s*([0-9]{1,4})\s*项?", value)  # bounded: an item number, not any digits
         value = int(match.group(1)) if match else value
     for item in defn.items:
         if value == item.id or value == item.name:

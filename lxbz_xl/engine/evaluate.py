@@ -117,7 +117,7 @@ def evaluate(
     values, errors = read_fields(defn, _unit_specs(defn) if scores_given else _spec_list(defn), data)
     errors = roster_errors + errors
     if case.year is None:
-        errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
+        errors.insert(0, InputError("year", case.year_problem or "缺少年度(year),应为四位整数年份,如2025"))
     if defn.members is None and members_raw is not None:
         errors.append(InputError("members", "此考评细则没有成员明细(members)"))
     for group in defn.one_of:

@@ -24,6 +24,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lxbz_xl.summary.model import Ref
+from lxbz_xl.validation.safe_text import put_text
 
 FONT = "宋体"  # as the forms; LibreOffice maps it to an installed CJK font
 HEADING = "黑体"
@@ -151,7 +152,7 @@ class Sheet:
     def text(self, text: str, ncols: int | None = None) -> None:
         """A paragraph across the table's width (merged, wrapped), e.g. a rule or a note."""
         ncols = ncols or self.ncols
-        cell = self.ws.cell(self.row, 1, text)
+        cell = put_text(self.ws.cell(self.row, 1), text)
         cell.font = Font(name=FONT, size=10)
         cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         self._merge(self.row, 1, ncols, text)
@@ -159,7 +160,7 @@ class Sheet:
 
     def kv(self, label: str, value: Any, ncols: int | None = None) -> None:
         """A bordered label / value row, the value spanning the rest of the width."""
-        head = self.ws.cell(self.row, 1, label)
+        head = put_text(self.ws.cell(self.row, 1), label)
         head.font = Font(name=HEADING, size=10, bold=True)
         head.fill = HEADER_FILL
         head.border = BORDER
@@ -184,7 +185,7 @@ class Sheet:
     def section(self, text: str, ncols: int | None = None) -> None:
         ncols = ncols or self.ncols
         for c in range(1, ncols + 1):
-            cell = self.ws.cell(self.row, c, text if c == 1 else None)
+            cell = put_text(self.ws.cell(self.row, c), text if c == 1 else None)
             cell.fill = SECTION_FILL
             cell.font = Font(name=HEADING, size=11, bold=True)
             cell.alignment = Alignment(vertical="center")
@@ -207,7 +208,7 @@ class Sheet:
         return row
 
     def _head_cell(self, row: int, col: int, label: str | None) -> None:
-        cell = self.ws.cell(row, col, label)
+        cell = put_text(self.ws.cell(row, col), label)
         cell.font = Font(name=HEADING, size=10, bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
@@ -267,7 +268,7 @@ class Sheet:
         )
         if isinstance(value, bool):
             value = "是" if value else "否"
-        cell = self.ws.cell(row, col, value)
+        cell = put_text(self.ws.cell(row, col), value)  # text from submissions is never a formula
         long_text = isinstance(value, str) and (display_width(value) > 40 or "\n" in value)
         numeric = isinstance(value, int | float) or (isinstance(value, str) and value.startswith("="))
         horizontal = "right" if numeric else ("left" if long_text or spec.wrap else "center")

@@ -13,6 +13,9 @@ Status = Literal["valid", "invalid"]
 CODES: dict[str, tuple[Severity, str, str]] = {
     # guard.py: hostile or unreadable files (checked before anything parses them)
     "unreadable": ("error", "file", "文件无法读取"),
+    # discover.py: refused from lstat alone, never opened
+    "symlink": ("error", "file", "符号链接"),
+    "not_a_file": ("error", "file", "不是普通文件"),
     "too_large": ("error", "file", "文件过大"),
     "not_a_zip": ("error", "file", "不是 Excel 工作簿"),
     "wrong_type": ("error", "file", "文件类型错误"),

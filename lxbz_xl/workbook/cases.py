@@ -13,8 +13,7 @@ from typing import Any
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.roster import apply_roster
-from lxbz_xl.exact import exact
-from lxbz_xl.inputs import InputError
+from lxbz_xl.inputs import InputError, InputProblem, number_of
 from lxbz_xl.workbook.form import Plan, Slot, plan_for
 from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label, enum_value
 from lxbz_xl.workbook.roster import derive_counts, named_rows
@@ -252,8 +251,8 @@ def cell_text(kind: str, value: Any, spec: FieldSpec | None = None) -> Any:
         return enum_label(spec, str(value))
     if kind in ("count", "number") and not isinstance(value, int | float):
         try:
-            number = exact(value)
-        except (TypeError, ValueError, ArithmeticError):
+            number = number_of(value)
+        except InputProblem:
             return value  # leave bad input visible; the core will report it
         return number.numerator if number.denominator == 1 else float(number)
     if isinstance(value, Fraction):
