@@ -128,3 +128,44 @@ def rebind_caller() -> int:
     n = rebind_book(book)
     book.app.status_bar = done_message(n)
     return n
+
+
+WHAT_TO_DO = (
+    "请在装有 Excel 的电脑上重新绑定:\n"
+    "  · xlwings Lite:打开工作簿 → 审阅 → 撤消工作表保护 → xlwings Lite 面板 → 脚本 rebind_and_recalculate → 运行;\n"
+    "  · 经典 xlwings:导入 lxbz excel config 生成的 lxbz_rebind.bas,运行宏 LXBZ_Rebind"
+    '(即 RunPython "import udfs.rebind; udfs.rebind.rebind_caller()"),'
+    "或在该电脑上执行 lxbz excel rebind 文件;\n"
+    "  · 不用 Python:改用同名的 …_原生公式.xlsx 模板(只用内置函数,无需绑定)。"
+)
+
+
+def excel_unavailable() -> str | None:
+    """Why xlwings cannot drive a desktop Excel here, or None when it can."""
+    try:
+        import xlwings
+    except ImportError:
+        return '未安装 xlwings(pip install "lxbz-xl[excel]")'
+    if not hasattr(xlwings, "engines") or "excel" not in [e.name for e in xlwings.engines]:
+        return "本机没有可由 xlwings 控制的桌面版 Excel(仅 Windows 或 macOS 上的 Excel)"
+    return None
+
+
+def rebind_file(path: Any, app: Any = None) -> int:
+    """Open `path` in Excel through xlwings (a hidden instance unless `app` is given), re-bind, save, close."""
+    import xlwings
+
+    own = app is None
+    if own:
+        app = xlwings.App(visible=False, add_book=False)
+    try:
+        book = app.books.open(str(path))
+        try:
+            n = rebind_book(book)
+            book.save()
+        finally:
+            book.close()
+    finally:
+        if own:
+            app.quit()
+    return n
