@@ -1,10 +1,13 @@
 """Test areas as pytest markers, one per module (registered in pyproject.toml):
 
-* core        — definitions, engine, CLI, worksheet functions as Python: the everyday fast subset
-                (`.venv/bin/python -m pytest -m core`, see README "Everyday");
+* core        — definitions, engine, CLI, worksheet functions as Python (with `not slow`: the everyday subset)
+                (`.venv/bin/python -m pytest -m "core and not slow"`, see README);
 * workbook    — templates, filling, pycel proofs, validation, summary, demo (openpyxl-heavy, slower);
 * libreoffice — recalculation and previews in LibreOffice headless (also set on single tests elsewhere);
 * lite        — xlwings Lite helpers under CPython (the Pyodide run itself is scripts/test-lite.sh).
+
+Besides its area, a module in SLOW_MODULES is marked `slow` (hypothesis properties with hundreds of
+examples): the everyday subset is `pytest -m "core and not slow"` (under 30 s on the 2-core machine).
 
 A module may set its own `pytestmark`; otherwise MODULE_AREAS decides. A module listed nowhere counts as
 `workbook`, so it stays out of the fast subset until someone places it here.
@@ -48,6 +51,7 @@ MODULE_AREAS = {
     "libreoffice": ("test_libreoffice",),
     "lite": ("test_lite",),
 }
+SLOW_MODULES = ("test_properties",)
 _AREA_OF = {module: area for area, modules in MODULE_AREAS.items() for module in modules}
 
 
@@ -57,7 +61,9 @@ def area_of(module_name: str) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        module = item.module.__name__ if item.module is not None else ""
+        if module.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
         if any(item.get_closest_marker(a) for a in AREAS if a != "libreoffice"):
             continue  # the module placed itself
-        module = item.module.__name__ if item.module is not None else ""
         item.add_marker(getattr(pytest.mark, area_of(module)))
