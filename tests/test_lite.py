@@ -121,3 +121,21 @@ def test_recorded_arguments_are_shaped_as_xlwings_hands_them() -> None:
     assert shape(((1,), (2,)), None) == [1.0, 2.0]
     assert shape(((1, 2), (3, 4)), None) == [[1.0, 2.0], [3.0, 4.0]]
     assert shape(7, None) == 7.0
+
+
+def test_replay_reports_a_result_that_differs_from_cpython() -> None:
+    import types
+
+    from lite_check import replay, same  # tests/lite/lite_check.py: what runs inside Pyodide
+
+    import udfs
+
+    main = types.SimpleNamespace(LXBZ_RUBRIC_VERSION=udfs.LXBZ_RUBRIC_VERSION, LXBZ_TOTAL=udfs.LXBZ_TOTAL)
+    version = udfs.LXBZ_RUBRIC_VERSION("learning_team")
+    calls = [
+        {"func": "LXBZ_RUBRIC_VERSION", "args": ["learning_team"], "result": version},
+        {"func": "LXBZ_RUBRIC_VERSION", "args": ["learning_team"], "result": version + "x"},
+    ]
+    failures = replay(main, calls)
+    assert len(failures) == 1 and "call 1" in failures[0]
+    assert same(3, 3.0) and not same(3.0, "3") and not same(None, "") and same([[1]], [[1.0]])

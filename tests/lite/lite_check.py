@@ -38,18 +38,19 @@ def import_main(folder: str) -> Any:
     return importlib.import_module("main")
 
 
-def _canon(value: Any) -> Any:
+def canonical(value: Any) -> Any:
+    """A cell result as JSON keeps it (numbers as floats, lists for arrays); anything else is marked."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, list | tuple):
-        return [_canon(v) for v in value]
+        return [canonical(v) for v in value]
     return ("<unexpected type>", type(value).__name__, repr(value))
 
 
 def same(a: Any, b: Any) -> bool:
-    a, b = _canon(a), _canon(b)
+    a, b = canonical(a), canonical(b)
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (math.isnan(a) and math.isnan(b))
     return bool(a == b)
