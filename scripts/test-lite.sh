@@ -31,7 +31,7 @@ start=$(date +%s)
 mkdir -p "$CACHE/wheels" "$CACHE/sdist" "$CACHE/bundle"
 
 # 1. Pyodide from the npm registry.
-installed=$(node -p "try { require('./$CACHE/node_modules/pyodide/package.json').version } catch (e) { '' }")
+installed=$(node -p "try { require(require('path').resolve('$CACHE/node_modules/pyodide/package.json')).version } catch (e) { '' }")
 if [[ $installed != "$PYODIDE_VERSION" ]]; then
   log "npm install pyodide@$PYODIDE_VERSION"
   npm install --prefix "$CACHE" --no-audit --no-fund --no-save --silent "pyodide@$PYODIDE_VERSION"
