@@ -53,6 +53,19 @@ def test_classic_rebind_lifts_and_restores_sheet_protection(template: Path) -> N
     assert book.unprotected and all(s.api.ProtectContents for s in book.sheets if s.name in book.unprotected)
 
 
+def test_a_one_column_sheet_keeps_its_orientation() -> None:
+    """xlwings reads a one-column range as a flat list unless ndim=2: the script must ask for rows."""
+    from fake_book import FakeSheet
+
+    book = FakeBook()
+    cells = {(r, 3): f"=LXBZ_TOTAL({r})" for r in (2, 3, 4)}
+    book.sheets.append(FakeSheet(book, "表", dict(cells), protected=False))
+    before = {("表", r, c): f for (r, c), f in cells.items()}
+    book.stored = dict(before)
+    assert asyncio.run(rebind.rebind_book_async(book)) == 3
+    assert book.problems_after_rebind(before) == []
+
+
 def test_the_fake_book_check_catches_a_wrong_script() -> None:
     template = TEMPLATES[0]
 

@@ -102,7 +102,8 @@ async def rebind_book_async(book: Any) -> int:
     n = 0
     for sheet in book.sheets:
         used = sheet.used_range
-        formulas = await used.get_formula()
+        # ndim=2: rows of formulas whatever the shape (a one-column range would otherwise come back flat).
+        formulas = await used.options(ndim=2).get_formula()
         n += _enter(sheet, to_rebind(formulas, used.row, used.column))
     book.app.calculate()
     return n

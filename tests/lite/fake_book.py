@@ -24,13 +24,21 @@ class FakeApp:
 class FakeRange:
     def __init__(self, sheet: FakeSheet, row: int, column: int, nrows: int = 1, ncols: int = 1) -> None:
         self.sheet, self.row, self.column, self.nrows, self.ncols = sheet, row, column, nrows, ncols
+        self.ndim: int | None = None
+
+    def options(self, ndim: int | None = None) -> FakeRange:
+        out = FakeRange(self.sheet, self.row, self.column, self.nrows, self.ncols)
+        out.ndim = ndim
+        return out
 
     async def get_formula(self) -> Any:
         rows = [
             [self.sheet.cells.get((r, c), "") for c in range(self.column, self.column + self.ncols)]
             for r in range(self.row, self.row + self.nrows)
         ]
-        # xlwings' shape rules for reading: one cell → scalar, one row/column → flat list.
+        # xlwings' shape rules for reading: one cell → scalar, one row/column → flat list; ndim=2 → rows.
+        if self.ndim == 2:
+            return rows
         if self.nrows == 1 and self.ncols == 1:
             return rows[0][0]
         if self.nrows == 1:
