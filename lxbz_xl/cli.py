@@ -2,6 +2,10 @@
 
 Exit codes, the same for every subcommand: 0 ok, 1 findings, 2 input or usage error, 3 internal error
 (a crash of lxbz itself: one Chinese line on stderr, the traceback only with LXBZ_DEBUG=1).
+
+Starts fast: nothing is imported at module level beyond the standard library; each command imports what
+it uses when it runs, and a sub-command contributed by another module is imported only when it is the
+command given (all of them for `lxbz --help` or an unknown command). See bench/cli_start.py.
 """
 
 from __future__ import annotations
@@ -17,30 +21,33 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from lxbz_xl.case import Case
+    from lxbz_xl.definition.rubric import RubricDefinition
 
-from lxbz_xl.case import Case, CaseFileError, read_case_file
-from lxbz_xl.cohort import evaluate_cohort
-from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
-from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.exact import fmt, pct
-from lxbz_xl.inputs import TYPE_WORDS, dec, range_text, resolve_num
-from lxbz_xl.report_table import print_result, print_summary
-from lxbz_xl.rubric_ref import by_id
-from lxbz_xl.validation.safe_text import console as esc
+# Sub-commands contributed by the Excel, template and validation modules (command → module), when present.
+PLUGINS = {
+    "excel": "lxbz_xl.cli_excel",
+    "templates": "lxbz_xl.cli_templates",
+    "fill": "lxbz_xl.cli_templates",
+    "validate": "lxbz_xl.cli_validate",
+    "summary": "lxbz_xl.cli_summary",
+    "demo": "lxbz_xl.cli_demo",
+}
+CORE_COMMANDS = ("score", "rubrics", "test")
 
-# Sub-commands contributed by the Excel, template and validation modules, when present.
-PLUGINS = (
-    "lxbz_xl.cli_excel",
-    "lxbz_xl.cli_templates",
-    "lxbz_xl.cli_validate",
-    "lxbz_xl.cli_summary",
-    "lxbz_xl.cli_demo",
-)
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, width=160)
 
 
 def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
+    from lxbz_xl.case import CaseFileError, read_case_file
+
     cases: list[Case] = []
     problems: list[str] = []
     for raw in paths:
@@ -52,7 +59,12 @@ def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=160)
+    from lxbz_xl.cohort import evaluate_cohort
+    from lxbz_xl.definition.loader import DefinitionError, load_rubric
+    from lxbz_xl.rubric_ref import by_id
+    from lxbz_xl.validation.safe_text import console as esc
+
+    console = _console()
     if args.from_workbook:
         from lxbz_xl.cli_validate import score_workbook  # type: ignore[attr-defined]
 
@@ -100,6 +112,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         payload = {"cases": records, "summary": batch.summary} if args.with_summary else records
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
+        from lxbz_xl.report_table import print_result, print_summary
+
         for r in batch.results:
             print_result(console, r)
         for p in problems:
@@ -110,6 +124,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[str, str, str, str]:
     from lxbz_xl.definition.fields import FieldSpec
+    from lxbz_xl.inputs import TYPE_WORDS, range_text, resolve_num
 
     assert isinstance(spec, FieldSpec)
     lo = resolve_num(defn, spec.min) if spec.min is not None and not str(spec.min).startswith("@") else None
@@ -133,7 +148,11 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
 
 
 def cmd_rubrics(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=160)
+    from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
+    from lxbz_xl.exact import fmt, pct
+    from lxbz_xl.inputs import dec
+
+    console = _console()
     if args.action == "list" or not args.id:
         for rid in builtin_ids():
             d = load_rubric(rid)
@@ -178,7 +197,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Run YAML spec cases (input → expected), OpenFisca-style, for people who edit rubric files."""
     from lxbz_xl.spec_cases import collect, run
 
-    console = Console(highlight=False, width=160)
+    console = _console()
     cases = collect([Path(p) for p in args.paths])
     if not cases:
         console.print("没有找到测试案例(*.yaml)")
@@ -195,7 +214,17 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _plugin_modules(argv: Sequence[str] | None) -> list[str]:
+    """The modules whose sub-commands the parser needs for this command line (None: all of them)."""
+    command = next((a for a in argv or () if not a.startswith("-")), None) if argv is not None else None
+    if command in CORE_COMMANDS:
+        return []
+    if command in PLUGINS:
+        return [PLUGINS[command]]
+    return list(dict.fromkeys(PLUGINS.values()))  # help, no command or an unknown one: list every command
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lxbz", description="考评细则评分、Excel 模板与批量校验")
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="对案例文件(YAML/JSON)评分")
@@ -213,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")
     test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")
     test.set_defaults(func=cmd_test)
-    for name in PLUGINS:
+    for name in _plugin_modules(argv):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -252,7 +281,8 @@ def private_tmp() -> Iterator[Path | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         with private_tmp():

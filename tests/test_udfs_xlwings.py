@@ -121,13 +121,23 @@ def test_called_through_xlwings_conversion(classic: tuple[types.ModuleType, type
 
 
 def test_lite_main_only_reexports() -> None:
-    """main.py for xlwings Lite holds no function of its own: it imports every LXBZ_* from udfs."""
+    """main.py for xlwings Lite holds no function of its own: it imports every LXBZ_* from udfs (and the
+    re-bind script from udfs.rebind)."""
     tree = ast.parse(inspect.getsource(udfs.lite_main))
     assert not [
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
     ]
-    imported = [a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names]
+    imported = [
+        a.name for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "udfs" for a in n.names
+    ]
     assert imported == sorted(DECLARED)
+    scripts = [
+        a.name
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and n.module == "udfs.rebind"
+        for a in n.names
+    ]
+    assert scripts == ["rebind_and_recalculate"]
     # xlwings Lite registers the members of main.py that carry metadata: the very same objects.
     members = dict(inspect.getmembers(udfs.lite_main, inspect.isfunction))
     assert {name: members[name] for name in DECLARED} == {

@@ -125,7 +125,10 @@ def builtin_ids() -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(path: str, mtime: float) -> RubricDefinition:
-    return load_definition(path)
+    # In memory per file and mtime; on disk per file content (sha256), see definition/cache.py.
+    from lxbz_xl.definition.cache import cached
+
+    return cached(Path(path), load_definition)
 
 
 def load_rubric(ref: str | Path) -> RubricDefinition:
