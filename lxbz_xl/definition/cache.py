@@ -22,6 +22,7 @@ import functools
 import hashlib
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -70,13 +71,26 @@ def cached(path: Path, load: Callable[[Path], T]) -> T:
         return load(path)  # load() reports the unreadable file in its own words
     entry = where / f"{entry_key(data)}.pickle"
     try:
-        with entry.open("rb") as fh:
-            return pickle.load(fh)  # our own private cache directory
+        if _private(entry):
+            with entry.open("rb") as fh:
+                return pickle.load(fh)  # our own private cache directory (checked just above)
     except Exception:
         pass  # absent, truncated, or written by an incompatible build: load from YAML
     value = load(path)
     _store(entry, value)
     return value
+
+
+def _private(entry: Path) -> bool:
+    """Unpickling runs code, so an entry is read only if it and its folder belong to this user and no one
+    else can write them (a shared LXBZ_CACHE_DIR is ignored, never trusted)."""
+    if not hasattr(os, "getuid"):
+        return True  # Windows: the per-user profile folder is the boundary
+    uid = os.getuid()
+    folder, file = os.stat(entry.parent), os.lstat(entry)
+    if not stat.S_ISREG(file.st_mode):  # lstat: a symlink is not a regular file
+        return False
+    return all(st.st_uid == uid and not st.st_mode & 0o022 for st in (folder, file))
 
 
 def _store(entry: Path, value: Any) -> None:
