@@ -22,6 +22,18 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "xml_bomb": ("error", "file", "疑似 XML 炸弹"),
     "macros": ("warning", "file", "包含宏"),
     "too_many_rows": ("error", "file", "行数过多"),
+    # limits and format problems found while streaming a part (xml_stream.py)
+    "xml_too_deep": ("error", "file", "XML 嵌套过深"),
+    "xml_attribute_too_long": ("error", "file", "XML 标签或属性过长"),
+    "xml_too_many_elements": ("error", "file", "XML 元素过多"),
+    "xml_text_too_long": ("error", "file", "XML 文本过长"),
+    "parse_timeout": ("error", "file", "解析超时"),
+    "invalid_utf8": ("error", "file", "文本编码损坏"),
+    "bad_crc": ("error", "file", "校验和不符"),
+    "unsupported_encoding": ("error", "file", "不支持的字符编码"),
+    # package contents a template never has
+    "external_link": ("error", "tamper", "含外部链接"),
+    "sheet_hidden": ("error", "tamper", "填写表被隐藏"),
     # identity
     "meta_missing": ("error", "identity", "缺少模板标识"),
     "unknown_rubric": ("error", "identity", "未知考评细则"),
@@ -36,6 +48,12 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     # inputs
     "input_missing": ("error", "inputs", "缺少必填项"),
     "input_invalid": ("error", "inputs", "填写值不合规"),
+    "number_out_of_range": ("error", "inputs", "数值超出范围"),
+    "text_too_long": ("error", "inputs", "文字过长"),
+    "input_formula": ("error", "tamper", "填写格含公式"),
+    "formula_added": ("error", "tamper", "增加了公式"),
+    "addin_reference": ("error", "tamper", "公式引用外部加载项或工作簿"),
+    "merged_input": ("error", "tamper", "填写格被合并"),
     # tampering
     "formula_replaced": ("error", "tamper", "公式被改为数值"),
     "formula_changed": ("error", "tamper", "公式被修改"),
