@@ -136,7 +136,7 @@ def parse_member(
     to refuse a DTD in a part nothing reads.
     """
     limits = budget.limits
-    target = handler or Handler(limits)
+    target = handler if handler is not None else Handler(limits)
     target.part = part
     parser = expat.ParserCreate()  # no namespace processing: handlers drop a prefix themselves
     parser.buffer_text = True
@@ -167,7 +167,7 @@ def parse_member(
                 if fed > cap or budget.inflated > limits.max_uncompressed_bytes:
                     raise StreamError("zip_bomb", _inflated_message(part, fed, cap, budget), part)
                 if parsing:
-                    parsing = _feed(parser, chunk, part, target, strict)
+                    parsing = _feed(parser, chunk, part, target, strict, text=not prolog_only)
                     if parsing and not prolog_only:
                         before = budget.elements
                         budget.elements = before + target.count
@@ -189,19 +189,17 @@ def parse_member(
                             )
                 budget.check_time(part)
             if parsing:
-                _feed(parser, b"", part, target, strict, final=True)
+                _feed(parser, b"", part, target, strict, final=True, text=not prolog_only)
     except StreamError:
         raise
     except zipfile.BadZipFile as exc:
         if "CRC" in str(exc):
             raise StreamError("bad_crc", f"内部文件 {part} 的校验和(CRC)不符,文件已损坏或被篡改", part) from exc
         raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part) from exc
-    except (OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        import zlib
-
-        if isinstance(exc, zlib.error | EOFError | OSError | NotImplementedError | RuntimeError):
-            raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part) from exc
+    except MemoryError:
         raise
+    except Exception as exc:  # zlib.error, EOFError, NotImplementedError, a malformed value in a handler ...
+        raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压或解析", part) from exc
 
 
 def _inflated_message(part: str, fed: int, cap: int, budget: Budget) -> str:
@@ -213,7 +211,7 @@ def _inflated_message(part: str, fed: int, cap: int, budget: Budget) -> str:
 
 
 def _feed(
-    parser: Any, chunk: bytes, part: str, target: Handler, strict: bool, final: bool = False
+    parser: Any, chunk: bytes, part: str, target: Handler, strict: bool, final: bool = False, text: bool = True
 ) -> bool:
     """Feed one chunk; False once the parse has ended (root reached, or a tolerated error)."""
     try:
@@ -221,6 +219,8 @@ def _feed(
     except _StopAtRoot:
         return False
     except ValueError as exc:  # "multi-byte encodings are not supported" (e.g. encoding="GBK")
+        if not text:
+            return False
         raise StreamError(
             "unsupported_encoding",
             f"内部文件 {part} 使用了不支持的字符编码({exc});Excel 文件应为 UTF-8 或 UTF-16",
@@ -228,14 +228,13 @@ def _feed(
         ) from exc
     except expat.ExpatError as exc:
         code = getattr(exc, "code", None)
-        if code in (expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING],
-                    expat.errors.codes[expat.errors.XML_ERROR_INCORRECT_ENCODING]):
+        if text and code in _ENCODING_ERRORS:
             raise StreamError(
                 "unsupported_encoding",
                 f"内部文件 {part} 的字符编码无法识别或与声明不符;Excel 文件应为 UTF-8 或 UTF-16",
                 part,
             ) from exc
-        if code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN] and _bad_utf8(chunk, parser):
+        if text and code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN] and _bad_utf8(chunk, parser):
             where = f"(单元格 {target.where} 附近)" if target.where else ""
             raise StreamError(
                 "invalid_utf8",
@@ -247,6 +246,12 @@ def _feed(
             raise StreamError("corrupt", f"内部文件 {part} 不是有效的 XML(第 {exc.lineno} 行)", part) from exc
         return False
     return True
+
+
+_ENCODING_ERRORS = (
+    expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING],
+    expat.errors.codes[expat.errors.XML_ERROR_INCORRECT_ENCODING],
+)
 
 
 def _bad_utf8(chunk: bytes, parser: Any) -> bool:
