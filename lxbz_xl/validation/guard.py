@@ -85,7 +85,7 @@ class GuardLimits:
     # Checked while streaming each XML part (xml_stream):
     max_depth: int = 64  # element nesting; OOXML needs about 10
     max_token_bytes: int = 1 * MiB  # one start tag with its attributes (or one comment), unbroken
-    max_elements: int = 1_500_000  # elements per file, all parts together
+    max_elements: int = 1_000_000  # elements per file, all parts together (a form has ~10,000)
     max_text_chars: int = 1_000_000  # text of one element
     max_parse_seconds: float = 1.5  # wall time of all parsing of one file
 
