@@ -1,0 +1,144 @@
+"""Hostile submissions against the parsing side of validation (issues 15, 16): every kind of
+tests/hostile/parse_kinds.py gets its own Chinese finding naming the file (and the cell where there is
+one), in bounded time, without a traceback, without touching the input and without leftovers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lxbz_xl.validation.check_file import check_file
+from lxbz_xl.validation.context import Context
+from lxbz_xl.validation.guard import GuardLimits, inspect
+from lxbz_xl.validation.model import CODES
+from tests.hostile.parse_kinds import CELL, KINDS, SHEET, good, utf16_sheet
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LXBZ = Path(sys.executable).with_name("lxbz")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("kinds")
+    out = {kind.name: kind.make(folder) for kind in KINDS}
+    out["normal"] = good(folder)
+    return out
+
+
+@pytest.fixture(scope="module")
+def context() -> Context:
+    return Context()
+
+
+def _validate(paths: list[Path], tmp: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(LXBZ), "validate", *map(str, paths), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    return done, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def normal_cli_seconds(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> float:
+    """What one normal file costs a user: one `lxbz validate` run of it (interpreter start included)."""
+    tmp = tmp_path_factory.mktemp("tmp_normal")
+    done, seconds = _validate([files["normal"]], tmp, "--jobs", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return seconds
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+def test_kind_has_its_own_finding(
+    kind, files: dict[str, Path], context: Context, normal_cli_seconds: float
+) -> None:  # type: ignore[no-untyped-def]
+    path = files[kind.name]
+    before = _sha(path)
+    check_file(files["normal"], context)  # warm caches: the kind's time is what it adds
+    started = time.perf_counter()
+    report = check_file(path, context)
+    elapsed = time.perf_counter() - started
+    assert kind.finding in CODES
+    found = [f for f in report.findings if f.code == kind.finding]
+    assert found, report.findings
+    cell = CELL.get(kind.name)
+    if cell is not None:
+        mine = [f for f in found if f.cell == cell]
+        assert mine, found
+        assert mine[0].sheet == SHEET and cell in mine[0].message
+        message = mine[0].message
+    else:
+        message = found[0].message
+        assert path.name in message
+    assert CJK.search(message)
+    assert "Traceback" not in message
+    assert _sha(path) == before
+    assert elapsed < 2.0
+    assert elapsed < 10 * normal_cli_seconds
+
+
+def test_batch_of_all_kinds(files: dict[str, Path], tmp_path: Path) -> None:
+    """One CLI batch: exit 1, the normal file beside the hostile ones still valid, every kind reported,
+    no traceback, inputs unchanged, nothing left in TMPDIR."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    report = tmp_path / "report.json"
+    paths = [files[k.name] for k in KINDS] + [files["normal"]]
+    hashes = {p: _sha(p) for p in paths}
+    done, _seconds = _validate(paths, tmp, "--json", str(report), "--jobs", "2")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    records = {Path(r["path"]).name: r for r in json.loads(report.read_text(encoding="utf-8"))["workbooks"]}
+    assert records[files["normal"].name]["status"] == "valid"
+    for kind in KINDS:
+        record = records[files[kind.name].name]
+        assert record["status"] == "invalid"
+        assert kind.finding in {f["code"] for f in record["findings"]}, (kind.name, record["findings"])
+    assert {p: _sha(p) for p in paths} == hashes
+    assert list(tmp.iterdir()) == []
+
+
+def test_utf16_sheet_reads_like_utf8(tmp_path: Path, context: Context) -> None:
+    """A UTF-16 worksheet that declares its encoding is decoded as declared: no false findings."""
+    report = check_file(utf16_sheet(tmp_path), context)
+    assert report.findings == [] and report.status == "valid"
+
+
+def test_time_budget_is_its_own_finding(tmp_path: Path) -> None:
+    findings = inspect(good(tmp_path), GuardLimits(max_parse_seconds=0))
+    assert [f.code for f in findings] == ["parse_timeout"]
+    assert "normal.xlsx" in findings[0].message and "时间预算" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("limits", "code"),
+    [
+        (GuardLimits(max_depth=3), "xml_too_deep"),
+        (GuardLimits(max_elements=100), "xml_too_many_elements"),
+        (GuardLimits(max_text_chars=5), "xml_text_too_long"),
+    ],
+)
+def test_each_limit_names_file_and_part(tmp_path: Path, limits: GuardLimits, code: str) -> None:
+    findings = inspect(good(tmp_path), limits)
+    assert [f.code for f in findings] == [code]
+    assert "normal.xlsx" in findings[0].message and "内部文件" in findings[0].message
+
+
+def test_normal_file_passes_the_guard(tmp_path: Path) -> None:
+    assert inspect(good(tmp_path)) == []
