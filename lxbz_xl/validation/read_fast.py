@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from lxbz_xl.validation.sheet_scan import (
     local_name,
 )
 from lxbz_xl.validation.xml_scan import ReadError, digest, split_ref, unescape
-from lxbz_xl.validation.xml_stream import Budget, Handler, StreamError, local, parse_member
+from lxbz_xl.validation.xml_stream import Budget, Handler, StreamError, local, parse_member, read_member
 
 __all__ = [
     "Cell",
@@ -90,9 +91,74 @@ class ElementList(Handler):
 def read_elements(
     archive: zipfile.ZipFile, part: str, budget: Budget
 ) -> list[tuple[str, dict[str, str], str]]:
-    handler = ElementList(budget.limits)
-    parse_member(archive, part, handler, budget)
-    return [(tag, attrs, "".join(text)) for tag, attrs, text in handler.items]
+    def result(handler: ElementList) -> list[tuple[str, dict[str, str], str]]:
+        return [(tag, attrs, "".join(text)) for tag, attrs, text in handler.items]
+
+    found: list[tuple[str, dict[str, str], str]] = parse_cached(
+        archive, part, budget, "elements", lambda: ElementList(budget.limits), result
+    )
+    return found
+
+
+# Parts that submissions of one template share byte for byte (workbook.xml, rels, styles, theme ...): a part
+# is still inflated to its end (CRC) and hashed, but parsed only the first time a worker meets its bytes.
+# The key is a cryptographic digest of the bytes, never the zip's CRC-32 (which anyone can forge).
+_CACHE: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+_CACHE_SIZE = 256
+_CACHE_MAX_PART = 4 * 1024 * 1024
+
+
+def parse_cached(
+    archive: zipfile.ZipFile,
+    part: str,
+    budget: Budget,
+    kind: str,
+    make: Callable[[], Any],
+    result: Callable[[Any], Any],
+    strict: bool = True,
+) -> Any:
+    """``result(handler)`` after streaming ``part`` into ``make()``, or the same result for the same bytes
+    parsed clean before under the same limits (the results are shared: callers never mutate them)."""
+    if archive.getinfo(part).file_size > _CACHE_MAX_PART:
+        handler = make()
+        parse_member(archive, part, handler, budget, strict=strict)
+        return result(handler)
+    data = read_member(archive, part, budget)
+    key = (kind, strict, budget.limits, digest(data))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        budget.elements += hit[1]
+        if budget.elements > budget.limits.max_elements:
+            raise StreamError(
+                "xml_too_many_elements",
+                f"XML 元素总数超过允许上限 {budget.limits.max_elements:,} 个(在内部文件 {part} 中)",
+                part,
+            )
+        return hit[0]
+    before = budget.elements
+    handler = make()
+    parse_member(archive, part, handler, budget, strict=strict, data=data)
+    value = result(handler)
+    _CACHE[key] = (value, budget.elements - before)
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
+
+
+_DIGESTS: dict[int, tuple[Any, bytes]] = {}
+
+
+def _digest_of(elements: list[Any]) -> bytes:
+    """A digest of a (cached, shared) element list, computed once per list."""
+    known = _DIGESTS.get(id(elements))
+    if known is not None and known[0] is elements:
+        return known[1]
+    value = digest(repr(elements).encode("utf-8", "surrogatepass"))
+    if len(_DIGESTS) > _CACHE_SIZE:
+        _DIGESTS.clear()
+    _DIGESTS[id(elements)] = (elements, value)
+    return value
 
 
 def rels_part(part: str) -> str:
@@ -199,7 +265,7 @@ class FastBook:
         self.external: list[tuple[str, str]] = []  # (rels part or link part, target) of external links
         self._rels = self._relationships(self.workbook_part)
         elements = package.elements(self.workbook_part)
-        self.workbook_digest = digest(repr(elements).encode("utf-8", "surrogatepass"))
+        self.workbook_digest = _digest_of(elements)
         self.sheet_names: list[str] = []
         self.sheet_states: dict[str, str] = {}
         self._parts: dict[str, str] = {}
@@ -240,7 +306,9 @@ class FastBook:
     # -- styles and strings ---------------------------------------------------------------------------
     def _styles_part(self) -> str:
         base = posixpath.dirname(self.workbook_part)
-        return next((p for p in self._rels.values() if p.endswith("styles.xml")), posixpath.join(base, "styles.xml"))
+        return next(
+            (p for p in self._rels.values() if p.endswith("styles.xml")), posixpath.join(base, "styles.xml")
+        )
 
     @property
     def hiding_styles(self) -> frozenset[int]:
@@ -250,11 +318,10 @@ class FastBook:
             if part not in self._names:
                 self._hiding = frozenset()
             else:
-                styles = _Styles(self.limits)
-                parse_member(self._archive, part, styles, self.package.budget)
+                self._hiding = parse_cached(
+                    self._archive, part, self.package.budget, "styles", lambda: _Styles(self.limits), _hiding
+                )
                 self.package.done.add(part)
-                hiding = {n for n, code in styles.formats.items() if hides_numbers(code)}
-                self._hiding = frozenset(i for i, n in enumerate(styles.xfs) if n in hiding)
         return self._hiding
 
     def _shared_strings(self) -> SharedStrings:
@@ -264,10 +331,13 @@ class FastBook:
                 (p for p in self._rels.values() if p.endswith("sharedStrings.xml")),
                 posixpath.join(base, "sharedStrings.xml"),
             )
-            self._sst = SharedStrings(self.limits)
             if part in self._names:
-                parse_member(self._archive, part, self._sst, self.package.budget)
+                self._sst = parse_cached(
+                    self._archive, part, self.package.budget, "sst", lambda: SharedStrings(self.limits), _same
+                )
                 self.package.done.add(part)
+            else:
+                self._sst = SharedStrings(self.limits)
         return self._sst
 
     # -- sheets -------------------------------------------------------------------------------------
@@ -312,7 +382,15 @@ class FastBook:
             elif low.endswith(".rels"):
                 self._note_external(part)
             elif low.endswith(_XML_SUFFIXES):
-                parse_member(self._archive, part, None, self.package.budget, strict=False)
+                parse_cached(
+                    self._archive,
+                    part,
+                    self.package.budget,
+                    "xml",
+                    lambda: Handler(self.limits),
+                    _none,
+                    strict=False,
+                )
                 if posixpath.basename(posixpath.dirname(low)) == "externallinks":
                     self.external.append((part, ""))
             else:
@@ -326,8 +404,23 @@ class FastBook:
                 return  # a malformed rels part nothing reads: harmless
             raise
         for tag, attrs, _text in elements:
-            if (tag == "Relationship" and attrs.get("TargetMode") == "External") or (tag == "Relationship" and attrs.get("Type", "").lower().endswith("/" + EXTERNAL_LINK_TYPE)):
+            if (tag == "Relationship" and attrs.get("TargetMode") == "External") or (
+                tag == "Relationship" and attrs.get("Type", "").lower().endswith("/" + EXTERNAL_LINK_TYPE)
+            ):
                 self.external.append((rels, attrs.get("Target", "")))
+
+
+def _hiding(styles: _Styles) -> frozenset[int]:
+    hiding = {n for n, code in styles.formats.items() if hides_numbers(code)}
+    return frozenset(i for i, n in enumerate(styles.xfs) if n in hiding)
+
+
+def _same(handler: Any) -> Any:
+    return handler
+
+
+def _none(handler: Any) -> None:
+    return None
 
 
 def _workbook_part(package: Package) -> str:
@@ -351,7 +444,9 @@ def read_workbook(
     with FastBook(path) as book:
         wanted = book.sheet_names if sheets is None else list(sheets)
         found = {n: s for n in wanted if (s := book.sheet(n, max_rows.get(n))) is not None}
-        return WorkbookData(book.sheet_names, book.sheet_states, book.defined_names, found, book.hiding_styles)
+        return WorkbookData(
+            book.sheet_names, book.sheet_states, book.defined_names, found, book.hiding_styles
+        )
 
 
 __all__ += ["Package", "local_name"]

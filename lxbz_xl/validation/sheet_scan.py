@@ -65,7 +65,9 @@ class Sheet:
     state: str  # visible | hidden | veryHidden
     cells: Cells = field(default_factory=Cells)
     hidden_rows: set[int] = field(default_factory=set)  # hidden="1" or height 0
-    tall_rows: set[int] = field(default_factory=set)  # an explicit height > 0 (matters when rows default to 0)
+    tall_rows: set[int] = field(
+        default_factory=set
+    )  # an explicit height > 0 (matters when rows default to 0)
     zero_height: bool = False  # <sheetFormatPr zeroHeight="1"> or a default row height of 0
     hidden_cols: list[tuple[int, int]] = field(default_factory=list)  # (min, max), 1-based, inclusive
     merged: list[str] = field(default_factory=list)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from xml.parsers import expat
 
@@ -92,7 +92,9 @@ class Handler:
 
     def too_deep(self) -> None:
         raise StreamError(
-            "xml_too_deep", f"内部文件 {self.part} 的 XML 嵌套超过允许上限 {self.max_depth} 层(疑似恶意文件)", self.part
+            "xml_too_deep",
+            f"内部文件 {self.part} 的 XML 嵌套超过允许上限 {self.max_depth} 层(疑似恶意文件)",
+            self.part,
         )
 
     def too_long_text(self) -> None:
@@ -128,8 +130,10 @@ def parse_member(
     *,
     strict: bool = True,
     prolog_only: bool = False,
+    data: bytes | None = None,
 ) -> None:
-    """Stream ``part`` through expat into ``handler`` (None: structure and limits only).
+    """Stream ``part`` through expat into ``handler`` (None: structure and limits only); ``data``: the
+    member's bytes when the caller has already read them (:func:`read_member`).
 
     ``strict``: malformed XML is ``corrupt``; otherwise it only ends the parse (images, VML). The member
     is always read to its end (CRC check). ``prolog_only`` stops feeding expat at the root element: enough
@@ -158,48 +162,81 @@ def parse_member(
         parser.CharacterDataHandler = target.text
     fed = 0
     parsing = True
-    cap = limits.max_member_bytes
     try:
-        with archive.open(part) as member:
-            while chunk := member.read(FEED):
-                fed += len(chunk)
-                budget.inflated += len(chunk)
-                if fed > cap or budget.inflated > limits.max_uncompressed_bytes:
-                    raise StreamError("zip_bomb", _inflated_message(part, fed, cap, budget), part)
-                if parsing:
-                    parsing = _feed(parser, chunk, part, target, strict, text=not prolog_only)
-                    if parsing and not prolog_only:
-                        before = budget.elements
-                        budget.elements = before + target.count
-                        target.count = 0
-                        if budget.elements > limits.max_elements:
-                            raise StreamError(
-                                "xml_too_many_elements",
-                                f"XML 元素总数超过允许上限 {limits.max_elements:,} 个(在内部文件 {part} 中)",
-                                part,
-                            )
-                        index = parser.CurrentByteIndex
-                        if fed - max(index, 0) > limits.max_token_bytes and index >= 0:
-                            raise StreamError(
-                                "xml_attribute_too_long",
-                                f"内部文件 {part} 中单个标签(属性值或注释)超过允许上限 "
-                                f"{limits.max_token_bytes // 1024:,} KB",
-                                part,
-                                target.where,
-                            )
-                budget.check_time(part)
+        chunks = _chunks(archive, part, budget) if data is None else _pieces(data)
+        for chunk in chunks:
+            fed += len(chunk)
             if parsing:
-                _feed(parser, b"", part, target, strict, final=True, text=not prolog_only)
+                parsing = _feed(parser, chunk, part, target, strict, text=not prolog_only)
+                if parsing and not prolog_only:
+                    before = budget.elements
+                    budget.elements = before + target.count
+                    target.count = 0
+                    if budget.elements > limits.max_elements:
+                        raise StreamError(
+                            "xml_too_many_elements",
+                            f"XML 元素总数超过允许上限 {limits.max_elements:,} 个(在内部文件 {part} 中)",
+                            part,
+                        )
+                    index = parser.CurrentByteIndex
+                    if fed - max(index, 0) > limits.max_token_bytes:
+                        raise StreamError(
+                            "xml_attribute_too_long",
+                            f"内部文件 {part} 中单个标签(属性值或注释)超过允许上限 "
+                            f"{limits.max_token_bytes // 1024:,} KB",
+                            part,
+                            target.where,
+                        )
+            budget.check_time(part)
+        if parsing:
+            _feed(parser, b"", part, target, strict, final=True, text=not prolog_only)
     except StreamError:
         raise
     except zipfile.BadZipFile as exc:
-        if "CRC" in str(exc):
-            raise StreamError("bad_crc", f"内部文件 {part} 的校验和(CRC)不符,文件已损坏或被篡改", part) from exc
-        raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part) from exc
+        raise _zip_error(part, exc) from exc
     except MemoryError:
         raise
     except Exception as exc:  # zlib.error, EOFError, NotImplementedError, a malformed value in a handler ...
         raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压或解析", part) from exc
+
+
+def _chunks(archive: zipfile.ZipFile, part: str, budget: Budget) -> Iterator[bytes]:
+    """The member, inflated chunk by chunk and read to its end (zipfile checks the CRC there)."""
+    limits = budget.limits
+    cap = limits.max_member_bytes
+    produced = 0
+    with archive.open(part) as member:
+        while chunk := member.read(FEED):
+            produced += len(chunk)
+            budget.inflated += len(chunk)
+            if produced > cap or budget.inflated > limits.max_uncompressed_bytes:
+                raise StreamError("zip_bomb", _inflated_message(part, produced, cap, budget), part)
+            yield chunk
+
+
+def _pieces(data: bytes) -> Iterator[bytes]:
+    for start in range(0, len(data), FEED):
+        yield data[start : start + FEED]
+
+
+def read_member(archive: zipfile.ZipFile, part: str, budget: Budget) -> bytes:
+    """A small member read whole (bounded, CRC checked), for :func:`parse_member` with ``data=``."""
+    try:
+        return b"".join(_chunks(archive, part, budget))
+    except StreamError:
+        raise
+    except zipfile.BadZipFile as exc:
+        raise _zip_error(part, exc) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part) from exc
+
+
+def _zip_error(part: str, exc: Exception) -> StreamError:
+    if "CRC" in str(exc):
+        return StreamError("bad_crc", f"内部文件 {part} 的校验和(CRC)不符,文件已损坏或被篡改", part)
+    return StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part)
 
 
 def _inflated_message(part: str, fed: int, cap: int, budget: Budget) -> str:
@@ -211,7 +248,13 @@ def _inflated_message(part: str, fed: int, cap: int, budget: Budget) -> str:
 
 
 def _feed(
-    parser: Any, chunk: bytes, part: str, target: Handler, strict: bool, final: bool = False, text: bool = True
+    parser: Any,
+    chunk: bytes,
+    part: str,
+    target: Handler,
+    strict: bool,
+    final: bool = False,
+    text: bool = True,
 ) -> bool:
     """Feed one chunk; False once the parse has ended (root reached, or a tolerated error)."""
     try:
@@ -234,7 +277,11 @@ def _feed(
                 f"内部文件 {part} 的字符编码无法识别或与声明不符;Excel 文件应为 UTF-8 或 UTF-16",
                 part,
             ) from exc
-        if text and code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN] and _bad_utf8(chunk, parser):
+        if (
+            text
+            and code == expat.errors.codes[expat.errors.XML_ERROR_INVALID_TOKEN]
+            and _bad_utf8(chunk, parser)
+        ):
             where = f"(单元格 {target.where} 附近)" if target.where else ""
             raise StreamError(
                 "invalid_utf8",

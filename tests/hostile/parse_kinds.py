@@ -129,8 +129,8 @@ def long_attribute(directory: Path) -> Path:
 
 
 def long_tag_run(directory: Path) -> Path:
-    """O47/O48 style: a row tag with a 2 MB run of blanks, which a backtracking scan retries."""
-    run = bytes(random.Random(2).choices(b" \t\r\n", k=2 * MiB))
+    """O47/O48 style: a row tag with a 3 MB run of blanks, which a backtracking scan retries."""
+    run = bytes(random.Random(2).choices(b" \t\r\n", k=3 * MiB))
     return _write(
         directory,
         "long_tag_run.xlsx",
@@ -145,8 +145,8 @@ def long_text(directory: Path) -> Path:
 
 
 def element_flood(directory: Path) -> Path:
-    """1,100,000 small elements: a small file, past the per-file element limit."""
-    extra = b"<extLst>" + b"".join(b"<" + n + b"/>" for n in _names(1_100_000, 3)) + b"</extLst>"
+    """600,000 small elements: a small file, past the per-file element limit (500,000)."""
+    extra = b"<extLst>" + b"".join(b"<" + n + b"/>" for n in _names(600_000, 3)) + b"</extLst>"
     return _write(directory, "element_flood.xlsx", _after_sheet_data(extra))
 
 
