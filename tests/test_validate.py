@@ -12,7 +12,7 @@ from lxbz_xl.validation.check_file import check_file
 from lxbz_xl.validation.context import Context
 from lxbz_xl.validation.formula_text import book_prefix, normalise
 from lxbz_xl.validation.model import CODES, WorkbookReport
-from lxbz_xl.validation.read_fast import FastBook, read_workbook
+from lxbz_xl.validation.read_fast import read_workbook
 from lxbz_xl.validation.releases import snapshot
 
 from .test_validate_support import LPO, Factory, shared_factory
