@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -129,8 +130,11 @@ def load_custom(paths: list[Path], console: Console) -> dict[str, RubricDefiniti
     return out
 
 
-def _run_with_progress(files: list[Path], args: argparse.Namespace, console: Console) -> list[WorkbookReport]:
-    options = {"jobs": args.jobs, "timeout": args.timeout, "rubrics": args.rubrics}
+def _run_with_progress(
+    files: list[Path], args: argparse.Namespace, console: Console
+) -> Sequence[WorkbookReport]:
+    # spool: finished reports go to an unnamed temporary file, read back one at a time by the writers.
+    options = {"jobs": args.jobs, "timeout": args.timeout, "rubrics": args.rubrics, "spool": True}
     if len(files) < PROGRESS_FROM or not console.is_terminal:
         return run(files, **options)
     columns = (TextColumn("校验"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

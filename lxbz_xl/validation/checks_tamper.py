@@ -301,23 +301,36 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
 def _merged_inputs(sheet: Sheet, sheet_name: str, positions: list[tuple[int, int, Any]]) -> list[Finding]:
     """An input inside a merged range but not its top-left cell is not shown; nor is the second of two
     inputs merged together. (Templates merge an input with the blank cells to its right: allowed.)"""
-    boxes = [(area, box) for area in sheet.merged[:10_000] if (box := area_box(area)) is not None]
     inputs = {(row, col) for row, col, _spec in positions}
+    by_row: dict[int, list[int]] = {}
+    for row, col in inputs:
+        by_row.setdefault(row, []).append(col)
+    owner: dict[tuple[int, int], tuple[str, tuple[int, int, int, int]]] = {}
+    for area in sheet.merged[:10_000]:
+        box = area_box(area)
+        if box is None:
+            continue
+        r1, c1, r2, c2 = box
+        rows = range(r1, r2 + 1) if r2 - r1 < len(by_row) else [r for r in by_row if r1 <= r <= r2]
+        for row in rows:
+            for col in by_row.get(row, ()):
+                if c1 <= col <= c2:
+                    owner.setdefault((row, col), (area, box))
     out = []
     for row, col, spec in positions:
-        for area, (r1, c1, r2, c2) in boxes:
-            if not (r1 <= row <= r2 and c1 <= col <= c2):
-                continue
-            covered = sum(1 for r, c in inputs if r1 <= r <= r2 and c1 <= c <= c2)
-            if (row, col) != (r1, c1) or covered > 1:
-                out.append(
-                    finding(
-                        "merged_input",
-                        f"{sheet_name}!{spec.ref}所在的填写格被合并({area}),合并后该格的内容不显示。"
-                        "请取消合并,使用原模板格式",
-                        sheet_name,
-                        spec.ref,
-                    )
+        hit = owner.get((row, col))
+        if hit is None:
+            continue
+        area, (r1, c1, r2, c2) = hit
+        covered = sum(1 for r, c in inputs if r1 <= r <= r2 and c1 <= c <= c2)
+        if (row, col) != (r1, c1) or covered > 1:
+            out.append(
+                finding(
+                    "merged_input",
+                    f"{sheet_name}!{spec.ref}所在的填写格被合并({area}),合并后该格的内容不显示。"
+                    "请取消合并,使用原模板格式",
+                    sheet_name,
+                    spec.ref,
                 )
-                break
+            )
     return out

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["valid", "invalid"]
@@ -156,3 +159,49 @@ class WorkbookReport:
 
 STATUS_WORDS = {"valid": "通过", "invalid": "不通过"}
 SEVERITY_WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+class SpooledReports(Sequence[WorkbookReport]):
+    """Reports kept on disk, not in memory: a sequence in path order whose items are read back one at a
+    time (the runner writes each finished report here as it arrives). Only the offsets and a small
+    summary (status and finding codes per file) stay in memory, so a 10,000-file batch does not grow
+    the parent process. The spool is an unnamed temporary file: nothing is left behind."""
+
+    def __init__(self, count: int) -> None:
+        self._file = tempfile.TemporaryFile(prefix="lxbz-reports-")  # noqa: SIM115 (lives with the sequence)
+        self._offsets: list[int] = [-1] * count
+        self.statuses: list[str | None] = [None] * count
+        self.codes: list[tuple[str, ...]] = [()] * count
+
+    def put(self, index: int, report: WorkbookReport) -> None:
+        self._file.seek(0, 2)
+        self._offsets[index] = self._file.tell()
+        pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.statuses[index] = report.status
+        self.codes[index] = tuple(dict.fromkeys(f.code for f in report.findings))
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> WorkbookReport: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WorkbookReport]: ...
+
+    def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        offset = self._offsets[index]
+        if offset < 0:
+            raise IndexError(index)
+        self._file.seek(offset)
+        report: WorkbookReport = pickle.load(self._file)  # our own file, written above
+        return report
+
+    def __iter__(self) -> Iterator[WorkbookReport]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def close(self) -> None:
+        self._file.close()

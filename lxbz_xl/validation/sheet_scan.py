@@ -228,6 +228,7 @@ class SheetReader(Handler):
         self.shared: dict[str, tuple[str, str]] = {}
         self.followers: list[tuple[str, str]] = []
         self.formula_keys: list[str] = []
+        self.styles: dict[str, int] = {}
 
     # -- events -------------------------------------------------------------------------------------
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -374,7 +375,13 @@ class SheetReader(Handler):
         self.where = self.ref = ref
         self.ctype = attrs.get("t", "n")
         s = attrs.get("s")
-        self.style = (small_int(s) or 0) if s else 0
+        if s is None:
+            self.style = 0
+        else:
+            style = self.styles.get(s)
+            if style is None:
+                style = self.styles[s] = small_int(s) or 0
+            self.style = style
         self.fattrs = self.formula = self.value = self.inline = None
 
     def _end_cell(self) -> None:
@@ -403,7 +410,11 @@ class SheetReader(Handler):
             else:
                 self.followers.append((ref, si))
         cell.formula = text
-        self.formula_keys.append(f"{ref}\0{attrs.get('t', '')}\0{attrs.get('si', '')}\0{text}")
+        keys = self.formula_keys
+        keys.append(ref)
+        keys.append(text)
+        if attrs:
+            keys.append(repr(sorted(attrs.items())))
 
     def _end_validation(self) -> None:
         attrs, texts = self.dv or {}, self.dv_text
@@ -427,7 +438,7 @@ class SheetReader(Handler):
             cell = cells.get(ref)
             if master is not None and cell is not None:
                 cell.formula = _translate(master[1], master[0], ref)
-        self.sheet.formula_digest = digest("\1".join(self.formula_keys).encode("utf-8", "surrogatepass"))
+        self.sheet.formula_digest = digest("\0".join(self.formula_keys).encode("utf-8", "surrogatepass"))
         tail = (self.sheet.validations, self.sheet.merged, self.sheet.protected)
         self.sheet.tail_digest = digest(repr(tail).encode("utf-8", "surrogatepass"))
 
