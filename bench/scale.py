@@ -6,9 +6,9 @@ Usage: python bench/scale.py [--sizes 1000 10000] [--jobs N] [--keep DIR]
    to N files, each with its own unit name (an input cell), so no two files are identical.
 2. Runs ``lxbz validate FOLDER --json report.json`` as a child process (the real command, report
    written), with TMPDIR pointed at an empty folder that must be empty again afterwards.
-3. Reports wall time, files per second, the peak RSS of the largest single process (the parent or a
-   worker: ``getrusage(RUSAGE_CHILDREN).ru_maxrss``) and the peak of the whole process tree (sampled
-   from /proc every 20 ms), then the ratios between the sizes: flat memory means a ratio near 1.
+3. Reports wall time, files per second, the peak RSS of the validate process itself (its VmHWM, read
+   from /proc/self/status as it finishes) and the peak of the whole process tree, parent and workers
+   (sampled from /proc every 20 ms), then the ratios between the sizes: flat memory means a ratio near 1.
 
 Measured 2026-12-01 on the 2-core development machine, shared with five other jobs (load average 4-6):
 see docs/validation.md, "Speed".
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,14 +58,25 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+# `lxbz validate ...` in a fresh interpreter that reports its own high-water mark (ru_maxrss of a child
+# would include the mark it inherits from this process).
+CHILD = """
+import json, sys
+from lxbz_xl.cli import main
+code = main(json.loads(sys.argv[1]))
+with open("/proc/self/status") as fh:
+    print(next(line for line in fh if line.startswith("VmHWM:")).strip(), file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def run_validate(folder: Path, jobs: int | None) -> dict[str, float]:
-    lxbz = Path(sys.executable).with_name("lxbz")
     tmp = Path(tempfile.mkdtemp(prefix="lxbz-scale-tmp-"))
     report = folder.parent / f"{folder.name}.json"
-    command = [str(lxbz), "validate", str(folder), "--json", str(report)]
+    argv = ["validate", str(folder), "--json", str(report)]
     if jobs:
-        command += ["--jobs", str(jobs)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        argv += ["--jobs", str(jobs)]
+    command = [sys.executable, "-c", CHILD, json.dumps(argv)]
     started = time.perf_counter()
     child = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(tmp)}
@@ -85,14 +96,15 @@ def run_validate(folder: Path, jobs: int | None) -> dict[str, float]:
     elapsed = time.perf_counter() - started
     stop.set()
     sampler.join()
-    peak_one = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    lines = [line for line in err.decode().splitlines() if line.startswith("VmHWM:")]
+    peak_one = int(lines[-1].split()[1]) if lines else 0
     leftovers = list(tmp.iterdir())
     os.rmdir(tmp) if not leftovers else None
     if child.returncode not in (0, 1) or b"Traceback" in err:
         raise SystemExit(f"lxbz validate failed ({child.returncode}): {err.decode()[-2000:]}")
     return {
         "seconds": elapsed,
-        "peak_process_mib": max(peak_one, before) / 1024,  # ru_maxrss is in KiB on Linux
+        "peak_process_mib": peak_one / 1024,  # VmHWM is in kB
         "peak_tree_mib": peak_tree / MiB,
         "leftovers": float(len(leftovers)),
         "exit": float(child.returncode),
