@@ -87,7 +87,7 @@ class GuardLimits:
     max_token_bytes: int = 2 * MiB  # one start tag with its attributes (or one comment), unbroken
     max_elements: int = 500_000  # elements per file, all parts together (a form has ~10,000)
     max_text_chars: int = 1_000_000  # text of one element
-    max_parse_seconds: float = 4.0  # wall time of all parsing of one file (a form takes ~5 ms)
+    max_parse_seconds: float = 4.0  # CPU time of all parsing of one file (a form takes ~5 ms)
 
 
 DEFAULT_LIMITS = GuardLimits()
