@@ -224,6 +224,10 @@ def main() -> None:
             f"{cpu_ours / len(paths) * 1000:.2f} ms CPU per workbook incl. worker start; {statuses})"
         )
         print(f"  = {our_rate / base_rate:.1f}x the baseline; calamine is {cal_rate / our_rate:.1f}x faster")
+        print(
+            f"  ratio lxbz validate / bare calamine (same run, same files): wall {t_ours / t_cal:.1f}x, "
+            f"CPU per workbook {cpu_ours / cpu_cal:.1f}x (target: at most 3x)"
+        )
         idle_rate = jobs * len(paths) / cpu_ours
         print(
             f"  estimate for {jobs} idle cores (from the workers' CPU time): {idle_rate:.0f} workbooks/s = "

@@ -89,7 +89,7 @@ class GuardLimits:
     # Checked while streaming each XML part (xml_stream):
     max_depth: int = 64  # element nesting; OOXML needs about 10
     max_token_bytes: int = 2 * MiB  # one start tag with its attributes (or one comment), unbroken
-    max_elements: int = 500_000  # elements per file, all parts together (a form has ~10,000)
+    max_elements: int = 1_000_000  # elements per file, all parts together (a form has ~10,000)
     max_text_chars: int = 1_000_000  # text of one element
     max_parse_seconds: float = 4.0  # CPU time of all parsing of one file (a form takes ~5 ms)
 

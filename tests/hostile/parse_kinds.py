@@ -145,8 +145,8 @@ def long_text(directory: Path) -> Path:
 
 
 def element_flood(directory: Path) -> Path:
-    """600,000 small elements: a small file, past the per-file element limit (500,000)."""
-    extra = b"<extLst>" + b"".join(b"<" + n + b"/>" for n in _names(600_000, 3)) + b"</extLst>"
+    """1,100,000 small elements: a small file, past the per-file element limit (1,000,000)."""
+    extra = b"<extLst>" + b"".join(b"<" + n + b"/>" for n in _names(1_100_000, 3)) + b"</extLst>"
     return _write(directory, "element_flood.xlsx", _after_sheet_data(extra))
 
 
