@@ -31,8 +31,9 @@ MEMORY_LIMIT = 1024**3  # extra address space per worker: a runaway parse become
 _state: dict[str, Any] = {}
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised by SIGALRM anywhere, even inside a parser callback: a BaseException, so that no
+    ``except Exception`` on the way (a reader turning errors into findings) can swallow it."""
 
 
 def _on_alarm(signum: int, frame: Any) -> None:

@@ -321,16 +321,12 @@ class SheetReader(Handler):
             number = small_int(r)
             self.row = number if number is not None else self.max_rows + 1
         if self.row > self.max_rows:
-            raise StreamError(
-                "too_many_rows",
-                f"的工作表「{self.sheet.name}」至少有 {self.row:,} 行,超过允许上限 {self.max_rows:,} 行。"
-                "请删除多余的行后再上传",
-                self.part,
-            )
+            self._too_many_rows()
         self.col = 0
         self.last_ref = None
         self.keep = self.keep_rows is None or self.row <= self.keep_rows
         if not self.keep:
+            self._skip_rows()
             return
         if attrs.get("hidden") in _TRUE:
             self.sheet.hidden_rows.add(self.row)
@@ -340,6 +336,43 @@ class SheetReader(Handler):
                 self.sheet.hidden_rows.add(self.row)
             else:
                 self.sheet.tall_rows.add(self.row)
+
+    def _skip_rows(self) -> None:
+        """Past the kept rows: lean handlers that only count depth, elements and rows, until
+        </sheetData>; then the normal ones again (merges, validations and protection follow the rows)."""
+        parser = self.parser
+        if parser is None:
+            return
+        normal = (parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler)
+        max_depth, max_rows = self.max_depth, self.max_rows
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            self.depth += 1
+            self.count += 1
+            if self.depth > max_depth:
+                self.too_deep()
+            if name == "row" or name.endswith(":row"):
+                r = attrs.get("r")
+                number = self.row + 1 if r is None else small_int(r)
+                self.row = number if number is not None else max_rows + 1
+                if self.row > max_rows:
+                    self._too_many_rows()
+
+        def end(name: str) -> None:
+            self.depth -= 1
+            if name == "sheetData" or name.endswith(":sheetData"):
+                parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = normal
+
+        parser.StartElementHandler, parser.EndElementHandler = start, end
+        parser.CharacterDataHandler = None  # nothing is collected here; no text is decoded
+
+    def _too_many_rows(self) -> None:
+        raise StreamError(
+            "too_many_rows",
+            f"的工作表「{self.sheet.name}」至少有 {self.row:,} 行,超过允许上限 {self.max_rows:,} 行。"
+            "请删除多余的行后再上传",
+            self.part,
+        )
 
     def _dimension(self, ref: str) -> None:
         last = ref.rpartition(":")[2]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 from xml.parsers import expat
@@ -68,6 +69,7 @@ class Handler:
     and call ``self.enter(attrs)`` / ``self.leave()`` (kept tiny: they run once per element)."""
 
     where: str | None = None  # the cell being read, for messages
+    parser: Any = None  # the expat parser feeding this handler (set by parse_member)
 
     def __init__(self, limits: Any) -> None:
         self.depth = 0
@@ -153,6 +155,7 @@ def parse_member(
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     parser.ExternalEntityRefHandler = refuse
+    target.parser = parser
     if prolog_only:
 
         def stop(name: str, attrs: dict[str, str]) -> None:
@@ -197,10 +200,11 @@ def parse_member(
         raise
     except zipfile.BadZipFile as exc:
         raise _zip_error(part, exc) from exc
-    except MemoryError:
-        raise
-    except Exception as exc:  # zlib.error, EOFError, NotImplementedError, a malformed value in a handler ...
+    except (zlib.error, EOFError, OSError, NotImplementedError, ValueError, LookupError, TypeError) as exc:
+        # a damaged deflate stream, or a malformed value a handler could not read
         raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压或解析", part) from exc
+    finally:
+        target.parser = None
 
 
 def _chunks(archive: zipfile.ZipFile, part: str, budget: Budget) -> Iterator[bytes]:
@@ -230,9 +234,7 @@ def read_member(archive: zipfile.ZipFile, part: str, budget: Budget) -> bytes:
         raise
     except zipfile.BadZipFile as exc:
         raise _zip_error(part, exc) from exc
-    except MemoryError:
-        raise
-    except Exception as exc:
+    except (zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
         raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part) from exc
 
 
