@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxbz_xl.validation.checks_structure import cap
 from lxbz_xl.validation.context import RubricContext
+from lxbz_xl.validation.formula_text import book_prefix
 from lxbz_xl.validation.model import Finding, finding
 from lxbz_xl.validation.read_fast import FastBook
 
@@ -24,6 +25,15 @@ def check_package(book: FastBook, rubric: RubricContext) -> list[Finding]:
                 )
             )
     links: list[Finding] = []
+    for name, text in book.defined_names.items():
+        if "|" in text or book_prefix(text + "(") is not None or text.lstrip("=").startswith("["):
+            links.append(
+                finding(
+                    "external_link",
+                    f"文件「{book.path.name}」的定义名称“{name[:60]}”引用外部工作簿或程序({text[:80]})。"
+                    "模板不含任何外部引用,请使用原模板填写",
+                )
+            )
     for part, target in dict.fromkeys(book.external):
         where = f"内部文件 {part}" + (f" 指向 {target[:120]}" if target else "")
         links.append(

@@ -10,6 +10,7 @@ from lxbz_xl.validation.checks_structure import cap
 from lxbz_xl.validation.context import RubricContext
 from lxbz_xl.validation.formula_text import book_prefix, normalise
 from lxbz_xl.validation.model import Finding, finding
+from lxbz_xl.validation.numbers_guard import bounded_float
 from lxbz_xl.validation.read_fast import FastBook, Sheet, Validation
 from lxbz_xl.validation.sheet_scan import area_box
 
@@ -192,10 +193,10 @@ def _list_items(text: str) -> list[str]:
 
 
 def _num(text: str) -> str:
-    try:
-        return repr(float(text))
-    except ValueError:
-        return normalise(text)
+    number = bounded_float(text)  # never float() on unbounded text from the file
+    if number is not None:
+        return repr(number)
+    return normalise(text[:MAX_FORMULA_CHARS])
 
 
 def check_validations(book: FastBook, rubric: RubricContext) -> list[Finding]:

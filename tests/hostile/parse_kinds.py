@@ -203,6 +203,14 @@ def external_link_unc(directory: Path) -> Path:
     )
 
 
+def dde_defined_name(directory: Path) -> Path:
+    """A defined name whose formula is a DDE call (runs a program when evaluated)."""
+    workbook = _part(WORKBOOK).replace(
+        b"</definedNames>", b"<definedName name=\"x\">cmd|' /C calc'!A0</definedName></definedNames>", 1
+    )
+    return _write(directory, "dde_defined_name.xlsx", {WORKBOOK: workbook})
+
+
 def addin_prefix(directory: Path) -> Path:
     """A template formula called through an add-in on a share: the comparison must not strip it."""
     pattern = re.compile(rb'(<c r="H5"[^>]*><f>)([^<]*)(</f>)')
@@ -327,6 +335,7 @@ KINDS: list[HostileKind] = [
     HostileKind("hyperlink_formula", hyperlink_formula, "input_formula"),
     HostileKind("webservice_formula", webservice_formula, "input_formula"),
     HostileKind("external_link_unc", external_link_unc, "external_link"),
+    HostileKind("dde_defined_name", dde_defined_name, "external_link"),
     HostileKind("addin_prefix", addin_prefix, "addin_reference"),
     HostileKind("merged_inputs", merged_inputs, "merged_input"),
     HostileKind("zero_height_row", zero_height_row, "hidden_row"),
