@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 MAX_FORMAT_CHARS = 1024  # longer codes are not inspected (Excel limits a format code to 255 characters)
+_CLOSING = {'"': '"', "[": "]"}
 
 
 def sections(code: str) -> list[str]:
@@ -21,14 +22,8 @@ def sections(code: str) -> list[str]:
     i, n = 0, len(code)
     while i < n:
         ch = code[i]
-        if ch == '"':
-            end = code.find('"', i + 1)
-            end = n - 1 if end < 0 else end
-            current.append(code[i : end + 1])
-            i = end + 1
-            continue
-        if ch == "[":
-            end = code.find("]", i + 1)
+        if ch in _CLOSING:  # a quoted literal or a bracketed code: copied whole, ";" inside is no separator
+            end = code.find(_CLOSING[ch], i + 1)
             end = n - 1 if end < 0 else end
             current.append(code[i : end + 1])
             i = end + 1

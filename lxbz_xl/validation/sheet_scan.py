@@ -161,11 +161,7 @@ class SharedStrings(Handler):
         return len(self.items)
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        self.depth += 1
-        self.count += 1
-        self.text_len = 0
-        if self.depth > self.max_depth:
-            self.too_deep()
+        super().start(name, attrs)
         tag = local(name)
         if tag == "si":
             self._buf = []
@@ -175,8 +171,7 @@ class SharedStrings(Handler):
             self._phonetic += 1
 
     def end(self, name: str) -> None:
-        self.depth -= 1
-        self.text_len = 0
+        super().end(name)
         tag = local(name)
         if tag == "si" and self._buf is not None:
             self.items.append("".join(self._buf))
@@ -230,7 +225,7 @@ class SheetReader(Handler):
         self.formula_keys: list[str] = []
         self.styles: dict[str, int] = {}
 
-    # -- events -------------------------------------------------------------------------------------
+    # -- events (the base class's bookkeeping is inlined: these run once per element of every sheet) --
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.depth += 1
         self.count += 1
