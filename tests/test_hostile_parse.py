@@ -17,11 +17,15 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lxbz_xl.validation.check_file import check_file
 from lxbz_xl.validation.context import Context
 from lxbz_xl.validation.guard import GuardLimits, inspect
 from lxbz_xl.validation.model import CODES
+from lxbz_xl.validation.number_formats import hides_numbers
+from lxbz_xl.validation.numbers_guard import MAX_NUMBER_CHARS, bounded_float, out_of_range, small_int
 from tests.hostile.parse_kinds import CELL, KINDS, SHEET, good, utf16_sheet
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -146,3 +150,35 @@ def test_each_limit_names_file_and_part(tmp_path: Path, limits: GuardLimits, cod
 
 def test_normal_file_passes_the_guard(tmp_path: Path) -> None:
     assert inspect(good(tmp_path)) == []
+
+
+# ------------------------------------------------------------------------------------------ properties
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_any_bytes_as_a_sheet_end_in_a_report_never_a_crash(tmp_path: Path, data: bytes) -> None:
+    """Whatever a worksheet part holds, the check ends in findings (or a clean report), never an
+    exception or an internal error."""
+    from tests.hostile.parse_kinds import MAIN, _write
+
+    path = _write(tmp_path, "any.xlsx", {MAIN: b"<worksheet><sheetData>" + data})
+    report = check_file(path, Context())
+    assert report.findings
+    assert "internal_error" not in {f.code for f in report.findings}
+
+
+@given(st.text(max_size=80))
+def test_bounded_conversions_never_raise(text: str) -> None:
+    number = bounded_float(text)
+    assert number is None or len(text) <= MAX_NUMBER_CHARS
+    out_of_range(text)  # never raises, never expands
+    assert small_int(text) is None or (text.isdigit() and len(text) <= 9)
+
+
+@given(st.lists(st.sampled_from(['""', " ", "[Red]", "[>=0]", "_)", "* "]), max_size=4), st.integers(1, 3))
+def test_formats_of_only_empty_sections_hide_numbers(pieces: list[str], sections_count: int) -> None:
+    section = "".join(pieces)
+    code = ";".join([section] * sections_count)
+    assert hides_numbers(code) is (code != "")
+    assert not hides_numbers(code + "0" if sections_count == 1 else "0;" + code)
