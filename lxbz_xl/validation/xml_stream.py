@@ -154,7 +154,7 @@ def parse_member(
     refuse = _refuse(part)
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
+    parser.ExternalEntityRefHandler = refuse  # type: ignore[assignment]
     target.parser = parser
     if prolog_only:
 
