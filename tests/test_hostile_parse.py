@@ -182,3 +182,18 @@ def test_formats_of_only_empty_sections_hide_numbers(pieces: list[str], sections
     code = ";".join([section] * sections_count)
     assert hides_numbers(code) is (code != "")
     assert not hides_numbers(code + "0" if sections_count == 1 else "0;" + code)
+
+
+def test_repeated_row_is_refused(tmp_path: Path, context: Context) -> None:
+    """A second <row r="5"> after the first could overwrite the inputs read from it: refused."""
+    from tests.hostile.parse_kinds import MAIN, _edit_sheet, _write
+
+    again = b'<row r="5"><c r="F5"><v>0</v></c></row>'
+    path = _write(
+        tmp_path,
+        "repeated_row.xlsx",
+        _edit_sheet(lambda d: d.replace(b"</sheetData>", again + b"</sheetData>", 1)),
+    )
+    found = [f for f in check_file(path, context).findings if f.code == "corrupt"]
+    assert found and "行的顺序错误" in found[0].message and "repeated_row.xlsx" in found[0].message
+    assert MAIN in found[0].message

@@ -314,6 +314,8 @@ class SheetReader(Handler):
             self.row += 1
         else:
             number = small_int(r)
+            if number is not None and number <= self.row:
+                self._out_of_order(number)
             self.row = number if number is not None else self.max_rows + 1
         if self.row > self.max_rows:
             self._too_many_rows()
@@ -349,6 +351,8 @@ class SheetReader(Handler):
             if name == "row" or name.endswith(":row"):
                 r = attrs.get("r")
                 number = self.row + 1 if r is None else small_int(r)
+                if number is not None and number <= self.row:
+                    self._out_of_order(number)
                 self.row = number if number is not None else max_rows + 1
                 if self.row > max_rows:
                     self._too_many_rows()
@@ -360,6 +364,16 @@ class SheetReader(Handler):
 
         parser.StartElementHandler, parser.EndElementHandler = start, end
         parser.CharacterDataHandler = None  # nothing is collected here; no text is decoded
+
+    def _out_of_order(self, number: int) -> None:
+        """Rows must ascend (ECMA-376 18.3.1.73): a repeated or earlier row could overwrite or hide cells
+        that were already read, so the sheet is refused rather than guessed at."""
+        raise StreamError(
+            "corrupt",
+            f"内部文件 {self.part}(工作表「{self.sheet.name}」)的第 {number:,} 行出现在第 {self.row:,} 行之后,"
+            "行的顺序错误",
+            self.part,
+        )
 
     def _too_many_rows(self) -> None:
         raise StreamError(
