@@ -197,3 +197,20 @@ def test_repeated_row_is_refused(tmp_path: Path, context: Context) -> None:
     found = [f for f in check_file(path, context).findings if f.code == "corrupt"]
     assert found and "行的顺序错误" in found[0].message and "repeated_row.xlsx" in found[0].message
     assert MAIN in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        (b'<c r="F5"', b'<c r="F5"><v>0</v></c><c r="F5"', "重复出现"),  # the cell given twice
+        (b'<c r="F5"', b'<c r="F15"><v>0</v></c><c r="F5"', "不在所在的行"),  # F15 inside row 5
+    ],
+)
+def test_misplaced_cell_is_refused(
+    tmp_path: Path, context: Context, old: bytes, new: bytes, words: str
+) -> None:
+    from tests.hostile.parse_kinds import _edit_sheet, _write
+
+    path = _write(tmp_path, "misplaced.xlsx", _edit_sheet(lambda d: d.replace(old, new, 1)))
+    found = [f for f in check_file(path, context).findings if f.code == "corrupt"]
+    assert found and words in found[0].message and "misplaced.xlsx" in found[0].message

@@ -204,6 +204,7 @@ class SheetReader(Handler):
         self.keep_rows = keep_rows
         self.max_rows = limits.max_sheet_rows
         self.row = 0
+        self.row_text = "0"
         self.keep = True
         self.col = 0
         self.last_ref: str | None = None
@@ -321,6 +322,7 @@ class SheetReader(Handler):
             self._too_many_rows()
         self.col = 0
         self.last_ref = None
+        self.row_text = str(self.row)
         self.keep = self.keep_rows is None or self.row <= self.keep_rows
         if not self.keep:
             self._skip_rows()
@@ -375,6 +377,15 @@ class SheetReader(Handler):
             self.part,
         )
 
+    def _misplaced(self, ref: str, what: str) -> None:
+        """A cell outside its row, or a cell given twice: one of them would silently win."""
+        raise StreamError(
+            "corrupt",
+            f"内部文件 {self.part}(工作表「{self.sheet.name}」)的单元格 {ref[:12]} {what}(第 {self.row:,} 行)",
+            self.part,
+            ref[:12],
+        )
+
     def _too_many_rows(self) -> None:
         raise StreamError(
             "too_many_rows",
@@ -413,6 +424,11 @@ class SheetReader(Handler):
             ref = f"{col_letter(self.col)}{self.row}"
         else:
             self.last_ref = ref
+            digits = self.row_text
+            if not (ref.endswith(digits) and len(ref) > len(digits) and ref[-len(digits) - 1].isalpha()):
+                self._misplaced(ref, "不在所在的行")
+            if ref in self.sheet.cells:
+                self._misplaced(ref, "重复出现")
         self.in_cell = True
         self.where = self.ref = ref
         self.ctype = attrs.get("t", "n")
