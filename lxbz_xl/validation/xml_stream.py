@@ -249,7 +249,10 @@ def _inflated_message(part: str, fed: int, cap: int, budget: Budget) -> str:
 
     if fed > cap:
         return f"内部文件 {part} 解压后超过允许上限 {fmt_bytes(cap)}(疑似压缩炸弹)"
-    return f"解压后总大小超过允许上限 {fmt_bytes(budget.limits.max_uncompressed_bytes)}(疑似压缩炸弹)"
+    return (
+        f"解压后总大小(读到内部文件 {part} 时)超过允许上限 "
+        f"{fmt_bytes(budget.limits.max_uncompressed_bytes)}(疑似压缩炸弹)"
+    )
 
 
 def _feed(
