@@ -74,8 +74,13 @@ def _job(src: str, tmp: str) -> tuple[WorkbookReport, bool]:
     try:
         checked = check_file_full(path, runner._state["context"], runner._state["limits"], keep_inputs=True)
         result = checked.result
+        # Whatever `lxbz validate` rejects is rejected here too, with the same findings (issue 16).
         usable = (
-            result is not None and checked.rubric is not None and checked.variant is not None and result.ok
+            result is not None
+            and checked.rubric is not None
+            and checked.variant is not None
+            and result.ok
+            and checked.report.status == "valid"
         )
         if usable:  # the inputs are valid: formulas and cached values come from the template and the core
             write_clean_copy(checked, Path(tmp))

@@ -7,6 +7,7 @@ Exit codes: 0 every workbook valid (info findings allowed), 1 any workbook has f
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -139,10 +140,13 @@ def load_custom(paths: list[Path], console: Console) -> dict[str, RubricDefiniti
     return out
 
 
-def _run_with_progress(files: list[Path], args: argparse.Namespace, console: Console) -> list[WorkbookReport]:
+def _run_with_progress(
+    files: list[Path], args: argparse.Namespace, console: Console
+) -> Sequence[WorkbookReport]:
     if not files:
         return []
-    options = {"jobs": args.jobs, "timeout": args.timeout, "rubrics": args.rubrics}
+    # spool: finished reports go to an unnamed temporary file, read back one at a time by the writers.
+    options = {"jobs": args.jobs, "timeout": args.timeout, "rubrics": args.rubrics, "spool": True}
     if len(files) < PROGRESS_FROM or not console.is_terminal:
         return run(files, **options)
     columns = (TextColumn("校验"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -284,7 +284,11 @@ def test_clean_copy_carries_nothing_of_the_submission_package(tmp_path: Path) ->
         zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 100)
         zout.writestr("../../evil.txt", b"escape")
     out = tmp_path / "copy.xlsx"
-    assert main(["score", "--from-workbook", str(sneaky), "--write", str(out)]) == 0
+    # `validate` rejects the macro-carrying package, so the recomputation refuses it too and writes nothing.
+    assert main(["score", "--from-workbook", str(sneaky), "--write", str(out)]) == 1
+    assert not out.exists()
+    # A clean submission gets a copy built from the template: exactly the template's parts, nothing else.
+    assert main(["score", "--from-workbook", str(src), "--write", str(out)]) == 0
     with zipfile.ZipFile(out) as copy, zipfile.ZipFile(DEFAULT_DIR / template_name(bk.LPO, "udf")) as tpl:
         assert sorted(copy.namelist()) == sorted(tpl.namelist())
 

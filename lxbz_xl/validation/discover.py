@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardLimits, _fmt_bytes
+from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardLimits, fmt_bytes
 from lxbz_xl.validation.model import Finding, WorkbookReport, finding
 
 SUFFIXES = (".xlsx", ".xlsm")
@@ -98,7 +98,7 @@ def admit(path: Path, limits: GuardLimits = DEFAULT_LIMITS) -> Finding | None:
     if info.st_size > limits.max_file_bytes:
         return finding(
             "too_large",
-            f"{label}过大:{_fmt_bytes(info.st_size)},允许上限 {_fmt_bytes(limits.max_file_bytes)}",
+            f"{label}过大:{fmt_bytes(info.st_size)},允许上限 {fmt_bytes(limits.max_file_bytes)}",
         )
     return None
 

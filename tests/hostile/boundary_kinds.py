@@ -248,7 +248,7 @@ KINDS: list[HostileKind] = [
     HostileKind("rubric_etc_passwd_in_meta", rubric_etc_passwd_in_meta, "unknown_rubric"),
     HostileKind("sparse_rubric_in_meta", sparse_rubric_in_meta, "unknown_rubric"),
     HostileKind("year_superscript", year_superscript, "input_invalid"),
-    HostileKind("year_5000_digits", year_5000_digits, "input_invalid"),
+    HostileKind("year_5000_digits", year_5000_digits, "number_out_of_range"),
 ]
 
 
