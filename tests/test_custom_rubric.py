@@ -111,3 +111,51 @@ def test_unusable_rubric_file_is_a_usage_error(tmp_path: Path, content: str | No
     workbook.write_bytes(b"PK\x03\x04")
     assert main(["validate", str(workbook), "--rubric", str(bad)]) == 2, why
     assert main(["summary", str(workbook), "--rubric", str(bad), "--out", str(tmp_path / "s.xlsx")]) == 2, why
+
+
+def test_template_from_a_rubric_file_carries_it_and_computes_after_the_folder_is_gone(tmp_path: Path) -> None:
+    """No path of the rubric's folder anywhere in the xlsx; pycel with udfs bound still computes the core's
+    values from the rubric text embedded in _lxbz after that folder is deleted."""
+    import shutil
+    import zipfile
+
+    pytest.importorskip("pycel")
+    from lxbz_xl.engine.evaluate import evaluate
+    from lxbz_xl.workbook.cases import cells_from_case
+    from lxbz_xl.workbook.proof import PycelForm, core_mismatches, core_outputs
+
+    folder = tmp_path / "部门细则_临时"
+    folder.mkdir()
+    rubric_file = _custom(folder, threshold=85)
+    defn = load_rubric(rubric_file)
+    out = tmp_path / "templates"
+    assert (
+        main(["templates", "build", "--rubric", str(rubric_file), "--out", str(out), "--variant", "udf"]) == 0
+    )
+    template = out / template_name(defn.id, "udf")
+    needles = {str(folder), str(folder.resolve()), folder.name, str(tmp_path), rubric_file.name}
+    with zipfile.ZipFile(template) as z:
+        for part in z.namelist():
+            data = z.read(part).decode("utf-8", "replace")
+            for needle in needles:
+                assert needle not in data, f"{part} holds {needle!r}"
+    shutil.rmtree(folder)
+    assert not rubric_file.exists()
+    import udfs.cache
+
+    udfs.cache.clear()  # nothing remembered from the build: the form must bring its rubric
+    form = PycelForm(template, defn)
+    cases = [
+        {"rubric": defn.id, "unit": "甲县", "year": 2026, "items": SCORE_88},
+        {"rubric": defn.id, "unit": "乙县", "year": 2026, "items": {"1": {"members_without_plan": 2}}},
+        {"rubric": defn.id, "unit": "丙县", "year": 2026},
+    ]
+    mismatches = []
+    for k, case in enumerate(cases, 1):
+        assert not evaluate(defn, case).errors
+        actual = form.run(cells_from_case(defn, case))
+        assert core_outputs(defn, case)
+        mismatches += core_mismatches(defn, f"custom case {k}", case, actual)
+    assert not mismatches, "\n".join(str(m) for m in mismatches[:10])
+    title = next(s for s in form.plan.slots if s.spec.path == "title")
+    assert form.run(cells_from_case(defn, cases[0]))[(title.spec.sheet, title.spec.ref)] == "是"  # 88 ≥ 85

@@ -20,6 +20,7 @@ from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
 from lxbz_xl.workbook.cases import case_from_cells
+from lxbz_xl.workbook.embed import FIRST_CHUNK_ROW, chunk_range, chunks, definition_digest, text_digest
 from lxbz_xl.workbook.form import Plan, plan_for, quote
 from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
 from lxbz_xl.workbook.styles import style
@@ -46,7 +47,9 @@ def _cells(rng: str) -> list[str]:
     return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
-def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str) -> Workbook:
+def _workbook(
+    plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str, source: str | None
+) -> Workbook:
     defn = plan.defn
     wb = Workbook()
     wb.remove(wb.active)
@@ -131,10 +134,17 @@ def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, ru
         ("generator", GENERATOR),
         ("rubric_ref", rubric_ref),
         ("name", defn.name),
+        ("definition_sha256", definition_digest(defn)),
     ]
+    if source is not None:
+        meta_rows.append(("rubric_sha256", text_digest(source)))
     for r, (key_text, value) in enumerate(meta_rows, 1):
         meta.cell(r, 1, key_text)
         meta.cell(r, 2, value)
+    if source is not None:  # the rubric itself, so the form computes without its file (embed.py)
+        for r, piece in enumerate(chunks(source), FIRST_CHUNK_ROW):
+            meta.cell(r, 1, "rubric_yaml")
+            meta.cell(r, 2, piece)
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     wb.active = 0
@@ -157,13 +167,18 @@ def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str
     return out
 
 
-def build_template(
-    defn: RubricDefinition, out_dir: Path, variant: str, rubric_ref: str | None = None
-) -> Path:
+def rubric_ref_for(defn: RubricDefinition, source: str | None = None) -> str:
+    """The LXBZ_* rubric argument: `id@version` for a built-in rubric, the `_lxbz` range holding the
+    YAML text for a rubric built from a file (never a path)."""
+    return chunk_range(len(chunks(source))) if source is not None else f"{defn.id}@{defn.version}"
+
+
+def build_template(defn: RubricDefinition, out_dir: Path, variant: str, source: str | None = None) -> Path:
+    """`source`: the YAML text of a rubric built from a file (`--rubric`), embedded in the workbook."""
     plan = plan_for(defn)
-    ref = rubric_ref or defn.id
+    ref = rubric_ref_for(defn, source)
     formulas = formulas_for(defn, plan.layout, variant, ref)
-    wb = _workbook(plan, formulas, variant, ref)
+    wb = _workbook(plan, formulas, variant, ref, source)
     out_dir.mkdir(parents=True, exist_ok=True)
     dst = out_dir / template_name(defn.id, variant)
     with tempfile.TemporaryDirectory(prefix="lxbz-build-") as tmp:
@@ -181,10 +196,11 @@ def build_all(
     defns: list[RubricDefinition],
     out_dir: Path = DEFAULT_DIR,
     variants: tuple[str, ...] = ("udf", "native"),
-    rubric_refs: dict[str, str] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> list[Path]:
+    """`sources`: rubric id → YAML text, for rubrics built from a file (embedded, see embed.py)."""
     paths = []
     for defn in defns:
         for variant in variants:
-            paths.append(build_template(defn, out_dir, variant, (rubric_refs or {}).get(defn.id)))
+            paths.append(build_template(defn, out_dir, variant, (sources or {}).get(defn.id)))
     return paths

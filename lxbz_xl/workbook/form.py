@@ -1061,6 +1061,8 @@ class _Builder:
             rows.append(("title", f"是否达到“{defn.title.name}”", "bool", "TITLE"))
         if defn.flags:
             rows.append(("flags", "提示事项(如限期整改)", "text", "FLAGS"))
+        if defn.items:  # RUBRICS.md §0: the items left blank, in the core's words
+            rows.append(("unfilled", "未填写项目(按未发现问题计)", "text", "UNFILLED"))
         if not rows:
             return row
         row = self.section(sheet, row + 1, "考评结果(自动计算)")

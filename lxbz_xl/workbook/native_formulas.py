@@ -38,6 +38,7 @@ from lxbz_xl.engine.items import render
 from lxbz_xl.exact import fmt
 from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote
 from lxbz_xl.workbook.layout import NO, YES, enum_label
+from lxbz_xl.workbook.unfilled import unfilled_formula
 
 TRUE, FALSE = "TRUE", "FALSE"
 PENDING = "待定"
@@ -642,8 +643,11 @@ class Compiler:
                         '""',
                     )
                 )
-        blank = AND(*[f'{a}=""' for a in its.args])
         text = f"MID({'&'.join(texts + notes)},2,2000)"
+        if all(defaults.get(spec.path) is not None for spec in item.inputs()):
+            # RUBRICS.md §0: a blank item is absent and scores as nothing found (every input's default).
+            return score, deduction, text
+        blank = AND(*[f'{a}=""' for a in its.args])  # inputs without a neutral value (done/target)
         return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))
 
 
@@ -662,7 +666,7 @@ def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
         out[(MAIN_SHEET, its.deduction.spec.ref)] = f"={deduction}"
         out[(MAIN_SHEET, its.explain.spec.ref)] = f"={text}"
     if plan.items:
-        # As LXBZ_TOTAL: no total until every item has been scored (a wholly blank item shows "").
+        # As LXBZ_TOTAL: no total until every item is scored (only an item with required inputs stays blank).
         refs = [its.score.spec.ref for its in plan.items]
         key = "total" if defn.total is None else "items_total"
         any_blank = OR(*[f'{r}=""' for r in refs])
@@ -690,6 +694,8 @@ def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
         out[(MAIN_SHEET, plan.outputs["title"].spec.ref)] = "=" + IF(ready, comp.title(defn, main), '""')
     if defn.flags:
         out[(MAIN_SHEET, plan.outputs["flags"].spec.ref)] = "=" + IF(ready, comp.flags(defn, main), '""')
+    if "unfilled" in plan.outputs:
+        out[(MAIN_SHEET, plan.outputs["unfilled"].spec.ref)] = unfilled_formula(plan)
     m = plan.members
     if m is not None and defn.members is not None:
         name_col = col(m.inputs[0][1][0])

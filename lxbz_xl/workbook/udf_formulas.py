@@ -7,8 +7,10 @@ then one argument per `defn.inputs` entry in YAML order, then the members table 
 
 from __future__ import annotations
 
+from lxbz_xl.workbook.embed import is_embedded_ref
 from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan
 from lxbz_xl.workbook.layout import enum_label
+from lxbz_xl.workbook.unfilled import unfilled_formula
 
 
 def _s(text: str) -> str:
@@ -49,7 +51,7 @@ def _call(func: str, *args: str) -> str:
 
 
 def udf_formulas(plan: Plan, rubric_ref: str) -> dict[tuple[str, str], str]:
-    rid = _s(rubric_ref)
+    rid = rubric_ref if is_embedded_ref(rubric_ref) else _s(rubric_ref)
     out: dict[tuple[str, str], str] = dict(plan.helpers)
     main = MAIN_SHEET
     for its in plan.items:
@@ -80,6 +82,8 @@ def udf_formulas(plan: Plan, rubric_ref: str) -> dict[tuple[str, str], str]:
             out[(main, slot.spec.ref)] = _call("LXBZ_FLAGS", rid, *uargs)
         elif path == "total":
             out[(main, slot.spec.ref)] = _call("LXBZ_VALUE", rid, _s("total"), *uargs)
+        elif path == "unfilled":
+            out[(main, slot.spec.ref)] = unfilled_formula(plan)
         elif path.startswith("values."):
             out[(main, slot.spec.ref)] = _call("LXBZ_VALUE", rid, _s(path.split(".", 1)[1]), *uargs)
     m = plan.members
