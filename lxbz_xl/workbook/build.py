@@ -21,7 +21,7 @@ from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
 from lxbz_xl.workbook.cases import case_from_cells
 from lxbz_xl.workbook.embed import FIRST_CHUNK_ROW, chunk_range, chunks, definition_digest, text_digest
-from lxbz_xl.workbook.form import Plan, plan_for, quote
+from lxbz_xl.workbook.form import HINT_REF, MAIN_SHEET, Plan, plan_for, quote
 from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
 from lxbz_xl.workbook.styles import style
 
@@ -164,6 +164,8 @@ def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str
     result = evaluate(defn, case)
     out = helper_values(defn, get)
     out.update(expected_outputs(defn, layout, result, variant, get))
+    if variant == "udf":
+        out[(MAIN_SHEET, HINT_REF)] = ""  # the functions answer: no hint
     return out
 
 

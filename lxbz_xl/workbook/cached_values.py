@@ -116,6 +116,8 @@ def expected_outputs(
             value = _num(sum((i.score for i in result.items), Fraction(0))) if result.items else error
         elif path == UNFILLED:
             continue  # after the items total, below
+        elif path.startswith("shares."):
+            value = _share_shown(defn, layout, get, path)
         elif not ok:
             value = error
         else:
@@ -149,6 +151,24 @@ def expected_outputs(
                 else:
                     out[w] = _unit_value(member, key)
     return out
+
+
+def _share_shown(
+    defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None, path: str
+) -> Any:
+    """A vote share as the form shows it: from its vote table alone, "" while the table is empty."""
+    from lxbz_xl.engine.exprs import share
+
+    _, votes, tiers = path.split(".", 2)
+    table = _case_of(defn, layout, get)
+    for key in votes.split("."):
+        table = table.get(key) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        return ""
+    counts = {k: v for k, v in table.items() if isinstance(v, int)}
+    if not sum(counts.values()):
+        return ""
+    return float(share(counts, tiers.split("+")))
 
 
 def _case_of(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None) -> dict[str, Any]:

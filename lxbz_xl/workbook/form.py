@@ -39,6 +39,94 @@ ITEM_WIDTHS = {"A": 11, "B": 34, "C": 6, "D": 26, "E": 34, "F": 10, "G": 7, "H":
 PLAIN_WIDTHS = {"A": 10, "B": 24, "C": 8, "D": 14, "E": 14, "F": 14, "G": 8, "H": 10, "I": 40}
 
 
+HINT_REF = "G3"
+README_SHEET = "说明"
+
+
+def no_functions_hint(rubric_id: str) -> str:
+    return (
+        f"未加载 LXBZ 函数:请改用 {rubric_id}_原生公式.xlsx,"
+        "或在 Excel 中加载 xlwings 加载项后运行「重新绑定并计算」(见“说明”表)"
+    )
+
+
+def readme_lines(defn: RubricDefinition) -> list[tuple[str, str]]:
+    """(style, text) rows of the 说明 sheet: how to fill, what a blank item means, how to bring the
+    LXBZ_* functions back (#NAME?), which file to use without them, printing."""
+    rid = defn.id
+    return [
+        ("section", "填写说明"),
+        (
+            "label",
+            f"本表由 lxbz-xl 按《{defn.name}》(版本 {defn.version})生成:黄色单元格填写,蓝色单元格自动计算,请勿改动公式。",
+        ),
+        (
+            "label",
+            "未填写的项目按未发现问题计(扣分项不扣分,加分项计满分);考评结果中的“未填写项目”一行列出这些项目,确有问题请如实填写。",
+        ),
+        ("section", "两种文件"),
+        ("label", f"{rid}.xlsx:LXBZ 函数版,由 lxbz 的 xlwings 加载项计算(Excel + xlwings 或 xlwings Lite)。"),
+        (
+            "label",
+            f"{rid}_原生公式.xlsx:原生公式版,不需要加载项,WPS、LibreOffice、Excel 均可直接使用,结果与函数版相同。",
+        ),
+        ("section", "单元格显示 #NAME? 时(LXBZ 函数未绑定):运行“重新绑定并计算”"),
+        (
+            "label",
+            "xlwings Lite(Microsoft 365,Windows/Mac/网页版):打开 xlwings Lite 任务窗格,运行脚本「重新绑定并计算」(rebind_and_recalculate)。",
+        ),
+        (
+            "label",
+            "经典 xlwings(Windows Excel + 本机 Python):关闭工作簿,在命令行运行 lxbz excel rebind 工作簿.xlsx,再打开(详见 docs/excel-functions.md)。",
+        ),
+        ("label", f"没有 Excel 加载项(WPS、LibreOffice 等):请改用 {rid}_原生公式.xlsx。"),
+        ("section", "打印"),
+        ("label", "各表按 A4 纸宽排版,多页时每页重复表头;签字栏与考评结果同页打印。"),
+    ]
+
+
+def share_path(votes: str, tiers: list[str] | tuple[str, ...]) -> str:
+    return f"shares.{votes}.{'+'.join(tiers)}"
+
+
+def vote_shares(defn: RubricDefinition) -> list[tuple[str, tuple[str, ...]]]:
+    """(votes input, tiers) of every `share` condition on the unit's own vote tables, each once, in the
+    tables' order (widest first: 优秀+较好 before 优秀)."""
+    from pydantic import BaseModel
+
+    from lxbz_xl.definition.logic import ShareBody
+
+    votes_inputs = {s.path: s for s in defn.inputs if s.type == "votes"}
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, ShareBody):
+            spec = votes_inputs.get(node.votes)
+            if spec is not None:
+                key = (node.votes, tuple(t for t in spec.values if t in node.tiers))
+                if key not in found:
+                    found.append(key)
+        elif isinstance(node, BaseModel):
+            for name in type(node).model_fields:
+                walk(getattr(node, name))
+        elif isinstance(node, list | tuple):
+            for v in node:
+                walk(v)
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+
+    for part in (defn.variables, defn.total, defn.tiers, defn.title, defn.flags):
+        walk(part)
+    order = list(votes_inputs)
+
+    def key(pair: tuple[str, tuple[str, ...]]) -> tuple[int, int, int]:
+        values = votes_inputs[pair[0]].values
+        return order.index(pair[0]), values.index(pair[1][0]) if pair[1] else 0, -len(pair[1])
+
+    return sorted(found, key=key)
+
+
 def text_width(text: str) -> float:
     """Display width in column units: CJK characters are about two."""
     return sum(2.0 if ord(c) > 0x2E80 else 1.05 for c in text)
@@ -363,9 +451,13 @@ class _Builder:
         date = FieldSpec(path="form.date", label="填表日期", type="text")
         self.slot(sheet, "B3", "DATE", "header", "form.date", "text", date, merge="B3:D3")
         self.text(
-            sheet, "E3", f"版本 {defn.version} · 黄色单元格填写,蓝色单元格自动计算", "subtitle", "E3:I3"
+            sheet, "E3", f"版本 {defn.version} · 黄色单元格填写,蓝色单元格自动计算", "subtitle", "E3:F3"
         )
-        sheet.heights[2] = sheet.heights[3] = 22
+        # The LXBZ_* variant's "functions not loaded" hint (udf_formulas.hint_formula); blank otherwise.
+        self.text(sheet, HINT_REF, "", "hint", f"{HINT_REF}:I3")
+        sheet.heights[2] = 22
+        hint_width = sum(sheet.widths[c] for c in "GHI")
+        sheet.heights[3] = max(22.0, 12.5 * lines_needed(no_functions_hint(defn.id), hint_width, 9) + 4)
         sheet.freeze, sheet.print_rows = "A4", "1:3"  # item forms move these below the table heading
         sheet.one_page = not defn.items
         row = 4
@@ -1052,6 +1144,11 @@ class _Builder:
             rows.append((f"values.{var.name}", var.label, kind, f"V_{var.name}"))
         if defn.total is not None:
             rows.append(("total", defn.total_label, "number", "TOTAL"))
+        for k, (votes, tiers) in enumerate(vote_shares(defn), 1):
+            # The shares the tier and title conditions test, shown as percentages (exact in the core).
+            spec = next(s for s in defn.inputs if s.path == votes)
+            label = f"{spec.label}:{'、'.join(tiers)}得票率{'之和' if len(tiers) > 1 else ''}"
+            rows.append((share_path(votes, tiers), label, "percent", f"SHARE_{k}"))
         if defn.tiers is not None:
             if defn.tiers.adjustments:
                 rows.append(("base_tier", "初定档次(调整前)", "tier", "BASE_TIER"))
@@ -1119,6 +1216,18 @@ class _Builder:
             sheet.heights[row] = 30
             row += 1
         return row - 1
+
+    def readme_sheet(self) -> None:
+        sheet = SheetPlan(README_SHEET, {"A": 100}, landscape=False)
+        self.sheets.append(sheet)
+        self.text(sheet, "A1", f"{self.defn.name}考评表 · 说明", "title")
+        sheet.heights[1] = 36
+        row = 2
+        for st, line in readme_lines(self.defn):
+            self.text(sheet, f"A{row}", line, st)
+            sheet.heights[row] = max(20.0, 14.0 * lines_needed(line, 100))
+            row += 1
+        sheet.last_row, sheet.last_col = row - 1, 1
 
     def _finish(self) -> Plan:
         plan = Plan(
@@ -1245,6 +1354,7 @@ def plan_for(defn: RubricDefinition) -> Plan:
     b.main()
     b.sheets = [b.sheets[0], *members, *b.sheets[1:]]
     b.roster_sheet()
+    b.readme_sheet()
     plan = b._finish()
     _CACHE[id(defn)] = (defn, plan)
     return plan

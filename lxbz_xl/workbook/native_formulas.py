@@ -36,7 +36,7 @@ from lxbz_xl.definition.rubric import (
 )
 from lxbz_xl.engine.items import render
 from lxbz_xl.exact import fmt
-from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote
+from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote, share_path, vote_shares
 from lxbz_xl.workbook.layout import NO, YES, enum_label
 from lxbz_xl.workbook.unfilled import unfilled_formula
 
@@ -694,6 +694,11 @@ def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
         out[(MAIN_SHEET, plan.outputs["title"].spec.ref)] = "=" + IF(ready, comp.title(defn, main), '""')
     if defn.flags:
         out[(MAIN_SHEET, plan.outputs["flags"].spec.ref)] = "=" + IF(ready, comp.flags(defn, main), '""')
+    for votes, tiers in vote_shares(defn):
+        sel, tot = comp.votes(votes, list(tiers), main)
+        # Display only (a percentage); every comparison stays cross-multiplied in integers.
+        where = (MAIN_SHEET, plan.outputs[share_path(votes, tiers)].spec.ref)
+        out[where] = "=" + IF(f"{tot}>0", f"{sel}/{tot}", '""')
     if "unfilled" in plan.outputs:
         out[(MAIN_SHEET, plan.outputs["unfilled"].spec.ref)] = unfilled_formula(plan)
     m = plan.members

@@ -125,6 +125,13 @@ def core_outputs(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[str
         where = (slot.spec.sheet, slot.spec.ref)
         if path == UNFILLED:
             out[where] = next((n for n in result.notes if "未填写" in n), "")
+        elif path.startswith("shares."):
+            from lxbz_xl.engine.exprs import share, valid_ballots
+
+            _, votes, tiers = path.split(".", 2)
+            table = result.inputs.get(votes)
+            ok = isinstance(table, dict) and valid_ballots(table) > 0
+            out[where] = float(share(table, tiers.split("+"))) if ok else ""  # type: ignore[arg-type]
         elif path == "items_total" or (path == "total" and plan.items and defn.total is None):
             out[where] = _num(sum((i.score for i in result.items), Fraction(0)))
         else:
