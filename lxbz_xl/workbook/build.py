@@ -14,10 +14,10 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.workbook import printing
 from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
 from lxbz_xl.workbook.cases import case_from_cells
 from lxbz_xl.workbook.embed import FIRST_CHUNK_ROW, chunk_range, chunks, definition_digest, text_digest
@@ -47,6 +47,22 @@ def _cells(rng: str) -> list[str]:
     return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
+def _clip_heading(merge: str, sp: Any, page: printing.PageFit) -> str | None:
+    """A title above the repeated heading rows of a sheet split across pages spans only the columns of
+    the first page (else it is cut in two at the page edge)."""
+    from openpyxl.utils import range_boundaries
+    from openpyxl.utils.cell import get_column_letter
+
+    c1, r1, c2, r2 = range_boundaries(merge)
+    first_title_row = int(sp.print_rows.split(":")[0]) if sp.print_rows else 1
+    if page.fit_to_width or r2 >= first_title_row:
+        return merge
+    last = min(c2, max(c1, printing.first_page_columns(sp, page)))
+    if last == c1 and r1 == r2:
+        return None
+    return f"{get_column_letter(c1)}{r1}:{get_column_letter(last)}{r2}"
+
+
 def _workbook(
     plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str, source: str | None
 ) -> Workbook:
@@ -54,6 +70,7 @@ def _workbook(
     wb = Workbook()
     wb.remove(wb.active)
     sheets = {}
+    pages: dict[str, tuple[Any, printing.PageFit]] = {}
     for sp in plan.sheets:
         ws = wb.create_sheet(sp.title)
         sheets[sp.title] = ws
@@ -65,29 +82,20 @@ def _workbook(
             ws.row_dimensions[r].height = round(h, 1)
         if sp.freeze:
             ws.freeze_panes = sp.freeze
-        if sp.print_rows:
-            ws.print_title_rows = sp.print_rows
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape" if sp.landscape else "portrait"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 1 if sp.one_page else 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.5
-        ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+        pages[sp.title] = (sp, printing.apply(ws, sp))
         ws.protection.sheet = True  # no password: guards formulas against slips, not against intent
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
     for t in plan.texts:
         ws = sheets[t.sheet]
-        targets = _cells(t.merge) if t.merge else [t.ref]
+        merge = _clip_heading(t.merge, *pages[t.sheet]) if t.merge else None
+        targets = _cells(merge) if merge else [t.ref]
         for ref in targets:
             style(ws[ref], t.style)
         if t.value:
             ws[t.ref] = t.value
-        if t.merge:
-            ws.merge_cells(t.merge)
+        if merge:
+            ws.merge_cells(merge)
     validations: dict[tuple[str, tuple[tuple[str, Any], ...]], DataValidation] = {}
     for slot in plan.slots:
         ws = sheets[slot.spec.sheet]

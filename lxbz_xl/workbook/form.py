@@ -25,18 +25,18 @@ from lxbz_xl.workbook.layout import NO, YES, CellSpec, Layout, enum_label
 from lxbz_xl.workbook.roster import Roster, roster_for
 
 MAIN_SHEET = "考评表"
-# Presentation sizes (not scoring rules): how many blank rows/cells a list input gets on the form.
-LIST_CELLS = {"team.quantitative_parts": 3, "report_marks": 60}
+# Presentation sizes (not scoring rules): how many blank rows/cells a list input gets on the form. Member
+# and ballot rows and the cells of a list input come from the rubric's `form:` hints (FormHints).
 LIST_DEFAULT = 10
 LIST_SHEET_MIN = 11  # lists longer than this get their own sheet
 RECORD_ROWS = 8
-MEMBER_ROWS = 30
 MEMBER_LIST_CELLS = 5
 MEMBER_RECORD_PAIRS = 3
-BALLOT_ROWS = 60
 # Main grid: A 项目 | B 考核内容 | C 分值 | D 评分标准 | E:F 检查情况 (label, value) | G 扣分 | H 得分 | I 扣分说明
-ITEM_WIDTHS = {"A": 11, "B": 34, "C": 6, "D": 26, "E": 34, "F": 10, "G": 7, "H": 7, "I": 36}
-PLAIN_WIDTHS = {"A": 10, "B": 24, "C": 8, "D": 14, "E": 14, "F": 14, "G": 8, "H": 10, "I": 40}
+# 159 columns fit landscape A4 at 90 %: 9 pt type prints at 8 pt.
+ITEM_WIDTHS = {"A": 10, "B": 31, "C": 6, "D": 25, "E": 31, "F": 10, "G": 7, "H": 7, "I": 32}
+# Forms without items print portrait: 114 columns fit A4's width at about 90 %.
+PLAIN_WIDTHS = {"A": 8, "B": 20, "C": 8, "D": 12, "E": 12, "F": 12, "G": 8, "H": 8, "I": 26}
 
 
 HINT_REF = "G3"
@@ -168,9 +168,11 @@ class SheetPlan:
     hidden: bool = False
     heights: dict[int, float] = field(default_factory=dict)
     hidden_cols: list[str] = field(default_factory=list)
-    one_page: bool = False  # fit to one page tall as well (short forms)
     last_row: int = 1
     last_col: int = 9
+    print_cols: str | None = None  # columns repeated on every page of a sheet wider than the paper ("A:B")
+    groups: list[tuple[int, int]] = field(default_factory=list)  # rows printed on one page (an item, a table)
+    keep_from: int | None = None  # from this row on nothing is split: the last item, total, results, sign-off
 
 
 @dataclass
@@ -291,6 +293,7 @@ class _Builder:
         self.roster = roster_for(defn)
         self.roster_cells: dict[Any, Any] = {}
         self.defaults = {s.path: s.default for s in all_inputs(defn)}
+        self.landscape = defn.form.orientation == "landscape"
         self.ballot_flags: tuple[str, str, str, int, int] | None = None
         self.roster_flags: dict[tuple[int, int], str] = {}
 
@@ -426,7 +429,11 @@ class _Builder:
 
     def main(self) -> SheetPlan:
         defn = self.defn
-        sheet = SheetPlan(MAIN_SHEET, dict(ITEM_WIDTHS if defn.items else PLAIN_WIDTHS))
+        sheet = SheetPlan(
+            MAIN_SHEET,
+            dict(ITEM_WIDTHS if defn.items else PLAIN_WIDTHS),
+            landscape=defn.form.orientation == "landscape",
+        )
         self.sheets.append(sheet)
         self.main_sheet = sheet
         self.text(
@@ -459,12 +466,15 @@ class _Builder:
         hint_width = sum(sheet.widths[c] for c in "GHI")
         sheet.heights[3] = max(22.0, 12.5 * lines_needed(no_functions_hint(defn.id), hint_width, 9) + 4)
         sheet.freeze, sheet.print_rows = "A4", "1:3"  # item forms move these below the table heading
-        sheet.one_page = not defn.items
         row = 4
+        last_item = row
         if defn.items:
             row = self.item_table(sheet, row)
+            last_item = sheet.groups[-1][0]
         row = self.unit_inputs(sheet, row)
         row = self.member_pointer(sheet, row)
+        # The sign-off stays with the results and, on item forms, with the last item and the total.
+        sheet.keep_from = last_item if defn.items else row
         row = self.results(sheet, row)
         row = self.source_note(sheet, row + 1)
         row = self.sign_off(sheet, row + 1)
@@ -544,7 +554,7 @@ class _Builder:
             # Merged content/standard texts need the rows to be tall enough in total (no auto-fit on merges).
             need = (
                 max(lines_needed(content, ITEM_WIDTHS["B"], 9), lines_needed(standard, ITEM_WIDTHS["D"], 9))
-                * 12.5
+                * 14.5  # 9 pt CJK type: LibreOffice (Noto CJK) lays out about 14.5 pt a line
                 + 6
             )
             have = sum(sheet.heights.get(r, 20.0) for r in range(first, last + 1))
@@ -555,6 +565,7 @@ class _Builder:
             self.items.append(
                 ItemSlots(item, slots, args, out["score"], out["deduction"], out["explanation"])
             )
+            sheet.groups.append((first, last))
             row = last + 1
         self.text(
             sheet,
@@ -583,16 +594,17 @@ class _Builder:
 
     def section(self, sheet: SheetPlan, row: int, title: str) -> int:
         self.text(sheet, f"A{row}", title, "section", f"A{row}:I{row}")
-        sheet.heights[row] = 22
+        sheet.heights[row] = 20
         return row + 1
 
     def field_row(self, sheet: SheetPlan, row: int, label: str, note: str = "") -> None:
         width = sum(sheet.widths[c] for c in "ABCDE")
         self.text(sheet, f"A{row}", label, "label", f"A{row}:E{row}")
         self.text(sheet, f"G{row}", note, "text", f"G{row}:I{row}")
+        # Single-line fields are 17 pt (10 pt type): the plain forms then print on one A4 page.
         sheet.heights[row] = max(
-            20.0,
-            14.0
+            17.0,
+            13.5
             * max(lines_needed(label, width), lines_needed(note, sum(sheet.widths[c] for c in "GHI"), 9)),
         )
 
@@ -650,9 +662,10 @@ class _Builder:
                         )
                     )
                     row += 1
+                sheet.groups.append((row - len(spec.values) - 1, row - 1))
                 self.blocks.append(Block(spec, slots, sheet.title, slots[0].spec.ref, slots[-1].spec.ref))
             elif spec.type == "numbers":
-                n = LIST_CELLS.get(spec.path, LIST_DEFAULT)
+                n = defn.form.lists.get(spec.path, LIST_DEFAULT)
                 one = spec.model_copy(update={"type": "number"})
                 if n >= LIST_SHEET_MIN:
                     row = self.list_sheet(sheet, row, spec, one, n)
@@ -768,7 +781,9 @@ class _Builder:
         title = _sheet_title(spec.label)
         n = m.rows
         widths = {"A": 8} | {col(2 + j): 7 for j in range(n)}
-        sheet = SheetPlan(title, widths, freeze="B4", print_rows="3:3")
+        sheet = SheetPlan(
+            title, widths, freeze="B4", print_rows="3:3", landscape=self.landscape, print_cols="A:A"
+        )
         self.sheets.append(sheet)
         last = col(1 + n)
         self.text(sheet, "A1", spec.label, "title", f"A1:{last}1")
@@ -795,7 +810,7 @@ class _Builder:
         slots = []
         one = FieldSpec(path=spec.path, label="评价", type="enum", values=spec.values)
         base = _name(spec.path)
-        for b in range(1, BALLOT_ROWS + 1):
+        for b in range(1, self.defn.form.ballots + 1):
             r = b + 3
             self.text(sheet, f"A{r}", str(b), "center")
             for j in range(n):
@@ -816,7 +831,7 @@ class _Builder:
         sheet.widths[vcol] = sheet.widths[icol] = 6
         self.text(sheet, f"{vcol}3", "有效票", "header")
         self.text(sheet, f"{icol}3", "作废票", "header")
-        for b in range(1, BALLOT_ROWS + 1):
+        for b in range(1, self.defn.form.ballots + 1):
             r = b + 3
             row = f"$B{r}:${last}{r}"
             nonempty = "(" + "+".join(f'COUNTIF({row},"{v}")' for v in spec.values) + ")>0"
@@ -831,9 +846,9 @@ class _Builder:
             self.helpers[(title, f"{icol}{r}")] = f"=IF(AND({nonempty},{bad}),1,0)"
             self.text(sheet, f"{vcol}{r}", "", "helper")
             self.text(sheet, f"{icol}{r}", "", "helper")
-        self.ballot_flags = (title, vcol, icol, 4, BALLOT_ROWS + 3)
-        sheet.last_row, sheet.last_col = BALLOT_ROWS + 3, n + 3
-        return Block(spec, slots, title, "B4", f"{last}{BALLOT_ROWS + 3}")
+        self.ballot_flags = (title, vcol, icol, 4, self.defn.form.ballots + 3)
+        sheet.last_row, sheet.last_col = self.defn.form.ballots + 3, n + 3
+        return Block(spec, slots, title, "B4", f"{last}{self.defn.form.ballots + 3}")
 
     # ---------------------------------------------------------------- members
 
@@ -843,7 +858,7 @@ class _Builder:
         if spec is None:
             return
         title = _sheet_title(spec.label)
-        first_row, n = 4, MEMBER_ROWS
+        first_row, n = 4, defn.form.members
         columns: list[tuple[FieldSpec, list[int], list[str]]] = []
         c = 2
         for i, f in enumerate(spec.inputs):
@@ -894,7 +909,14 @@ class _Builder:
         last_col = last_input + len(outputs)
         flag_col = last_col + 1  # hidden helper: 1 when the row has a name (counts members, no SUMPRODUCT)
         widths[col(flag_col)] = 5.0
-        sheet = SheetPlan(title, widths, freeze=f"C{first_row}", print_rows="2:3")
+        sheet = SheetPlan(
+            title,
+            widths,
+            freeze=f"C{first_row}",
+            print_rows="2:3",
+            landscape=self.landscape,
+            print_cols="A:B",
+        )
         sheet.hidden_cols = [col(flag_col)]
         self.sheets.append(sheet)
         self.text(
@@ -1017,7 +1039,14 @@ class _Builder:
         widths = {"A": 5.0} | {col(2 + k): c.width for k, c in enumerate(roster.columns)}
         for k in range(len(roster.derived) + 1):
             widths[col(helper_first + k)] = 6.0
-        sheet = SheetPlan(roster.sheet, widths, freeze=f"C{first_row}", print_rows="2:3")
+        sheet = SheetPlan(
+            roster.sheet,
+            widths,
+            freeze=f"C{first_row}",
+            print_rows="2:3",
+            landscape=self.landscape,
+            print_cols="A:B",
+        )
         sheet.hidden_cols = [col(helper_first + k) for k in range(len(roster.derived) + 1)]
         name_flag = col(helper_first + len(roster.derived))  # 1 when the row has a name
         self.sheets.append(sheet)
