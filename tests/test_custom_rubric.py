@@ -159,3 +159,22 @@ def test_template_from_a_rubric_file_carries_it_and_computes_after_the_folder_is
     assert not mismatches, "\n".join(str(m) for m in mismatches[:10])
     title = next(s for s in form.plan.slots if s.spec.path == "title")
     assert form.run(cells_from_case(defn, cases[0]))[(title.spec.sheet, title.spec.ref)] == "是"  # 88 ≥ 85
+
+
+def test_validator_compares_the_embedded_rubric_with_the_one_it_was_given(tmp_path: Path) -> None:
+    """Same id and version, different rules: the form was computed with another rubric (rubric_changed);
+    the validator only compares hashes, it never reads a rubric from the submission."""
+    built = tmp_path / "built"
+    built.mkdir()
+    workbook = _submission(built, _custom(built, threshold=85), "native")
+    given = tmp_path / "given"
+    given.mkdir()
+    other = _custom(given, threshold=80)
+    report = tmp_path / "v.json"
+    assert (
+        main(["validate", str(workbook), "--rubric", str(other), "--json", str(report), "--jobs", "1"]) == 1
+    )
+    found = [f for r in _records(report) for f in r["findings"] if f["code"] == "rubric_changed"]
+    assert found and "内容不同" in found[0]["message"] and found[0]["sheet"] == "_lxbz"
+    same = _custom(tmp_path / "built", threshold=85)
+    assert main(["validate", str(workbook), "--rubric", str(same), "--json", str(report), "--jobs", "1"]) == 0
