@@ -41,6 +41,7 @@ PLAIN_WIDTHS = {"A": 8, "B": 20, "C": 8, "D": 12, "E": 12, "F": 12, "G": 8, "H":
 
 HINT_REF = "G3"
 README_SHEET = "说明"
+README_WIDTH = 75
 
 
 def no_functions_hint(rubric_id: str) -> str:
@@ -1247,14 +1248,15 @@ class _Builder:
         return row - 1
 
     def readme_sheet(self) -> None:
-        sheet = SheetPlan(README_SHEET, {"A": 100}, landscape=False)
+        # 75 characters fit portrait A4 at 100 % in Excel and in LibreOffice alike: nothing to scale.
+        sheet = SheetPlan(README_SHEET, {"A": README_WIDTH}, landscape=False)
         self.sheets.append(sheet)
         self.text(sheet, "A1", f"{self.defn.name}考评表 · 说明", "title")
         sheet.heights[1] = 36
         row = 2
         for st, line in readme_lines(self.defn):
             self.text(sheet, f"A{row}", line, st)
-            sheet.heights[row] = max(20.0, 14.0 * lines_needed(line, 100))
+            sheet.heights[row] = max(20.0, 15.0 * lines_needed(line, README_WIDTH) + 4)
             row += 1
         sheet.last_row, sheet.last_col = row - 1, 1
 
