@@ -178,3 +178,38 @@ def test_validator_compares_the_embedded_rubric_with_the_one_it_was_given(tmp_pa
     assert found and "内容不同" in found[0]["message"] and found[0]["sheet"] == "_lxbz"
     same = _custom(tmp_path / "built", threshold=85)
     assert main(["validate", str(workbook), "--rubric", str(same), "--json", str(report), "--jobs", "1"]) == 0
+
+
+def test_a_rubric_in_several_chunks_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks keep their line ends and indentation (xml:space="preserve"); the functions join them."""
+    import re
+    import zipfile
+
+    pytest.importorskip("pycel")
+    from lxbz_xl.workbook import embed
+    from lxbz_xl.workbook.build import build_template
+    from lxbz_xl.workbook.cached_values import sheet_parts
+    from lxbz_xl.workbook.cases import cells_from_case
+    from lxbz_xl.workbook.layout import META_SHEET
+    from lxbz_xl.workbook.proof import PycelForm, core_mismatches
+
+    monkeypatch.setattr(embed, "CHUNK", 1500)
+    rubric_file = _custom(tmp_path, threshold=85)
+    source = rubric_file.read_text(encoding="utf-8")
+    pieces = embed.chunks(source)
+    assert len(pieces) > 3 and "".join(pieces) == source
+    assert any(p[0] == " " for p in pieces) and all(p.endswith("\n") for p in pieces)
+    defn = load_rubric(rubric_file)
+    template = build_template(defn, tmp_path / "out", "udf", source)
+    with zipfile.ZipFile(template) as z:
+        xml = z.read(sheet_parts(z)[META_SHEET]).decode("utf-8")
+    cells = re.findall(r'<c r="B(\d+)"[^>]*t="inlineStr"><is><t([^>]*)>', xml)
+    chunk_rows = [attrs for row, attrs in cells if int(row) >= embed.FIRST_CHUNK_ROW]
+    assert len(chunk_rows) == len(pieces) and all('xml:space="preserve"' in a for a in chunk_rows)
+    import udfs.cache
+
+    udfs.cache.clear()
+    form = PycelForm(template, defn)
+    case = {"rubric": defn.id, "unit": "甲县", "year": 2026, "items": SCORE_88}
+    mismatches = core_mismatches(defn, "chunked", case, form.run(cells_from_case(defn, case)))
+    assert not mismatches, "\n".join(map(str, mismatches[:5]))

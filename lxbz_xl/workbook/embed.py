@@ -20,8 +20,10 @@ CHUNK = 30_000
 FIRST_CHUNK_ROW = 20
 
 
-def chunks(text: str, size: int = CHUNK) -> list[str]:
-    """`text` cut at line ends into pieces of at most `size` characters (a longer line is cut as is)."""
+def chunks(text: str, size: int | None = None) -> list[str]:
+    """`text` cut at line ends into pieces of at most `size` (CHUNK) characters (a longer line is cut as
+    is). Pieces keep their leading and trailing whitespace: the sheet writes them with xml:space="preserve"."""
+    size = size or CHUNK
     out: list[str] = []
     cur = ""
     for line in text.splitlines(keepends=True):
