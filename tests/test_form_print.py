@@ -12,6 +12,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lxbz_xl import load_rubric
 from lxbz_xl.definition.loader import RUBRIC_DIR, builtin_ids
@@ -144,3 +146,33 @@ def test_libreoffice_pdf_keeps_the_sign_off_with_items_and_shows_page_numbers(tm
     assert sum(f"{k}. " in last_main for k in range(1, 11)) >= 2  # with at least two items
     numbered = [p for p in pages if p.strip()]
     assert all("页/共" in p.replace(" ", "") for p in numbered)  # the footer prints on every page
+
+
+@given(
+    heights=st.lists(st.floats(min_value=12, max_value=160), min_size=3, max_size=60),
+    group_len=st.integers(min_value=1, max_value=6),
+    tail=st.integers(min_value=1, max_value=15),
+)
+@settings(max_examples=150, deadline=None)
+def test_row_breaks_never_split_a_group_or_the_tail_and_fit_the_page(
+    heights: list[float], group_len: int, tail: int
+) -> None:
+    from lxbz_xl.workbook.form import SheetPlan
+
+    n = len(heights) + 2
+    sp = SheetPlan("s", {"A": 10}, print_rows="2:2")
+    sp.heights = {1: 30.0, 2: 20.0, **{r + 3: h for r, h in enumerate(heights)}}
+    sp.last_row = n
+    sp.groups = [(a, min(a + group_len - 1, n)) for a in range(3, n + 1, group_len)]
+    sp.keep_from = max(3, n - tail + 1)
+    cap = 400.0
+    breaks = printing.row_breaks(sp, cap)
+    assert breaks == sorted(set(breaks)) and all(2 <= b < n for b in breaks)
+    for b in breaks:
+        assert b < sp.keep_from  # nothing breaks inside the tail
+        assert not any(a <= b < z for a, z in sp.groups)  # nor inside a group
+    edges = [0, *breaks, n]
+    title = sp.heights[2]
+    for k, (a, z) in enumerate(itertools.pairwise(edges)):
+        used = sum(sp.heights[r] for r in range(a + 1, z + 1)) + (title if k else 0.0)
+        assert used <= cap + 1e-6 or not breaks  # every page fits (or the program breaks it itself)
