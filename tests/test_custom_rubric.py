@@ -213,3 +213,16 @@ def test_a_rubric_in_several_chunks_round_trips(tmp_path: Path, monkeypatch: pyt
     case = {"rubric": defn.id, "unit": "甲县", "year": 2026, "items": SCORE_88}
     mismatches = core_mismatches(defn, "chunked", case, form.run(cells_from_case(defn, case)))
     assert not mismatches, "\n".join(map(str, mismatches[:5]))
+
+
+def test_embedded_rubric_text_is_checked_like_a_file() -> None:
+    """Safe YAML only, the loader's own checks, and a cell message instead of a traceback."""
+    from udfs.functions import LXBZ_RUBRIC_VERSION
+
+    text = (RUBRIC_DIR / "learning_party_org.yaml").read_text(encoding="utf-8")
+    assert LXBZ_RUBRIC_VERSION([[text[:5000]], [text[5000:]]]) == load_rubric("learning_party_org").version
+    unsafe = "!!python/object/apply:os.system ['echo pwned']\n" + text
+    assert str(LXBZ_RUBRIC_VERSION(unsafe)).startswith("#LXBZ! 模板内嵌的考评细则(_lxbz)")
+    broken = text.replace("total_points: 100", "total_points: 102")
+    message = str(LXBZ_RUBRIC_VERSION(broken))
+    assert message.startswith("#LXBZ! ") and "102" in message

@@ -70,18 +70,27 @@ def _raw_cells(value: Any) -> list[str]:
     return [value] if isinstance(value, str) and value else []
 
 
+_by_digest: dict[str, RubricDefinition] = {}
+
+
 def _embedded(source: str) -> RubricDefinition:
     """A rubric's YAML text as a template carries it: parsed (safe YAML, the loader's checks) once per
-    text, cached by its sha256."""
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    hit = _embedded_cache.get(digest)
+    text, cached by its sha256. A sheet's every call passes the same text: the dict on the text itself
+    answers those (half the cost of hashing it again)."""
+    hit = _embedded_cache.get(source)
     if hit is not None:
         return hit
-    try:
-        defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)")
-    except DefinitionError as exc:
-        raise InputProblem(str(exc)) from None
-    _embedded_cache[digest] = defn
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    defn = _by_digest.get(digest)
+    if defn is None:
+        try:
+            defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)")
+        except DefinitionError as exc:
+            raise InputProblem(str(exc)) from None
+        _by_digest[digest] = defn
+    if len(_embedded_cache) >= 16:  # a few templates open at once
+        _embedded_cache.clear()
+    _embedded_cache[source] = defn
     return defn
 
 
@@ -128,4 +137,5 @@ def clear() -> None:
     """Forget everything (tests and benchmarks measure cold calls with this)."""
     _rubrics.clear()
     _embedded_cache.clear()
+    _by_digest.clear()
     _memo.clear()
