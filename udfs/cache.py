@@ -45,12 +45,14 @@ def rubric(ref: Any) -> RubricDefinition:
         raise InputProblem("缺少考评细则(如 learning_team 或 学习型领导班子)")
     if "\n" in key:
         return _embedded(key)
-    if _VERSIONED.fullmatch(key):
-        return _versioned(key)
     now = time.monotonic()
     hit = _rubrics.get(key)
     if hit is not None and now - hit[1] < RECHECK_SECONDS:
         return hit[0]
+    if _VERSIONED.fullmatch(key):
+        defn = _versioned(key)
+        _rubrics[key] = (defn, now)
+        return defn
     try:
         defn = load_rubric(key)
     except DefinitionError as exc:
