@@ -13,16 +13,16 @@ from lxbz_xl.engine.evaluate import evaluate
 
 
 def _rubrics(files: list[str] | None) -> tuple[list[RubricDefinition], dict[str, str]]:
-    """Definitions to build, and the rubric reference the LXBZ_* calls use for each (a path for a file)."""
+    """Definitions to build, and the YAML text of those given as files (embedded in the workbook)."""
     if not files:
         return [load_rubric(r) for r in builtin_ids()], {}
-    defns, refs = [], {}
+    defns, sources = [], {}
     for f in files:
         defn = load_rubric(f)
         defns.append(defn)
         if Path(f).is_file():
-            refs[defn.id] = str(Path(f).resolve())
-    return defns, refs
+            sources[defn.id] = Path(f).read_text(encoding="utf-8")
+    return defns, sources
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -101,7 +101,7 @@ def test_called_through_xlwings_conversion(classic: tuple[types.ModuleType, type
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 7.0, ((10.0, 1.0),)) == 9  # one row range
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 7.0, 10.0, 1.0) == 9  # single cells
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 7.0, ((10.0,), (1.0,))) == 9  # a column
-    assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, (("", None),)) == ""  # empty row
+    assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, (("", None),)) == 10  # empty row: absent, nothing found
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, "3", None) == 7  # a number stored as text
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 4.0, "✓", 2.0) == 8  # 交流会 held: ✓
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, -2146826246) == "#LXBZ! 第1项缺项数应为非负整数,实为'#N/A'"

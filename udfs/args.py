@@ -68,9 +68,7 @@ def find_item(defn: RubricDefinition, ref: Any) -> Item:
 
 
 def score(defn: RubricDefinition, item: Item, cells: list[Any]) -> ItemResult | None:
-    """Score one item from its input cells; None when every cell is empty."""
-    if all(c is None for c in cells):
-        return None
+    """Score one item from its input cells (blank cells: the core's absent defaults)."""
     specs = item_specs(defn, item)
     extra = filled(cells[len(specs) :])
     if extra:

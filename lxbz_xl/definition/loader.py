@@ -102,20 +102,30 @@ def all_inputs(defn: RubricDefinition) -> list[FieldSpec]:
 def load_definition(path: str | Path) -> RubricDefinition:
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # _LOADER is a safe loader
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise DefinitionError(path.name, [f"cannot read: {exc}"]) from exc
+    return definition_from_text(text, path.name)
+
+
+def definition_from_text(text: str, name: str) -> RubricDefinition:
+    """A definition from YAML text (a file's, or the copy a workbook embeds), with the same checks;
+    `name` is what messages call it."""
+    try:
+        raw = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
+    except yaml.YAMLError as exc:
+        raise DefinitionError(name, [f"cannot read: {exc}"]) from exc
     if not isinstance(raw, dict):
-        raise DefinitionError(path.name, ["the file must hold a mapping"])
+        raise DefinitionError(name, ["the file must hold a mapping"])
     try:
         defn = RubricDefinition.model_validate(raw)
     except ValidationError as exc:
         raise DefinitionError(
-            path.name, [f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+            name, [f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
         ) from None
     problems = _cross_check(defn)
     if problems:
-        raise DefinitionError(path.name, problems)
+        raise DefinitionError(name, problems)
     return defn
 
 

@@ -422,6 +422,17 @@ class Roster(Strict):
     derive: dict[str, Condition | None]
 
 
+class FormHints(Strict):
+    """How the generated workbook lays the rubric out (presentation, not scoring): page orientation as
+    the paper form is printed, and how many rows the member table, the ballot matrix and list inputs
+    offer. A case with more members or ballots than the form holds cannot be filled (a clear error)."""
+
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    members: int = Field(default=30, ge=1, le=1000)
+    ballots: int = Field(default=60, ge=1, le=5000)
+    lists: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)  # input path → cells
+
+
 class RubricDefinition(Entity):
     id: str
     version: str
@@ -439,6 +450,7 @@ class RubricDefinition(Entity):
     roster: Roster | None = None
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
+    form: FormHints = Field(default_factory=FormHints)
 
     @model_validator(mode="before")
     @classmethod

@@ -148,7 +148,7 @@ def evaluate(
             result.items.append(score_item(defn, item, by_item.get(str(item.id), {})))
         total = sum(i.score for i in result.items)
         env.computed["items_total"] = total
-        given = case.data.get("items") or {}
+        given = data.get("items") or {}  # after the roster: an item whose counts it derives is not absent
         absent = [str(i.id) for i in defn.items if i.id not in given and str(i.id) not in given]
         if absent:
             result.notes.append(f"第{'、'.join(absent)}项未填写,按未发现问题计(扣分项不扣分,加分项计满分)")

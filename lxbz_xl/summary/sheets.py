@@ -363,12 +363,40 @@ class Sheet:
         else:
             ws.freeze_panes = "A2"
             ws.print_title_rows = "1:1"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = paper
+        _page_setup(ws, [final[c] for c in sorted(final)], paper, freeze_cols)
+        ws.oddFooter.center.text = "&A — 第 &P 页,共 &N 页"
+
+
+READABLE_PT, BODY_PT = 8.0, 10.0  # smallest type on paper; the tables' body type
+
+
+def _page_setup(ws: Worksheet, widths: list[float], paper: int, freeze_cols: int) -> None:
+    """Landscape; fitted to the paper's width while the 10 pt body type stays readable (at least 8 pt on
+    paper, in LibreOffice's wider measure of column widths), else printed at that size across pages with
+    the key columns and the header rows repeated. Header and footer sit inside the margins (LibreOffice
+    clips a footer that is not)."""
+    from lxbz_xl.workbook import printing
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = paper
+    long_side = 1190.55 if paper == A3 else printing.A4[1]
+    room = long_side - 2 * printing.MARGIN_LR * 72
+    content = sum(printing.column_points(w, printing.LIBREOFFICE_PX) for w in widths)
+    fitted = min(100, int(100 * room / max(content, 1.0)))
+    if fitted * BODY_PT / 100 >= READABLE_PT:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.oddFooter.center.text = "&A — 第 &P 页,共 &N 页"
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = int(100 * READABLE_PT / BODY_PT)
+        ws.print_title_cols = f"A:{get_column_letter(max(1, freeze_cols))}"
+    ws.print_options.horizontalCentered = True
+    m = ws.page_margins
+    m.left = m.right = printing.MARGIN_LR
+    m.top, m.bottom, m.header, m.footer = (
+        printing.MARGIN_TOP,
+        printing.MARGIN_BOTTOM,
+        printing.HEADER,
+        printing.FOOTER,
+    )

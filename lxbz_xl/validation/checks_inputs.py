@@ -42,6 +42,18 @@ def check_inputs(
         )
         code = "input_missing" if missing else "input_invalid"
         out.append(finding(code, error.message, spec.sheet if spec else None, spec.ref if spec else None))
+    unfilled = [n for n in result.notes if "未填写" in n] if not result.errors else []
+    if unfilled:
+        # RUBRICS.md §0: an unfilled item counts as nothing found; the file still passes.
+        where = next((c for c in rubric.layout.cells if c.path == "unfilled"), None)
+        out.append(
+            finding(
+                "items_unfilled",
+                unfilled[0] + ",请确认确未发现问题",
+                where.sheet if where else None,
+                where.ref if where else None,
+            )
+        )
     return case, result, out
 
 

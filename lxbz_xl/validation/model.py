@@ -47,6 +47,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "outdated_template": ("error", "identity", "模板版本过旧"),
     "unknown_variant": ("error", "identity", "未知模板类型"),
     "fingerprint_mismatch": ("warning", "identity", "模板指纹不符"),
+    "rubric_changed": ("error", "identity", "考评细则内容不符"),
     # structure
     "sheet_missing": ("error", "structure", "缺少工作表"),
     "name_missing": ("error", "structure", "缺少定义名称"),
@@ -60,6 +61,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "formula_added": ("error", "tamper", "增加了公式"),
     "addin_reference": ("error", "tamper", "公式引用外部加载项或工作簿"),
     "merged_input": ("error", "tamper", "填写格被合并"),
+    "items_unfilled": ("warning", "inputs", "有未填写的项目"),
     # tampering
     "formula_replaced": ("error", "tamper", "公式被改为数值"),
     "formula_changed": ("error", "tamper", "公式被修改"),
@@ -76,6 +78,10 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "timeout": ("error", "internal", "处理超时"),
     "internal_error": ("error", "internal", "内部错误"),
 }
+
+
+# Warnings that are reported but leave the file valid.
+PASSING_WARNINGS = frozenset({"items_unfilled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +145,13 @@ class WorkbookReport:
 
     @property
     def status(self) -> Status:
-        """Info findings (e.g. no cached values) do not make a workbook invalid; warnings and errors do."""
-        return "invalid" if any(f.severity != "info" for f in self.findings) else "valid"
+        """Info findings (e.g. no cached values) and the warnings in PASSING_WARNINGS (unfilled items, which
+        RUBRICS.md §0 scores as nothing found) do not make a workbook invalid; other warnings and errors do."""
+        return (
+            "invalid"
+            if any(f.severity != "info" and f.code not in PASSING_WARNINGS for f in self.findings)
+            else "valid"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
