@@ -125,7 +125,8 @@ def test_batch_of_all_kinds(files: dict[str, Path], tmp_path: Path) -> None:
 def test_utf16_sheet_reads_like_utf8(tmp_path: Path, context: Context) -> None:
     """A UTF-16 worksheet that declares its encoding is decoded as declared: no false findings."""
     report = check_file(utf16_sheet(tmp_path), context)
-    assert report.findings == [] and report.status == "valid"
+    # items_unfilled is the passing warning of a form with blank items (RUBRICS.md §0), not a decoding problem
+    assert [f for f in report.findings if f.code != "items_unfilled"] == [] and report.status == "valid"
 
 
 def test_time_budget_is_its_own_finding(tmp_path: Path) -> None:

