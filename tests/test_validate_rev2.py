@@ -23,6 +23,10 @@ BUMPED = {
     "annual_team": "2025.1",
     "annual_cadre": "2025.1",
     "learning_team": "2010.1",
+    "layered": "2025.1",
+    # Their forms changed (absent items, portable rubric reference, printing): bumped so old forms are outdated.
+    "learning_party_org": "2010.1",
+    "water_saving": "2025.1",
 }
 
 
