@@ -457,7 +457,9 @@ def _band(
                     else [r for r in picked if r.total != edge]
                 )
                 names = "、".join(r.unit for r in straddle)
-                ties.append(f"“{b.name}”档分界处并列(得分{fmt(edge or Fraction(0))}):{names},均归入较好一档")
+                placed = f"均归入“{b.name}”档" if b.side == "top" else f"均不归入“{b.name}”档"
+                where = f"考核主体“{body}”" if body else ""
+                ties.append(f"{where}“{b.name}”档分界处并列(得分{fmt(edge or Fraction(0))}):{names},{placed}")
         for r in picked:
             bands[id(r)] = b.name
     by_rank = {r.unit: bands[id(r)] for r in ordered}

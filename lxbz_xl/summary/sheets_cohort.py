@@ -80,7 +80,7 @@ def banding_sheet(ctx: Ctx, wb: Workbook) -> None:
     ]
     sh.heading(len(labels))
     sh.text(
-        "按总分从高到低按比例划档(名额向下取整);分界处同分者均归入较好一档;不能评优者由较好档顺延至中间档。"
+        "按总分从高到低按比例划档(名额向下取整);分界处同分者同档(均归入较高的一档);不能评优者由较好档顺延至中间档。"
     )
     records = ctx.summary.cohort.bandings
     for rec in records:
