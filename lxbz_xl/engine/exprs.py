@@ -244,7 +244,10 @@ def describe(expr: Any, env: Env, percent: bool = False) -> str:
         for term in expr.weighted:
             w = num(env, term.weight) or Fraction(0)
             sign = "−" if w < 0 else "+"
-            text = f"{pct(abs(w))}×{describe(term.of, env)}"
+            inner = describe(term.of, env)
+            if isinstance(term.of, L.WeightedExpr):  # a bracketed group: 100% − (50%×甲 + 100%×乙)
+                inner = f"({inner})"
+            text = f"{pct(abs(w))}×{inner}"
             parts.append(text if not parts and w >= 0 else f"{sign} {text}")
         return " ".join(parts)
     if isinstance(expr, L.ShareExpr):
