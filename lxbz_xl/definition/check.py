@@ -379,3 +379,129 @@ def check_definition(defn: RubricDefinition) -> list[tuple[str, str]]:
                 f"参数 {name} 未被使用(规则中没有 ${name} 或 {{{name}}});请删除或在规则中引用",
             )
     return checker.problems
+
+
+# Schema strings that are prose, declarations or checked by their model's own validator — not references.
+# tests/test_rubric_check.py fails when a schema string is in neither this list nor marked with Ref, so a
+# new construct cannot add an unchecked name by accident.
+TEXT_FIELDS = frozenset(
+    {
+        "Reference.seed",
+        "Reference.passage",
+        "Reference.note",
+        "Parameter.label",
+        "Parameter.unit",
+        "Parameter.description",
+        "Parameter.derived",  # computed and checked by definition/derived.py
+        "FieldSpec.path",  # declares a name
+        "FieldSpec.label",
+        "FieldSpec.unit",
+        "FieldSpec.values",  # declares the options
+        "FieldSpec.value_labels",  # checked by FieldSpec._check_enum_words
+        "FieldSpec.value_aliases",
+        "FieldSpec.description",
+        "Share.tiers",  # options of the votes input: Checker.special
+        "ShareBody.tiers",
+        "ListSum.key",  # a records field: Checker.special
+        "VotePoints.points",
+        "BallotPoints.points",
+        "BallotPoints.tier",
+        "InvalidBallots.tier",
+        "ByField.values",
+        "WeightedTerm.label",
+        "FlagCond.label",
+        "EqualsCond.label",
+        "NotCond.label",
+        "AllCond.label",
+        "AnyCond.label",
+        "AtLeastCond.label",
+        "ShareCond.label",
+        "CompareCond.label",
+        "PerUnitClause.id",
+        "PerUnitClause.label",
+        "PerUnitClause.rule_text",
+        "ShortfallClause.id",
+        "ShortfallClause.label",
+        "ShortfallClause.rule_text",
+        "ProportionalClause.id",
+        "ProportionalClause.label",
+        "ProportionalClause.rule_text",
+        "Item.name",
+        "Item.content",
+        "Item.standard",
+        "Item.note",
+        "Variable.name",  # declares a name
+        "Variable.label",
+        "Variable.unit",
+        "TierRule.tier",  # tier names: Tiers._check
+        "TierRule.manual",
+        "TierRule.note",
+        "Threshold.tier",
+        "Veto.reason",
+        "Cap.max",
+        "Cap.reason",
+        "ConsequenceRule.action",
+        "ConsequenceRule.reason",
+        "Tiers.order",
+        "Tiers.default",
+        "Tiers.consequences",
+        "Tiers.promotable",
+        "Requirement.label",
+        "Requirement.category",
+        "ShareReport.label",
+        "ShareReport.category",
+        "Title.name",
+        "Members.key",
+        "Members.label",
+        "Band.name",
+        "Banding.middle",
+        "Banding.demote_reason",
+        "QuotaPool.name",
+        "ShareGoal.label",
+        "Roster.key",
+        "Roster.label",
+        "RubricDefinition.id",
+        "RubricDefinition.version",
+        "RubricDefinition.name",
+        "RubricDefinition.short_name",
+        "RubricDefinition.description",
+        "RubricDefinition.total_label",
+        "RubricDefinition.notes",
+        "RubricDefinition.parameters",  # declares the names
+    }
+)
+
+
+def unmarked_strings() -> set[str]:
+    """`Model.field` of every schema position holding a plain string (no Ref marker)."""
+    out: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(ann: Any, owner: str) -> None:
+        origin = get_origin(ann)
+        if origin is Annotated:
+            base, *meta = get_args(ann)
+            if not (base is str and any(isinstance(m, Ref) for m in meta)):
+                visit(base, owner)
+            return
+        if origin is Literal:
+            return
+        if origin is not None:
+            for arg in get_args(ann):
+                visit(arg, owner)
+            return
+        if ann is str:
+            out.add(owner)
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            model(ann)
+
+    def model(cls: type[BaseModel]) -> None:
+        if cls in seen:
+            return
+        seen.add(cls)
+        for name, info in cls.model_fields.items():
+            ann = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            visit(ann, f"{cls.__name__}.{name}")
+
+    model(RubricDefinition)
+    return out
