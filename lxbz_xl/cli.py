@@ -40,6 +40,19 @@ def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
     return cases, problems
 
 
+def local_loader(path: str | None) -> Callable[[str], RubricDefinition]:
+    """Rubric references resolved against a local rubric file first (raises DefinitionError if unsound)."""
+    if not path:
+        return load_rubric
+    custom = load_rubric(path)
+
+    def load(ref: str) -> RubricDefinition:
+        # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
+        return custom if ref in (custom.id, custom.name, custom.short_name) else load_rubric(ref)
+
+    return load
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=160)
     if args.from_workbook:
@@ -52,18 +65,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.cases:
         console.print("用法:lxbz score CASE... [--format table|json]")
         return 2
-    load: Callable[[str], RubricDefinition] = load_rubric
-    if args.rubric:
-        try:
-            custom = load_rubric(args.rubric)
-        except DefinitionError as exc:
-            console.print(f"[red]{exc}[/red]")
-            return 2
-
-        def load(ref: str) -> RubricDefinition:
-            # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
-            return custom if ref in (custom.id, custom.name, custom.short_name) else load_rubric(ref)
-
+    try:
+        load = local_loader(args.rubric)
+    except DefinitionError as exc:
+        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+        return 2
     cases, problems = _cases(args.cases)
     unknown = []
     for case in cases:
@@ -116,13 +122,15 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
 
 def cmd_rubrics(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=160)
+    if args.action == "check":
+        return _check_rubrics(console, args.id)
     if args.action == "list" or not args.id:
         for rid in builtin_ids():
             d = load_rubric(rid)
             console.print(f"{rid:<20} {d.version:<8} {d.name}")
         return 0
     try:
-        d = load_rubric(args.id)
+        d = load_rubric(args.id[0])
     except DefinitionError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
@@ -156,18 +164,45 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_rubrics(console: Console, refs: list[str]) -> int:
+    """`lxbz rubrics check FILE…`: 0 when every file is sound, 2 with every problem of every file listed."""
+    if not refs:
+        console.print("用法:lxbz rubrics check FILE.yaml…")
+        return 2
+    status = 0
+    for ref in refs:
+        try:
+            defn = load_rubric(ref)
+        except DefinitionError as exc:
+            status = 2
+            console.print(f"[red]有问题[/red] {ref}:{len(exc.problems)}处")
+            for line in str(exc).splitlines():
+                console.print(f"  {line}", markup=False, soft_wrap=True)
+            continue
+        console.print(f"[green]通过[/green] {ref}({defn.id} 版本{defn.version})")
+    return status
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """Run YAML spec cases (input → expected), OpenFisca-style, for people who edit rubric files."""
     from lxbz_xl.spec_cases import collect, run
 
     console = Console(highlight=False, width=160)
+    try:
+        load = local_loader(args.rubric)
+    except DefinitionError as exc:
+        console.print(str(exc), markup=False, soft_wrap=True)
+        return 2
     cases = collect([Path(p) for p in args.paths])
     if not cases:
         console.print("没有找到测试案例(*.yaml)")
         return 2
     failed = 0
     for case in cases:
-        problems = run(case)
+        try:
+            problems = run(case, load)
+        except DefinitionError as exc:
+            problems = [str(exc)]
         if problems:
             failed += 1
             console.print(f"[red]FAIL[/red] {case.id}")
@@ -189,11 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--write", help="与 --from-workbook 一起使用:写出重新计算的副本")
     score.set_defaults(func=cmd_score)
     rubrics = sub.add_parser("rubrics", help="列出或查看考评细则及其字段")
-    rubrics.add_argument("action", choices=("list", "show"))
-    rubrics.add_argument("id", nargs="?")
+    rubrics.add_argument("action", choices=("list", "show", "check"), help="check:检查考评细则文件")
+    rubrics.add_argument("id", nargs="*", help="考评细则标识或 YAML 文件(check 可给多个)")
     rubrics.set_defaults(func=cmd_rubrics)
     test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")
     test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")
+    test.add_argument("--rubric", help="用本地考评细则 YAML 文件运行案例(案例中同名的细则)")
     test.set_defaults(func=cmd_test)
     for name in PLUGINS:
         try:
