@@ -6,7 +6,7 @@ import itertools
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from lxbz_xl.definition.base import (
     Dec,
@@ -384,6 +384,9 @@ class RubricDefinition(Entity):
     roster: Roster | None = None
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
+    # What is derived from this definition, built once (lxbz_xl/compiled.py): input specs, the compiled
+    # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
+    _compiled: Any = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
