@@ -49,6 +49,9 @@ class CompiledRubric:
             for path in self.specs
             if path.startswith("items.")
         }
+        self.read_all = Reader(defn, self.spec_list)
+        self.read_unit = Reader(defn, self.unit_specs)
+        self.read_member = Reader(defn, defn.members.inputs) if defn.members is not None else None
         self._texts: dict[str, str] = {}
         self.items: list[ItemFn] = [self._item(item) for item in defn.items]
         self._by_item = {item.id: (item, fn) for item, fn in zip(defn.items, self.items, strict=True)}
@@ -82,12 +85,20 @@ class CompiledRubric:
         head = f"{self.text(clause.rule_text)}:"
         tail = f"{clause.input.unit},{'扣' if item.mode == 'deduct' else '得'}"
 
+        seen: dict[Any, tuple[Any, str | None]] = {}  # count → (points, text): both immutable
+
         def per_unit(values: dict[str, Any]) -> tuple[Any, str | None]:
             n = values.get(path, 0)
             if not n:
                 return 0, None
+            hit = seen.get(n) if type(n) is int else None
+            if hit is not None:
+                return hit
             raw = n * per
-            return raw, f"{head}{n}{tail}{fmt(raw)}分"
+            out = raw, f"{head}{n}{tail}{fmt(raw)}分"
+            if type(n) is int and len(seen) < 256:
+                seen[n] = out
+            return out
 
         return per_unit
 
@@ -137,6 +148,111 @@ class CompiledRubric:
         return score
 
 
+_LEAF = object()
+_ABSENT = object()
+
+
+class Reader:
+    """A field list's reading plan: each path split once, literal count bounds resolved once, the known
+    key tree built once. `read` returns the parsed values of a sound input, or None when anything is off
+    (a missing, bad or unknown value): the caller then runs inputs.read_fields for the exact errors, so
+    a sound input reads the same either way (tests/test_compiled.py)."""
+
+    def __init__(self, defn: RubricDefinition, specs: list[FieldSpec]) -> None:
+        from lxbz_xl.inputs import _is_static, resolve_num
+
+        self.defn = defn
+        self.plan: list[tuple[str, tuple[tuple[str, int | None], ...], Any, FieldSpec]] = []
+        self.tree: dict[str, Any] = {}
+        for spec in specs:
+            bounds = None
+            if spec.type == "count" and _is_static(spec.min) and _is_static(spec.max):
+                lo = resolve_num(defn, spec.min) if spec.min is not None else None
+                hi = resolve_num(defn, spec.max) if spec.max is not None else None
+                if (lo is None or int(lo) == lo) and (hi is None or int(hi) == hi):
+                    bounds = (0 if lo is None else max(0, int(lo)), None if hi is None else int(hi))
+            parts = tuple((p, int(p) if p.isdigit() else None) for p in spec.path.split("."))
+            self.plan.append((spec.path, parts, bounds, spec))
+            node = self.tree
+            for part, _ in parts[:-1]:
+                child = node.get(part)
+                if not isinstance(child, dict):
+                    child = node[part] = {} if child is None else child
+                node = child if isinstance(child, dict) else {}
+            node[parts[-1][0]] = _LEAF
+
+    def read(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        from lxbz_xl.inputs import InputProblem, check_value
+
+        defn = self.defn
+        values: dict[str, Any] = {}
+        given: dict[str, Any] = {}
+        pending: list[FieldSpec] = []
+        for path, parts, bounds, spec in self.plan:
+            node: Any = data
+            for part, number in parts:
+                if type(node) is not dict:
+                    node = _ABSENT
+                    break
+                if part in node:
+                    node = node[part]
+                elif number is not None and number in node:
+                    node = node[number]
+                else:
+                    node = _ABSENT
+                    break
+            if (
+                bounds is not None
+                and type(node) is int
+                and bounds[0] <= node
+                and (bounds[1] is None or node <= bounds[1])
+            ):
+                values[path] = given[path] = node
+                continue
+            if node is _ABSENT or node is None:
+                if spec.required or spec.required is None:
+                    return None
+                if spec.default is not None:
+                    values[path] = spec.default
+                continue
+            if isinstance(spec.max, str) and spec.max.startswith("@"):
+                pending.append(spec)
+                values[path] = node
+                continue
+            if spec.type == "bool" and type(node) is bool:
+                values[path] = given[path] = node
+                continue
+            try:
+                values[path] = given[path] = check_value(defn, spec, node, values.get)
+            except InputProblem:
+                return None
+        for spec in pending:
+            raw, bound = values[spec.path], given.get(str(spec.max)[1:])
+            if (
+                spec.type == "count"
+                and spec.min is None
+                and type(raw) is int
+                and raw >= 0
+                and (bound is None or (type(bound) is int and raw <= bound))
+            ):
+                continue
+            try:
+                values[spec.path] = check_value(defn, spec, raw, given.get)
+            except InputProblem:
+                return None
+        return values if _only_known(data, self.tree) else None
+
+
+def _only_known(node: dict[str, Any], tree: dict[str, Any]) -> bool:
+    for key, value in node.items():
+        child = tree.get(key if type(key) is str else str(key), _ABSENT)
+        if child is _LEAF:
+            continue
+        if child is _ABSENT or not isinstance(value, dict) or not _only_known(value, child):
+            return False
+    return True
+
+
 def _render(text: str, defn: RubricDefinition) -> str:
     def one(match: re.Match[str]) -> str:
         param = defn.parameters.get(match.group(1))
@@ -150,7 +266,8 @@ def _render(text: str, defn: RubricDefinition) -> str:
 
 def compiled(defn: RubricDefinition) -> CompiledRubric:
     """The compiled form of `defn`, built on first use and kept on the definition itself."""
-    found: CompiledRubric | None = defn._compiled
+    private = defn.__pydantic_private__  # a plain dict: cheaper than pydantic's attribute lookup
+    found: CompiledRubric | None = private.get("_compiled") if private else None
     if found is None or found.defn is not defn:
         found = CompiledRubric(defn)
         defn._compiled = found

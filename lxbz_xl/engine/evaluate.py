@@ -99,7 +99,11 @@ def run(
     data, roster_errors, roster_note = apply_roster(defn, data)
     if scores_given:  # the worksheet already holds the item scores: item inputs are neither needed nor read
         data = {k: v for k, v in data.items() if k != "items"}
-    values, errors = read_fields(defn, comp.unit_specs if scores_given else comp.spec_list, data)
+    fast_values = (comp.read_unit if scores_given else comp.read_all).read(data) if fast else None
+    if fast_values is not None:
+        values, errors = fast_values, []
+    else:
+        values, errors = read_fields(defn, comp.unit_specs if scores_given else comp.spec_list, data)
     errors = roster_errors + errors
     if case.year is None:
         errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
@@ -155,7 +159,7 @@ def run(
         total = None  # a composite total (water_saving) is computed from items_total and other parts
     _entity(defn, env, result, total, explain)
     if defn.members is not None:
-        _members(defn, env, members_raw or [], result, explain)
+        _members(defn, env, members_raw or [], result, explain, fast)
     if defn.total is not None and result.total is None:
         _blank(result, defn.total, env, defn.total_label, "")
     for note in defn.notes:
@@ -210,17 +214,27 @@ def given_scores(
 
 
 def _members(
-    defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Result, explain: bool = True
+    defn: RubricDefinition,
+    unit_env: Env,
+    raw: list[Any],
+    result: Result,
+    explain: bool = True,
+    fast: bool = True,
 ) -> None:
     spec = defn.members
     assert spec is not None
-    member_specs = compiled(defn).member_specs
+    comp = compiled(defn)
+    member_specs = comp.member_specs
+    reader = comp.read_member if fast else None
     for i, record in enumerate(raw, 1):
         prefix = f"{spec.key}.{i}."
         if not isinstance(record, dict):
             result.errors.append(InputError(prefix[:-1], f"{spec.label}第{i}条应为键值记录"))
             continue
-        values, errors = read_fields(defn, spec.inputs, record, prefix=prefix)
+        quick = reader.read(record) if reader is not None else None
+        values, errors = (
+            (quick, []) if quick is not None else read_fields(defn, spec.inputs, record, prefix=prefix)
+        )
         if errors:
             result.errors += [e.__class__(e.field, f"{spec.label}第{i}条:{e.message}") for e in errors]
             continue
