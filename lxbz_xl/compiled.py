@@ -11,13 +11,14 @@ Nothing here knows a rubric by name.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 from lxbz_xl.definition.fields import FieldSpec
-from lxbz_xl.definition.rubric import Item, PerUnitClause, RubricDefinition
+from lxbz_xl.definition.rubric import Item, PerUnitClause, RubricDefinition, ShortfallClause
 from lxbz_xl.exact import fmt, pct
 from lxbz_xl.inputs import dec, resolve_num
 from lxbz_xl.result import ClauseResult, ItemResult
@@ -43,18 +44,15 @@ class CompiledRubric:
             {s.path: s for s in defn.members.inputs} if defn.members is not None else {}
         )
         self.labels: dict[str, str] = {s.path: s.label for s in self.spec_list}
-        # items.N.name → (N, name): where a parsed clause input goes.
-        self.item_keys: dict[str, tuple[str, str]] = {
-            path: (path.split(".", 2)[1], path.split(".", 2)[2])
-            for path in self.specs
-            if path.startswith("items.")
-        }
         self.read_all = Reader(defn, self.spec_list)
         self.read_unit = Reader(defn, self.unit_specs)
         self.read_member = Reader(defn, defn.members.inputs) if defn.members is not None else None
         self._texts: dict[str, str] = {}
-        self.items: list[ItemFn] = [self._item(item) for item in defn.items]
-        self._by_item = {item.id: (item, fn) for item, fn in zip(defn.items, self.items, strict=True)}
+        # Derived facts of field lists read by lxbz_xl/inputs.py (bounds, key shapes), by kind and list.
+        self.memo: dict[Any, Any] = {}
+        # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
+        self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
+        self._by_item = {item.id: (item, self._item(item)) for item in defn.items}
 
     def item(self, item: Item) -> ItemFn:
         """The compiled scorer of one of this definition's items (an item of a copy: compiled anew)."""
@@ -74,16 +72,24 @@ class CompiledRubric:
 
     # ------------------------------------------------------------ items
 
-    def _clause(self, item: Item, clause: Any) -> ClauseFn:
+    def _clause(self, item: Item, clause: Any, prefix: str) -> ClauseFn:
         from lxbz_xl.engine.items import clause_points
 
         defn = self.defn
-        per = resolve_num(defn, clause.per_unit) if isinstance(clause, PerUnitClause) else None
-        if per is None:  # shortfall, proportional (rare): the reference primitive, unchanged
-            return lambda values: clause_points(defn, item, clause, values)
-        path = clause.input.path
+        verb = "扣" if item.mode == "deduct" else "得"
+        per = resolve_num(defn, clause.per_unit) if hasattr(clause, "per_unit") else None
+        if isinstance(clause, ShortfallClause) and per is not None:
+            return self._shortfall(clause, prefix, per, verb)
+        if not isinstance(clause, PerUnitClause) or per is None:  # proportional: the reference primitive
+            if not prefix:
+                return lambda values: clause_points(defn, item, clause, values)
+            names = [(prefix + s.path, s.path) for s in item.inputs()]
+            return lambda values: clause_points(
+                defn, item, clause, {name: values[path] for path, name in names if path in values}
+            )
+        path = prefix + clause.input.path
         head = f"{self.text(clause.rule_text)}:"
-        tail = f"{clause.input.unit},{'扣' if item.mode == 'deduct' else '得'}"
+        tail = f"{clause.input.unit},{verb}"
 
         seen: dict[Any, tuple[Any, str | None]] = {}  # count → (points, text): both immutable
 
@@ -102,7 +108,42 @@ class CompiledRubric:
 
         return per_unit
 
-    def _item(self, item: Item) -> ItemFn:
+    def _shortfall(self, clause: ShortfallClause, prefix: str, per: Any, verb: str) -> ClauseFn:
+        """required = ceil(ratio × base); per missing unit (as engine/items.clause_points)."""
+        base_path, done_path = prefix + clause.base.path, prefix + clause.achieved.path
+        ratio = resolve_num(self.defn, clause.ratio) or Fraction(0)
+        head = f"{self.text(clause.rule_text)}:{clause.base.label}"
+        unit, base_unit = clause.achieved.unit, clause.base.unit
+        shown_ratio = pct(ratio)
+        seen: dict[tuple[Any, Any], tuple[Any, str | None]] = {}
+
+        def shortfall(values: dict[str, Any]) -> tuple[Any, str | None]:
+            base = values.get(base_path, 0)
+            achieved = values.get(done_path, 0)
+            key = (base, achieved)
+            hit = seen.get(key) if type(base) is int and type(achieved) is int else None
+            if hit is not None:
+                return hit
+            required = math.ceil(ratio * base)
+            short = max(0, required - achieved)
+            if not short:
+                out: tuple[Any, str | None] = (0, None)
+            else:
+                raw = short * per
+                out = (
+                    raw,
+                    (
+                        f"{head}{base}{base_unit}×{shown_ratio}应为{required}{unit},"
+                        f"实为{achieved}{unit},少{short}{unit},{verb}{fmt(raw)}分"
+                    ),
+                )
+            if type(base) is int and type(achieved) is int and len(seen) < 1024:
+                seen[key] = out
+            return out
+
+        return shortfall
+
+    def _item(self, item: Item, prefix: str = "") -> ItemFn:
         points = dec(item.points)
         mode = item.mode
         word = "扣" if mode == "deduct" else "得"
@@ -110,7 +151,7 @@ class CompiledRubric:
             (
                 clause.id,
                 self.text(clause.label),
-                self._clause(item, clause),
+                self._clause(item, clause, prefix),
                 dec(clause.cap) if clause.cap is not None else None,
             )
             for clause in item.clauses
@@ -148,22 +189,27 @@ class CompiledRubric:
         return score
 
 
-_LEAF = object()
 _ABSENT = object()
 
 
 class Reader:
-    """A field list's reading plan: each path split once, literal count bounds resolved once, the known
-    key tree built once. `read` returns the parsed values of a sound input, or None when anything is off
-    (a missing, bad or unknown value): the caller then runs inputs.read_fields for the exact errors, so
-    a sound input reads the same either way (tests/test_compiled.py)."""
+    """A field list's reading plan: the key tree walked once, literal count bounds resolved once.
+
+    `read` returns the parsed values of a sound input, or None when anything is off (a missing, bad or
+    unknown value): the caller then runs inputs.read_fields for the exact errors, so a sound input reads
+    the same either way (tests/test_compiled.py). Values come out in field order, as read_fields gives.
+    """
 
     def __init__(self, defn: RubricDefinition, specs: list[FieldSpec]) -> None:
         from lxbz_xl.inputs import _is_static, resolve_num
 
         self.defn = defn
-        self.plan: list[tuple[str, tuple[tuple[str, int | None], ...], Any, FieldSpec]] = []
-        self.tree: dict[str, Any] = {}
+        self.order = [s.path for s in specs]
+        self.tree: list[Any] = []
+        # A bound chosen by another field (ByField) reads the fields before it: keep the flat order then.
+        self.usable = all(_is_static(s.min) and (_is_static(s.max) or _is_at(s.max)) for s in specs)
+        branches: dict[tuple[str, ...], list[Any]] = {(): self.tree}
+        leaves: set[tuple[str, ...]] = set()
         for spec in specs:
             bounds = None
             if spec.type == "count" and _is_static(spec.min) and _is_static(spec.max):
@@ -171,61 +217,92 @@ class Reader:
                 hi = resolve_num(defn, spec.max) if spec.max is not None else None
                 if (lo is None or int(lo) == lo) and (hi is None or int(hi) == hi):
                     bounds = (0 if lo is None else max(0, int(lo)), None if hi is None else int(hi))
-            parts = tuple((p, int(p) if p.isdigit() else None) for p in spec.path.split("."))
-            self.plan.append((spec.path, parts, bounds, spec))
-            node = self.tree
-            for part, _ in parts[:-1]:
-                child = node.get(part)
-                if not isinstance(child, dict):
-                    child = node[part] = {} if child is None else child
-                node = child if isinstance(child, dict) else {}
-            node[parts[-1][0]] = _LEAF
+            parts = tuple(spec.path.split("."))
+            for i in range(1, len(parts)):
+                if parts[:i] not in branches:
+                    branches[parts[:i]] = []
+                    branches[parts[: i - 1]].append(
+                        (parts[i - 1], _number(parts[i - 1]), False, branches[parts[:i]])
+                    )
+            needed = spec.required or spec.required is None
+            quick = (spec.path, bounds, spec, needed, spec.default, _is_at(spec.max), spec.type == "bool")
+            branches[parts[:-1]].append((parts[-1], _number(parts[-1]), True, quick))
+            leaves.add(parts)
+        if leaves & set(branches):  # a path that is both a value and a group: leave it to read_fields
+            self.usable = False
+        walked: list[str] = []
+        _leaf_order(self.tree, walked)
+        self.reorder = walked != self.order
 
     def read(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        from lxbz_xl.inputs import InputProblem, check_value
-
-        defn = self.defn
+        if not self.usable:
+            return None
         values: dict[str, Any] = {}
         given: dict[str, Any] = {}
         pending: list[FieldSpec] = []
-        for path, parts, bounds, spec in self.plan:
-            node: Any = data
-            for part, number in parts:
-                if type(node) is not dict:
-                    node = _ABSENT
-                    break
-                if part in node:
-                    node = node[part]
-                elif number is not None and number in node:
-                    node = node[number]
-                else:
-                    node = _ABSENT
-                    break
+        if not self._node(data, self.tree, values, given, pending):
+            return None
+        if pending and not self._pending(pending, values, given):
+            return None
+        if self.reorder:
+            return {p: values[p] for p in self.order if p in values}
+        return values
+
+    def _node(
+        self,
+        node: dict[str, Any],
+        plan: list[Any],
+        values: dict[str, Any],
+        given: dict[str, Any],
+        pending: list[FieldSpec],
+    ) -> bool:
+        from lxbz_xl.inputs import InputProblem, check_value
+
+        matched = 0
+        for key, number, leaf, payload in plan:
+            if key in node:
+                raw = node[key]
+                matched += 1
+            elif number is not None and number in node:
+                raw = node[number]
+                matched += 1
+            else:
+                raw = _ABSENT
+            if not leaf:
+                if raw is _ABSENT:
+                    if not _absent(payload, values):
+                        return False
+                elif type(raw) is not dict or not self._node(raw, payload, values, given, pending):
+                    return False
+                continue
+            path, bounds, spec, needed, default, at, flag = payload
             if (
                 bounds is not None
-                and type(node) is int
-                and bounds[0] <= node
-                and (bounds[1] is None or node <= bounds[1])
+                and type(raw) is int
+                and bounds[0] <= raw
+                and (bounds[1] is None or raw <= bounds[1])
             ):
-                values[path] = given[path] = node
-                continue
-            if node is _ABSENT or node is None:
-                if spec.required or spec.required is None:
-                    return None
-                if spec.default is not None:
-                    values[path] = spec.default
-                continue
-            if isinstance(spec.max, str) and spec.max.startswith("@"):
-                pending.append(spec)
-                values[path] = node
-                continue
-            if spec.type == "bool" and type(node) is bool:
-                values[path] = given[path] = node
-                continue
-            try:
-                values[path] = given[path] = check_value(defn, spec, node, values.get)
-            except InputProblem:
-                return None
+                values[path] = given[path] = raw
+            elif raw is _ABSENT or raw is None:
+                if needed:
+                    return False
+                if default is not None:
+                    values[path] = default
+            elif at:
+                pending.append(spec)  # bounded by another field: checked once every field is read
+                values[path] = raw
+            elif flag and type(raw) is bool:
+                values[path] = given[path] = raw
+            else:
+                try:
+                    values[path] = given[path] = check_value(self.defn, spec, raw, values.get)
+                except InputProblem:
+                    return False
+        return matched == len(node)
+
+    def _pending(self, pending: list[FieldSpec], values: dict[str, Any], given: dict[str, Any]) -> bool:
+        from lxbz_xl.inputs import InputProblem, check_value
+
         for spec in pending:
             raw, bound = values[spec.path], given.get(str(spec.max)[1:])
             if (
@@ -237,20 +314,42 @@ class Reader:
             ):
                 continue
             try:
-                values[spec.path] = check_value(defn, spec, raw, given.get)
+                values[spec.path] = check_value(self.defn, spec, raw, given.get)
             except InputProblem:
-                return None
-        return values if _only_known(data, self.tree) else None
+                return False
+        return True
 
 
-def _only_known(node: dict[str, Any], tree: dict[str, Any]) -> bool:
-    for key, value in node.items():
-        child = tree.get(key if type(key) is str else str(key), _ABSENT)
-        if child is _LEAF:
+def _is_at(bound: Any) -> bool:
+    return isinstance(bound, str) and bound.startswith("@")
+
+
+def _number(part: str) -> int | None:
+    # Item keys may be ints in YAML (`1:`) or strings in JSON ("1"): both are read.
+    return int(part) if part.isdigit() else None
+
+
+def _absent(plan: list[Any], values: dict[str, Any]) -> bool:
+    """A whole group is missing: its optional fields take their defaults; a required one fails."""
+    for _, _, leaf, payload in plan:
+        if not leaf:
+            if not _absent(payload, values):
+                return False
             continue
-        if child is _ABSENT or not isinstance(value, dict) or not _only_known(value, child):
+        path, _, _, needed, default, *_ = payload
+        if needed:
             return False
+        if default is not None:
+            values[path] = default
     return True
+
+
+def _leaf_order(plan: list[Any], out: list[str]) -> None:
+    for _, _, leaf, payload in plan:
+        if leaf:
+            out.append(payload[0])
+        else:
+            _leaf_order(payload, out)
 
 
 def _render(text: str, defn: RubricDefinition) -> str:

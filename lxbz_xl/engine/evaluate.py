@@ -131,18 +131,14 @@ def run(
         env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
     elif defn.items:
         result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
-        by_item: dict[str, dict[str, Any]] = {}
-        keys = comp.item_keys
-        for key, value in values.items():
-            where = keys.get(key)
-            if where is not None:
-                by_item.setdefault(where[0], {})[where[1]] = value
-        if fast:
-            result.items = [
-                score(by_item.get(str(item.id), {}))
-                for item, score in zip(defn.items, comp.items, strict=True)
-            ]
+        if fast:  # the compiled scorers read items.N.name from the case values directly
+            result.items = [score(values) for score in comp.items]
         else:
+            by_item: dict[str, dict[str, Any]] = {}
+            for key, value in values.items():
+                if key.startswith("items."):
+                    _, item_id, name = key.split(".", 2)
+                    by_item.setdefault(item_id, {})[name] = value
             result.items = [
                 score_item_reference(defn, item, by_item.get(str(item.id), {})) for item in defn.items
             ]
