@@ -158,7 +158,7 @@ class CompiledRubric:
         ]
         item_id, name = item.id, item.name
 
-        def score(values: dict[str, Any]) -> ItemResult:
+        def compute(values: dict[str, Any]) -> ItemResult:
             clauses: list[ClauseResult] = []
             explanations: list[str] = []
             total: Fraction | int = 0
@@ -185,6 +185,35 @@ class CompiledRubric:
                 if deduction and mode == "award":
                     explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
             return ItemResult(item_id, name, points, score, deduction, clauses, explanations)
+
+        # Counts are small integers that repeat across units: an item's outcome for the same counts is
+        # kept (as immutable parts) and each Result still gets its own ItemResult and ClauseResults.
+        paths = [prefix + spec.path for spec in item.inputs()]
+        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+        def score(values: dict[str, Any]) -> ItemResult:
+            key = tuple([values.get(p) for p in paths])
+            hit = seen.get(key)
+            if hit is None:
+                result = compute(values)
+                if len(seen) < 4096 and all(v is None or type(v) is int for v in key):
+                    seen[key] = (
+                        tuple((c.id, c.label, c.value, c.explanation) for c in result.clauses),
+                        tuple(result.explanations),
+                        result.score,
+                        result.deduction,
+                    )
+                return result
+            parts, explanations, score_, deduction = hit
+            return ItemResult(
+                item_id,
+                name,
+                points,
+                score_,
+                deduction,
+                [ClauseResult(*c) for c in parts],
+                list(explanations),
+            )
 
         return score
 
