@@ -120,7 +120,9 @@ def run(
     result.errors = errors
     if errors:
         return result
-    env = Env(defn, values, specs, labels={"items_total": "各项得分合计", "total": defn.total_label})
+    env = Env(
+        defn, values, specs, labels={"items_total": "各项得分合计", "total": defn.total_label}, fast=fast
+    )
     result.inputs = values
     total = None
     if defn.items and (item_scores is not None or items_total is not None):
@@ -234,7 +236,7 @@ def _members(
         if errors:
             result.errors += [e.__class__(e.field, f"{spec.label}第{i}条:{e.message}") for e in errors]
             continue
-        env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env)
+        env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env, fast=fast)
         member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
         _entity(spec, env, member, None, explain)
         result.members.append(member)

@@ -28,7 +28,19 @@ def valid_ballots(votes: dict[str, int]) -> int:
 
 
 def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
-    """Value of an expression; None when an input it needs is absent."""
+    """Value of an expression; None when an input it needs is absent.
+
+    Runs the expression's compiled closure (engine/compiled_exprs.py), or the reference interpreter
+    below when the environment belongs to a reference evaluation (tests/test_compiled.py)."""
+    if env.fast:
+        from lxbz_xl.compiled import compiled
+
+        return compiled(env.defn).expr(expr)(env)  # type: ignore[no-any-return]
+    return evaluate_expr_reference(expr, env)
+
+
+def evaluate_expr_reference(expr: Any, env: Env) -> Fraction | None:
+    """The straightforward interpreter of an expression node."""
     if isinstance(expr, Decimal):
         return dec(expr)
     if isinstance(expr, str):
