@@ -50,9 +50,10 @@ class CompiledRubric:
         self._texts: dict[str, str] = {}
         # Derived facts of field lists read by lxbz_xl/inputs.py (bounds, key shapes), by kind and list.
         self.memo: dict[Any, Any] = {}
-        from lxbz_xl.engine.compiled_exprs import ExprCompiler
+        from lxbz_xl.engine.compiled_exprs import CondCompiler, ExprCompiler
 
         self.expr = ExprCompiler(defn)  # expression node → closure over an Env
+        self.cond = CondCompiler()  # condition node → closure returning its Verdict
         # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}

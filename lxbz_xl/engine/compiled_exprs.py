@@ -1,4 +1,5 @@
-"""Expressions compiled to closures, once per node: the same values as engine/exprs.evaluate_expr_reference.
+"""Expressions and conditions compiled to closures, once per node: the same values (and labels) as the
+reference interpreters engine/exprs.evaluate_expr_reference and engine/conditions.check_reference.
 
 Each closure takes an Env and returns a Fraction (or int), or None when an input it needs is absent. The
 numbers a definition fixes ($parameters, literals) are resolved here, once, instead of on every case.
@@ -15,6 +16,7 @@ from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine import exprs as X
+from lxbz_xl.engine.conditions import Verdict, check_reference, group_verdict, value_label
 from lxbz_xl.engine.env import MISSING, Env, number
 from lxbz_xl.inputs import dec, resolve_num
 
@@ -212,3 +214,63 @@ class ExprCompiler:
             return value
 
         return clamp
+
+
+class CondCompiler:
+    """Conditions → closures returning the same Verdict as engine/conditions.check_reference."""
+
+    def __init__(self) -> None:
+        self._done: dict[int, tuple[Any, Callable[[Env], Verdict]]] = {}
+
+    def __call__(self, cond: Any) -> Callable[[Env], Verdict]:
+        hit = self._done.get(id(cond))
+        if hit is not None and hit[0] is cond:
+            return hit[1]
+        fn = self._compile(cond)
+        self._done[id(cond)] = (cond, fn)
+        return fn
+
+    def _compile(self, cond: Any) -> Callable[[Env], Verdict]:
+        label: str | None = getattr(cond, "label", None)
+        if isinstance(cond, L.FlagCond):
+            flag = cond.flag
+
+            def flag_of(env: Env) -> Verdict:
+                raw = env.get(flag)
+                value = None if raw is MISSING or raw is None else bool(raw)
+                return Verdict(value, lambda: label or env.label(flag))
+
+            return flag_of
+        if isinstance(cond, L.EqualsCond):
+            field, wanted = cond.equals.field, cond.equals.value
+
+            def equals(env: Env) -> Verdict:
+                raw = env.get(field)
+                return Verdict(
+                    None if raw is MISSING else raw == wanted,
+                    lambda: label or f"{env.label(field)}为{value_label(wanted, env.spec(field))}",
+                )
+
+            return equals
+        if isinstance(cond, L.NotCond):
+            inner_of = self(cond.not_)
+
+            def negation(env: Env) -> Verdict:
+                inner = inner_of(env)
+                return Verdict(
+                    None if inner.value is None else not inner.value, lambda: label or f"非:{inner.label}"
+                )
+
+            return negation
+        if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
+            body = (
+                cond.all
+                if isinstance(cond, L.AllCond)
+                else cond.any
+                if isinstance(cond, L.AnyCond)
+                else cond.of
+            )
+            parts = [self(c) for c in body]
+            return lambda env: group_verdict(cond, [part(env) for part in parts])
+        # share and compare read expressions, already compiled; unknown kinds fail as the reference does.
+        return lambda env: check_reference(cond, env)

@@ -33,13 +33,23 @@ class Verdict:
         return self._label
 
 
-def _value_label(value: object, spec: FieldSpec | None = None) -> str:
+def value_label(value: object, spec: FieldSpec | None = None) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     return spec.label_of(str(value)) if spec is not None else str(value)
 
 
 def check(cond: L.Condition, env: Env) -> Verdict:
+    """A condition's verdict: its compiled closure (lxbz_xl/compiled.py), or the reference interpreter
+    below when the environment belongs to a reference evaluation (tests/test_compiled.py)."""
+    if env.fast:
+        from lxbz_xl.compiled import compiled
+
+        return compiled(env.defn).cond(cond)(env)  # type: ignore[no-any-return]
+    return check_reference(cond, env)
+
+
+def check_reference(cond: L.Condition, env: Env) -> Verdict:
     label: str | None = getattr(cond, "label", None)
     if isinstance(cond, L.FlagCond):
         raw = env.get(cond.flag)
@@ -50,7 +60,7 @@ def check(cond: L.Condition, env: Env) -> Verdict:
         body = cond.equals
         return Verdict(
             None if raw is MISSING else raw == body.value,
-            lambda: label or f"{env.label(body.field)}为{_value_label(body.value, env.spec(body.field))}",
+            lambda: label or f"{env.label(body.field)}为{value_label(body.value, env.spec(body.field))}",
         )
     if isinstance(cond, L.NotCond):
         inner = check(cond.not_, env)
@@ -93,7 +103,11 @@ def _share(cond: L.ShareCond, env: Env) -> Verdict:
 
 def _group(cond: L.AllCond | L.AnyCond | L.AtLeastCond, env: Env) -> Verdict:
     parts = cond.all if isinstance(cond, L.AllCond) else cond.any if isinstance(cond, L.AnyCond) else cond.of
-    verdicts = [check(c, env) for c in parts]
+    return group_verdict(cond, [check(c, env) for c in parts])
+
+
+def group_verdict(cond: L.AllCond | L.AnyCond | L.AtLeastCond, verdicts: list[Verdict]) -> Verdict:
+    """all / any / at_least over the verdicts of its parts, three-valued, with its label."""
     held = [v for v in verdicts if v.value]
     unknown = [v for v in verdicts if v.value is None]
     if isinstance(cond, L.AllCond):
