@@ -148,6 +148,8 @@ class CompiledRubric:
         return shortfall
 
     def _item(self, item: Item, prefix: str = "") -> ItemFn:
+        from lxbz_xl.engine.items import item_outcome
+
         points = dec(item.points)
         mode = item.mode
         word = "扣" if mode == "deduct" else "得"
@@ -176,18 +178,7 @@ class CompiledRubric:
                 clauses.append(ClauseResult(clause_id, label, value, text))
                 if text:
                     explanations.append(text)
-            if mode == "deduct":
-                deduction = min(points, total)
-                if total > points:
-                    explanations.append(f"合计扣{fmt(total)}分,本项最多扣{fmt(points)}分(扣分封顶)")
-                score = points - deduction
-            else:
-                score = min(points, total)
-                if mode == "award" and total > points:
-                    explanations.append(f"合计得{fmt(total)}分,本项最多{fmt(points)}分")
-                deduction = points - score
-                if deduction and mode == "award":
-                    explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
+            score, deduction = item_outcome(mode, points, total, explanations)
             return ItemResult(item_id, name, points, score, deduction, clauses, explanations)
 
         # Counts are small integers that repeat across units: an item's outcome for the same counts is
@@ -334,17 +325,11 @@ class Reader:
         return matched == len(node)
 
     def _pending(self, pending: list[FieldSpec], values: dict[str, Any], given: dict[str, Any]) -> bool:
-        from lxbz_xl.inputs import InputProblem, check_value
+        from lxbz_xl.inputs import InputProblem, check_value, within_named_bound
 
         for spec in pending:
-            raw, bound = values[spec.path], given.get(str(spec.max)[1:])
-            if (
-                spec.type == "count"
-                and spec.min is None
-                and type(raw) is int
-                and raw >= 0
-                and (bound is None or (type(bound) is int and raw <= bound))
-            ):
+            raw = values[spec.path]
+            if within_named_bound(spec, raw, given):
                 continue
             try:
                 values[spec.path] = check_value(self.defn, spec, raw, given.get)

@@ -283,6 +283,18 @@ def _get(data: dict[str, Any], path: str) -> tuple[bool, Any]:
     return True, node
 
 
+def within_named_bound(spec: FieldSpec, raw: Any, given: dict[str, Any]) -> bool:
+    """A plain count within the bound set by the field it names (e.g. members_lectured <= members)."""
+    bound = given.get(str(spec.max)[1:])
+    return (
+        spec.type == "count"
+        and spec.min is None
+        and type(raw) is int
+        and raw >= 0
+        and (bound is None or (type(bound) is int and raw <= bound))
+    )
+
+
 def read_fields(
     defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, Any], prefix: str = ""
 ) -> tuple[dict[str, Any], list[InputError]]:
@@ -320,15 +332,8 @@ def read_fields(
         except InputProblem as exc:
             errors.append(InputError(prefix + spec.path, exc.message))
     for spec in pending:
-        raw, bound = values[spec.path], given.get(str(spec.max)[1:])
-        if (
-            spec.type == "count"
-            and spec.min is None
-            and type(raw) is int
-            and raw >= 0
-            and (bound is None or (type(bound) is int and raw <= bound))
-        ):
-            continue  # within the bound set by the field it names (e.g. members_lectured <= members)
+        if within_named_bound(spec, values[spec.path], given):
+            continue
         try:
             values[spec.path] = check_value(defn, spec, values[spec.path], given.get)
         except InputProblem as exc:

@@ -97,16 +97,22 @@ def score_item_reference(defn: RubricDefinition, item: Item, values: dict[str, A
         clauses.append(ClauseResult(clause.id, render(clause.label, defn), value, text))
         if text:
             explanations.append(text)
-    if item.mode == "deduct":
+    score, deduction = item_outcome(item.mode, points, total, explanations)
+    return ItemResult(item.id, item.name, points, score, deduction, clauses, explanations)
+
+
+def item_outcome(mode: str, points: Any, total: Any, explanations: list[str]) -> tuple[Any, Any]:
+    """(score, deduction) of an item from its clauses' total, RUBRICS.md §0: a deduction never exceeds the
+    item's points, an award never exceeds them; says so in `explanations` when a cap bites."""
+    if mode == "deduct":
         deduction = min(points, total)
         if total > points:
             explanations.append(f"合计扣{fmt(total)}分,本项最多扣{fmt(points)}分(扣分封顶)")
-        score = points - deduction
-    else:
-        score = min(points, total)
-        if item.mode == "award" and total > points:
-            explanations.append(f"合计得{fmt(total)}分,本项最多{fmt(points)}分")
-        deduction = points - score
-        if deduction and item.mode == "award":
-            explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
-    return ItemResult(item.id, item.name, points, score, deduction, clauses, explanations)
+        return points - deduction, deduction
+    score = min(points, total)
+    if mode == "award" and total > points:
+        explanations.append(f"合计得{fmt(total)}分,本项最多{fmt(points)}分")
+    deduction = points - score
+    if deduction and mode == "award":
+        explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
+    return score, deduction
