@@ -53,7 +53,7 @@ class CompiledRubric:
         from lxbz_xl.engine.compiled_exprs import CondCompiler, ExprCompiler
 
         self.expr = ExprCompiler(defn)  # expression node → closure over an Env
-        self.cond = CondCompiler()  # condition node → closure returning its Verdict
+        self.cond = CondCompiler(self.expr)  # condition node → closure returning its Verdict
         # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}

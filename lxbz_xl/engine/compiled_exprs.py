@@ -16,7 +16,14 @@ from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine import exprs as X
-from lxbz_xl.engine.conditions import Verdict, check_reference, group_verdict, value_label
+from lxbz_xl.engine.conditions import (
+    Verdict,
+    check_reference,
+    compare_verdict,
+    group_verdict,
+    share_verdict,
+    value_label,
+)
 from lxbz_xl.engine.env import MISSING, Env, number
 from lxbz_xl.inputs import dec, resolve_num
 
@@ -219,7 +226,8 @@ class ExprCompiler:
 class CondCompiler:
     """Conditions → closures returning the same Verdict as engine/conditions.check_reference."""
 
-    def __init__(self) -> None:
+    def __init__(self, exprs: ExprCompiler) -> None:
+        self.exprs = exprs
         self._done: dict[int, tuple[Any, Callable[[Env], Verdict]]] = {}
 
     def __call__(self, cond: Any) -> Callable[[Env], Verdict]:
@@ -272,5 +280,10 @@ class CondCompiler:
             )
             parts = [self(c) for c in body]
             return lambda env: group_verdict(cond, [part(env) for part in parts])
-        # share and compare read expressions, already compiled; unknown kinds fail as the reference does.
-        return lambda env: check_reference(cond, env)
+        if isinstance(cond, L.CompareCond):
+            left, right = self.exprs(cond.compare.left), self.exprs(cond.compare.right)
+            return lambda env: compare_verdict(cond, left(env), right(env), env)
+        if isinstance(cond, L.ShareCond):
+            votes_path, threshold = cond.share.votes, self.exprs.num(cond.share.value)
+            return lambda env: share_verdict(cond, env.get(votes_path), threshold(env), env)
+        return lambda env: check_reference(cond, env)  # an unknown kind fails as the reference does

@@ -6,6 +6,8 @@ Every condition explains itself in the words of the rubric, e.g. 班子民主测
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
 
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.fields import FieldSpec
@@ -69,26 +71,33 @@ def check_reference(cond: L.Condition, env: Env) -> Verdict:
         return _share(cond, env)
     if isinstance(cond, L.CompareCond):
         body_c = cond.compare
-        left = evaluate_expr(body_c.left, env)
-        right = evaluate_expr(body_c.right, env)
-
-        def text() -> str:
-            rate = isinstance(body_c.right, str) and is_percent(body_c.right, env)
-            shown = "?" if right is None else pct(right) if rate else fmt(right)
-            return label or f"{describe(body_c.left, env)}{shown}{OP_WORDS[body_c.op]}"
-
-        if left is None or right is None:
-            return Verdict(None, text)
-        return Verdict(compare(left, body_c.op, right), text)
+        return compare_verdict(cond, evaluate_expr(body_c.left, env), evaluate_expr(body_c.right, env), env)
     if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
         return _group(cond, env)
     raise TypeError(f"unknown condition {cond!r}")
 
 
+def compare_verdict(cond: L.CompareCond, left: Fraction | None, right: Fraction | None, env: Env) -> Verdict:
+    """`left op right`, unknown when either side is; labelled e.g. 考评总分(88)90以上."""
+    body = cond.compare
+
+    def text() -> str:
+        rate = isinstance(body.right, str) and is_percent(body.right, env)
+        shown = "?" if right is None else pct(right) if rate else fmt(right)
+        return cond.label or f"{describe(body.left, env)}{shown}{OP_WORDS[body.op]}"
+
+    if left is None or right is None:
+        return Verdict(None, text)
+    return Verdict(compare(left, body.op, right), text)
+
+
 def _share(cond: L.ShareCond, env: Env) -> Verdict:
+    return share_verdict(cond, env.get(cond.share.votes), num(env, cond.share.value), env)
+
+
+def share_verdict(cond: L.ShareCond, votes: Any, threshold: Fraction | None, env: Env) -> Verdict:
+    """A vote share against a threshold, e.g. 优秀、较好得票率之和90%以上(实为92%)."""
     body = cond.share
-    votes = env.get(body.votes)
-    threshold = num(env, body.value)
 
     def text() -> str:
         joined = "、".join(body.tiers) + ("得票率之和" if len(body.tiers) > 1 else "得票率")
