@@ -257,6 +257,7 @@ class Reader:
         walked: list[str] = []
         _leaf_order(self.tree, walked)
         self.reorder = walked != self.order
+        self._walk = _generate(self.tree, defn) if self.usable else None
 
     def read(self, data: dict[str, Any]) -> dict[str, Any] | None:
         if not self.usable:
@@ -264,65 +265,13 @@ class Reader:
         values: dict[str, Any] = {}
         given: dict[str, Any] = {}
         pending: list[FieldSpec] = []
-        if not self._node(data, self.tree, values, given, pending):
+        if self._walk is None or not self._walk(data, values, given, pending):
             return None
         if pending and not self._pending(pending, values, given):
             return None
         if self.reorder:
             return {p: values[p] for p in self.order if p in values}
         return values
-
-    def _node(
-        self,
-        node: dict[str, Any],
-        plan: list[Any],
-        values: dict[str, Any],
-        given: dict[str, Any],
-        pending: list[FieldSpec],
-    ) -> bool:
-        from lxbz_xl.inputs import InputProblem, check_value
-
-        matched = 0
-        for key, number, leaf, payload in plan:
-            if key in node:
-                raw = node[key]
-                matched += 1
-            elif number is not None and number in node:
-                raw = node[number]
-                matched += 1
-            else:
-                raw = _ABSENT
-            if not leaf:
-                if raw is _ABSENT:
-                    if not _absent(payload, values):
-                        return False
-                elif type(raw) is not dict or not self._node(raw, payload, values, given, pending):
-                    return False
-                continue
-            path, bounds, spec, needed, default, at, flag = payload
-            if (
-                bounds is not None
-                and type(raw) is int
-                and bounds[0] <= raw
-                and (bounds[1] is None or raw <= bounds[1])
-            ):
-                values[path] = given[path] = raw
-            elif raw is _ABSENT or raw is None:
-                if needed:
-                    return False
-                if default is not None:
-                    values[path] = default
-            elif at:
-                pending.append(spec)  # bounded by another field: checked once every field is read
-                values[path] = raw
-            elif flag and type(raw) is bool:
-                values[path] = given[path] = raw
-            else:
-                try:
-                    values[path] = given[path] = check_value(self.defn, spec, raw, values.get)
-                except InputProblem:
-                    return False
-        return matched == len(node)
 
     def _pending(self, pending: list[FieldSpec], values: dict[str, Any], given: dict[str, Any]) -> bool:
         from lxbz_xl.inputs import InputProblem, check_value, within_named_bound
@@ -336,6 +285,88 @@ class Reader:
             except InputProblem:
                 return False
         return True
+
+
+def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
+    """Straight-line Python for one key tree: each level's keys looked up by name, each field parsed by
+    the branch its type needs, and a level with a key it does not know refused (read_fields names it)."""
+    from lxbz_xl.inputs import InputProblem, check_value
+
+    env: dict[str, Any] = {
+        "ABSENT": _ABSENT,
+        "InputProblem": InputProblem,
+        "check_value": check_value,
+        "absent": _absent,
+        "defn": defn,
+    }
+    lines = ["def walk(n0, values, given, pending):"]
+
+    def const(value: Any) -> str:
+        name = f"c{len(env)}"
+        env[name] = value
+        return name
+
+    def level(plan: list[Any], depth: int, pad: str) -> None:
+        node, seen = f"n{depth}", f"m{depth}"
+        lines.append(f"{pad}{seen} = 0")
+        for key, number, leaf, payload in plan:
+            lines.append(f"{pad}if {key!r} in {node}:")
+            lines.append(f"{pad}    raw = {node}[{key!r}]")
+            lines.append(f"{pad}    {seen} += 1")
+            if number is not None:
+                lines.append(f"{pad}elif {number!r} in {node}:")
+                lines.append(f"{pad}    raw = {node}[{number!r}]")
+                lines.append(f"{pad}    {seen} += 1")
+            lines.append(f"{pad}else:")
+            lines.append(f"{pad}    raw = ABSENT")
+            if not leaf:
+                lines.append(f"{pad}if raw is ABSENT:")
+                lines.append(f"{pad}    if not absent({const(payload)}, values):")
+                lines.append(f"{pad}        return False")
+                lines.append(f"{pad}else:")
+                lines.append(f"{pad}    if type(raw) is not dict:")
+                lines.append(f"{pad}        return False")
+                lines.append(f"{pad}    n{depth + 1} = raw")
+                level(payload, depth + 1, pad + "    ")
+                continue
+            path, bounds, spec, needed, default, at, flag = payload
+            target = f"values[{path!r}] = given[{path!r}]"
+            branch = "if"
+            if bounds is not None:
+                top = "" if bounds[1] is None else f" and raw <= {bounds[1]!r}"
+                lines.append(f"{pad}if type(raw) is int and {bounds[0]!r} <= raw{top}:")
+                lines.append(f"{pad}    {target} = raw")
+                branch = "elif"
+            lines.append(f"{pad}{branch} raw is ABSENT or raw is None:")
+            if needed:
+                lines.append(f"{pad}    return False")
+            elif default is not None:
+                lines.append(f"{pad}    values[{path!r}] = {const(default)}")
+            else:
+                lines.append(f"{pad}    pass")
+            spec_name = const(spec)
+            if at:  # bounded by another field: checked once every field is read
+                lines.append(f"{pad}else:")
+                lines.append(f"{pad}    pending.append({spec_name})")
+                lines.append(f"{pad}    values[{path!r}] = raw")
+                continue
+            if flag:
+                lines.append(f"{pad}elif type(raw) is bool:")
+                lines.append(f"{pad}    {target} = raw")
+            lines.append(f"{pad}else:")
+            lines.append(f"{pad}    try:")
+            lines.append(f"{pad}        {target} = check_value(defn, {spec_name}, raw, values.get)")
+            lines.append(f"{pad}    except InputProblem:")
+            lines.append(f"{pad}        return False")
+        lines.append(f"{pad}if {seen} != len({node}):")
+        lines.append(f"{pad}    return False")
+
+    lines.append("    if type(n0) is not dict:")
+    lines.append("        return False")
+    level(tree, 0, "    ")
+    lines.append("    return True")
+    exec(compile("\n".join(lines), f"<reader of {defn.id}>", "exec"), env)
+    return env["walk"]  # type: ignore[no-any-return]
 
 
 def _is_at(bound: Any) -> bool:

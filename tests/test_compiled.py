@@ -27,6 +27,8 @@ def _same(defn: RubricDefinition, case: dict[str, Any]) -> None:
     slow = reference.evaluate(defn, copy.deepcopy(case))
     assert fast == slow
     assert fast.to_json() == slow.to_json()  # key order and number forms too
+    assert list(fast.inputs) == list(slow.inputs)  # parsed inputs in field order
+    assert [list(m.inputs) for m in fast.members] == [list(m.inputs) for m in slow.members]
     assert evaluate(defn, case, explain=False) == reference.evaluate(defn, case, explain=False)
 
 
