@@ -44,6 +44,10 @@ class CompiledRubric:
             {s.path: s for s in defn.members.inputs} if defn.members is not None else {}
         )
         self.labels: dict[str, str] = {s.path: s.label for s in self.spec_list}
+        self.vote_paths: list[str] = [s.path for s in self.spec_list if s.type == "votes"]
+        self.total_points: Fraction | None = (
+            Fraction(defn.total_points) if defn.total_points is not None else None
+        )
         self.read_all = Reader(defn, self.spec_list)
         self.read_unit = Reader(defn, self.unit_specs)
         self.read_member = Reader(defn, defn.members.inputs) if defn.members is not None else None
@@ -186,8 +190,19 @@ class CompiledRubric:
         paths = [prefix + spec.path for spec in item.inputs()]
         seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
+        if len(paths) == 1:
+            (only,) = paths
+
+            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+                return (values.get(only),)
+
+        else:
+
+            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+                return tuple([values.get(p) for p in paths])
+
         def score(values: dict[str, Any]) -> ItemResult:
-            key = tuple([values.get(p) for p in paths])
+            key = key_of(values)
             hit = seen.get(key)
             if hit is None:
                 result = compute(values)

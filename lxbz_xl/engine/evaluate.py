@@ -132,7 +132,7 @@ def run(
         env.computed["items_total"] = total
         env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
     elif defn.items:
-        result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
+        result.total_points = comp.total_points
         if fast:  # the compiled scorers read items.N.name from the case values directly
             result.items = [score(values) for score in comp.items]
         else:
@@ -164,7 +164,8 @@ def run(
         result.notes.append(note)
     if roster_note:
         result.notes.append(roster_note)
-    for path, value in values.items():
+    for path in comp.vote_paths:
+        value = values.get(path)
         if isinstance(value, dict) and value.get(INVALID_BALLOTS):
             result.notes.append(f"{specs[path].label}无效票{value[INVALID_BALLOTS]}张,不计入得票率")
     return result
