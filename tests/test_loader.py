@@ -46,15 +46,15 @@ def test_every_item_cites_its_seed_passage() -> None:
 
 def test_item_points_must_add_up(tmp_path: Path) -> None:
     path = _edited(tmp_path, "learning_team", lambda d: d["items"][1].__setitem__("points", 12))
-    with pytest.raises(DefinitionError, match=r"文件 my_rubric\.yaml:items:各项分值合计 102,不等于 total_points 100"):
+    with pytest.raises(
+        DefinitionError, match=r"文件 my_rubric\.yaml:items:各项分值合计 102,不等于 total_points 100"
+    ):
         load_definition(path)
 
 
 def test_clause_cap_larger_than_item(tmp_path: Path) -> None:
     path = _edited(tmp_path, "learning_team", lambda d: d["items"][4]["clauses"][0].__setitem__("cap", 11))
-    with pytest.raises(
-        DefinitionError, match=r"文件 my_rubric\.yaml:items\.4:.*cap 11 大于本项分值 10"
-    ):
+    with pytest.raises(DefinitionError, match=r"文件 my_rubric\.yaml:items\.4:.*cap 11 大于本项分值 10"):
         load_definition(path)
 
 
@@ -62,7 +62,9 @@ def test_unknown_rule_kind(tmp_path: Path) -> None:
     def edit(d):  # type: ignore[no-untyped-def]
         d["items"][0]["clauses"][0]["kind"] = "bonus"
 
-    with pytest.raises(DefinitionError, match=r"文件 my_rubric\.yaml:items\.0\.clauses\.0:未知的规则类型 bonus"):
+    with pytest.raises(
+        DefinitionError, match=r"文件 my_rubric\.yaml:items\.0\.clauses\.0:未知的规则类型 bonus"
+    ):
         load_definition(_edited(tmp_path, "learning_team", edit))
 
 
