@@ -44,6 +44,11 @@ class CompiledRubric:
             {s.path: s for s in defn.members.inputs} if defn.members is not None else {}
         )
         self.labels: dict[str, str] = {s.path: s.label for s in self.spec_list}
+        # Each item's inputs as all_inputs has them (items.N.x, with absent-value defaults).
+        self.item_specs: dict[int, list[FieldSpec]] = {
+            item.id: [s for s in self.spec_list if s.path.startswith(f"items.{item.id}.")]
+            for item in defn.items
+        }
         self.vote_paths: list[str] = [s.path for s in self.spec_list if s.type == "votes"]
         self.total_points: Fraction | None = (
             Fraction(defn.total_points) if defn.total_points is not None else None
