@@ -9,6 +9,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.engine.env import MISSING, Env
@@ -45,8 +46,6 @@ def check(cond: L.Condition, env: Env) -> Verdict:
     """A condition's verdict: its compiled closure (lxbz_xl/compiled.py), or the reference interpreter
     below when the environment belongs to a reference evaluation (tests/test_compiled.py)."""
     if env.fast:
-        from lxbz_xl.compiled import compiled
-
         return compiled(env.defn).cond(cond)(env)  # type: ignore[no-any-return]
     return check_reference(cond, env)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
 from lxbz_xl.engine.env import MISSING, Env, number
@@ -33,8 +34,6 @@ def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
     Runs the expression's compiled closure (engine/compiled_exprs.py), or the reference interpreter
     below when the environment belongs to a reference evaluation (tests/test_compiled.py)."""
     if env.fast:
-        from lxbz_xl.compiled import compiled
-
         return compiled(env.defn).expr(expr)(env)  # type: ignore[no-any-return]
     return evaluate_expr_reference(expr, env)
 
