@@ -66,6 +66,7 @@ class CompiledRubric:
         # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}
+        self.score_items: Callable[[dict[str, Any]], list[ItemResult]] = _items_source(self.items, defn.id)
 
     def item(self, item: Item) -> ItemFn:
         """The compiled scorer of one of this definition's items (an item of a copy: compiled anew)."""
@@ -230,7 +231,27 @@ class CompiledRubric:
                 list(explanations),
             )
 
+        score.memo = (paths, seen, (item_id, name, points))  # type: ignore[attr-defined]
         return score
+
+
+def _items_source(items: list[ItemFn], rubric: str) -> Callable[[dict[str, Any]], list[ItemResult]]:
+    """Every item scored in one straight-line function: an item whose counts were seen before is
+    rebuilt from its kept parts inline; any other item runs its scorer (which keeps its parts)."""
+    env: dict[str, Any] = {"IR": ItemResult, "CR": ClauseResult}
+    lines = ["def score_items(values):", "    g = values.get"]
+    for i, score in enumerate(items):
+        paths, seen, (item_id, name, points) = score.memo  # type: ignore[attr-defined]
+        env |= {f"F{i}": score, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
+        key = "(" + "".join(f"g({p!r}), " for p in paths) + ")"
+        lines += [
+            f"    h = S{i}.get({key})",
+            f"    r{i} = F{i}(values) if h is None else "
+            f"IR(I{i}, N{i}, P{i}, h[2], h[3], [CR(*c) for c in h[0]], list(h[1]))",
+        ]
+    lines.append("    return [" + ", ".join(f"r{i}" for i in range(len(items))) + "]")
+    exec(compile("\n".join(lines), f"<items of {rubric}>", "exec"), env)
+    return env["score_items"]  # type: ignore[no-any-return]
 
 
 _ABSENT = object()

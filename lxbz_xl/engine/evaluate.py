@@ -134,7 +134,7 @@ def run(
     elif defn.items:
         result.total_points = comp.total_points
         if fast:  # the compiled scorers read items.N.name from the case values directly
-            result.items = [score(values) for score in comp.items]
+            result.items = comp.score_items(values)
         else:
             by_item: dict[str, dict[str, Any]] = {}
             for key, value in values.items():
