@@ -49,6 +49,7 @@ class CompiledRubric:
             item.id: [s for s in self.spec_list if s.path.startswith(f"items.{item.id}.")]
             for item in defn.items
         }
+        self.item_ids: list[tuple[int, str]] = [(item.id, str(item.id)) for item in defn.items]
         self.vote_paths: list[str] = [s.path for s in self.spec_list if s.type == "votes"]
         self.total_points: Fraction | None = (
             Fraction(defn.total_points) if defn.total_points is not None else None

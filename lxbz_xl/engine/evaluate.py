@@ -144,13 +144,17 @@ def run(
             result.items = [
                 score_item_reference(defn, item, by_item.get(str(item.id), {})) for item in defn.items
             ]
-        total = sum(i.score for i in result.items)
+        total = 0
+        below_full = 0
+        for i in result.items:
+            total += i.score
+            below_full += i.score < i.points
         env.computed["items_total"] = total
         given = case.data.get("items") or {}
-        absent = [str(i.id) for i in defn.items if i.id not in given and str(i.id) not in given]
+        absent = [text for number, text in comp.item_ids if number not in given and text not in given]
         if absent:
             result.notes.append(f"第{'、'.join(absent)}项未填写,按未发现问题计(扣分项不扣分,加分项计满分)")
-        env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
+        env.computed["items_below_full"] = below_full
     if defn.members is not None:
         env.computed["member_count"] = len(members_raw) if isinstance(members_raw, list) else 0
     if defn.total is not None:
