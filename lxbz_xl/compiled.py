@@ -306,42 +306,28 @@ class Reader:
             return None
         values: dict[str, Any] = {}
         given: dict[str, Any] = {}
-        pending: list[FieldSpec] = []
-        if self._walk is None or not self._walk(data, values, given, pending):
-            return None
-        if pending and not self._pending(pending, values, given):
+        if self._walk is None or not self._walk(data, values, given):
             return None
         if self.reorder:
             return {p: values[p] for p in self.order if p in values}
         return values
 
-    def _pending(self, pending: list[FieldSpec], values: dict[str, Any], given: dict[str, Any]) -> bool:
-        from lxbz_xl.inputs import InputProblem, check_value, within_named_bound
-
-        for spec in pending:
-            raw = values[spec.path]
-            if within_named_bound(spec, raw, given):
-                continue
-            try:
-                values[spec.path] = check_value(self.defn, spec, raw, given.get)
-            except InputProblem:
-                return False
-        return True
-
 
 def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     """Straight-line Python for one key tree: each level's keys looked up by name, each field parsed by
     the branch its type needs, and a level with a key it does not know refused (read_fields names it)."""
-    from lxbz_xl.inputs import InputProblem, check_value
+    from lxbz_xl.inputs import InputProblem, check_value, within_named_bound
 
     env: dict[str, Any] = {
         "ABSENT": _ABSENT,
         "InputProblem": InputProblem,
         "check_value": check_value,
+        "within_named_bound": within_named_bound,
         "absent": _absent,
         "defn": defn,
     }
-    lines = ["def walk(n0, values, given, pending):"]
+    lines: list[str] = []
+    bounded: list[tuple[str, str, str]] = []  # (flag variable, path, spec constant) of @-bounded fields
 
     def const(value: Any) -> str:
         name = f"c{len(env)}"
@@ -388,9 +374,11 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
                 lines.append(f"{pad}    pass")
             spec_name = const(spec)
             if at:  # bounded by another field: checked once every field is read
+                flag_name = f"p{len(bounded)}"
+                bounded.append((flag_name, path, spec_name))
                 lines.append(f"{pad}else:")
-                lines.append(f"{pad}    pending.append({spec_name})")
                 lines.append(f"{pad}    values[{path!r}] = raw")
+                lines.append(f"{pad}    {flag_name} = True")
                 continue
             if flag:
                 lines.append(f"{pad}elif type(raw) is bool:")
@@ -406,8 +394,17 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     lines.append("    if type(n0) is not dict:")
     lines.append("        return False")
     level(tree, 0, "    ")
+    for flag_name, path, spec_name in bounded:
+        lines += [
+            f"    if {flag_name} and not within_named_bound({spec_name}, values[{path!r}], given):",
+            "        try:",
+            f"            values[{path!r}] = check_value(defn, {spec_name}, values[{path!r}], given.get)",
+            "        except InputProblem:",
+            "            return False",
+        ]
     lines.append("    return True")
-    exec(compile("\n".join(lines), f"<reader of {defn.id}>", "exec"), env)
+    head = ["def walk(n0, values, given):", *(f"    {f} = False" for f, _, _ in bounded)]
+    exec(compile("\n".join(head + lines), f"<reader of {defn.id}>", "exec"), env)
     return env["walk"]  # type: ignore[no-any-return]
 
 
