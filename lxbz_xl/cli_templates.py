@@ -16,13 +16,30 @@ def _rubrics(files: list[str] | None) -> tuple[list[RubricDefinition], dict[str,
     """Definitions to build, and the rubric reference the LXBZ_* calls use for each (a path for a file)."""
     if not files:
         return [load_rubric(r) for r in builtin_ids()], {}
-    defns, refs = [], {}
-    for f in files:
-        defn = load_rubric(f)
+    defns, refs, problems = [], {}, []
+    for f in files:  # every file is checked before anything is written, and every problem reported
+        try:
+            defn = load_rubric(f)
+        except DefinitionError as exc:
+            problems.append(exc)
+            continue
         defns.append(defn)
         if Path(f).is_file():
             refs[defn.id] = str(Path(f).resolve())
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise _Several(problems)
     return defns, refs
+
+
+class _Several(DefinitionError):
+    """Problems of several rubric files, each line already naming its file."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.file = "、".join(e.file for e in errors)
+        self.problems = [p for e in errors for p in e.problems]
+        ValueError.__init__(self, "\n".join(str(e) for e in errors))
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -47,6 +47,19 @@ def test_score_with_a_misspelt_rubric_names_it(tmp_path: Path, capsys: pytest.Ca
     assert "未知字段 findings.targets_far_behnd" in capsys.readouterr().out
 
 
+def test_templates_build_lists_the_problems_of_every_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = _copy(tmp_path, "annual_team", *TYPO)
+    other = tmp_path / "other.yaml"
+    other.write_text("id: other\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["templates", "build", "--rubric", str(bad), str(other), "--out", str(out)]) == 2
+    text = capsys.readouterr().out
+    assert "文件 my.yaml:" in text and "文件 other.yaml:version:缺少必填项" in text
+    assert not out.exists()
+
+
 def test_templates_build_on_a_bad_file_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
