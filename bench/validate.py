@@ -13,12 +13,12 @@ Usage: python bench/validate.py [--n 2000] [--baseline-n 100] [--jobs N] [--keep
    21 MB file) plus the largest legal submission (a form with 99,000 extra rows) validated in a fresh
    process; peak RSS of that process (ru_maxrss) and its increment over the idle interpreter.
 
-Measured 2026-11-22 on the 2-core development machine, shared with other jobs (load average 2-4), --n 2000:
-  baseline openpyxl x2, 1 process :    5.1 workbooks/s
-  bare python-calamine, 1 process :  867.9 workbooks/s  (1.14 ms CPU per workbook)
-  lxbz validate, 2 processes      :  138.6 workbooks/s  = 27x the baseline, calamine 6.3x faster
-  (other runs under heavier load: 54 workbooks/s = 10-18x the baseline, calamine 10-11x faster)
-  worst case memory: peak RSS 105 MiB in one process, no growth over the idle interpreter (1.0 s)
+Measured 2026-12-01 on the 2-core development machine, shared with five other jobs (load average 6.2), --n 1000:
+  baseline openpyxl x2, 1 process :    1.2 workbooks/s
+  bare python-calamine, 1 process :  470.3 workbooks/s  (0.75 ms CPU per workbook)
+  lxbz validate, 2 processes      :   56.8 workbooks/s  = 47x the baseline; calamine 8.3x faster (wall),
+                                     9.5x less CPU per workbook
+  worst case memory: peak RSS 107 MiB in one process, no growth over the idle interpreter
 """
 
 from __future__ import annotations
@@ -224,6 +224,10 @@ def main() -> None:
             f"{cpu_ours / len(paths) * 1000:.2f} ms CPU per workbook incl. worker start; {statuses})"
         )
         print(f"  = {our_rate / base_rate:.1f}x the baseline; calamine is {cal_rate / our_rate:.1f}x faster")
+        print(
+            f"  ratio lxbz validate / bare calamine (same run, same files): wall {t_ours / t_cal:.1f}x, "
+            f"CPU per workbook {cpu_ours / cpu_cal:.1f}x (target: at most 3x)"
+        )
         idle_rate = jobs * len(paths) / cpu_ours
         print(
             f"  estimate for {jobs} idle cores (from the workers' CPU time): {idle_rate:.0f} workbooks/s = "

@@ -1,35 +1,53 @@
-"""`lxbz` command line. Terse output; exit codes: 0 ok, 1 findings, 2 input or usage error."""
+"""`lxbz` command line. Terse output.
+
+Exit codes, the same for every subcommand: 0 ok, 1 findings, 2 input or usage error, 3 internal error
+(a crash of lxbz itself: one Chinese line on stderr, the traceback only with LXBZ_DEBUG=1).
+
+Starts fast: nothing is imported at module level beyond the standard library; each command imports what
+it uses when it runs, and a sub-command contributed by another module is imported only when it is the
+command given (all of them for `lxbz --help` or an unknown command). See bench/cli_start.py.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import importlib
 import json
+import os
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from lxbz_xl.case import Case
+    from lxbz_xl.definition.rubric import RubricDefinition
 
-from lxbz_xl.case import Case, CaseFileError, read_case_file
-from lxbz_xl.cohort import evaluate_cohort
-from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
-from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.exact import fmt, pct
-from lxbz_xl.inputs import TYPE_WORDS, dec, range_text, resolve_num
-from lxbz_xl.report_table import print_result, print_summary
+# Sub-commands contributed by the Excel, template and validation modules (command → module), when present.
+PLUGINS = {
+    "excel": "lxbz_xl.cli_excel",
+    "templates": "lxbz_xl.cli_templates",
+    "fill": "lxbz_xl.cli_templates",
+    "validate": "lxbz_xl.cli_validate",
+    "summary": "lxbz_xl.cli_summary",
+    "demo": "lxbz_xl.cli_demo",
+}
+CORE_COMMANDS = ("score", "rubrics", "test")
 
-# Sub-commands contributed by the Excel, template and validation modules, when present.
-PLUGINS = (
-    "lxbz_xl.cli_excel",
-    "lxbz_xl.cli_templates",
-    "lxbz_xl.cli_validate",
-    "lxbz_xl.cli_summary",
-    "lxbz_xl.cli_demo",
-)
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, width=160)
 
 
 def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
+    from lxbz_xl.case import CaseFileError, read_case_file
+
     cases: list[Case] = []
     problems: list[str] = []
     for raw in paths:
@@ -41,20 +59,31 @@ def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
 
 
 def local_loader(path: str | None) -> Callable[[str], RubricDefinition]:
-    """Rubric references resolved against a local rubric file first (raises DefinitionError if unsound)."""
+    """Rubric references resolved against a local rubric file first, then built-ins by id or Chinese name.
+
+    `path` is a file the user named on the command line (`--rubric my.yaml`); references read from case
+    files are never opened as paths (lxbz_xl.rubric_ref). Raises DefinitionError if the file is unsound.
+    """
+    from lxbz_xl.definition.loader import load_rubric
+    from lxbz_xl.rubric_ref import by_id
+
     if not path:
-        return load_rubric
+        return functools.partial(by_id, names=True)
     custom = load_rubric(path)
 
     def load(ref: str) -> RubricDefinition:
         # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
-        return custom if ref in (custom.id, custom.name, custom.short_name) else load_rubric(ref)
+        return custom if ref in (custom.id, custom.name, custom.short_name) else by_id(ref, names=True)
 
     return load
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=160)
+    from lxbz_xl.cohort import evaluate_cohort
+    from lxbz_xl.definition.loader import DefinitionError
+    from lxbz_xl.validation.safe_text import console as esc
+
+    console = _console()
     if args.from_workbook:
         from lxbz_xl.cli_validate import score_workbook  # type: ignore[attr-defined]
 
@@ -67,17 +96,24 @@ def cmd_score(args: argparse.Namespace) -> int:
         return 2
     try:
         load = local_loader(args.rubric)
-    except DefinitionError as exc:
-        console.print(str(exc), style="red", markup=False, soft_wrap=True)
+    except DefinitionError as exc:  # every problem, one per line, unwrapped (paths and names stay whole)
+        console.print(esc(exc), style="red", soft_wrap=True)
         return 2
     cases, problems = _cases(args.cases)
     unknown = []
     for case in cases:
         try:
-            load(case.rubric)
+            defn = load(case.rubric)
         except DefinitionError as exc:
             unknown.append(case)
-            problems.append(f"{case.source}:{exc}")
+            problems.append(f"{case.source}:{'; '.join(exc.problems)}")
+            continue
+        if case.rubric_version is not None and case.rubric_version != defn.version:
+            unknown.append(case)
+            problems.append(
+                f"{case.source}:rubric(考评细则标识)要求版本{case.rubric_version},"
+                f"而“{defn.short_name}”当前为版本{defn.version}"
+            )
     batch = evaluate_cohort([c for c in cases if c not in unknown], load)
     failed = bool(problems) or any(r.errors for r in batch.results)
     if args.format == "json":
@@ -88,16 +124,19 @@ def cmd_score(args: argparse.Namespace) -> int:
         payload = {"cases": records, "summary": batch.summary} if args.with_summary else records
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
+        from lxbz_xl.report_table import print_result, print_summary
+
         for r in batch.results:
             print_result(console, r)
         for p in problems:
-            console.print(f"[red]无法评分[/red] {p}")
+            console.print(f"[red]无法评分[/red] {esc(p)}")
         print_summary(console, batch.summary)
     return 2 if failed else 0
 
 
 def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[str, str, str, str]:
     from lxbz_xl.definition.fields import FieldSpec
+    from lxbz_xl.inputs import TYPE_WORDS, range_text, resolve_num
 
     assert isinstance(spec, FieldSpec)
     lo = resolve_num(defn, spec.min) if spec.min is not None and not str(spec.min).startswith("@") else None
@@ -121,7 +160,11 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
 
 
 def cmd_rubrics(args: argparse.Namespace) -> int:
-    console = Console(highlight=False, width=160)
+    from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
+    from lxbz_xl.exact import fmt, pct
+    from lxbz_xl.inputs import dec
+
+    console = _console()
     if args.action == "check":
         return _check_rubrics(console, args.id)
     if args.action == "list" or not args.id:
@@ -164,8 +207,10 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_rubrics(console: Console, refs: list[str]) -> int:
+def _check_rubrics(console: Any, refs: list[str]) -> int:
     """`lxbz rubrics check FILE…`: 0 when every file is sound, 2 with every problem of every file listed."""
+    from lxbz_xl.definition.loader import DefinitionError, load_rubric
+
     if not refs:
         console.print("用法:lxbz rubrics check FILE.yaml…")
         return 2
@@ -185,9 +230,10 @@ def _check_rubrics(console: Console, refs: list[str]) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     """Run YAML spec cases (input → expected), OpenFisca-style, for people who edit rubric files."""
+    from lxbz_xl.definition.loader import DefinitionError
     from lxbz_xl.spec_cases import collect, run
 
-    console = Console(highlight=False, width=160)
+    console = _console()
     try:
         load = local_loader(args.rubric)
     except DefinitionError as exc:
@@ -212,7 +258,17 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _plugin_modules(argv: Sequence[str] | None) -> list[str]:
+    """The modules whose sub-commands the parser needs for this command line (None: all of them)."""
+    command = next((a for a in argv or () if not a.startswith("-")), None) if argv is not None else None
+    if command in CORE_COMMANDS:
+        return []
+    if command in PLUGINS:
+        return [PLUGINS[command]]
+    return list(dict.fromkeys(PLUGINS.values()))  # help, no command or an unknown one: list every command
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lxbz", description="考评细则评分、Excel 模板与批量校验")
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="对案例文件(YAML/JSON)评分")
@@ -231,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")
     test.add_argument("--rubric", help="用本地考评细则 YAML 文件运行案例(案例中同名的细则)")
     test.set_defaults(func=cmd_test)
-    for name in PLUGINS:
+    for name in _plugin_modules(argv):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -242,10 +298,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
+
+
+@contextlib.contextmanager
+def private_tmp() -> Iterator[Path | None]:
+    """A temporary folder of this run, removed at the end whatever happens: whatever writes temporary
+    files (openpyxl, template builds, worker processes, also ones killed by the watchdog) writes them
+    here, so a run leaves nothing behind in TMPDIR but the outputs it was asked for."""
+    saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="lxbz-run-"))
+    except OSError:  # no writable temp folder: run as before rather than refuse to run
+        yield None
+        return
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved_dir
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        with private_tmp():
+            return int(args.func(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("已中断\n")
+        return 130
+    except Exception:  # the one place a crash becomes an exit code
+        if os.environ.get("LXBZ_DEBUG") == "1":
+            raise
+        sys.stderr.write("lxbz 内部错误,已中止(退出码 3);设置 LXBZ_DEBUG=1 可查看详细信息\n")
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

@@ -33,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="PATH",
         help="Excel 调用的 pythonw.exe(默认:在 Windows 上为当前环境的 pythonw.exe)",
     )
+    config.add_argument(
+        "--codepage",
+        default="cp936",
+        metavar="CP",
+        help="xlwings.conf 文件的编码,即 Windows 系统代码页(默认 cp936,简体中文;开启 UTF-8 支持时用 utf-8)",
+    )
     config.set_defaults(func=cmd_config)
 
     lite = sub.add_parser(
@@ -52,11 +58,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     lite.add_argument("--no-build", action="store_true", help="不构建 wheel,只写 main.py 和 requirements.txt")
     lite.set_defaults(func=cmd_lite)
 
+    rebind = sub.add_parser(
+        "rebind",
+        help="重新输入工作簿中所有含 LXBZ_ 的公式并重算(公式显示 #NAME? 时),需要本机的 Excel",
+        description="通过 xlwings 在本机 Excel 中打开工作簿,重新输入所有含 LXBZ_ 的公式(使 Excel 绑定到函数)并重算、保存。"
+        "没有 Excel 时说明应如何操作。",
+    )
+    rebind.add_argument("file", type=Path, metavar="FILE", help="工作簿(.xlsm / .xlsx)")
+    rebind.set_defaults(func=cmd_rebind)
+
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from udfs.deploy import PLACEHOLDER_INTERPRETER, write_config
+    from udfs.deploy import PLACEHOLDER_INTERPRETER, ConfEncodingError, write_config
 
-    files = write_config(args.out, args.interpreter)
+    try:
+        files = write_config(args.out, args.interpreter, args.codepage)
+    except ConfEncodingError as exc:
+        print(f"错误:{exc}")
+        return 2
     for path in files:
         print(path)
     if (args.interpreter or "") == "" and PLACEHOLDER_INTERPRETER in files[0].read_text(encoding="utf-8"):
@@ -84,3 +103,18 @@ def cmd_lite(args: argparse.Namespace) -> int:
     for problem in built.problems:
         print(f"问题:{problem}")
     return 1 if built.problems else 0
+
+
+def cmd_rebind(args: argparse.Namespace) -> int:
+    from udfs.rebind import WHAT_TO_DO, done_message, excel_unavailable, rebind_file
+
+    if not args.file.is_file():
+        print(f"错误:找不到工作簿 {args.file}")
+        return 2
+    reason = excel_unavailable()
+    if reason is not None:
+        print(f"无法在本机重新绑定 {args.file}:{reason}。\n{WHAT_TO_DO}")
+        return 1
+    n = rebind_file(args.file.resolve())
+    print(f"{args.file}:{done_message(n)}")
+    return 0

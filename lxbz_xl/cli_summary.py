@@ -12,10 +12,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from lxbz_xl.cli_validate import _run_with_progress, add_run_options, load_custom
-from lxbz_xl.definition.loader import load_rubric
+from lxbz_xl.cli_validate import _run_with_progress, add_run_options, find_inputs, load_custom
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.validation.discover import discover
+from lxbz_xl.rubric_ref import by_id
+from lxbz_xl.validation.safe_text import console as esc
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,10 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _usable_target(path: Path, suffix: str, console: Console) -> bool:
     if path.suffix.lower() != suffix:
-        console.print(f"[red]{path}:输出文件应以 {suffix} 结尾[/]")
+        console.print(f"[red]{esc(path)}:输出文件应以 {suffix} 结尾[/]")
         return False
     if path.is_dir() or not path.parent.is_dir():
-        console.print(f"[red]{path}:目录不存在或目标是文件夹[/]")
+        console.print(f"[red]{esc(path)}:目录不存在或目标是文件夹[/]")
         return False
     return True
 
@@ -55,20 +55,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
         args.json is not None and not _usable_target(args.json, ".json", console)
     ):
         return 2
-    files, unmatched = discover(args.paths)
-    outputs = {p.resolve() for p in (args.out, args.json) if p is not None}
-    files = [f for f in files if f.resolve() not in outputs]  # a previous summary is no submission
-    for arg in unmatched:
-        console.print(f"[red]{arg}:没有找到 .xlsx/.xlsm 文件[/]")
-    if unmatched or not files:
+    found = find_inputs(args.paths, (args.out, args.json), console)  # a previous summary is no submission
+    if found is None:
         return 2
     custom = load_custom(args.rubrics, console)
     if custom is None:
         return 2
-    reports = _run_with_progress(files, args, console)
+    reports = found.merge(_run_with_progress(found.files, args, console))
 
     def load(ref: str) -> RubricDefinition:
-        return custom[ref] if ref in custom else load_rubric(ref)
+        return by_id(ref, custom)  # a submission names its rubric by id, never by path
 
     submissions = [submission_of(r) for r in reports]
     summary = build_summary(submissions, [str(p) for p in args.paths], load, year=args.year)
@@ -76,18 +72,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_summary_json(summary, args.json)
     print_summary(summary, console)
-    console.print(f"汇总工作簿:{args.out}" + (f";JSON:{args.json}" if args.json else ""))
+    console.print(f"汇总工作簿:{esc(args.out)}" + (f";JSON:{esc(args.json)}" if args.json else ""))
     return 1 if summary.problems else 0
 
 
 def rubric_name(rubric_id: str | None) -> str | None:
-    from lxbz_xl.definition.loader import load_rubric
-
     if rubric_id is None:
         return None
     try:
-        return load_rubric(rubric_id).short_name
-    except (ValueError, OSError, KeyError):
+        return by_id(rubric_id).short_name
+    except ValueError:
         return rubric_id
 
 
@@ -105,6 +99,7 @@ def print_summary(summary: object, console: Console) -> None:
     for p in summary.problems:
         where = "、".join(Path(f).name for f in p.files)
         who = " ".join(str(x) for x in (p.unit, p.year, rubric_name(p.rubric)) if x)
-        console.print(f"  [yellow]{p.kind}[/] {who}{'  ' + where if where else ''}:{p.detail}")
+        line = f"{who}{'  ' + where if where else ''}:{p.detail}"
+        console.print(f"  [yellow]{esc(p.kind)}[/] {esc(line)}")
     for line in summary.cohort.summary:
-        console.print(f"  {line}")
+        console.print(f"  {esc(line)}")

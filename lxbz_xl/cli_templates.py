@@ -13,10 +13,10 @@ from lxbz_xl.engine.evaluate import evaluate
 
 
 def _rubrics(files: list[str] | None) -> tuple[list[RubricDefinition], dict[str, str]]:
-    """Definitions to build, and the rubric reference the LXBZ_* calls use for each (a path for a file)."""
+    """Definitions to build, and the YAML text of those given as files (embedded in the workbook)."""
     if not files:
         return [load_rubric(r) for r in builtin_ids()], {}
-    defns, refs, problems = [], {}, []
+    defns, sources, problems = [], {}, []
     for f in files:  # every file is checked before anything is written, and every problem reported
         try:
             defn = load_rubric(f)
@@ -25,12 +25,12 @@ def _rubrics(files: list[str] | None) -> tuple[list[RubricDefinition], dict[str,
             continue
         defns.append(defn)
         if Path(f).is_file():
-            refs[defn.id] = str(Path(f).resolve())
+            sources[defn.id] = Path(f).read_text(encoding="utf-8")
     if len(problems) == 1:
         raise problems[0]
     if problems:
         raise _Several(problems)
-    return defns, refs
+    return defns, sources
 
 
 class _Several(DefinitionError):

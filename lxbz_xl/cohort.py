@@ -15,13 +15,13 @@ from typing import Any
 from lxbz_xl.case import Case
 from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import load_rubric
-from lxbz_xl.definition.rubric import Banding, Link, Quota, Ranking, RubricDefinition
-from lxbz_xl.engine.conditions import check
+from lxbz_xl.definition.rubric import Banding, BottomFlag, Link, Quota, Ranking, RubricDefinition, Streak
+from lxbz_xl.engine.conditions import check, held_parts
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import exact, fmt, pct
 from lxbz_xl.inputs import resolve_num
-from lxbz_xl.result import Adjustment, MemberResult, Outcome, Result
+from lxbz_xl.result import Adjustment, Consequence, MemberResult, Outcome, Result
 
 MAX_PASSES = 5
 
@@ -63,6 +63,7 @@ class BandingRecord:
     shares: dict[str, Fraction]
     ties: list[str]
     pending_local: bool
+    group: str | None = None  # the assessing body (考核主体) when the banding is grouped by one
 
 
 @dataclass(slots=True)
@@ -87,6 +88,22 @@ class QuotaRecord:
     excluded_by_parent: list[str]
     score: str = ""  # the variable candidates are ranked on
     entity: str = "unit"  # unit | member: whom the pool selects
+    excluded_by_team: list[str] = field(default_factory=list)  # the unit fails the pool's parent_when
+    pending: list[str] = field(default_factory=list)  # 待定: the unit is tied at the parent pool's cut
+    open_seats: int = 0  # seats held by pending candidates until that tie is decided
+
+
+@dataclass(slots=True)
+class AwardYearRecord:
+    """Whether a year is an award year of a rubric's award cycle (每两年进行一次评选)."""
+
+    rubric: str
+    year: int | None
+    award_year: bool | None  # None when the case has no year
+    every: int
+    base_year: int
+    pending_local: bool
+    text: str
 
 
 @dataclass(slots=True)
@@ -115,6 +132,7 @@ class CohortResult:
     bandings: list[BandingRecord] = field(default_factory=list)
     quotas: list[QuotaRecord] = field(default_factory=list)
     shares: list[ShareRecord] = field(default_factory=list)
+    award_years: list[AwardYearRecord] = field(default_factory=list)
     summary_by_year: dict[int | None, list[str]] = field(default_factory=dict)
     standalone: list[Result] = field(default_factory=list)  # each case on its own, aligned with results
 
@@ -131,9 +149,11 @@ def result_env(defn: RubricDefinition, outcome: Outcome, parent: Env | None = No
 # ---------------------------------------------------------------- the section 1 chain
 
 
-def _link_value(result: Result, link: Link) -> Any:
+def _link_value(result: Result, link: Link, load: Callable[[str], RubricDefinition]) -> Any:
     if result.errors:
         return None
+    if link.when is not None:
+        return check(link.when, result_env(load(link.rubric), result)).value
     if link.output == "title":
         return result.title
     if link.output == "tier":
@@ -209,7 +229,7 @@ def evaluate_linked(
                 if given is not None and not prefer_batch:
                     continue
                 source = index.get((link.rubric, case.unit, case.year))
-                value = None if source is None else _link_value(source, link)
+                value = None if source is None else _link_value(source, link, load)
                 if value is None:
                     continue
                 linked = _inject(linked, link.field, value)
@@ -389,7 +409,24 @@ def _rank(defn: RubricDefinition, spec: Ranking, group: list[Result], summary: l
     return RankingRecord(defn.id, group[0].year if group else None, order, ties)
 
 
-def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: list[str]) -> BandingRecord:
+def _band_groups(spec: Banding, group: list[Result]) -> list[tuple[str | None, list[Result]]]:
+    """One banding per assessing body (spec.group_by), by name; cases without one form one group, last."""
+    if spec.group_by is None:
+        return [(None, group)]
+    by: dict[str | None, list[Result]] = {}
+    for r in group:
+        body = str(r.inputs.get(spec.group_by) or "").strip()
+        by.setdefault(body or None, []).append(r)
+    return sorted(by.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+
+
+def _band(
+    defn: RubricDefinition,
+    spec: Banding,
+    group: list[Result],
+    summary: list[str],
+    body: str | None = None,
+) -> BandingRecord:
     """Rank into bands by share (rounded down); equal scores always share a band (the better one)."""
     n = len(group)
     ordered = sorted(group, key=lambda r: (-(r.total or Fraction(0)), r.unit))
@@ -419,19 +456,32 @@ def _band(defn: RubricDefinition, spec: Banding, group: list[Result], summary: l
     better = {b.name for b in spec.bands if b.side == "top"}
     for r in ordered:
         r.band = bands[id(r)]
-        if (
-            spec.demote_when is not None
-            and r.band in better
-            and check(spec.demote_when, result_env(defn, r)).value
-        ):
-            r.adjustments.append(Adjustment("demote", r.band, spec.middle, spec.demote_reason or "不能评优"))
-            r.band = spec.middle
+        if spec.demote_when is not None and r.band in better:
+            env = result_env(defn, r)
+            if check(spec.demote_when, env).value:
+                found = "、".join(held_parts(spec.demote_when, env))
+                reason = spec.demote_reason or "不能评优"
+                r.adjustments.append(
+                    Adjustment("demote", r.band, spec.middle, f"{reason}({found})" if found else reason)
+                )
+                r.band = spec.middle
     summary.extend(ties)
     counts = ",".join(f"{k}{sum(1 for r in ordered if r.band == k)}个" for k in band_names(spec))
     mark = "(比例待本地确定)" if spec.pending_local else ""
-    summary.append(f"{defn.short_name} {group[0].year}年综合排序{n}个:{counts}{mark}")
+    where = f"{spec.group_label or '考核主体'}“{body}”" if body else ""
+    if spec.group_by is not None and body is None:
+        where = f"未填写{spec.group_label or '考核主体'}的"
+    summary.append(f"{defn.short_name} {group[0].year}年{where}综合排序{n}个:{counts}{mark}")
     return BandingRecord(
-        defn.id, group[0].year if group else None, ordered, by_rank, sizes, shares, ties, spec.pending_local
+        defn.id,
+        group[0].year if group else None,
+        ordered,
+        by_rank,
+        sizes,
+        shares,
+        ties,
+        spec.pending_local,
+        body,
     )
 
 
@@ -446,10 +496,12 @@ def band_names(spec: Banding) -> list[str]:
 
 def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: list[str]) -> list[QuotaRecord]:
     awarded: dict[str, set[str]] = {}
+    tied_units: dict[str, set[str]] = {}
     records: list[QuotaRecord] = []
     for pool in spec.pools:
         entries: list[tuple[Result, Outcome, Env]] = []
         base = 0
+        team_failed: list[str] = []
         for r in group:
             unit_env = result_env(defn, r)
             subjects = (
@@ -457,19 +509,33 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 if pool.entity == "unit"
                 else [(m, result_env(defn, m, parent=unit_env)) for m in r.members]
             )
+            team_ok = (
+                pool.parent_when is None or pool.entity == "unit" or check(pool.parent_when, unit_env).value
+            )
             for subject, env in subjects:
                 if pool.base is None or check(pool.base, env).value:
                     base += 1
                 if pool.filter is None or check(pool.filter, env).value:
+                    if not team_ok:
+                        team_failed.append(_who((r, subject, env)))
+                        subject.notes.append(
+                            f"{pool.name}:{pool.parent_reason or '所在班子不符合条件'},不参加评选"
+                        )
+                        continue
                     entries.append((r, subject, env))
         share = Fraction(resolve_num(defn, pool.share) or 0)
         quota = math.floor(share * base)
         eligible = len(entries)
         excluded: list[str] = []
+        waiting: set[str] = set()
         if pool.requires_parent_in is not None:
             parent_ok = awarded.get(pool.requires_parent_in) or set()
-            excluded = [_who(e) for e in entries if e[0].unit not in parent_ok]
-            entries = [e for e in entries if e[0].unit in parent_ok]
+            waiting = (tied_units.get(pool.requires_parent_in) or set()) - parent_ok
+            excluded = [_who(e) for e in entries if e[0].unit not in parent_ok | waiting]
+            for e in entries:
+                if e[0].unit not in parent_ok | waiting:
+                    e[1].notes.append(f"{pool.name}:所在班子未获评{pool.requires_parent_in},不参加排序")
+            entries = [e for e in entries if e[0].unit in parent_ok | waiting]
         scored = [(e, e[2].lookup(pool.score)) for e in entries]
         missing = [e for e, s in scored if s is None]
         ranked = sorted([(e, s) for e, s in scored if s is not None], key=lambda x: (-x[1], x[0][0].unit))
@@ -479,14 +545,26 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
             cut = chosen[-1][1]
             tied = [x for x in ranked if x[1] == cut]
             chosen = [x for x in chosen if x[1] != cut]
+        # A seat taken by a candidate whose team is itself tied at the team cut stays open (待定).
+        pending = [x for x in chosen if x[0][0].unit in waiting]
+        chosen = [x for x in chosen if x[0][0].unit not in waiting]
         names = set()
         for (winner, awardee, _env), _s in chosen:
             awardee.awards.append(pool.name)
             names.add(winner.unit)
         for (_r, awardee, _env), _s in tied:
             awardee.awards.append(f"{pool.name}(名额分界处并列,待研究确定)")
+        for (_r, awardee, _env), _s in pending:
+            awardee.awards.append(
+                f"{pool.name}(待定:所在班子在{pool.requires_parent_in}名额分界处并列,该席位待并列确定后定)"
+            )
         awarded[pool.name] = names
-        outcome = {id(x[0][1]): "入选" for x in chosen} | {id(x[0][1]): "并列待定" for x in tied}
+        tied_units[pool.name] = {x[0][0].unit for x in tied}
+        outcome = (
+            {id(x[0][1]): "入选" for x in chosen}
+            | {id(x[0][1]): "并列待定" for x in tied}
+            | {id(x[0][1]): "待定" for x in pending}
+        )
         candidates = [
             QuotaCandidate(e[0], _who(e), s, outcome.get(id(e[1]), "未入选")) for e, s in ranked
         ] + [QuotaCandidate(e[0], _who(e), None, "无评分") for e in missing]
@@ -504,6 +582,9 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 excluded,
                 pool.score,
                 pool.entity,
+                team_failed,
+                [_who(x[0]) for x in pending],
+                len(pending),
             )
         )
         line = (
@@ -515,12 +596,44 @@ def _quota(defn: RubricDefinition, spec: Quota, group: list[Result], summary: li
                 + "、".join(_who(x[0]) for x in tied)
                 + f"(得分{fmt(Fraction(tied[0][1]))}),未作取舍"
             )
+        if pending:
+            line += (
+                f";{len(pending)}个席位待定(所在班子在{pool.requires_parent_in}名额分界处并列,待并列确定后定):"
+                + "、".join(f"{_who(x[0])}({x[0][0].unit})" for x in pending)
+            )
         if missing:
             line += ";缺少评分无法排序:" + "、".join(_who(e) for e in missing)
+        if team_failed:
+            line += f";{pool.parent_reason or '所在班子不符合条件'},不参加评选:" + "、".join(team_failed)
         if excluded:
             line += f";所在班子未获评{pool.requires_parent_in},不参加排序:" + "、".join(excluded)
         summary.append(line)
     return records
+
+
+def award_year(defn: RubricDefinition, year: int | None) -> AwardYearRecord | None:
+    """Whether ``year`` is an award year of the rubric's award cycle (None when it has none)."""
+    cycle = defn.cohort.award_cycle
+    if cycle is None:
+        return None
+    every = int(resolve_num(defn, cycle.every) or 1)
+    base = int(resolve_num(defn, cycle.base_year) or 0)
+    pending = any(
+        isinstance(v, str) and v.startswith("$") and defn.parameters[v[1:]].pending_local
+        for v in (cycle.every, cycle.base_year)
+    )
+    rule = f"每{every}年评选一次,以{base}年为评选年起算" + (",起算年待本地确定" if pending else "")
+    if year is None:
+        return AwardYearRecord(
+            defn.id, None, None, every, base, pending, f"缺少年度,无法判断是否{cycle.label}({rule})"
+        )
+    hit = (year - base) % every == 0
+    text = (
+        f"{year}年为{cycle.label}({rule})"
+        if hit
+        else f"{year}年不是{cycle.label}({rule}):本年只考核不评选,名额排序仅供参考"
+    )
+    return AwardYearRecord(defn.id, year, hit, every, base, pending, text)
 
 
 def _who(entry: tuple[Result, Outcome, Env]) -> str:
@@ -563,6 +676,112 @@ def _share(defn: RubricDefinition, group: list[Result], summary: list[str]) -> S
     return ShareRecord(defn.id, year, report.label, hits, misses, goal, goal_text, pending)
 
 
+# ---------------------------------------------------------------- multi-year rules and bottom shares
+
+
+def refresh_consequences(defn: RubricDefinition, outcome: Outcome) -> None:
+    """Recompute an outcome's per-tier consequences after the cohort step changed its tier.
+
+    Every tier change the cohort makes today happens inside ``evaluate`` (links feed inputs, the caps run
+    there), so the engine's consequences are already those of the final tier. This is the one place a
+    later cohort-side tier change must call.
+    """
+    # merge: call part A's per-tier consequence function here (lxbz_xl.engine) once it lands.
+    return None
+
+
+def _streaks(defn: RubricDefinition, results: list[Result], everything: list[Result]) -> None:
+    """连续N年同一档次 (RUBRICS.md §11): a consequence on this year's outcome, with the years that count."""
+    for rule in defn.cohort.streaks:
+        by_key: dict[tuple[str, str | None, int], Outcome] = {}
+        for r in everything:
+            if r.rubric != defn.id or r.errors or r.year is None:
+                continue
+            if rule.entity == "unit":
+                by_key[(r.unit, None, r.year)] = r
+            else:
+                for m in r.members:
+                    by_key[(r.unit, m.name, r.year)] = m
+        for r in results:
+            if r.year is None or r.errors:
+                continue
+            subjects: list[tuple[str | None, Outcome]] = (
+                [(None, r)] if rule.entity == "unit" else [(m.name, m) for m in r.members]
+            )
+            for name, now in subjects:
+                _streak(rule, r, name, now, by_key)
+
+
+def _streak(
+    rule: Streak,
+    r: Result,
+    name: str | None,
+    now: Outcome,
+    by_key: dict[tuple[str, str | None, int], Outcome],
+) -> None:
+    assert r.year is not None
+    if now.tier != rule.tier:
+        return
+    years = [r.year]
+    sources: list[str] = [f"{r.year}年{rule.tier}"]
+    for back in range(1, rule.years):
+        year = r.year - back
+        earlier = by_key.get((r.unit, name, year))
+        tier = earlier.tier if earlier is not None else None
+        where = "同批次考核结果"
+        if earlier is None and back <= len(rule.previous):
+            tier = now.inputs.get(rule.previous[back - 1])
+            where = "本表填报"
+        if tier != rule.tier:
+            return
+        years.append(year)
+        sources.append(f"{year}年{rule.tier}({where})")
+    span = "、".join(f"{y}" for y in sorted(years))
+    reason = f"{rule.reason}:{span}年均为{rule.tier}(" + ";".join(reversed(sources)) + ")"
+    now.consequences.append(Consequence(rule.consequence.kind, rule.consequence.action, reason))
+    now.notes.append(f"{rule.reason},{rule.consequence.action}({span}年)")
+
+
+def _bottom(defn: RubricDefinition, spec: BottomFlag, group: list[Result], summary: list[str]) -> list[str]:
+    """The bottom share of the ranking on ``spec.key``; equal values at the edge stay out (the better side)."""
+    scored = [(r, result_env(defn, r).lookup(spec.key)) for r in group]
+    ranked = sorted([x for x in scored if x[1] is not None], key=lambda x: (x[1], x[0].unit))  # worst first
+    n = len(ranked)
+    share = Fraction(resolve_num(defn, spec.share) or 0)
+    size = math.floor(share * n)
+    picked = ranked[:size]
+    note = ""
+    if picked and size < n and ranked[size][1] == picked[-1][1]:
+        edge = picked[-1][1]
+        picked = [x for x in picked if x[1] != edge]
+        names = "、".join(x[0].unit for x in ranked if x[1] == edge)
+        note = f";分界处并列({names}),均不列入"
+    for position, (r, value) in enumerate(picked, 1):
+        r.flags.append(spec.label)
+        r.notes.append(f"{spec.label}:{n}个单位中倒数第{position}名({_shown_value(value)})")
+        if spec.consequence is not None:
+            r.consequences.append(
+                Consequence(
+                    spec.consequence.kind,
+                    spec.consequence.action,
+                    f"{spec.label}(后{pct(share)},{n}个单位中倒数第{position}名)",
+                )
+            )
+    year = group[0].year if group else None
+    if n:
+        names = "、".join(r.unit for r, _ in picked) or "无"
+        summary.append(
+            f"{defn.short_name} {year}年{spec.label}:排序{n}个,后{pct(share)}取整为{size}个:{names}{note}"
+        )
+    return [r.unit for r, _ in picked]
+
+
+def _shown_value(value: Any) -> str:
+    if isinstance(value, Fraction) and 0 <= value <= 1:
+        return pct(value)
+    return fmt(value) if isinstance(value, Fraction | int) else str(value)
+
+
 def evaluate_cohort(
     cases: list[Case],
     load: Callable[[str], RubricDefinition] = load_rubric,
@@ -574,6 +793,12 @@ def evaluate_cohort(
     alone: list[Result] = []
     results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone)
     out = CohortResult(results, links=links, standalone=alone)
+    for defn, r in ((load(r.rubric), r) for r in results if r.ok):
+        refresh_consequences(defn, r)
+    for rubric in dict.fromkeys(r.rubric for r in results if r.ok):
+        defn = load(rubric)
+        if defn.cohort.streaks:
+            _streaks(defn, [r for r in results if r.rubric == rubric], results)
     for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         first_line = len(out.summary)
         defn = load(rubric)
@@ -581,9 +806,18 @@ def evaluate_cohort(
         if cohort.ranking is not None:
             out.rankings.append(_rank(defn, cohort.ranking, group, out.summary))
         if cohort.banding is not None:
-            out.bandings.append(_band(defn, cohort.banding, group, out.summary))
+            for body, members in _band_groups(cohort.banding, group):
+                out.bandings.append(_band(defn, cohort.banding, members, out.summary, body))
+        cycle = award_year(defn, year)
+        if cycle is not None:
+            out.award_years.append(cycle)
+            out.summary.append(f"{defn.short_name}:{cycle.text}")
+            for r in group:
+                r.notes.append(cycle.text)
         if cohort.quota is not None:
             out.quotas += _quota(defn, cohort.quota, group, out.summary)
+        for spec in cohort.bottom_flags:
+            _bottom(defn, spec, group, out.summary)
         share = _share(defn, group, out.summary)
         if share is not None:
             out.shares.append(share)

@@ -15,7 +15,7 @@ from typing import Any
 from lxbz_xl.definition.base import ByField, NumLike
 from lxbz_xl.definition.fields import TYPE_WORDS, FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.exact import exact, fmt
+from lxbz_xl.exact import fmt
 
 TRUE_WORDS = frozenset({"是", "有", "✓", "✔", "√", "true", "yes", "y", "1", "对", "已", "已完成"})
 FALSE_WORDS = frozenset({"否", "无", "✗", "✘", "×", "false", "no", "n", "0", "没有", "未", "未完成"})
@@ -36,6 +36,137 @@ class InputProblem(ValueError):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+# ---------------------------------------------------------------------------------------------- numbers
+# The one bounded grammar for text that becomes a number (case files, cells, worksheet functions):
+#   [+|-] digits [. digits] [e|E [+|-] digits] [%]   or   a/b of two such integers
+# at most MAX_SIGNIFICANT significant digits and an exponent within ±MAX_EXPONENT, ASCII digits (full-width
+# digits are read as such); a thousands separator "," is ignored. Scanned character by character, no
+# regular expression, so its cost is linear in the (capped) length. Anything else is an InputProblem.
+
+MAX_SIGNIFICANT = 30
+MAX_EXPONENT = 30
+MAX_NUMBER_TEXT = 80  # characters; a longer text is not a number a clerk typed
+NUMBER_RULE = f"数值(不超过{MAX_SIGNIFICANT}位有效数字,指数在±{MAX_EXPONENT}以内)"
+_DIGITS = "0123456789"
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－＋％，／ｅＥ", "0123456789.-+%,/eE")
+_LIMIT = 10**MAX_SIGNIFICANT
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value in a message, never longer than ``limit`` characters (a huge value is cut, not printed)."""
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[:limit] + "…"
+        return repr(text)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int) and not -_LIMIT < value < _LIMIT:
+        return f"{value.bit_length() * 3 // 10}位以上的整数"
+    if isinstance(value, float | int | Fraction | Decimal):
+        text = str(value)
+    else:
+        import reprlib
+
+        brief = reprlib.Repr()
+        brief.maxlevel, brief.maxstring, brief.maxother, brief.maxlist, brief.maxdict = 2, 20, 20, 4, 4
+        try:
+            text = brief.repr(value)
+        except (ValueError, RecursionError):
+            text = type(value).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _not_number(text: str) -> InputProblem:
+    return InputProblem(f"应为数值,实为{shown(text)}")
+
+
+def _scan_decimal(text: str, whole: str) -> Fraction:
+    """One decimal number (no '/', no '%'); ``whole`` is the full text for the message."""
+    i, n = 0, len(text)
+    negative = False
+    if i < n and text[i] in "+-":
+        negative = text[i] == "-"
+        i += 1
+    digits: list[str] = []
+    fraction_digits = 0
+    seen_point = False
+    while i < n and (text[i] in _DIGITS or (text[i] == "." and not seen_point)):
+        if text[i] == ".":
+            seen_point = True
+        else:
+            digits.append(text[i])
+            fraction_digits += seen_point
+        i += 1
+    if not digits:
+        raise _not_number(whole)
+    exponent = 0
+    if i < n and text[i] in "eE":
+        i += 1
+        sign = 1
+        if i < n and text[i] in "+-":
+            sign = -1 if text[i] == "-" else 1
+            i += 1
+        start = i
+        while i < n and text[i] in _DIGITS:
+            i += 1
+        if start == i:
+            raise _not_number(whole)
+        if i - start > 3:
+            raise InputProblem(f"应为{NUMBER_RULE},实为{shown(whole)}")
+        exponent = sign * int(text[start:i])
+    if i != n:
+        raise _not_number(whole)
+    significant = "".join(digits).lstrip("0")
+    if len(significant) > MAX_SIGNIFICANT or abs(exponent) > MAX_EXPONENT:
+        raise InputProblem(f"应为{NUMBER_RULE},实为{shown(whole)}")
+    number = Fraction(int(significant or "0")) * Fraction(10) ** (exponent - fraction_digits)
+    return -number if negative else number
+
+
+def parse_number(text: str) -> Fraction:
+    """Text as a clerk types a number, exactly; raises InputProblem (Chinese, says what is allowed)."""
+    if len(text) > MAX_NUMBER_TEXT:
+        raise InputProblem(f"应为{NUMBER_RULE},实为{shown(text)}")
+    clean = text.strip().translate(_FULL_WIDTH).replace(",", "")
+    percent = clean.endswith("%")
+    if percent:
+        clean = clean[:-1].rstrip()
+    if "/" in clean and not percent:
+        top, _, bottom = clean.partition("/")
+        denominator = _scan_decimal(bottom.strip(), text)
+        if denominator == 0 or denominator.denominator != 1:
+            raise _not_number(text)
+        numerator = _scan_decimal(top.strip(), text)
+        if numerator.denominator != 1:
+            raise _not_number(text)
+        return numerator / denominator
+    number = _scan_decimal(clean, text)
+    return number / 100 if percent else number
+
+
+def number_of(value: Any) -> Fraction:
+    """Any value that should be a number (int, float, Decimal, Fraction, text), through the same bounds.
+
+    Booleans are not numbers; an int beyond 30 digits, an infinite or out-of-range float are errors.
+    """
+    if isinstance(value, bool):
+        raise InputProblem(f"应为数值,实为布尔值“{'true' if value else 'false'}”")
+    if isinstance(value, int):
+        if not -_LIMIT < value < _LIMIT:
+            raise InputProblem(f"应为{NUMBER_RULE},实为{shown(value)}")
+        return Fraction(value)
+    if isinstance(value, float):
+        return parse_number(repr(value))  # shortest repr: 0.3 is exactly 3/10; inf/nan are refused
+    if isinstance(value, Decimal):
+        return parse_number(str(value))
+    if isinstance(value, Fraction):
+        if not (-_LIMIT < value.numerator < _LIMIT and value.denominator < _LIMIT):
+            raise InputProblem(f"应为{NUMBER_RULE},实为{shown(value)}")
+        return value
+    if isinstance(value, str):
+        return parse_number(value)
+    raise InputProblem(f"应为{NUMBER_RULE},实为{shown(value)}")
 
 
 @lru_cache(maxsize=4096)
@@ -83,18 +214,25 @@ def parse_bool(value: Any) -> bool | None:
         return True
     if text in FALSE_WORDS:
         return False
-    raise InputProblem(f"应为是/否,实为{value!r}")
+    raise InputProblem(f"应为是/否,实为{shown(value)}")
 
 
 def parse_count(value: Any) -> int:
     if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
+        word = "true" if value else "false"
+        raise InputProblem(f"应为非负整数,实为布尔值“{word}”(人数、次数等请填数字)")
+    if isinstance(value, int) and -_LIMIT < value < _LIMIT:
         return value
     try:
-        number = exact(value)
-    except (TypeError, ValueError, ArithmeticError):
-        raise InputProblem(f"应为非负整数,实为{value!r}") from None
+        number = number_of(value)
+    except InputProblem:
+        digits = sum(c.isdigit() for c in value) if isinstance(value, str) else 0
+        limit = (
+            f"(不超过{MAX_SIGNIFICANT}位)"
+            if isinstance(value, int | float) or digits > MAX_SIGNIFICANT
+            else ""
+        )
+        raise InputProblem(f"应为非负整数{limit},实为{shown(value)}") from None
     if number.denominator != 1:
         raise InputProblem(f"应为整数,实为{fmt(number)}")
     return number.numerator
@@ -150,8 +288,8 @@ def _check(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any) -> 
     if kind == "count" and type(value) is int and value >= 0 and spec.max is None:
         return value  # the common case, checked without building bounds
     if kind == "count":
-        if isinstance(value, str) and parse_bool_or_none(value) is not None and spec.max == Decimal(1):
-            value = int(parse_bool_or_none(value) or 0)
+        if isinstance(value, str | bool) and parse_bool_or_none(value) is not None and spec.max == Decimal(1):
+            value = int(parse_bool_or_none(value) or 0)  # a 0–1 count is a yes/no question: 是/否 answer it
         count = parse_count(value)
         lo, hi = _bounds(defn, spec, lookup)
         lo = 0 if lo is None else lo  # type: ignore[assignment]
@@ -164,22 +302,21 @@ def _check(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any) -> 
             raise InputProblem("应为是/否,实为空")
         return flag
     if kind == "number":
-        try:
-            number = exact(value)
-        except (TypeError, ValueError, ArithmeticError):
-            raise InputProblem(f"应为数值,实为{value!r}") from None
+        number = number_of(value)
         lo, hi = _bounds(defn, spec, lookup)
         percent = spec.unit == "%"
         if (lo is not None and number < lo) or (hi is not None and number > hi):
-            shown = fmt(number * 100) + "%" if percent else fmt(number)
-            raise InputProblem(f"应为{range_text(lo, hi, percent)},实为{shown}")
+            got = fmt(number * 100) + "%" if percent else fmt(number)
+            raise InputProblem(f"应为{range_text(lo, hi, percent)},实为{got}")
         return number
     if kind == "enum":
         code = spec.value_of(str(value))
         if code is not None:
             return code
-        shown = "/".join(f"{v}({spec.value_labels[v]})" if v in spec.value_labels else v for v in spec.values)
-        raise InputProblem(f"应为{shown}之一,实为{value!r}")
+        allowed = "/".join(
+            f"{v}({spec.value_labels[v]})" if v in spec.value_labels else v for v in spec.values
+        )
+        raise InputProblem(f"应为{allowed}之一,实为{shown(value)}")
     if kind == "votes":
         return _votes(spec, value)
     if kind == "numbers":
@@ -217,7 +354,7 @@ def _votes(spec: FieldSpec, value: Any) -> dict[str, int]:
         raise InputProblem(f"应为按档次({'/'.join(spec.values)})填写的票数")
     unknown = [k for k in value if k not in spec.values and k != INVALID_BALLOTS]
     if unknown:
-        raise InputProblem(f"含未知档次{unknown},档次应为{'/'.join(spec.values)}(另可填“无效”票数)")
+        raise InputProblem(f"含未知档次{shown(unknown)},档次应为{'/'.join(spec.values)}(另可填“无效”票数)")
     out = {}
     if value.get(INVALID_BALLOTS) not in (None, "", 0):
         invalid = parse_count(value[INVALID_BALLOTS])
@@ -258,7 +395,9 @@ def _ballots(spec: FieldSpec, value: Any) -> list[dict[str, str]]:
             raise InputProblem(f"第{i}张选票应为“被评价人: 档次”")
         for who, tier in ballot.items():
             if tier not in spec.values:
-                raise InputProblem(f"第{i}张选票对{who}的评价应为{'/'.join(spec.values)}之一,实为{tier!r}")
+                raise InputProblem(
+                    f"第{i}张选票对{shown(who)}的评价应为{'/'.join(spec.values)}之一,实为{shown(tier)}"
+                )
         out.append({str(k): str(v) for k, v in ballot.items()})
     return out
 
@@ -389,7 +528,9 @@ def _unknown_keys(
             else:
                 allowed = sorted({p.split(".")[full.count(".")] for p in known if p.startswith(path)})
                 errors.append(
-                    InputError(prefix + full, f"未知字段{prefix + full};此处允许:{', '.join(allowed)}")
+                    InputError(
+                        prefix + full, f"未知字段{shown(prefix + full)[1:-1]};此处允许:{', '.join(allowed)}"
+                    )
                 )
 
     visit(data, "")

@@ -8,6 +8,7 @@ from rich.table import Table
 from lxbz_xl.engine.consequences import NOTE_PREFIX, PROMOTE_NOTE
 from lxbz_xl.exact import fmt
 from lxbz_xl.result import Outcome, Result, show
+from lxbz_xl.validation.safe_text import console as esc  # case text is data, never rich markup
 
 
 def _outcome_lines(o: Outcome) -> list[str]:
@@ -39,10 +40,10 @@ def _outcome_lines(o: Outcome) -> list[str]:
 
 def print_result(console: Console, r: Result) -> None:
     title = f"{r.unit or '(未填单位)'} {r.year or ''}年 · {r.rubric}(版本{r.rubric_version})"
-    console.print(f"[bold]{title}[/bold]" + (f"  [dim]{r.source}[/dim]" if r.source else ""))
+    console.print(f"[bold]{esc(title)}[/bold]" + (f"  [dim]{esc(r.source)}[/dim]" if r.source else ""))
     if r.errors:
         for e in r.errors:
-            console.print(f"  [red]输入错误[/red] {e.field}: {e.message}")
+            console.print(f"  [red]输入错误[/red] {esc(e.field)}: {esc(e.message)}")
         return
     if r.items:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -50,24 +51,28 @@ def print_result(console: Console, r: Result) -> None:
             table.add_column(col, overflow="fold")
         for i in r.items:
             table.add_row(
-                f"{i.id} {i.name}", fmt(i.points), fmt(i.score), fmt(i.deduction), ";".join(i.explanations)
+                esc(f"{i.id} {i.name}"),
+                fmt(i.points),
+                fmt(i.score),
+                fmt(i.deduction),
+                esc(";".join(i.explanations)),
             )
         console.print(table)
     for v in r.values:
-        console.print(f"  {v.label}:{show(v.value, v.display)}  [dim]{v.explanation}[/dim]")
+        console.print(f"  {esc(v.label)}:{esc(show(v.value, v.display))}  [dim]{esc(v.explanation)}[/dim]")
     if r.total is not None:
         console.print(f"  [bold]总分:{fmt(r.total)}[/bold]")
     for line in _outcome_lines(r):
-        console.print("  " + line)
+        console.print("  " + esc(line))
     for m in r.members:
         parts = [f"{v.label}{show(v.value, v.display)}" for v in m.values]
         parts += [f"得分{show(m.total)}"] if m.total is not None else []
         parts += [line.strip() for line in _outcome_lines(m)]
-        console.print(f"  · {m.name}:" + ";".join(parts))
+        console.print(esc(f"  · {m.name}:" + ";".join(parts)))
 
 
 def print_summary(console: Console, lines: list[str]) -> None:
     if lines:
         console.print("[bold]汇总[/bold]")
         for line in lines:
-            console.print("  " + line)
+            console.print("  " + esc(line))

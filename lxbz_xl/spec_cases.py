@@ -71,6 +71,15 @@ def _check_outcome(o: Outcome, exp: dict[str, Any], where: str) -> list[str]:
         for text in exp.get(key, []):
             if not any(text in s for s in getattr(o, "failed" if key == "failed" else key)):
                 bad.append(f"{where}{key}: no entry contains {text!r} in {getattr(o, key)}")
+    for key in ("failed", "flags", "notes", "awards"):  # `no_flags: [集中调训]`: no entry may contain these
+        for text in exp.get(f"no_{key}", []):
+            hits = [s for s in getattr(o, key) if text in s]
+            if hits:
+                bad.append(f"{where}no_{key}: {text!r} found in {hits}")
+    shown = [f"{c.kind}:{c.action}:{c.reason}" for c in o.consequences]
+    for text in exp.get("no_consequences", []):  # "kind:action:reason" substrings that must not appear
+        if any(text in s for s in shown):
+            bad.append(f"{where}no_consequences: {text!r} vs {shown}")
     for name, value in (exp.get("values") or {}).items():
         got = next((v.value for v in o.values if v.name == name), None)
         if not _same_number(got, value):
@@ -90,21 +99,22 @@ def _check_consequences(o: Outcome, exp: dict[str, Any], where: str) -> list[str
     if "may_promote" in exp and o.may_promote != exp["may_promote"]:
         bad.append(f"{where}may_promote: expected {exp['may_promote']!r}, got {o.may_promote!r}")
     if "consequences" in exp:
-        got = [(c.kind, c.action) for c in o.consequences]
+        got = [(c.kind, c.action, c.reason) for c in o.consequences]
         wanted = exp["consequences"] or []
         if len(wanted) != len(got):
             bad.append(f"{where}consequences: expected {len(wanted)} ({wanted}), got {got}")
         for entry in wanted:
-            if not any(_is_consequence(entry, kind, action) for kind, action in got):
+            if not any(_is_consequence(entry, *c) for c in got):
                 bad.append(f"{where}consequences: none is {entry!r}: {got}")
     return bad
 
 
-def _is_consequence(entry: Any, kind: str, action: str) -> bool:
-    """An expected consequence: a kind, words of the action, or {kind, action} (action by substring)."""
+def _is_consequence(entry: Any, kind: str, action: str, reason: str) -> bool:
+    """An expected consequence: a kind, words of the action, {kind, action} (action by substring),
+    or a substring of "kind:action:reason"."""
     if isinstance(entry, dict):
         return entry.get("kind", kind) == kind and str(entry.get("action", "")) in action
-    return entry == kind or str(entry) in action
+    return entry == kind or str(entry) in action or str(entry) in f"{kind}:{action}:{reason}"
 
 
 def check_result(r: Result, exp: dict[str, Any]) -> list[str]:

@@ -55,8 +55,8 @@ def test_every_rubric_and_about_forty_units(cases: list[dict]) -> None:
     assert {c["rubric"] for c in cases} == set(builtin_ids())
     assert all(c["year"] == 2025 for c in cases)
     units = {c["unit"] for c in cases if c["rubric"] != "annual_cadre"}  # a cadre's unit names a person
-    assert 35 <= len(units) <= 50
-    assert len({c["unit"] for c in cases}) <= 50
+    assert 35 <= len(units) <= 55  # 4 village secretaries (RUBRICS.md §8 rev. 2) join the ~48 units
+    assert len({c["unit"] for c in cases}) <= 55
     assert set(SCENARIOS) <= {c["unit"] for c in cases}
 
 
@@ -109,7 +109,7 @@ def test_no_party_org_title_costs_the_learning_title_and_caps_annual_excellent(
 
 def test_only_the_two_scenario_teams_are_capped(cohort: CohortResult) -> None:
     capped = {r.unit for r in cohort.results if any(a.kind == "cap" for a in r.adjustments)}
-    assert capped == {"青山市商务局", "石门县委"}
+    assert capped == {"青山市商务局", "石门县委", "青峰县委"}  # 青峰县委: the §8 party-building cap
 
 
 def test_annual_general_bars_the_learning_title(cohort: CohortResult) -> None:
@@ -174,7 +174,7 @@ def test_ranking_covers_exactly_the_titled_teams(cohort: CohortResult) -> None:
 
 def test_performance_flags_exactly_the_two_below_eighty_percent(cohort: CohortResult) -> None:
     results = [r for r in cohort.results if r.rubric == "performance"]
-    assert len(results) == 6
+    assert len(results) == 11
     flagged = {r.unit for r in results if any("80%" in f for f in r.flags)}
     assert flagged == {"青山市交通运输局", "青山市自然资源局"}
     assert _get(cohort, "performance", "青山市水利局").flags == []  # exactly 80% is not 达不到80%
@@ -196,13 +196,24 @@ def test_study_credits_flag_exactly_three_cadres(cohort: CohortResult) -> None:
     results = [r for r in cohort.results if r.rubric == "study_credits"]
     assert len(results) == 5 and all(3 <= len(r.members) <= 5 for r in results)
     flagged = {(r.unit, m.name) for r in results for m in r.members if any("集中调训" in f for f in m.flags)}
-    assert flagged == {("青山市委组织部", "孙副处长"), ("红星县委", "王常委"), ("青山市公安局", "刘科长")}
+    assert flagged == {
+        ("青山市委组织部", "孙副处长"),
+        ("红星县委", "王常委"),
+        ("青山市公安局", "刘科长"),
+        ("龙泉县委", "潘科员"),  # 处级→科级: 14 < 18 last year, 11 < 12 this year (RUBRICS.md §10 rev. 2)
+    }
+    promoted = next(m for r in results for m in r.members if m.name == "蒋副主任")
+    assert not promoted.title and promoted.flags == []  # 科级→处级: 13 ≥ 12 last year, short this year only
     at_bar = [m for r in results for m in r.members if m.title and m.name == "李科长"]
     assert len(at_bar) == 1 and not at_bar[0].flags
 
 
 def test_party_secretary_bands_with_a_tie_at_the_good_cut(cohort: CohortResult) -> None:
-    results = {r.unit: r for r in cohort.results if r.rubric == "party_secretary"}
+    results = {
+        r.unit: r
+        for r in cohort.results
+        if r.rubric == "party_secretary" and r.inputs.get("assessing_body") == "青山市委"
+    }
     assert len(results) == 10
     assert results["东坡乡"].total == results["石桥镇"].total
     ordered = sorted(results.values(), key=lambda r: -(r.total or 0))
@@ -214,6 +225,49 @@ def test_party_secretary_bands_with_a_tie_at_the_good_cut(cohort: CohortResult) 
     assert [(a.kind, a.before, a.after) for a in demoted.adjustments] == [("demote", "好", "中")]
     tie = [line for line in cohort.summary if "“好”档分界处并列" in line]
     assert len(tie) == 1 and "东坡乡" in tie[0] and "石桥镇" in tie[0]
+
+
+def test_each_assessing_body_bands_its_own_secretaries(cohort: CohortResult) -> None:
+    """RUBRICS.md §8 rev. 2: 青山市委 ranks townships and counties apart, 东坡乡党委 its villages."""
+    groups = {b.group: b for b in cohort.bandings if b.rubric == "party_secretary"}
+    assert set(groups) == {"青山市委", "东坡乡党委", "青山市委(县委书记)"}
+    villages = {r.unit: r for r in groups["东坡乡党委"].order}
+    assert len(villages) == 4 and groups["东坡乡党委"].sizes["好"] == 1
+    assert villages["东坡乡新河村"].band == "中"  # first, but 责任不到位: not 好 this year
+    assert "责任不到位" in villages["东坡乡新河村"].adjustments[0].reason
+    counties = {r.unit: r.band for r in groups["青山市委(县委书记)"].order}
+    assert counties["红星县委"] == "好" and counties["青峰县委"] == "中"
+
+
+def test_party_building_finding_caps_the_county_team(cohort: CohortResult) -> None:
+    annual = _get(cohort, "annual_team", "青峰县委")
+    assert (annual.base_tier, annual.tier) == ("优秀", "较好")
+    assert "领导班子当年不能评优" in annual.adjustments[0].reason
+    secretary = next(r for r in cohort.results if r.rubric == "party_secretary" and r.unit == "青峰县委")
+    assert any("领导班子当年不能评为优秀" in f for f in secretary.flags)
+
+
+def test_three_years_of_excellent_raise_the_salary(cohort: CohortResult) -> None:
+    salary = {r.unit for r in cohort.results for c in r.consequences if c.kind == "salary"}
+    assert salary == {"李明(红星县副县长)"}  # 周建国 has only two years of 优秀
+
+
+def test_satisfaction_bottom_is_a_second_rectify_trigger(cohort: CohortResult) -> None:
+    bottom = {r.unit for r in cohort.results if any("评议结果靠后" in f for f in r.flags)}
+    assert bottom == {"青山市交通运输局"}  # 11 ranked, bottom 10% rounded down = 1
+
+
+def test_innovation_who_may_be_chosen(cohort: CohortResult) -> None:
+    """RUBRICS.md §9 rev. 2: cadres only from qualifying teams; a 正职 of a tied team is pending."""
+    results = {r.unit: r for r in cohort.results if r.rubric == "innovation"}
+    pending = [m for m in results["青山二中"].members if any("待定" in a for a in m.awards)]
+    assert [m.name for m in pending] == [results["青山二中"].members[1].name]
+    deputy = results["青山职业中专"].members[2]
+    assert deputy.title is True and deputy.awards == []
+    assert any("所在班子未达到综合考评优秀且符合评价标准" in n for n in deputy.notes)
+    quota = next(q for q in cohort.quotas if q.pool.endswith("(正职)"))
+    assert quota.quota == 1 and quota.open_seats == 1
+    assert all(r.notes and any("为评选年" in n for n in r.notes) for r in results.values())
 
 
 def test_innovation_quota_tie_is_reported(cohort: CohortResult) -> None:

@@ -143,7 +143,8 @@ def test_edited_rubric_copy_builds_matching_template(tmp_path: Path) -> None:
     assert ">=85" in title
     udf = openpyxl.load_workbook(tmp_path / "out" / "learning_team.xlsx")
     meta = {r[0]: r[1] for r in udf[META_SHEET].iter_rows(values_only=True)}
-    assert meta["rubric_ref"] == str(path.resolve())
+    assert meta["rubric_ref"].startswith(f"{META_SHEET}!$B$")  # the embedded text, never the file's path
+    assert meta["rubric_yaml"] and "member_annual_hours: {value: 120" in meta["rubric_yaml"]
 
 
 def test_cli_build_writes_every_template(tmp_path: Path) -> None:

@@ -46,6 +46,90 @@ def test_config_files(tmp_path: Path) -> None:
     assert "Import Functions" in steps and exe in steps and ".xlsm" in steps
 
 
+def _vba_input(data: bytes, codepage: str = "cp936") -> dict[str, str]:
+    """What xlwings' VBA GetConfigFromFile reads: ANSI bytes (the system code page), `Input #` pairs."""
+    text = data.decode(codepage, errors="replace")
+    return {k: v for k, v in (re.findall(r'"([^"]*)"', line) for line in text.splitlines() if line)}
+
+
+def test_config_file_reads_right_on_chinese_windows(tmp_path: Path) -> None:
+    exe = r"C:\Users\张三\考评\.venv\Scripts\pythonw.exe"
+    assert run("excel", "config", "--out", str(tmp_path), "--interpreter", exe) == 0
+    data = (tmp_path / "xlwings.conf").read_bytes()
+    assert _vba_input(data) == {"INTERPRETER_WIN": exe, "UDF MODULES": "udfs"}
+    assert data.count(b"\r\n") == 2  # Windows line ends
+    # The UTF-8 file written before was garbled when read in cp936: the reason for the code page.
+    assert (
+        _vba_input(deploy.conf_file_text(deploy.conf_settings(exe)).encode("utf-8"))["INTERPRETER_WIN"] != exe
+    )
+    # The sheet variant holds Unicode cell values, read as such.
+    sheet = openpyxl.load_workbook(tmp_path / "xlwings.conf.xlsx")["xlwings.conf"]
+    assert sheet["B1"].value == exe
+
+
+def test_config_codepage_utf8_for_windows_set_to_utf8(tmp_path: Path) -> None:
+    exe = r"C:\Users\张三\pythonw.exe"
+    assert run("excel", "config", "--out", str(tmp_path), "--interpreter", exe, "--codepage", "utf-8") == 0
+    assert _vba_input((tmp_path / "xlwings.conf").read_bytes(), "utf-8")["INTERPRETER_WIN"] == exe
+
+
+def test_config_path_outside_the_code_page_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cfg"
+    assert run("excel", "config", "--out", str(out), "--interpreter", "C:\\Users\\😀\\pythonw.exe") == 2
+    message = capsys.readouterr().out
+    assert "Interpreter_Win" in message and "cp936" in message and "8.3" in message
+    assert not out.exists()  # nothing half-written
+    assert run("excel", "config", "--out", str(out), "--codepage", "klingon") == 2
+    assert "未知的代码页" in capsys.readouterr().out
+
+
+def test_config_writes_the_rebind_macro(tmp_path: Path) -> None:
+    assert run("excel", "config", "--out", str(tmp_path)) == 0
+    bas = (tmp_path / deploy.REBIND_BAS_NAME).read_bytes()
+    assert bas.isascii() and b"Sub LXBZ_Rebind()" in bas
+    assert b'RunPython "import udfs.rebind; udfs.rebind.rebind_caller()"' in bas
+    steps = (tmp_path / "EXCEL-经典xlwings-步骤.txt").read_text(encoding="utf-8")
+    assert "LXBZ_Rebind" in steps and "cp936" in steps
+
+
+def test_rebind_command_without_excel_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from udfs import rebind
+
+    assert run("excel", "rebind", str(tmp_path / "missing.xlsx")) == 2
+    assert "找不到工作簿" in capsys.readouterr().out
+    book = tmp_path / "form.xlsx"
+    book.write_bytes(b"")
+    monkeypatch.setattr(rebind, "excel_unavailable", lambda: "本机没有 Excel")
+    assert run("excel", "rebind", str(book)) == 1
+    out = capsys.readouterr().out
+    assert "本机没有 Excel" in out and "rebind_and_recalculate" in out and "LXBZ_Rebind" in out
+    assert "原生公式" in out
+
+
+def test_rebind_file_through_an_excel_app(tmp_path: Path) -> None:
+    """`lxbz excel rebind` drives Excel through xlwings: open, re-enter, save, close (a stand-in app)."""
+    sys.path.insert(0, str(ROOT / "tests" / "lite"))
+    from fake_book import FakeBook
+
+    from lxbz_xl.workbook.build import DEFAULT_DIR, template_name
+    from udfs import rebind
+
+    template = DEFAULT_DIR / template_name("annual_team", "udf")
+    book = FakeBook.from_xlsx(template, classic=True)
+    calls: list[str] = []
+    book.save = lambda: calls.append("save")  # type: ignore[attr-defined]
+    book.close = lambda: calls.append("close")  # type: ignore[attr-defined]
+    app = argparse.Namespace(books=argparse.Namespace(open=lambda path: calls.append(path) or book))
+    before = book.lxbz_cells()
+    assert rebind.rebind_file(template, app) == len(before) > 0
+    assert calls == [str(template), "save", "close"]
+    assert book.problems_after_rebind(before) == []
+
+
 def test_config_off_windows_writes_a_placeholder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("excel", "config", "--out", str(tmp_path)) == 0
     if sys.platform != "win32":
@@ -62,11 +146,8 @@ def test_lite_files_without_building(tmp_path: Path) -> None:
     url = "https://intranet.example/wheels/lxbz_xl-0.1.0-py3-none-any.whl"
     assert run("excel", "lite", "--no-build", "--out", str(tmp_path), "--wheel-url", url) == 0
     assert (tmp_path / "main.py").read_text(encoding="utf-8") == deploy.LITE_MAIN.read_text(encoding="utf-8")
-    lines = [
-        ln
-        for ln in (tmp_path / "requirements.txt").read_text(encoding="utf-8").splitlines()
-        if ln and not ln.startswith("#")
-    ]
+    lines = (tmp_path / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    # Only requirement lines: no comments (they are pasted into the add-in's requirements.txt tab).
     assert lines == [url, *deploy.project_requirements()]
     assert {"pydantic", "pyyaml", "openpyxl", "defusedxml", "rich"} <= set(lines)
 

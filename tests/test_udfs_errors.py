@@ -136,8 +136,8 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     ("no members", lambda: LXBZ_MEMBER(A, "total", [["x"]]), "领导班子年度考核没有成员明细"),
     (
         "member extra",
-        lambda: LXBZ_MEMBER(S, "total", [["孙", "处级", 15, 16, 99]]),
-        "干部行多出1个值;应依次为:姓名、职级、本年度学分、上年度学分",
+        lambda: LXBZ_MEMBER(S, "total", [["孙", "处级", 15, 16, "处级", 18, 99]]),
+        "干部行多出1个值;应依次为:姓名、职级、本年度学分、上年度学分、上年度职级、上年度应修学分(如另有规定)",
     ),
     (
         "member not in table",
@@ -152,7 +152,7 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     (
         "member output",
         lambda: LXBZ_MEMBER(S, "nope", STUDY_ROW),
-        "未知的输出nope;可用:total, tier, base_tier, title, flags, required_credits",
+        "未知的输出nope;可用:total, tier, base_tier, title, flags, required_credits, previous_required_credits",
     ),
     (
         "member unit error",
@@ -225,8 +225,6 @@ def test_internal_error_is_a_short_cell_message(monkeypatch: pytest.MonkeyPatch)
 
 
 EMPTY_CALLS: list[tuple[str, Callable[[], Any]]] = [
-    ("item score", lambda: LXBZ_ITEM_SCORE(R, 1, [[None, None]])),
-    ("item separate args", lambda: LXBZ_DEDUCTION(R, 1, [[None]], [[""]])),
     ("explain", lambda: LXBZ_EXPLAIN(R, 5, [[None] * 5])),
     ("explain nothing deducted", lambda: LXBZ_EXPLAIN(R, 1, [[0, 0]])),
     ("total", lambda: LXBZ_TOTAL(R, [[None]] * 10)),
@@ -242,6 +240,14 @@ EMPTY_CALLS: list[tuple[str, Callable[[], Any]]] = [
     ("veto", lambda: LXBZ_VETO(None, True)),
     ("vote share", lambda: LXBZ_VOTE_SHARE([[None, None, None, None]], "优秀")),
 ]
+
+
+def test_empty_item_is_absent_nothing_found() -> None:
+    """RUBRICS.md §0: blank inputs of an item are an absent item: no deduction, an award in full."""
+    assert LXBZ_ITEM_SCORE(R, 1, [[None, None]]) == 10
+    assert LXBZ_DEDUCTION(R, 1, [[None]], [[""]]) == 0
+    assert LXBZ_ITEM_SCORE(R, 3, [[None]]) == 10  # award item: in full
+    assert LXBZ_ITEM_SCORE(R, 4, [[None, None]]) == 10
 
 
 @pytest.mark.parametrize("call", [c for _, c in EMPTY_CALLS], ids=[n for n, _ in EMPTY_CALLS])

@@ -101,7 +101,7 @@ def test_called_through_xlwings_conversion(classic: tuple[types.ModuleType, type
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 7.0, ((10.0, 1.0),)) == 9  # one row range
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 7.0, 10.0, 1.0) == 9  # single cells
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 7.0, ((10.0,), (1.0,))) == 9  # a column
-    assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, (("", None),)) == ""  # empty row
+    assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, (("", None),)) == 10  # empty row: absent, nothing found
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, "3", None) == 7  # a number stored as text
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 4.0, "✓", 2.0) == 8  # 交流会 held: ✓
     assert xl_call(m.LXBZ_ITEM_SCORE, rid, 1.0, -2146826246) == "#LXBZ! 第1项缺项数应为非负整数,实为'#N/A'"
@@ -121,13 +121,23 @@ def test_called_through_xlwings_conversion(classic: tuple[types.ModuleType, type
 
 
 def test_lite_main_only_reexports() -> None:
-    """main.py for xlwings Lite holds no function of its own: it imports every LXBZ_* from udfs."""
+    """main.py for xlwings Lite holds no function of its own: it imports every LXBZ_* from udfs (and the
+    re-bind script from udfs.rebind)."""
     tree = ast.parse(inspect.getsource(udfs.lite_main))
     assert not [
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
     ]
-    imported = [a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names]
+    imported = [
+        a.name for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "udfs" for a in n.names
+    ]
     assert imported == sorted(DECLARED)
+    scripts = [
+        a.name
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and n.module == "udfs.rebind"
+        for a in n.names
+    ]
+    assert scripts == ["rebind_and_recalculate"]
     # xlwings Lite registers the members of main.py that carry metadata: the very same objects.
     members = dict(inspect.getmembers(udfs.lite_main, inspect.isfunction))
     assert {name: members[name] for name in DECLARED} == {

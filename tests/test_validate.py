@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.validation.check_file import check_file
 from lxbz_xl.validation.context import Context
-from lxbz_xl.validation.formula_text import normalise
-from lxbz_xl.validation.model import CODES, WorkbookReport
-from lxbz_xl.validation.read_fast import FastBook, read_workbook
+from lxbz_xl.validation.formula_text import book_prefix, normalise
+from lxbz_xl.validation.model import CODES, PASSING_WARNINGS, WorkbookReport
+from lxbz_xl.validation.read_fast import read_workbook
 from lxbz_xl.validation.releases import snapshot
-from lxbz_xl.validation.sheet_scan import _read_sheet_tree
 
 from .test_validate_support import LPO, Factory, shared_factory
 
@@ -34,8 +34,13 @@ def context() -> Context:
     return Context()
 
 
+LPO_REF = f"{LPO}@{load_rubric(LPO).version}".encode()  # the rubric argument of built-in templates
+
+
 def codes(report: WorkbookReport) -> set[str]:
-    return {f.code for f in report.findings}
+    """Codes of the findings, without items_unfilled (RUBRICS.md §0: a warning that passes; the example
+    cases leave items out) unless a test asks for it with `the`."""
+    return {f.code for f in report.findings if f.code not in PASSING_WARNINGS}
 
 
 def the(report: WorkbookReport, code: str):  # type: ignore[no-untyped-def]
@@ -52,7 +57,10 @@ def the(report: WorkbookReport, code: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("variant", ["udf", "native"])
 def test_good_submission_is_valid_with_result(factory: Factory, context: Context, variant: str) -> None:
     report = check_file(factory.good(LPO, variant), context)
-    assert report.findings == []
+    # The example leaves items out: RUBRICS.md §0 scores them as nothing found, a warning that passes.
+    assert codes(report) == set() and {f.code for f in report.findings} == {"items_unfilled"}
+    unfilled = the(report, "items_unfilled")
+    assert unfilled.message.startswith("第2、4、6、7、9、10项未填写,按未发现问题计") and unfilled.cell
     assert report.status == "valid"
     assert (report.rubric, report.variant, report.unit, report.year) == (LPO, variant, "红星县委", 2025)
     assert report.total == 96 and report.version and report.title == "学习型党组织:是"
@@ -175,10 +183,9 @@ def test_formula_text_changed(factory: Factory, context: Context) -> None:
 @pytest.mark.parametrize(
     "spelling",
     [
-        b'[1]!LXBZ_ITEM_SCORE("learning_party_org",1,F5,F6)',  # Excel: add-in function via external link
-        b"'C:\\Program Files\\lxbz\\lxbz.xlam'!LXBZ_ITEM_SCORE(\"learning_party_org\",1,F5,F6)",
-        b'_xludf.lxbz_item_score("learning_party_org", 1, F5, F6)',
-    ],  # LibreOffice: unknown name, lower case
+        b'_xludf.lxbz_item_score("' + LPO_REF + b'", 1, F5, F6)',  # LibreOffice: unknown name, lower case
+        b'_xlfn._xludf.LXBZ_ITEM_SCORE("' + LPO_REF + b'",1,F5,F6)',
+    ],
 )
 def test_formula_spellings_of_spreadsheet_programs_are_not_tampering(
     factory: Factory, context: Context, spelling: bytes
@@ -186,7 +193,24 @@ def test_formula_spellings_of_spreadsheet_programs_are_not_tampering(
     new = b"<f>" + spelling.replace(b'"', b"&quot;") + b"</f>"
     inner = re.sub(rb"<f>.*?</f>", lambda _m: new, factory.cell_inner("H5"))
     report = check_file(factory.set_cell("spelling.xlsx", "H5", inner), context)
-    assert report.findings == []
+    assert codes(report) == set()
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        b'[1]!LXBZ_ITEM_SCORE("learning_party_org",1,F5,F6)',  # via an external link
+        b"'C:\\Program Files\\lxbz\\lxbz.xlam'!LXBZ_ITEM_SCORE(\"learning_party_org\",1,F5,F6)",
+        b"'\\\\host\\x.xlam'!LXBZ_ITEM_SCORE(\"learning_party_org\",1,F5,F6)",  # a UNC add-in
+    ],
+)
+def test_addin_or_workbook_prefix_is_a_finding(factory: Factory, context: Context, spelling: bytes) -> None:
+    """Issue 16: the comparison never strips a prefix to make two formulas equal."""
+    new = b"<f>" + spelling.replace(b'"', b"&quot;") + b"</f>"
+    inner = re.sub(rb"<f>.*?</f>", lambda _m: new, factory.cell_inner("H5"))
+    report = check_file(factory.set_cell("prefixed.xlsx", "H5", inner), context)
+    f = the(report, "addin_reference")
+    assert (f.sheet, f.cell) == ("考评表", "H5") and "!" in f.message
 
 
 def test_validation_removed(factory: Factory, context: Context) -> None:
@@ -243,22 +267,25 @@ def test_cached_error_value(factory: Factory, context: Context) -> None:
 # ------------------------------------------------------------------------------------------------ reader
 
 
-def test_fast_reader_matches_tree_parse(factory: Factory) -> None:
-    path = factory.good("learning_team", "native")
-    fast = read_workbook(path)
-    with FastBook(path) as book:
-        for name, sheet in fast.sheets.items():
-            slow = type(sheet)(name, sheet.part, sheet.state)
-            data = book._archive.read(sheet.part)
-            _read_sheet_tree(data, slow, book._shared_strings(), None)
-            assert sheet.cells.refs() == slow.cells.refs()
-            for ref in sheet.cells.refs():
-                a, b = sheet.cells[ref], slow.cells[ref]
-                assert (a.value, a.formula, a.type, a.cached) == (b.value, b.formula, b.type, b.cached), ref
-            assert sheet.validations == slow.validations
+def test_fast_reader_matches_openpyxl(factory: Factory) -> None:
+    """The streaming reader sees the same formulas, values and validations as openpyxl."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(path)
+    path = factory.good("learning_team", "native")
+    fast = read_workbook(path)
+    formulas = openpyxl.load_workbook(path)
+    for name, sheet in fast.sheets.items():
+        ws = formulas[name]
+        for row in ws.iter_rows():
+            for c in row:
+                cell = sheet.cells.get(c.coordinate)
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    assert cell is not None and "=" + (cell.formula or "") == c.value, c.coordinate
+                elif c.value is not None:
+                    assert cell is not None and cell.value == c.value, c.coordinate
+        expected = {(str(dv.sqref), dv.type or "none") for dv in ws.data_validations.dataValidation}
+        assert {(" ".join(v.sqref), v.type) for v in sheet.validations} == expected
+    wb = formulas
     assert fast.sheet_names == wb.sheetnames
     workbook_scope = {
         k: v for k, v in fast.defined_names.items() if "!" not in k
@@ -267,7 +294,10 @@ def test_fast_reader_matches_tree_parse(factory: Factory) -> None:
 
 
 def test_normalise_formula_text() -> None:
-    assert normalise('=[1]!lxbz_tier("a", A1)') == normalise('LXBZ_TIER("a",A1)')
+    # A workbook/add-in prefix is never normalised away (issue 16): it runs code from another file.
+    assert normalise('=[1]!lxbz_tier("a", A1)') != normalise('LXBZ_TIER("a",A1)')
+    assert book_prefix("[1]!LXBZ_TIER(1)") == "[1]!"
+    assert book_prefix('IF(A1="x!Y(",1)') is None
     assert normalise("IF(TRUE(),'考评表'!C3)") == normalise("IF(TRUE,考评表!c3)")
     assert normalise('"Ab"') != normalise('"AB"')  # string literals keep their case
 
@@ -286,7 +316,7 @@ def test_libreoffice_saved_workbooks(factory: Factory, context: Context, tmp_pat
         udf, native = recalculate_many(sources, tmp_path)
     except LibreOfficeNotFoundError:
         pytest.skip("LibreOffice not installed")
-    assert check_file(native, context).findings == []
+    assert codes(check_file(native, context)) == set()
     report = check_file(udf, context)
     assert codes(report) == {"cached_error"}
     assert report.total == 96
@@ -324,7 +354,7 @@ def test_shared_formulas_as_excel_saves_fill_down(factory: Factory, context: Con
         return text.encode()
 
     path = factory.edit_sheet("shared.xlsx", edit, part=part, rubric="learning_team", variant="native")
-    assert check_file(path, context).findings == []
+    assert codes(check_file(path, context)) == set()
 
 
 def test_every_rubric_has_a_release_snapshot_of_its_current_version(context: Context) -> None:
@@ -346,4 +376,5 @@ def test_malformed_sheet_xml_is_corrupt_not_slow(factory: Factory, context: Cont
     started = time.perf_counter()
     report = check_file(path, context)
     assert time.perf_counter() - started < 2
-    assert the(report, "corrupt")
+    # 20,000 unclosed cells nest: the streaming parse stops at the depth limit before the end tag mismatch.
+    assert {f.code for f in report.findings} & {"corrupt", "xml_too_deep"}

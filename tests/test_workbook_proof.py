@@ -106,12 +106,18 @@ def test_native_variant_equals_core_200_cases(rid: str, native_full: dict[str, t
 
 def test_boundary_votes_are_exact() -> None:
     """9 of 10 is exactly 90%: the native formula compares cross-multiplied integers, never a quotient."""
+    from lxbz_xl.workbook.form import plan_for
     from lxbz_xl.workbook.layout import formulas_for
 
     defn = load_rubric("annual_team")
-    text = "".join(formulas_for(defn, None, "native").values())
+    plan = plan_for(defn)
+    shown = {(s.spec.sheet, s.spec.ref) for p, s in plan.outputs.items() if p.startswith("shares.")}
+    assert len(shown) == 6  # the shares the tiers test are displayed (as percentages)...
+    formulas = formulas_for(defn, None, "native")
+    text = "".join(v for k, v in formulas.items() if k not in shown)
     assert "10*SUM(" in text and "9*SUM(" in text
-    assert "/SUM(" not in text  # no vote share is computed by division for a comparison
+    assert "/SUM(" not in text  # ...but no vote share is computed by division for a comparison
+    assert all(formulas[k] not in text for k in shown)  # and no decision reads a displayed share
 
 
 @pytest.mark.libreoffice

@@ -22,3 +22,11 @@ def arg(*_: Any, **__: Any) -> Callable[[F], F]:
 
 def ret(*_: Any, **__: Any) -> Callable[[F], F]:
     return lambda g: g
+
+
+def script(f: Any = None, **_: Any) -> Any:
+    return f if f is not None else (lambda g: g)
+
+
+class Book:
+    """Stand-in for the `xw.Book` annotation of main.py's script (xlwings injects the real book)."""

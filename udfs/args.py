@@ -46,7 +46,7 @@ def item_specs(defn: RubricDefinition, item: Item) -> list[FieldSpec]:
 def find_item(defn: RubricDefinition, ref: Any) -> Item:
     value = clean(ref)
     if isinstance(value, str):
-        match = re.fullmatch(r"第?\s*(\d+)\s*项?", value)
+        match = re.fullmatch(r"第?\s*([0-9]{1,4})\s*项?", value)  # bounded: an item number, not any digits
         value = int(match.group(1)) if match else value
     for item in defn.items:
         if value == item.id or value == item.name:
@@ -58,9 +58,7 @@ def find_item(defn: RubricDefinition, ref: Any) -> Item:
 
 
 def score(defn: RubricDefinition, item: Item, cells: list[Any]) -> ItemResult | None:
-    """Score one item from its input cells; None when every cell is empty."""
-    if all(c is None for c in cells):
-        return None
+    """Score one item from its input cells (blank cells: the core's absent defaults)."""
     specs = item_specs(defn, item)
     extra = filled(cells[len(specs) :])
     if extra:

@@ -9,13 +9,15 @@ and LXBZ_MEMBER calls on the same unit share one `evaluate`.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lxbz_xl import load_rubric
-from lxbz_xl.definition.loader import DefinitionError
+from lxbz_xl.definition.loader import DefinitionError, definition_from_text
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.inputs import InputProblem
 from udfs.convert import text
@@ -30,20 +32,79 @@ _memo: OrderedDict[tuple[Any, ...], tuple[RubricDefinition | None, Any]] = Order
 
 
 def rubric(ref: Any) -> RubricDefinition:
-    """The definition named by a cell: an id (learning_team), a Chinese name, or a YAML path."""
-    key = text(ref)
+    """The definition named by a cell: an id (learning_team), `id@version`, a Chinese name, a YAML path,
+    or the YAML text itself (the `_lxbz` cells of a template built from a department's own rubric: one
+    cell or a range of chunks)."""
+    if isinstance(ref, list | tuple):
+        key = "".join(_raw_cells(ref))  # chunks of YAML text: kept exactly (no strip), blanks dropped
+    elif isinstance(ref, str) and "\n" in ref:
+        key = ref
+    else:
+        key = text(ref)
     if not key:
         raise InputProblem("缺少考评细则(如 learning_team 或 学习型领导班子)")
+    if "\n" in key:
+        return _embedded(key)
     now = time.monotonic()
     hit = _rubrics.get(key)
     if hit is not None and now - hit[1] < RECHECK_SECONDS:
         return hit[0]
+    if _VERSIONED.fullmatch(key):
+        defn = _versioned(key)
+        _rubrics[key] = (defn, now)
+        return defn
     try:
         defn = load_rubric(key)
     except DefinitionError as exc:
         # An unknown name carries the name itself as "file"; a broken file keeps its file name.
         raise InputProblem("; ".join(exc.problems) if exc.file == key else str(exc)) from None
     _rubrics[key] = (defn, now)
+    return defn
+
+
+_embedded_cache: dict[str, RubricDefinition] = {}
+_VERSIONED = re.compile(r"[A-Za-z0-9_]+@[^@\s/\\]+")
+
+
+def _raw_cells(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [piece for v in value for piece in _raw_cells(v)]
+    return [value] if isinstance(value, str) and value else []
+
+
+_by_digest: dict[str, RubricDefinition] = {}
+
+
+def _embedded(source: str) -> RubricDefinition:
+    """A rubric's YAML text as a template carries it: parsed (safe YAML, the loader's checks) once per
+    text, cached by its sha256. A sheet's every call passes the same text: the dict on the text itself
+    answers those (half the cost of hashing it again)."""
+    hit = _embedded_cache.get(source)
+    if hit is not None:
+        return hit
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    defn = _by_digest.get(digest)
+    if defn is None:
+        try:
+            defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)")
+        except DefinitionError as exc:
+            raise InputProblem(str(exc)) from None
+        _by_digest[digest] = defn
+    if len(_embedded_cache) >= 16:  # a few templates open at once
+        _embedded_cache.clear()
+    _embedded_cache[source] = defn
+    return defn
+
+
+def _versioned(key: str) -> RubricDefinition:
+    """`id@version`: the built-in rubric, which must be that version (the form was built from it)."""
+    rid, _, version = key.rpartition("@")
+    defn = rubric(rid)
+    if defn.version != version.strip():
+        raise InputProblem(
+            f"模板按“{defn.short_name}”版本{version}生成,已加载的函数为版本{defn.version}:"
+            "请使用与模板同一版本的 lxbz 加载项,或下载当前版本的模板"
+        )
     return defn
 
 
@@ -77,4 +138,6 @@ def memo(defn: RubricDefinition | None, key: Any, compute: Callable[[], T]) -> T
 def clear() -> None:
     """Forget everything (tests and benchmarks measure cold calls with this)."""
     _rubrics.clear()
+    _embedded_cache.clear()
+    _by_digest.clear()
     _memo.clear()

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
-from lxbz_xl.exact import exact
-from lxbz_xl.inputs import InputProblem
+from lxbz_xl.inputs import InputProblem, number_of
 
 ERROR_PREFIX = "#LXBZ! "
 MAX_MESSAGE = 200  # a cell message stays short even when it echoes a long value
@@ -91,8 +90,8 @@ def is_name(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     try:
-        exact(value)
-    except (TypeError, ValueError, ArithmeticError):
+        number_of(value)
+    except InputProblem:
         return True
     return False
 

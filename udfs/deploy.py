@@ -52,9 +52,37 @@ def conf_settings(interpreter: str) -> list[tuple[str, str]]:
     return [("Interpreter_Win", interpreter), ("UDF Modules", UDF_MODULE)]
 
 
+# xlwings' VBA reads the directory xlwings.conf with `Open … For Input` / `Input #` (xlwings.bas,
+# GetConfigFromFile): bytes in the system ANSI code page, which is GBK (cp936) on Simplified Chinese Windows.
+# A UTF-8 file turns a non-ASCII interpreter path into mojibake there, so the file is written in that code
+# page (`--codepage utf-8` for Windows set to "Beta: Use Unicode UTF-8 for worldwide language support").
+CONF_CODEPAGE = "cp936"
+
+
+class ConfEncodingError(ValueError):
+    """A setting cannot be written in the code page xlwings' VBA reads the file in."""
+
+
 def conf_file_text(settings: list[tuple[str, str]]) -> str:
-    # The file format of xlwings.conf: one "KEY","VALUE" line each, keys upper case.
-    return "".join(f'"{key.upper()}","{value}"\n' for key, value in settings)
+    # The file format of xlwings.conf: one "KEY","VALUE" line each, keys upper case, Windows line ends.
+    return "".join(f'"{key.upper()}","{value}"\r\n' for key, value in settings)
+
+
+def conf_file_bytes(settings: list[tuple[str, str]], codepage: str = CONF_CODEPAGE) -> bytes:
+    text = conf_file_text(settings)
+    try:
+        return text.encode(codepage)
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        key = next((k for k, v in settings if bad in v), "")
+        raise ConfEncodingError(
+            f"xlwings.conf:{key} 的值含有字符“{bad}”,无法按系统代码页 {codepage} 写出"
+            f"(经典 xlwings 的 VBA 按系统代码页读取该文件)。请改用只含 ASCII 字符的路径"
+            f"(如 dir /x 显示的 8.3 短路径,或以 %USERPROFILE% 开头的路径),"
+            f"或改用 xlwings.conf 工作表(xlwings.conf.xlsx,不受代码页影响)。"
+        ) from None
+    except LookupError:
+        raise ConfEncodingError(f"未知的代码页:{codepage}(应为 cp936、gbk、utf-8 等)") from None
 
 
 def write_conf_sheet(path: Path, settings: list[tuple[str, str]]) -> None:
@@ -95,24 +123,52 @@ CLASSIC_STEPS = """\
 6. Alt+F11 打开 VBA 编辑器 → 工具 → 引用,勾选 xlwings。
 7. 在 Excel 的 xlwings 选项卡点击 “Import Functions”(导入函数):生成 VBA 模块 xlwings_udfs,
    其中有 LXBZ_ITEM_SCORE、LXBZ_TIER 等函数。
-8. 按 Ctrl+Alt+F9 全部重算:原来显示 #NAME? 的公式即得出结果;保存 .xlsm。
+8. 按 Ctrl+Alt+F9 全部重算:原来显示 #NAME? 的公式即得出结果。
+   若仍显示 #NAME?(Excel 未把文件中已存的公式绑定到函数):在 VBA 编辑器中 文件 → 导入文件,
+   选本目录的 {rebind_bas},然后 开发工具 → 宏 → 运行 LXBZ_Rebind:它重新输入所有含 LXBZ_ 的公式
+   (工作表保护会临时撤消并恢复)并重算。也可在装有 Excel 的电脑上执行:lxbz excel rebind 文件.xlsm
+9. 保存 .xlsm。
 
 填表人的电脑只需第 1、2 步(以及第 5 步的 a 或已含设置表的模板),不需要第 3、6、7 步。
 函数改名或参数变化(升级本软件包后)时,在模板上重新执行第 7 步。
+
+关于 xlwings.conf 的编码:xlwings 的 VBA 按 Windows 的系统代码页读取该文件,本文件按 {codepage}
+写出(简体中文 Windows 为 cp936/GBK),因此含中文的解释器路径能正确读取。若 Windows 开启了
+“使用 Unicode UTF-8 提供全球语言支持”,请用 lxbz excel config --codepage utf-8 重新生成;
+xlwings.conf 工作表不受代码页影响。
+"""
+
+REBIND_BAS_NAME = "lxbz_rebind.bas"
+# A VBA module for classic xlwings (ASCII only: the VBA editor reads .bas files in the ANSI code page).
+REBIND_BAS = """Attribute VB_Name = "lxbz_rebind"
+' Re-enter every formula that calls an LXBZ_ function, then recalculate (lxbz-xl, udfs/rebind.py).
+' Needs the xlwings reference (Tools > References > xlwings) and the xlwings.conf settings.
+Sub LXBZ_Rebind()
+    RunPython "import udfs.rebind; udfs.rebind.rebind_caller()"
+End Sub
 """
 
 
-def write_config(out: Path, interpreter: str | None = None) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+def write_config(out: Path, interpreter: str | None = None, codepage: str = CONF_CODEPAGE) -> list[Path]:
+    """Raises ConfEncodingError (before writing anything) when a setting does not fit the code page."""
     interpreter = interpreter or default_interpreter()
     settings = conf_settings(interpreter)
+    data = conf_file_bytes(settings, codepage)
+    out.mkdir(parents=True, exist_ok=True)
     conf = out / "xlwings.conf"
-    conf.write_text(conf_file_text(settings), encoding="utf-8")
+    conf.write_bytes(data)
     sheet = out / "xlwings.conf.xlsx"
     write_conf_sheet(sheet, settings)
+    bas = out / REBIND_BAS_NAME
+    bas.write_bytes(REBIND_BAS.replace("\n", "\r\n").encode("ascii"))
     steps = out / "EXCEL-经典xlwings-步骤.txt"
-    steps.write_text(CLASSIC_STEPS.format(interpreter=interpreter, module=UDF_MODULE), encoding="utf-8")
-    return [conf, sheet, steps]
+    steps.write_text(
+        CLASSIC_STEPS.format(
+            interpreter=interpreter, module=UDF_MODULE, rebind_bas=REBIND_BAS_NAME, codepage=codepage
+        ),
+        encoding="utf-8",
+    )
+    return [conf, sheet, bas, steps]
 
 
 # ---------------------------------------------------------------- xlwings Lite
@@ -222,14 +278,10 @@ def wheel_problems(wheel: Path) -> list[str]:
 
 
 def requirements_text(wheel_ref: str, deps: list[str]) -> str:
-    lines = [
-        "# xlwings Lite → requirements.txt 标签页。保留加载项自带的 xlwings 那一行,再加上以下各行。",
-        "# 下一行是 lxbz-xl 的 wheel:放到允许跨域访问(CORS)的 HTTPS 地址,或发布到(内部)PyPI 后改为 lxbz-xl。",
-        wheel_ref,
-        "# 依赖(Pyodide 自带的编译包不要固定版本):",
-        *deps,
-    ]
-    return "\n".join(lines) + "\n"
+    """Requirement lines only: the wheel, then the dependencies unpinned (Pyodide's compiled ones must not
+    be pinned). No comment lines: they are pasted into the add-in's requirements.txt tab, and what they
+    said is in the steps file."""
+    return "\n".join([wheel_ref, *deps]) + "\n"
 
 
 LITE_STEPS = """\
@@ -239,10 +291,13 @@ LITE_STEPS = """\
 1. 把 {wheel} 放到可通过 HTTPS 访问、允许跨域(CORS)的位置(单位内网服务器、对象存储等),
    地址以文件名结尾;或发布到(内部)PyPI。requirements.txt 第一条已写为:{wheel_ref}
 2. 打开模板工作簿 → 开始 → 加载项 → 搜索 xlwings → 添加 “xlwings Lite”;打开 xlwings Lite 面板。
-3. 在 requirements.txt 标签页:保留 xlwings 那一行,加上本目录 requirements.txt 中的各行;等待安装完成。
+3. 在 requirements.txt 标签页:保留 xlwings 那一行,加上本目录 requirements.txt 中的各行
+   (第一行是 lxbz-xl 的 wheel 地址;其余为依赖,不要固定版本);等待安装完成。
 4. 在 main.py 标签页:用本目录 main.py 的内容替换示例代码(它只导入 lxbz-xl 中的函数,不复制代码)。
-5. 函数注册后,原来显示 #NAME? 的 =LXBZ_TIER(…) 等公式即计算;保存工作簿(代码随工作簿保存)。
-   填表人只需安装 xlwings Lite 加载项并打开该工作簿。
+5. 函数注册后,原来显示 #NAME? 的 =LXBZ_TIER(…) 等公式即计算。若仍显示 #NAME?(Excel 未把文件中
+   已存的公式绑定到加载项函数):审阅 → 撤消工作表保护,在 xlwings Lite 面板的“脚本”中运行
+   rebind_and_recalculate(重新输入所有含 LXBZ_ 的公式并重算),再保护工作表。
+6. 保存工作簿(代码随工作簿保存)。填表人只需安装 xlwings Lite 加载项并打开该工作簿。
 """
 
 

@@ -52,10 +52,11 @@ def cell_errors(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _item(ref: Any, item: Any, inputs: tuple[Any, ...]) -> Any:
     cells = flatten_all(inputs)
-    if all(c is None for c in cells):
-        return None
     defn = rubric_of(ref)
     found = layout.find_item(defn, item)
+    if all(c is None for c in cells) and any(s.default is None for s in layout.item_specs(defn, found)):
+        return None  # inputs without a neutral value (done/target): nothing to say yet
+    # RUBRICS.md §0: blank inputs are absent, i.e. nothing found (each input's default, as in a case file).
     return memo(defn, ("item", found.id, tuple(cells)), lambda: layout.score(defn, found, cells))
 
 
@@ -68,7 +69,7 @@ def _item(ref: Any, item: Any, inputs: tuple[Any, ...]) -> Any:
 @xw.arg("inputs", ndim=2, err_to_str=True, doc="该项各输入,按评分标准顺序;可为一行单元格")
 @cell_errors
 def LXBZ_ITEM_SCORE(rubric: Any, item: Any, *inputs: Any) -> Any:
-    """该项得分(扣分封顶、加分封顶后)。输入全空时返回空。"""
+    """该项得分(扣分封顶、加分封顶后)。输入全空按未发现问题计(扣分项不扣分,加分项计满分)。"""
     result = _item(rubric, item, inputs)
     return EMPTY if result is None else to_cell(result.score)
 
@@ -79,7 +80,7 @@ def LXBZ_ITEM_SCORE(rubric: Any, item: Any, *inputs: Any) -> Any:
 @xw.arg("inputs", ndim=2, err_to_str=True, doc="该项各输入,按评分标准顺序;可为一行单元格")
 @cell_errors
 def LXBZ_DEDUCTION(rubric: Any, item: Any, *inputs: Any) -> Any:
-    """该项扣分(封顶后;加分项为未得分数)。输入全空时返回空。"""
+    """该项扣分(封顶后;加分项为未得分数)。输入全空按未发现问题计。"""
     result = _item(rubric, item, inputs)
     return EMPTY if result is None else to_cell(result.deduction)
 

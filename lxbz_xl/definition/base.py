@@ -41,9 +41,13 @@ ScoreRef = Annotated[str, Ref("score")]
 
 
 class Strict(BaseModel):
-    """Every definition node rejects unknown keys, so a typo in a rubric file fails at load."""
+    """Every definition node rejects unknown keys, so a typo in a rubric file fails at load.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    `defer_build`: the validation schema is built at the first validation, not when the class is created,
+    so importing the definitions is cheap and a definition read from the cache never needs one.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class Reference(Strict):

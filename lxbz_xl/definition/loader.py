@@ -97,12 +97,22 @@ def all_inputs(defn: RubricDefinition) -> list[FieldSpec]:
 def load_definition(path: str | Path) -> RubricDefinition:
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # _LOADER is a safe loader
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise DefinitionError(path.name, [f"无法读取:{exc}"]) from exc
+    return definition_from_text(text, path.name)
+
+
+def definition_from_text(text: str, name: str) -> RubricDefinition:
+    """A definition from YAML text (a file's, or the copy a workbook embeds), with the same checks;
+    `name` is what messages call it."""
+    try:
+        raw = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
+    except yaml.YAMLError as exc:
+        raise DefinitionError(name, [f"无法读取:{exc}"]) from exc
     if not isinstance(raw, dict):
-        raise DefinitionError(path.name, ["文件应为键值映射(YAML mapping)"])
-    return definition_from_mapping(raw, path.name)
+        raise DefinitionError(name, ["文件应为键值映射(YAML mapping)"])
+    return definition_from_mapping(raw, name)
 
 
 def definition_from_mapping(raw: dict[str, Any], file: str) -> RubricDefinition:
@@ -127,7 +137,10 @@ def builtin_ids() -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _load_cached(path: str, mtime: float) -> RubricDefinition:
-    return load_definition(path)
+    # In memory per file and mtime; on disk per file content (sha256), see definition/cache.py.
+    from lxbz_xl.definition.cache import cached
+
+    return cached(Path(path), load_definition)
 
 
 def load_rubric(ref: str | Path) -> RubricDefinition:

@@ -287,21 +287,6 @@ _MODEL_TAGS = {
     "CompareCond": "compare",
 }
 
-for _model in (
-    Clamp,
-    SumExpr,
-    ProductExpr,
-    MeanExpr,
-    MinExpr,
-    MaxExpr,
-    CoalesceExpr,
-    WeightedTerm,
-    WeightedExpr,
-    NotCond,
-    AllCond,
-    AnyCond,
-    AtLeastCond,
-    CompareBody,
-    CompareCond,
-):
-    _model.model_rebuild()
+# The recursive models' forward references resolve when a schema is first built: with `defer_build`
+# (definition/base.py) that happens at the first validation, not at import, so a command that only reads
+# cached definitions (definition/cache.py) never builds a schema. Nothing to rebuild here.

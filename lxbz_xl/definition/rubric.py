@@ -290,6 +290,10 @@ class Banding(Strict):
     key: ScoreRef = "total"
     bands: list[Band]
     middle: str
+    # An input naming who ranks (考核主体): ranking, banding and ties happen within one (year, value);
+    # cases without it form one group.
+    group_by: str | None = None
+    group_label: str | None = None
     demote_when: Condition | None = None
     demote_reason: str | None = None
     pending_local: bool = False
@@ -305,18 +309,46 @@ class QuotaPool(Strict):
     requires_parent_in: Annotated[str, Ref("pool")] | None = (
         None  # an awarded 正职 must come from an awarded team
     )
+    # Members only: a condition on the member's unit (e.g. the team meets the standard and is 综合考评优秀);
+    # members of other units do not take part, and the result says why.
+    parent_when: Condition | None = None
+    parent_reason: str | None = None
 
 
 class Quota(Strict):
     pools: list[QuotaPool]
 
 
+class AwardCycle(Strict):
+    """An award held every `every` years counted from `base_year` (e.g. 每两年进行一次评选)."""
+
+    every: NumLike
+    base_year: NumLike
+    label: str = "评选年"
+    reference: Reference | None = None
+
+
 class Link(Strict):
-    """Feed another rubric's output into this case when the case doesn't give it (the section 1 chain)."""
+    """Feed another rubric's output into this case when the case doesn't give it (the section 1 chain).
+
+    `output` carries the source's title or tier; `when` instead carries whether a condition holds on the
+    source result (e.g. a party-building finding on the secretary's case → the team cannot be 优秀).
+    """
 
     field: InputRef
     rubric: Annotated[str, Ref("rubric")]
-    output: Literal["title", "tier", "tier_before_caps"]
+    output: Literal["title", "tier", "tier_before_caps"] | None = None
+    # Resolved against the linked rubric's inputs and outputs, not this one's (definition/check.py).
+    when: Condition | None = None
+    # False: a unit may have no such case (not every unit has a township secretary); its absence is no 缺报.
+    required: bool = True
+    reference: Reference | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Link:
+        if (self.output is None) == (self.when is None):
+            raise ValueError(f"link {self.field}: give exactly one of `output` or `when`")
+        return self
 
 
 class MemberLink(Strict):
@@ -345,13 +377,47 @@ class ShareReport(Requirement):
     goal: ShareGoal | None = None
 
 
+class ConsequenceSpec(Strict):
+    kind: Literal["commend", "rectify", "admonish", "decide", "per_documents", "salary", "training"]
+    action: str
+
+
+class Streak(Strict):
+    """A tier held `years` years running (this year and the ones before) has a consequence (RUBRICS.md §11,
+    连续三年优秀 → 晋升工资). Earlier years come from the batch (same unit, or same member name in the same
+    unit) or, failing that, from the inputs named in `previous` (last year first)."""
+
+    tier: str
+    years: int = Field(ge=2)
+    entity: Literal["unit", "member"] = "unit"
+    previous: list[str] = Field(default_factory=list)
+    consequence: ConsequenceSpec
+    reason: str
+    reference: Reference | None = None
+
+
+class BottomFlag(Strict):
+    """The bottom share of a ranking on `key` (rounded down; ties at the edge stay out) raises a notice
+    (RUBRICS.md §11: 满意度评议结果靠后 → 限期整改)."""
+
+    key: str
+    share: NumLike
+    label: str
+    category: str | None = None
+    consequence: ConsequenceSpec | None = None
+    reference: Reference | None = None
+
+
 class Cohort(Strict):
     ranking: Ranking | None = None
     banding: Banding | None = None
     quota: Quota | None = None
+    award_cycle: AwardCycle | None = None
     links: list[Link] = Field(default_factory=list)
     member_links: list[MemberLink] = Field(default_factory=list)
     share_report: ShareReport | None = None
+    streaks: list[Streak] = Field(default_factory=list)
+    bottom_flags: list[BottomFlag] = Field(default_factory=list)
 
 
 class Roster(Strict):
@@ -365,6 +431,17 @@ class Roster(Strict):
     label: str
     columns: list[FieldSpec]
     derive: dict[Annotated[str, Ref("clause_input")], Condition | None]
+
+
+class FormHints(Strict):
+    """How the generated workbook lays the rubric out (presentation, not scoring): page orientation as
+    the paper form is printed, and how many rows the member table, the ballot matrix and list inputs
+    offer. A case with more members or ballots than the form holds cannot be filled (a clear error)."""
+
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    members: int = Field(default=30, ge=1, le=1000)
+    ballots: int = Field(default=60, ge=1, le=5000)
+    lists: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)  # input path → cells
 
 
 class RubricDefinition(Entity):
@@ -384,6 +461,7 @@ class RubricDefinition(Entity):
     roster: Roster | None = None
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
+    form: FormHints = Field(default_factory=FormHints)
     # What is derived from this definition, built once (lxbz_xl/compiled.py): input specs, the compiled
     # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
     _compiled: Any = PrivateAttr(default=None)

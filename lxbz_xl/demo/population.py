@@ -107,15 +107,17 @@ SCENARIOS: dict[str, str] = {
     "青山市民政局": "学习型领导班子94分,与青山市审计局同分;失分项只有2项,排在其前",
     "青山市审计局": "学习型领导班子94分,与青山市民政局同分;失分项有3项,单位名称虽在前仍排在其后",
     "白云县委": "学习型领导班子97分,与青峰县委同分且失分项同为2项,按单位名称排在其前",
-    "青峰县委": "学习型领导班子97分,与白云县委同分且失分项同为2项,按单位名称排在其后",
+    "青峰县委": "学习型领导班子97分,与白云县委同分且失分项同为2项,按单位名称排在其后;县委书记抓基层党建措施不力(考核主体:青山市委(县委书记)),年度班子考核由优秀降为较好",
     # performance: 达不到80% means below 0.80.
-    "青山市交通运输局": "群众满意度76%,达不到80%,限期整改",
+    "青山市交通运输局": "群众满意度76%,达不到80%,且在参加排序的单位中排名末位(评议结果靠后),两项限期整改触发条件同时成立",
     "青山市自然资源局": "群众满意度79.5%,达不到80%,限期整改",
     "青山市水利局": "群众满意度恰好80%,不属于达不到80%,不列入整改",
     # annual_cadre: disciplined → no tier is guessed.
     "吴刚(青山市住房和城乡建设局副局长)": "受纪律处分,年度考核档次需按现行文件认定",
     # study_credits: two consecutive years short → 集中调训; exactly at the bar is not short.
     "青山市委组织部": "学习学分:孙副处长连续两年不足18分,第三年集中调训;李科长本年恰为12分,不算未修满",
+    "青山市卫生健康委员会": "学习学分:蒋副主任由科级提为处级,上年13分(科级应修12分)达标,本年15分不足,只不足一次,不调训",
+    "龙泉县委": "学习学分:潘科员由处级转任科级,上年14分(处级应修18分)、本年11分(科级应修12分)均不足,第三年集中调训",
     "红星县委": "学习学分:王常委连续两年不足18分,第三年集中调训",
     "青山市公安局": "学习学分:刘科长连续两年不足12分,第三年集中调训",
     # party_secretary banding: 好 = top 30% of 10 = 3, 差 = bottom 10% = 1.
@@ -123,10 +125,17 @@ SCENARIOS: dict[str, str] = {
     "石桥镇": "书记联述联评联考92.5分,与东坡乡并列第3,处在“好”档分界处,均归入好",
     "西岭镇": "书记联述联评联考94分居第2,但抓基层党建没有达到目标要求,由好顺延为中",
     "柳河镇": "书记联述联评联考77.5分,排名最后,列为差",
+    # RUBRICS.md §8 rev. 2: each assessing body bands its own secretaries; a party-building finding caps the team.
+    "东坡乡柳林村": "村党组织书记由东坡乡党委单独排序分档(4个村,好30%取整为1个);排第一的新河村不能评优,柳林村仍为中",
+    "东坡乡新河村": "村党组织书记排名第一,但抓基层党建责任不到位,不能评为好,顺延为中",
+    # RUBRICS.md §11 rev. 2: multi-year rules.
+    "李明(红星县副县长)": "前两年考核均为优秀(本表填报),本年优秀:连续三年优秀,按有关规定晋升工资",
     # innovation quota: 5 teams rated 综合考核优秀 → quota floor(50% × 5) = 2; the cut falls inside a tie.
     "青山二中": "符合创新创业型班子标准,考核主体评分93分,与青山实验小学并列在名额分界处,未作取舍",
     "青山实验小学": "符合创新创业型班子标准,考核主体评分93分,与青山二中并列在名额分界处,未作取舍",
     "青山四中": "综合考核优秀(计入名额基数),但取得实效的创新性工作只有1项,不符合班子标准",
+    # RUBRICS.md §9 rev. 2: who may be chosen.
+    "青山职业中专": "非综合考评优秀且有越级上访、铺张浪费:班子不达标,其副职虽个人达标也不参加评选",
 }
 
 # ---------------------------------------------------------------- small helpers
@@ -541,6 +550,13 @@ SATISFACTION = {
     "青山市水利局": "80%",
     "青山市交通运输局": "76%",
     "青山市自然资源局": "79.5%",
+    # With ten or eleven units ranked (the demo corrupts one file), the bottom 10% (评议结果靠后, 待本地确定) is
+    # one unit: 交通运输局, also below 80%.
+    "青山市民政局": None,
+    "青山市市场监督管理局": None,
+    "青山市审计局": None,
+    "青山市商务局": None,
+    "青山市农业农村局": None,
 }
 ADJUSTMENTS = [
     (2, "比较法:全市排位进位2名"),
@@ -595,6 +611,13 @@ CADRES = [
 ASPECTS = ("political_quality", "leadership", "work_style", "duty_performance", "integrity")
 
 
+# Earlier tiers a cadre's form carries (RUBRICS.md §11): three years of 优秀 → 晋升工资; two are not enough.
+PREVIOUS_TIERS: dict[str, dict[str, str]] = {
+    "李明(红星县副县长)": {"last_year": "优秀", "year_before": "优秀"},
+    "周建国(青峰县县长)": {"last_year": "优秀", "year_before": "称职"},
+}
+
+
 def _annual_cadre(rng: random.Random, unit: str, scope: str, result: str, year: int) -> CaseMap:
     n = rng.randint(60, 110)
     aspects = dict.fromkeys(ASPECTS, "excellent")
@@ -615,14 +638,18 @@ def _annual_cadre(rng: random.Random, unit: str, scope: str, result: str, year: 
         aspects["integrity"] = "normal"
         votes = _votes(rng, PRINCIPAL_TIERS, n, (30, 45), 80)
         extra["disciplined"] = True
-    return {
-        "rubric": "annual_cadre",
-        "unit": unit,
-        "year": year,
-        "scope": scope,
-        "votes": votes,
-        "aspects": aspects,
-    } | extra
+    return (
+        {
+            "rubric": "annual_cadre",
+            "unit": unit,
+            "year": year,
+            "scope": scope,
+            "votes": votes,
+            "aspects": aspects,
+        }
+        | extra
+        | ({"previous_tiers": PREVIOUS_TIERS[unit]} if unit in PREVIOUS_TIERS else {})
+    )
 
 
 # ---------------------------------------------------------------- 学习学分 (5 units)
@@ -662,6 +689,13 @@ CREDITS: dict[str, list[tuple[str, str, float | None, float | None]]] = {
 }
 
 
+# Last year's rank where it differs from this year's (RUBRICS.md §10 rev. 2), with fixed credits that show it.
+PROMOTED: dict[tuple[str, str], tuple[str, float, float]] = {
+    ("青山市卫生健康委员会", "蒋副主任"): ("科级", 15, 13),  # 科级→处级: short this year only
+    ("龙泉县委", "潘科员"): ("处级", 11, 14),  # 处级→科级: short both years
+}
+
+
 def _study_credits(rng: random.Random, unit: str, year: int) -> CaseMap:
     def drawn(rank: str) -> float:  # strictly above the bar, in half credits
         bar = 18 if rank == "处级" else 12
@@ -676,6 +710,11 @@ def _study_credits(rng: random.Random, unit: str, year: int) -> CaseMap:
         }
         for name, rank, now, before in CREDITS[unit]
     ]
+    for m in members:
+        previous, now_, before_ = PROMOTED.get((unit, m["name"]), (m["rank"], None, None))
+        m["previous_rank"] = previous
+        if now_ is not None:
+            m["credits"], m["previous_year_credits"] = now_, before_
     return {"rubric": "study_credits", "unit": unit, "year": year, "members": members}
 
 
@@ -697,6 +736,19 @@ SECRETARIES = {
     "柳河镇": ("程立新", 80, 75),
 }
 PARTY_BUILDING_FAILED = {"西岭镇"}
+TOWNSHIP_BODY = "青山市委"  # ranks the township secretaries (考核主体)
+# Village secretaries ranked by their township's Party committee, and county secretaries ranked by the city:
+# unit → (secretary, 述职测评 mean, 实地考评, assessing body, finding or None).
+OTHER_SECRETARIES: dict[str, tuple[str, int, int, str, str | None]] = {
+    "东坡乡新河村": ("邱永福", 94, 94, "东坡乡党委", "responsibility_unfulfilled"),
+    "东坡乡柳林村": ("江秀兰", 90, 92, "东坡乡党委", None),
+    "东坡乡石门村": ("尹德胜", 86, 88, "东坡乡党委", None),
+    "东坡乡上坪村": ("薛桂芳", 80, 82, "东坡乡党委", None),
+    "青峰县委": ("萧建明", 95, 95, "青山市委(县委书记)", "measures_ineffective"),
+    "红星县委": ("邵光辉", 96, 96, "青山市委(县委书记)", None),
+    "龙泉县委": ("龚志远", 90, 90, "青山市委(县委书记)", None),
+    "清河县委": ("覃永红", 88, 88, "青山市委(县委书记)", None),
+}
 
 
 def _marks(rng: random.Random, mean: int) -> list[int]:
@@ -718,8 +770,24 @@ def _party_secretary(rng: random.Random, town: str, year: int) -> CaseMap:
         "secretary": secretary,
         "report_marks": _marks(rng, mean),
         "field_score": field_score,
+        "assessing_body": TOWNSHIP_BODY,
         "party_building_failed": town in PARTY_BUILDING_FAILED,
     }
+
+
+def _other_secretary(seed: int, unit: str, year: int) -> CaseMap:
+    """Drawn from their own stream, so the rest of the population does not shift."""
+    secretary, mean, field_score, body, finding = OTHER_SECRETARIES[unit]
+    case: CaseMap = {
+        "rubric": "party_secretary",
+        "unit": unit,
+        "year": year,
+        "secretary": secretary,
+        "report_marks": _marks(random.Random(f"{seed}:{unit}"), mean),
+        "field_score": field_score,
+        "assessing_body": body,
+    }
+    return case | ({finding: True} if finding else {})
 
 
 # ---------------------------------------------------------------- 创新创业型 (6 schools under 市教育局)
@@ -742,7 +810,13 @@ SCHOOL_FACTS = [
     School("青山三中", 2, 90),
     School("青山四中", 1, 95),
     School("青山实验小学", 2, 93),
-    School("青山职业中专", 2, 88, comprehensive_excellent=False, extra={"petition_or_accident": True}),
+    School(
+        "青山职业中专",
+        2,
+        88,
+        comprehensive_excellent=False,
+        extra={"petition_or_accident": True, "extravagance": True},
+    ),
 ]
 
 
@@ -761,16 +835,40 @@ def _school_cadre(rng: random.Random, name: str, position: str) -> CaseMap:
     }
 
 
-def _innovation(rng: random.Random, school: School, year: int) -> CaseMap:
+# The rest of seed 001's team standard (RUBRICS.md §9 rev. 2), met unless a school's `extra` says otherwise.
+TEAM_STANDARD: CaseMap = {
+    "works_recognised": True,
+    "targets_completed": True,
+    "courses_complete": True,
+    "major_events": 2,
+    "no_objection": True,
+}
+# Each school's Party secretary is a second 正职 (12 正职 → quota 1). 青山二中's scores highest, but its team
+# is tied at the team cut: the seat stays open (待定) until that tie is decided.
+SECRETARY_SCORES = {"青山二中": 97}
+
+
+def _innovation(rng: random.Random, school: School, year: int, seed: int = 0) -> CaseMap:
     voters = rng.randint(45, 80)
     good = rng.randint(_at_least(voters, 91), voters)  # 好班子率 ≥ 90%
     names = _names(rng, ["校长"] + ["副校长"] * rng.randint(1, 2))
     cadres = [_school_cadre(rng, nm, "正职" if i == 0 else "副职") for i, nm in enumerate(names)]
+    own = random.Random(f"{seed}:{school.unit}")
+    secretary = _school_cadre(own, _names(own, ["书记"])[0], "正职")
+    secretary["assessing_score"] = SECRETARY_SCORES.get(school.unit, min(secretary["assessing_score"], 94))
+    if school.unit in SECRETARY_SCORES:  # meets the personal standard whatever the seed
+        secretary |= {"lessons_observed": 36, "annual_excellent_rate": "95%"}
+    cadres.insert(1, secretary)
+    if (
+        not school.comprehensive_excellent
+    ):  # a deputy who meets the personal standard, from a team that does not
+        cadres[2] |= {"lessons_observed": 36, "annual_excellent_rate": "95%", "adopted_innovations": 2}
     return {
         "rubric": "innovation",
         "unit": school.unit,
         "year": year,
         "innovative_works": school.works,
+        **TEAM_STANDARD,
         "inspections_all_top10": True,
         "team_votes": {"好": good, "较好": voters - good},
         "conduct_excellent": True,
@@ -871,11 +969,16 @@ def population(year: int = 2025, seed: int = 2025) -> list[dict[str, Any]]:
     for about 40 units of one city (青山市) across the ten rubrics."""
     rng = random.Random(seed)
     cases = _team_cases(rng, year)
-    cases += [_performance(rng, unit, share, year) for unit, share in SATISFACTION.items()]
+    cases += [_performance(rng, unit, share, year) for unit, share in list(SATISFACTION.items())[:6]]
+    cases += [  # four more units ranked on 满意度, drawn from their own stream (评议结果靠后 needs ten)
+        _performance(random.Random(f"{seed}:{unit}"), unit, share, year)
+        for unit, share in list(SATISFACTION.items())[6:]
+    ]
     cases += [_annual_cadre(rng, unit, scope, result, year) for unit, scope, result in CADRES]
     cases += [_study_credits(rng, unit, year) for unit in CREDITS]
     cases += [_party_secretary(rng, town, year) for town in TOWNSHIPS]
-    cases += [_innovation(rng, school, year) for school in SCHOOL_FACTS]
+    cases += [_innovation(rng, school, year, seed) for school in SCHOOL_FACTS]
+    cases += [_other_secretary(seed, unit, year) for unit in OTHER_SECRETARIES]
     cases.append(_water_saving(rng, "柳河镇", "郑镇长", year))
     cases.append(_water_saving(rng, "石桥镇", "冯镇长", year))
     cases.append(_layered(rng, "东坡乡", ["刘书记", "陈乡长", "孙副乡长", "周副乡长"], year))

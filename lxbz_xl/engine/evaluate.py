@@ -106,7 +106,7 @@ def run(
         values, errors = read_fields(defn, comp.unit_specs if scores_given else comp.spec_list, data)
     errors = roster_errors + errors
     if case.year is None:
-        errors.insert(0, InputError("year", "缺少年度(year),应为四位整数年份,如2025"))
+        errors.insert(0, InputError("year", case.year_problem or "缺少年度(year),应为四位整数年份,如2025"))
     if defn.members is None and members_raw is not None:
         errors.append(InputError("members", "此考评细则没有成员明细(members)"))
     elif defn.members is not None and members_raw is not None and not isinstance(members_raw, list):
@@ -150,7 +150,7 @@ def run(
             total += i.score
             below_full += i.score < i.points
         env.computed["items_total"] = total
-        given = case.data.get("items") or {}
+        given = data.get("items") or {}  # after the roster: an item whose counts it derives is not absent
         absent = [text for number, text in comp.item_ids if number not in given and text not in given]
         if absent:
             result.notes.append(f"第{'、'.join(absent)}项未填写,按未发现问题计(扣分项不扣分,加分项计满分)")

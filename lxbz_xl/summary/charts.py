@@ -21,6 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.summary.model import HISTOGRAM_BINS, Distribution, Summary, bin_label
 from lxbz_xl.summary.sheets import Sheet
+from lxbz_xl.validation.safe_text import Formula
 
 __all__ = ["Source", "chart_sheet"]
 
@@ -69,7 +70,7 @@ def _criterion(op: str, operand: Any) -> str:
 
 def _formula(src: Source, conds: list[Cond]) -> str:
     args = ",".join(f"{src.range(col)},{_criterion(op, x)}" for col, op, x in conds)
-    return f"=COUNTIF({args})" if len(conds) == 1 else f"=COUNTIFS({args})"
+    return Formula(f"=COUNTIF({args})" if len(conds) == 1 else f"=COUNTIFS({args})")
 
 
 def _holds(value: Any, op: str, operand: Any) -> bool:
@@ -178,7 +179,7 @@ def _block(
         sh.row += 1
     last = sh.row - 1
     sh.put(sh.row, 1, "合计")
-    sh.put(sh.row, 2, f"=SUM(B{head + 1}:B{last})")
+    sh.put(sh.row, 2, Formula(f"=SUM(B{head + 1}:B{last})"))
     cached[(ws.title, f"B{sh.row}")] = d.total
     sh.put(sh.row, 3, "")
     sh.row += 1

@@ -19,6 +19,7 @@ from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
     UNIT_ORDER,
     CellRefs,
+    ConsequenceRow,
     Entry,
     FlagRow,
     PersonRow,
@@ -105,8 +106,29 @@ def build_summary(
         problems=problems,
         definitions=definitions,
         year=year,
+        consequences=_consequences(entries, persons),
     )
     return summary
+
+
+def _consequences(entries: list[Entry], persons: list[PersonRow]) -> list[ConsequenceRow]:
+    """Every consequence of a unit's result and of each cadre (a person-subject case or a member)."""
+    out: list[ConsequenceRow] = []
+    for e in entries:
+        if e.defn.subject != "unit":
+            continue
+        r = e.result
+        out += [
+            ConsequenceRow(r.year, r.unit, None, e.rubric, c.kind, c.action, c.reason, e.ref("tier"))
+            for c in r.consequences
+        ]
+    for p in persons:
+        year = p.entry.result.year
+        out += [
+            ConsequenceRow(year, p.unit, p.person, p.rubric, c.kind, c.action, c.reason, p.ref)
+            for c in p.outcome.consequences
+        ]
+    return out
 
 
 def _narrow(cohort: CohortResult, year: int) -> None:
@@ -115,6 +137,7 @@ def _narrow(cohort: CohortResult, year: int) -> None:
     cohort.quotas = [r for r in cohort.quotas if r.year == year]
     cohort.shares = [r for r in cohort.shares if r.year == year]
     cohort.links = [r for r in cohort.links if r.year == year]
+    cohort.award_years = [r for r in cohort.award_years if r.year == year]
     cohort.summary = cohort.summary_by_year.get(year, [])
 
 
@@ -193,7 +216,7 @@ def _missing(rows: list[UnitRow], load: Callable[[str], RubricDefinition]) -> li
         while frontier:
             rid = frontier.pop()
             for link in load(rid).cohort.links:
-                if link.rubric not in needed:
+                if link.required and link.rubric not in needed:
                     needed.add(link.rubric)
                     frontier.append(link.rubric)
         for rid in sorted(needed - set(row.entries)):
@@ -272,6 +295,12 @@ def _flags(entries: list[Entry], cohort: CohortResult, every_year: list[Entry]) 
         for flag in e.defn.flags:
             if flag.category and flag.label in e.result.flags:
                 out.append(_flag_row(flag, e, e.result, None, unit_specs, ""))
+        for bottom in e.defn.cohort.bottom_flags:  # §11 评议结果靠后: the cohort raised it from the ranking
+            if bottom.category and bottom.label in e.result.flags:
+                where = [n for n in e.result.notes if n.startswith(bottom.label)]
+                detail = where[0] if where else bottom.label
+                refs = [e.ref(bottom.key)] if bottom.key in unit_specs else [e.ref("total")]
+                out.append(FlagRow(bottom.category, e.result.unit, None, detail, refs))
         if e.defn.members is None:
             continue
         member_specs = {s.path: s for s in e.defn.members.inputs}

@@ -43,11 +43,11 @@ class Ctx:
         if rid is None:
             return ""
         defn = self.summary.definitions.get(rid)
-        if defn is None:  # a problem may name a rubric no used submission brought in
-            from lxbz_xl.definition.loader import load_rubric
+        if defn is None:  # a problem may name a rubric no used submission brought in: by id, never a path
+            from lxbz_xl.rubric_ref import by_id
 
             with contextlib.suppress(Exception):
-                defn = load_rubric(rid)
+                defn = by_id(rid)
         return defn.short_name if defn is not None else rid
 
     def entry_of(self, result: Result) -> Entry | None:

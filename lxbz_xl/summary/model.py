@@ -157,6 +157,41 @@ class FlagRow:
     refs: list[Ref]
 
 
+# Consequence kinds (lxbz_xl.result.Consequence) as a clerk filters them.
+CONSEQUENCE_KINDS = {
+    "commend": "表彰奖励",
+    "rectify": "限期整改",
+    "admonish": "诫勉",
+    "decide": "待组织研究决定",
+    "per_documents": "按现行有关文件执行",
+    "salary": "晋升工资",
+    "training": "集中调训",
+}
+
+
+@dataclass(slots=True)
+class ConsequenceRow:
+    """One consequence (RUBRICS.md §11) of one unit or one cadre: a row a clerk filters and acts on."""
+
+    year: int | None
+    unit: str
+    person: str | None  # None: the team (领导班子)
+    rubric: str
+    kind: str  # stable code, see CONSEQUENCE_KINDS
+    action: str
+    reason: str
+    ref: Ref
+
+    @property
+    def kind_label(self) -> str:
+        return CONSEQUENCE_KINDS.get(self.kind, self.kind)
+
+    @property
+    def text(self) -> str:
+        """How a summary cell lists it: the action, then the rubric it comes from."""
+        return self.action
+
+
 @dataclass(slots=True)
 class Problem:
     kind: Literal["缺报", "重复报送", "报送冲突", "未通过校验", "无法归属", "名称写法不一致"]
@@ -181,6 +216,11 @@ class Summary:
     problems: list[Problem]
     definitions: dict[str, RubricDefinition]  # rubric id → the definition used
     year: int | None = None  # the --year the report was narrowed to, if any
+    consequences: list[ConsequenceRow] = field(default_factory=list)
+
+    def consequences_of(self, unit: str, year: int | None, person: str | None = None) -> list[ConsequenceRow]:
+        """The team's consequences (person None) or one cadre's, for one unit and year."""
+        return [c for c in self.consequences if c.unit == unit and c.year == year and c.person == person]
 
     @property
     def years(self) -> list[int]:

@@ -24,6 +24,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lxbz_xl.summary.model import Ref
+from lxbz_xl.validation.safe_text import put_text
 
 FONT = "宋体"  # as the forms; LibreOffice maps it to an installed CJK font
 HEADING = "黑体"
@@ -151,7 +152,7 @@ class Sheet:
     def text(self, text: str, ncols: int | None = None) -> None:
         """A paragraph across the table's width (merged, wrapped), e.g. a rule or a note."""
         ncols = ncols or self.ncols
-        cell = self.ws.cell(self.row, 1, text)
+        cell = put_text(self.ws.cell(self.row, 1), text)
         cell.font = Font(name=FONT, size=10)
         cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         self._merge(self.row, 1, ncols, text)
@@ -159,7 +160,7 @@ class Sheet:
 
     def kv(self, label: str, value: Any, ncols: int | None = None) -> None:
         """A bordered label / value row, the value spanning the rest of the width."""
-        head = self.ws.cell(self.row, 1, label)
+        head = put_text(self.ws.cell(self.row, 1), label)
         head.font = Font(name=HEADING, size=10, bold=True)
         head.fill = HEADER_FILL
         head.border = BORDER
@@ -184,7 +185,7 @@ class Sheet:
     def section(self, text: str, ncols: int | None = None) -> None:
         ncols = ncols or self.ncols
         for c in range(1, ncols + 1):
-            cell = self.ws.cell(self.row, c, text if c == 1 else None)
+            cell = put_text(self.ws.cell(self.row, c), text if c == 1 else None)
             cell.fill = SECTION_FILL
             cell.font = Font(name=HEADING, size=11, bold=True)
             cell.alignment = Alignment(vertical="center")
@@ -207,7 +208,7 @@ class Sheet:
         return row
 
     def _head_cell(self, row: int, col: int, label: str | None) -> None:
-        cell = self.ws.cell(row, col, label)
+        cell = put_text(self.ws.cell(row, col), label)
         cell.font = Font(name=HEADING, size=10, bold=True)
         cell.fill = HEADER_FILL
         cell.border = BORDER
@@ -267,7 +268,7 @@ class Sheet:
         )
         if isinstance(value, bool):
             value = "是" if value else "否"
-        cell = self.ws.cell(row, col, value)
+        cell = put_text(self.ws.cell(row, col), value)  # text from submissions is never a formula
         long_text = isinstance(value, str) and (display_width(value) > 40 or "\n" in value)
         numeric = isinstance(value, int | float) or (isinstance(value, str) and value.startswith("="))
         horizontal = "right" if numeric else ("left" if long_text or spec.wrap else "center")
@@ -362,12 +363,40 @@ class Sheet:
         else:
             ws.freeze_panes = "A2"
             ws.print_title_rows = "1:1"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = paper
+        _page_setup(ws, [final[c] for c in sorted(final)], paper, freeze_cols)
+        ws.oddFooter.center.text = "&A — 第 &P 页,共 &N 页"
+
+
+READABLE_PT, BODY_PT = 8.0, 10.0  # smallest type on paper; the tables' body type
+
+
+def _page_setup(ws: Worksheet, widths: list[float], paper: int, freeze_cols: int) -> None:
+    """Landscape; fitted to the paper's width while the 10 pt body type stays readable (at least 8 pt on
+    paper, in LibreOffice's wider measure of column widths), else printed at that size across pages with
+    the key columns and the header rows repeated. Header and footer sit inside the margins (LibreOffice
+    clips a footer that is not)."""
+    from lxbz_xl.workbook import printing
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = paper
+    long_side = 1190.55 if paper == A3 else printing.A4[1]
+    room = long_side - 2 * printing.MARGIN_LR * 72
+    content = sum(printing.column_points(w, printing.LIBREOFFICE_PX) for w in widths)
+    fitted = min(100, int(100 * room / max(content, 1.0)))
+    if fitted * BODY_PT / 100 >= READABLE_PT:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
-        ws.oddFooter.center.text = "&A — 第 &P 页,共 &N 页"
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = int(100 * READABLE_PT / BODY_PT)
+        ws.print_title_cols = f"A:{get_column_letter(max(1, freeze_cols))}"
+    ws.print_options.horizontalCentered = True
+    m = ws.page_margins
+    m.left = m.right = printing.MARGIN_LR
+    m.top, m.bottom, m.header, m.footer = (
+        printing.MARGIN_TOP,
+        printing.MARGIN_BOTTOM,
+        printing.HEADER,
+        printing.FOOTER,
+    )

@@ -66,7 +66,18 @@ def _positions(totals: list[Any]) -> list[int]:
 
 def banding_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh = ctx.sheet(wb, "好中差")
-    labels = ["考评细则", "年度", "位次", "单位", "书记", "总分", "按比例所在档", "最终档次", "说明"]
+    labels = [
+        "考评细则",
+        "年度",
+        "位次",
+        "单位",
+        "书记",
+        "总分",
+        "按比例所在档",
+        "最终档次",
+        "说明",
+        "考核主体",
+    ]
     sh.heading(len(labels))
     sh.text(
         "按总分从高到低按比例划档(名额向下取整);分界处同分者均归入较好一档;不能评优者由较好档顺延至中间档。"
@@ -96,6 +107,7 @@ def banding_sheet(ctx: Ctx, wb: Workbook) -> None:
                         else None,
                     ),
                     V(joined(why), wrap=True),
+                    rec.group or "",
                 ]
             )
     if records:
@@ -104,14 +116,15 @@ def banding_sheet(ctx: Ctx, wb: Workbook) -> None:
     _, last = sh.rows(rows)
     if not records:
         sh.text("(本批次没有按比例划档的考评)")
-    sh.finish(ncols=len(labels), table=(1, last), widths={1: 18, 4: 18, 9: 40})
+    sh.finish(ncols=len(labels), table=(1, last), widths={1: 18, 4: 18, 9: 40, 10: 18})
 
 
 def banding_params(ctx: Ctx, sh: Sheet, rec: BandingRecord) -> None:
     spec = ctx.summary.definitions[rec.rubric].cohort.banding
     n = len(rec.order)
     mark = "(比例待本地确定)" if rec.pending_local else ""
-    sh.section(f"{ctx.short(rec.rubric)} {rec.year}年:参加综合排序{n}个{mark}")
+    body = f"考核主体“{rec.group}”" if rec.group else ("未填写考核主体" if spec and spec.group_by else "")
+    sh.section(f"{ctx.short(rec.rubric)} {rec.year}年{body}:参加综合排序{n}个{mark}")
     rows = []
     for name in band_names(spec) if spec is not None else list(rec.shares):
         final = sum(1 for r in rec.order if r.band == name)
@@ -143,7 +156,7 @@ def quota_sheet(ctx: Ctx, wb: Workbook) -> None:
     s = ctx.summary
     sh = ctx.sheet(wb, "名额评选")
     labels = ["考评细则", "年度", "名额池", "位次", "单位", "姓名", "评分", "结果"]
-    sh.heading(len(labels) + 3)
+    sh.heading(len(labels) + 5)
     records = s.cohort.quotas
     versions = sorted({f"{ctx.short(q.rubric)} {s.definitions[q.rubric].version}" for q in records})
     sh.text(
@@ -153,6 +166,9 @@ def quota_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh.text(
         f"输入:批次摘要 {s.inputs_digest};考评细则版本 {'、'.join(versions) or '—'};参数见下表。同一输入得到同一结果。"
     )
+    for cycle in s.cohort.award_years:  # 每两年评选一次: whether the year is an award year
+        verdict = "是" if cycle.award_year else "否"
+        sh.kv(f"{ctx.short(cycle.rubric)} {cycle.year}年是否评选年", f"{verdict}。{cycle.text}")
     sh.section("评选参数")
     params = []
     for q in records:
@@ -169,6 +185,11 @@ def quota_sheet(ctx: Ctx, wb: Workbook) -> None:
                 f"{q.base}×{pct(q.share)}={fmt(q.share * q.base)},向下取整",
                 q.requires_parent_in or "",
                 V("、".join(q.excluded_by_parent), wrap=True),
+                V("、".join(q.excluded_by_team), wrap=True),
+                V(
+                    f"{q.open_seats}个席位待定:" + "、".join(q.pending) if q.pending else "",
+                    wrap=True,
+                ),
             ]
         )
     sh.table(
@@ -184,6 +205,8 @@ def quota_sheet(ctx: Ctx, wb: Workbook) -> None:
             "计算",
             "须所在班子获评",
             "所在班子未获评、不参加排序",
+            "所在班子非综合考评优秀或未达标、不参加评选",
+            "所在班子并列待定(席位空缺)",
         ],
         params,
     )
@@ -210,7 +233,9 @@ def quota_sheet(ctx: Ctx, wb: Workbook) -> None:
             )
     sh.header_row = sh.header(labels)
     _, last = sh.rows(rows)
-    sh.finish(ncols=len(labels) + 3, table=(1, last), widths={1: 18, 3: 26, 9: 26, 10: 22, 11: 30})
+    sh.finish(
+        ncols=len(labels) + 5, table=(1, last), widths={1: 18, 3: 26, 9: 26, 10: 22, 11: 30, 12: 30, 13: 30}
+    )
 
 
 def score_ref(ctx: Ctx, q: QuotaRecord, c: QuotaCandidate, member_pool: bool) -> Ref | None:

@@ -13,10 +13,10 @@ from lxbz_xl.summary.changes import changed
 from lxbz_xl.summary.charts import Source
 from lxbz_xl.summary.compute import ANNUAL, LEARNING, PARTY_ORG
 from lxbz_xl.summary.context import Ctx
-from lxbz_xl.summary.model import UNIT_ORDER, Entry, PersonRow, Ref, UnitRow, outcome_label
+from lxbz_xl.summary.model import UNIT_ORDER, ConsequenceRow, Entry, PersonRow, Ref, UnitRow, outcome_label
 from lxbz_xl.summary.sheets import A3, V, joined, yes_no
 
-__all__ = ["person_sheet", "unit_sheet"]
+__all__ = ["consequence_sheet", "person_sheet", "unit_sheet"]
 
 
 # ---------------------------------------------------------------- 单位汇总
@@ -76,8 +76,8 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
         }
         groups.append((ctx.short(c.rid), len(span)))
         labels += span
-    groups += [("资格链", len(CHAIN_HEADERS)), ("提示", 1), ("缺报", 1)]
-    labels += [*CHAIN_HEADERS, "提示", "缺报"]
+    groups += [("资格链", len(CHAIN_HEADERS)), ("提示", 1), ("缺报", 1), ("处理意见", 1)]
+    labels += [*CHAIN_HEADERS, "提示", "缺报", "处理意见"]
     ncols = len(labels)
     sh.heading(ncols)
     sh.text(
@@ -92,7 +92,7 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
         freeze_cols=2,
         max_width=30,
         paper=A3,
-        widths={ncols - 2: 40, ncols - 1: 28, ncols: 16},
+        widths={ncols - 3: 40, ncols - 2: 28, ncols - 1: 16, ncols: 36},
     )
     return Source(sh.ws, first, last, where)
 
@@ -129,7 +129,15 @@ def unit_row(ctx: Ctx, row: UnitRow, cols: list[UnitCols]) -> list[Any]:
         values
         + chain_cells(ctx, row)
         + [joined(row.flags), joined([ctx.short(m) for m in row.missing], "、")]
+        + [V(consequence_text(ctx, ctx.summary.consequences_of(row.unit, row.year)), wrap=True)]
     )
+
+
+def consequence_text(ctx: Ctx, rows: list[ConsequenceRow]) -> str:
+    """The 处理意见 cell: each action once, with the rubric it comes from, joined by ";" (filterable).
+
+    On 单位汇总 the team's own consequences; a cadre's are on 干部汇总 and every one on 处理意见."""
+    return joined([f"{c.action}({ctx.short(c.rubric)})" for c in rows])
 
 
 def chain_cells(ctx: Ctx, row: UnitRow) -> list[Any]:
@@ -171,7 +179,18 @@ def chain_cells(ctx: Ctx, row: UnitRow) -> list[Any]:
 
 # ---------------------------------------------------------------- 干部汇总
 
-PERSON_HEADERS = ("单位", "姓名", "考评细则", "职务/级别", "总分", "档次/称号", "获评", "提示", "来源")
+PERSON_HEADERS = (
+    "单位",
+    "姓名",
+    "考评细则",
+    "职务/级别",
+    "总分",
+    "档次/称号",
+    "获评",
+    "提示",
+    "来源",
+    "处理意见",
+)
 PERSON_COLS = {"rubric": 3, "total": 5, "label": 6}
 
 
@@ -215,8 +234,49 @@ def person_sheet(ctx: Ctx, wb: Workbook) -> Source:
                 joined(o.awards, "、"),
                 V(joined(tips), wrap=True),
                 V(p.ref.text, ref=p.ref, wrap=True),
+                V(consequence_text(ctx, _own(ctx, p)), wrap=True),
             ]
         )
     first, last = sh.rows(rows)
     sh.finish(ncols=ncols, table=(1, last), freeze_cols=2, max_width=36)
     return Source(sh.ws, first, last, {"": PERSON_COLS})
+
+
+def _own(ctx: Ctx, p: PersonRow) -> list[ConsequenceRow]:
+    """This cadre's consequences from this record (a cadre may appear under several rubrics)."""
+    year = p.entry.result.year
+    return [c for c in ctx.summary.consequences_of(p.unit, year, p.person) if c.rubric == p.rubric]
+
+
+# ---------------------------------------------------------------- 处理意见
+
+CONSEQUENCE_HEADERS = ("年度", "单位", "对象", "考评细则", "类别", "处理意见", "原因", "来源")
+
+
+def consequence_sheet(ctx: Ctx, wb: Workbook) -> None:
+    """Each consequence (RUBRICS.md §11) as its own row, with an autofilter on 类别/单位 for the clerk."""
+    sh = ctx.sheet(wb, "处理意见")
+    ncols = len(CONSEQUENCE_HEADERS)
+    sh.heading(ncols)
+    sh.text(
+        "每条处理意见一行:档次的结果运用(表彰奖励、集体谈话和限期改进、诫勉、免职/责令辞职/降职待研究决定等)"
+        "和跨年度规则(连续三年优秀晋升工资、评议结果靠后限期整改)。可按类别、单位筛选;免职、降职等只列出,由有权机关决定。"
+    )
+    sh.header_row = sh.header(CONSEQUENCE_HEADERS)
+    rows = [
+        [
+            c.year,
+            c.unit,
+            c.person or "领导班子",
+            ctx.short(c.rubric),
+            c.kind_label,
+            V(c.action, wrap=True),
+            V(c.reason, wrap=True),
+            V(c.ref.text, ref=c.ref, wrap=True),
+        ]
+        for c in ctx.summary.consequences
+    ]
+    _, last = sh.rows(rows)
+    if not rows:
+        sh.text("(本批次没有处理意见)")
+    sh.finish(ncols=ncols, table=(1, last), freeze_cols=3, max_width=40, widths={6: 30, 7: 44, 8: 30})

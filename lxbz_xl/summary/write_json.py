@@ -58,6 +58,7 @@ def _outcome(o: Outcome) -> dict[str, Any]:
         ],
         "flags": list(o.flags),
         "awards": list(o.awards),
+        "consequences": [{"kind": c.kind, "action": c.action, "reason": c.reason} for c in o.consequences],
     }
 
 
@@ -136,6 +137,7 @@ def _banding(rec: BandingRecord) -> dict[str, Any]:
         "sizes": dict(rec.sizes),
         "pending_local": rec.pending_local,
         "ties": list(rec.ties),
+        "group": rec.group,
         "order": [
             {
                 "unit": r.unit,
@@ -163,6 +165,9 @@ def _quota(rec: QuotaRecord) -> dict[str, Any]:
         "eligible": rec.eligible,
         "requires_parent_in": rec.requires_parent_in,
         "excluded_by_parent": list(rec.excluded_by_parent),
+        "excluded_by_team": list(rec.excluded_by_team),
+        "pending": list(rec.pending),
+        "open_seats": rec.open_seats,
         "candidates": [
             {
                 "name": c.name,
@@ -255,7 +260,33 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         "bandings": [_banding(b) for b in s.cohort.bandings],
         "quotas": [_quota(q) for q in s.cohort.quotas],
         "shares": [_share(x) for x in s.cohort.shares],
+        "award_years": [
+            {
+                "rubric": a.rubric,
+                "year": a.year,
+                "award_year": a.award_year,
+                "every": a.every,
+                "base_year": a.base_year,
+                "pending_local": a.pending_local,
+                "text": a.text,
+            }
+            for a in s.cohort.award_years
+        ],
         "flags": [_flag(f) for f in s.flags],
+        "consequences": [
+            {
+                "year": c.year,
+                "unit": c.unit,
+                "person": c.person,
+                "rubric": c.rubric,
+                "kind": c.kind,
+                "kind_label": c.kind_label,
+                "action": c.action,
+                "reason": c.reason,
+                "source": _ref(c.ref),
+            }
+            for c in s.consequences
+        ],
         "problems": [_problem(p) for p in s.problems],
         "submissions": [_submission(x) for x in s.submissions],
         "distributions": [

@@ -25,7 +25,7 @@ from lxbz_xl.summary.model import Summary
 from lxbz_xl.summary.sheets_cohort import banding_sheet, indicator_sheet, quota_sheet, ranking_sheet
 from lxbz_xl.summary.sheets_readme import readme
 from lxbz_xl.summary.sheets_records import entry_sheet, problem_sheet, validation_sheet
-from lxbz_xl.summary.sheets_units import person_sheet, unit_sheet
+from lxbz_xl.summary.sheets_units import consequence_sheet, person_sheet, unit_sheet
 from lxbz_xl.workbook.cached_values import rewrite_package
 
 __all__ = ["SHEETS", "build_workbook", "write_summary"]
@@ -39,6 +39,7 @@ SHEETS: dict[str, str] = {
     "好中差": "按比例划分好、中、差档,分界处同分者归入较好一档,不能评优者顺延",
     "名额评选": "按比例确定表彰名额并据评分排序;评选是汇总之后单独的一步,不改变原始总分",
     "年度指标": "学习型领导班子创建目标比例、限期整改和集中调训名单",
+    "处理意见": "每条结果运用一行(类别、单位、对象、原因),可筛选:表彰奖励、限期改进、诫勉、待研究决定、晋升工资等",
     "图表": "各考评细则的档次分布和总分分布;计数为对单位汇总、干部汇总的 COUNTIF 公式,可追溯",
     "明细与来源": "每份计入汇总的报送一行:结果、填报表内显示的结果、批次说明、文件与单元格、SHA-256",
     "问题清单": "缺报、重复报送、报送冲突、未通过校验、无法归属、名称写法不一致",
@@ -77,6 +78,7 @@ def build_workbook(summary: Summary, out_dir: Path) -> tuple[Workbook, dict[tupl
     banding_sheet(ctx, wb)
     quota_sheet(ctx, wb)
     indicator_sheet(ctx, wb)
+    consequence_sheet(ctx, wb)
     # The charts count over the two summary tables, so they follow them.
     cached = chart_sheet(ctx.sheet(wb, "图表"), summary, units, persons)
     entry_sheet(ctx, wb)

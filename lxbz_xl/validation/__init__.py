@@ -1,7 +1,8 @@
 """Validation of submitted workbooks (`lxbz validate`, docs/validation.md).
 
-guard (hostile files, before any parser) → read_fast (the needed parts, from the zip) → checks_identity,
-checks_structure, checks_inputs (the core's messages), checks_tamper, checks_recompute → reports.
+guard (container checks) → read_fast (one bounded expat pass per part, xml_stream: the guard's limits and
+the reading of the needed cells together) → checks_identity, checks_structure, checks_package,
+checks_inputs (bounded values, then the core's messages), checks_tamper, checks_recompute → reports.
 runner runs check_file over many files in worker processes; every failure becomes a finding.
 
 Kept light: importing the guard alone must not pull in the scoring core.

@@ -11,14 +11,20 @@ from typing import Any
 from lxbz_xl.exact import as_json_number
 from lxbz_xl.result import Result
 from lxbz_xl.validation.checks_identity import identify
-from lxbz_xl.validation.checks_inputs import check_inputs
+from lxbz_xl.validation.checks_inputs import check_inputs, check_values
+from lxbz_xl.validation.checks_package import check_package
 from lxbz_xl.validation.checks_recompute import check_recompute
 from lxbz_xl.validation.checks_structure import check_structure
-from lxbz_xl.validation.checks_tamper import check_formulas, check_hidden, check_validations
+from lxbz_xl.validation.checks_tamper import (
+    check_formulas,
+    check_hidden,
+    check_input_formulas,
+    check_validations,
+)
 from lxbz_xl.validation.context import Context, RubricContext
-from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardLimits, inspect
-from lxbz_xl.validation.model import CODES, WorkbookReport, finding
-from lxbz_xl.validation.read_fast import FastBook, ReadError
+from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardFinding, GuardLimits, open_package, stream_finding
+from lxbz_xl.validation.model import CODES, Finding, WorkbookReport, finding
+from lxbz_xl.validation.read_fast import FastBook, ReadError, StreamError
 
 RESAVE = "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
 HEADLINE = frozenset({"total", "tier", "base_tier", "title"})  # outputs whose shown value `shown` keeps
@@ -53,39 +59,66 @@ def check_file(path: Path, context: Context, limits: GuardLimits = DEFAULT_LIMIT
 def check_file_full(
     path: Path, context: Context, limits: GuardLimits = DEFAULT_LIMITS, keep_inputs: bool = False
 ) -> Checked:
+    """One streaming pass: the guard's package checks, then the reader, which enforces the same limits on
+    every part it streams (the template's sheets first, then every other member)."""
     start = time.perf_counter()
     report = WorkbookReport(str(path), sha256=sha256_of(path))
     checked = Checked(report)
-    guard = inspect(path, limits)
+    guard: list[GuardFinding] = []
+    package = open_package(path, limits, guard)
     for g in guard:
-        severity = "error" if g.fatal else CODES.get(g.code, ("warning",))[0]
-        report.findings.append(finding(g.code, g.message, g.sheet, None, severity))  # type: ignore[arg-type]
-    if not any(g.fatal for g in guard):
+        report.findings.append(_as_finding(g))
+    if package is not None:
         try:
-            with FastBook(path) as book:
+            with FastBook(path, package) as book:
                 _check_book(book, context, checked, keep_inputs)
+        except StreamError as exc:
+            report.findings = [*(_as_finding(g) for g in guard), _as_finding(stream_finding(path, exc))]
+            checked.result = None
+            report.case = report.shown = None
         except ReadError as exc:
             report.findings.append(finding("corrupt", f"文件「{path.name}」{exc},无法检查。{RESAVE}"))
+        finally:
+            package.archive.close()
     report.seconds = time.perf_counter() - start
     return checked
+
+
+def _as_finding(g: GuardFinding) -> Finding:
+    severity = "error" if g.fatal else CODES.get(g.code, ("warning",))[0]
+    return finding(g.code, g.message, g.sheet, g.cell, severity)  # type: ignore[arg-type]
 
 
 def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs: bool = False) -> None:
     report = checked.report
     identity, found = identify(book, context)
-    report.findings += found
     report.rubric, report.version, report.variant = identity.rubric_id, identity.version, identity.variant
     rubric, variant = identity.rubric, identity.variant
     if rubric is None or variant is None or not identity.usable:
+        book.guard_rest()
+        report.findings += found
         return
+    for name in rubric.layout.sheets:  # the template's rows first, cells kept; then everything else
+        book.sheet(name, rubric.max_rows.get(name))
+    book.guard_rest()
+    report.findings += found
     checked.rubric, checked.variant = rubric, variant
     report.findings += check_structure(book, rubric)
+    report.findings += check_package(book, rubric)
 
     sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}
 
-    def get(sheet_name: str, ref: str) -> Any:
+    def read(sheet_name: str, ref: str) -> Any:
         sheet = sheets.get(sheet_name) if sheet_name in sheets else book.sheet(sheet_name)
         return None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
+
+    masked, found = check_values(rubric, read)
+    report.findings += found
+
+    def get(sheet_name: str, ref: str) -> Any:
+        if (sheet_name, ref) in masked:
+            return None  # out of range or too long: reported above, never handed to the core
+        return read(sheet_name, ref)
 
     case, result, found = check_inputs(rubric, get)
     report.case = case
@@ -98,8 +131,9 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
         checked.inputs = {
             (c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"
         }
-    report.findings += found
+    report.findings += [f for f in found if (f.sheet, f.cell) not in masked]
     report.findings += check_formulas(book, rubric, variant, identity.rubric_ref)
+    report.findings += check_input_formulas(book, rubric, variant, identity.rubric_ref)
     report.findings += check_validations(book, rubric)
     report.findings += check_hidden(book, rubric)
     checked.result = result
@@ -107,7 +141,7 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
         return
     report.unit = result.unit or None
     report.year = result.year
-    if result.ok:
+    if result.ok and not masked:
         report.findings += check_recompute(book, rubric, variant, result, get)
         if result.total is not None:
             report.total = as_json_number(result.total)

@@ -12,8 +12,10 @@ from typing import Any
 
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.result import Result
+from lxbz_xl.validation.checks_structure import cap
 from lxbz_xl.validation.context import RubricContext
 from lxbz_xl.validation.model import Finding, finding
+from lxbz_xl.validation.numbers_guard import INPUT_LIMIT_TEXT, MAX_NUMBER_CHARS, MAX_TEXT_CHARS, out_of_range
 
 
 def check_inputs(
@@ -40,4 +42,56 @@ def check_inputs(
         )
         code = "input_missing" if missing else "input_invalid"
         out.append(finding(code, error.message, spec.sheet if spec else None, spec.ref if spec else None))
+    unfilled = [n for n in result.notes if "未填写" in n] if not result.errors else []
+    if unfilled:
+        # RUBRICS.md §0: an unfilled item counts as nothing found; the file still passes.
+        where = next((c for c in rubric.layout.cells if c.path == "unfilled"), None)
+        out.append(
+            finding(
+                "items_unfilled",
+                unfilled[0] + ",请确认确未发现问题",
+                where.sheet if where else None,
+                where.ref if where else None,
+            )
+        )
     return case, result, out
+
+
+def check_values(
+    rubric: RubricContext, read: Callable[[str, str], Any]
+) -> tuple[set[tuple[str, str]], list[Finding]]:
+    """Input values that must never reach the core: numbers out of range (or number text too long to
+    convert safely, ``1e30000000``) and over-long text. Returns the cells to mask and their findings."""
+    masked: set[tuple[str, str]] = set()
+    out: list[Finding] = []
+    for spec in rubric.layout.cells:
+        if spec.role == "output":
+            continue
+        value = read(spec.sheet, spec.ref)
+        if value is None:
+            continue
+        where = f"{spec.sheet}!{spec.ref}"
+        if out_of_range(value):
+            masked.add((spec.sheet, spec.ref))
+            shown = str(value)
+            shown = shown if len(shown) <= 24 else shown[:24] + "…"
+            out.append(
+                finding(
+                    "number_out_of_range",
+                    f"{where}填写的数值“{shown}”超出允许范围:绝对值应小于 {INPUT_LIMIT_TEXT},"
+                    f"且数字文本不超过 {MAX_NUMBER_CHARS} 个字符。请填写正确的数值",
+                    spec.sheet,
+                    spec.ref,
+                )
+            )
+        elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            masked.add((spec.sheet, spec.ref))
+            out.append(
+                finding(
+                    "text_too_long",
+                    f"{where}填写的文字长达 {len(value):,} 个字符,超过允许上限 {MAX_TEXT_CHARS} 个字符",
+                    spec.sheet,
+                    spec.ref,
+                )
+            )
+    return masked, cap(out, "number_out_of_range", "个填写格的值超出范围")

@@ -1,10 +1,14 @@
 """Hostile-input guard for submitted Excel workbooks (.xlsx / .xlsm).
 
-Every submitted file is treated as hostile. :func:`inspect` runs cheap, bounded checks — stat, magic
-bytes, the zip directory, XML prologs and row counts — *before* openpyxl sees the file, never raises for
-a bad file and never writes to it. :func:`open_workbook_safely` hands the file to openpyxl only when
-nothing fatal was found. Findings carry a stable English ``code`` for programs and a Chinese
-``message`` for the person who submitted the file.
+Every submitted file is treated as hostile. :func:`inspect` runs bounded checks — stat, magic bytes, the
+zip directory and compression ratios — and then streams every member once through the bounded expat
+pass of ``xml_stream`` (DTDs refused; nesting depth, token and text length, element count, inflated
+bytes, CRC and a per-file time budget enforced while streaming; row counts while reading each sheet). It
+never raises for a bad file and never writes to it. ``lxbz validate`` runs the same checks without a
+second pass: :func:`open_package` does the container checks and hands the open package to the reader
+(``read_fast.FastBook``), which streams the template's sheets first and then every other member.
+:func:`open_workbook_safely` hands the file to openpyxl only when nothing fatal was found. Findings carry
+a stable English ``code`` for programs and a Chinese ``message`` for the person who submitted the file.
 
 Why each check exists:
 
@@ -12,30 +16,27 @@ Why each check exists:
   ``EncryptionInfo`` and ``EncryptedPackage`` streams ([MS-OFFCRYPTO] 2.3.4), the same container as a
   legacy .xls. We read the CFB directory to tell the two apart.
 * CPython's ``zipfile`` never yields more than a member's declared size, so declared sizes bound what
-  openpyxl can inflate; we still read through a bounded reader in case that ever changes.
+  can be inflated; the stream still counts what it inflates, per member and per file.
+* expat does not backtrack: its cost is linear in the input, whatever the input, unlike the regular
+  expressions this module used before (a 20 s time-out per crafted sheet).
 * openpyxl parses XML with defusedxml only when defusedxml is importable and ``OPENPYXL_DEFUSEDXML`` is
-  not ``False`` (``openpyxl.DEFUSEDXML``); :func:`require_defusedxml` refuses to run otherwise. DTDs can
-  only appear in a document's prolog, so a defusedxml parse that stops at the root element is enough to
-  catch entity bombs and external entities in every part, however large the part.
+  not ``False`` (``openpyxl.DEFUSEDXML``); :func:`require_defusedxml` refuses to run otherwise.
 """
 
 from __future__ import annotations
 
 import codecs
 import math
-import posixpath
-import re
 import stat
 import struct
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
-from xml.etree.ElementTree import Element, ParseError
 
-import defusedxml.ElementTree as defused_et
-from defusedxml import DefusedXmlException
+from lxbz_xl.validation.read_fast import Package, rels_part
+from lxbz_xl.validation.xml_stream import Budget, StreamError
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -64,6 +65,14 @@ FindingCode = Literal[
     "xml_bomb",
     "macros",
     "too_many_rows",
+    "xml_too_deep",
+    "xml_attribute_too_long",
+    "xml_too_many_elements",
+    "xml_text_too_long",
+    "parse_timeout",
+    "invalid_utf8",
+    "bad_crc",
+    "unsupported_encoding",
 ]
 
 
@@ -77,6 +86,12 @@ class GuardLimits:
     max_ratio: float = 200  # uncompressed / compressed, per member
     max_members: int = 2000
     max_sheet_rows: int = 100_000  # highest row number per worksheet
+    # Checked while streaming each XML part (xml_stream):
+    max_depth: int = 64  # element nesting; OOXML needs about 10
+    max_token_bytes: int = 2 * MiB  # one start tag with its attributes (or one comment), unbroken
+    max_elements: int = 1_000_000  # elements per file, all parts together (a form has ~10,000)
+    max_text_chars: int = 1_000_000  # text of one element
+    max_parse_seconds: float = 4.0  # CPU time of all parsing of one file (a form takes ~5 ms)
 
 
 DEFAULT_LIMITS = GuardLimits()
@@ -91,6 +106,7 @@ class GuardFinding:
     fatal: bool
     sheet: str | None = None
     part: str | None = None
+    cell: str | None = None
 
 
 class UnsafeWorkbookError(ValueError):
@@ -107,21 +123,57 @@ class UnsafeWorkbookError(ValueError):
 
 
 def inspect(path: Path | str, limits: GuardLimits = DEFAULT_LIMITS) -> list[GuardFinding]:
-    """Check a submitted workbook without parsing it with openpyxl.
+    """Check a submitted workbook without openpyxl: every member is streamed once through the bounded
+    expat pass (xml_stream), with every limit enforced while streaming.
 
     Returns all findings, stopping at the first fatal one (later checks would read a file we already
     know is unsafe). Never raises for a bad file and never modifies it.
     """
     path = Path(path)
     findings: list[GuardFinding] = []
+    opened = open_package(path, limits, findings)
+    if opened is None:
+        return findings
+    from lxbz_xl.validation.read_fast import FastBook, ReadError
+
     try:
-        _run_checks(path, limits, findings)
+        with FastBook(path, opened) as book:
+            book.guard_rest()
+    except StreamError as exc:
+        findings.append(stream_finding(path, exc))
+    except ReadError as exc:
+        findings.append(_finding("corrupt", f"{_label(path)}{exc}。{_RESAVE_HINT}"))
+    except Exception:
+        findings.append(_finding("corrupt", f"{_label(path)}无法解析,文件可能已损坏。{_RESAVE_HINT}"))
+    finally:
+        opened.archive.close()
+    return findings
+
+
+def open_package(path: Path, limits: GuardLimits, findings: list[GuardFinding]) -> Package | None:
+    """The checks before any worksheet is parsed (size, magic bytes, zip directory, content types,
+    workbook part, macros). Returns the open package for the reader, or None after a fatal finding."""
+    try:
+        return _run_checks(path, limits, findings)
     except _Fatal as stop:
         findings.append(stop.finding)
+    except StreamError as exc:
+        findings.append(stream_finding(path, exc))
     except Exception:
         # Last line of defence: whatever a hostile file triggers must become a finding, not a crash.
         findings.append(_finding("corrupt", f"{_label(path)}无法解析,文件可能已损坏。{_RESAVE_HINT}"))
-    return findings
+    return None
+
+
+def stream_finding(path: Path, exc: StreamError) -> GuardFinding:
+    """A limit or format problem found while streaming, as a fatal finding naming the file and part."""
+    label = _label(path)
+    detail = exc.detail
+    joined = f"{label}{detail}" if detail.startswith(("的", "内部文件")) else f"{label}的{detail}"
+    if exc.code in ("corrupt", "bad_crc", "invalid_utf8", "unsupported_encoding"):
+        joined += f"。{_RESAVE_HINT}"
+    sheet = getattr(exc, "sheet", None)
+    return _finding(exc.code, joined, sheet=sheet, part=exc.part, cell=exc.cell)  # type: ignore[arg-type]
 
 
 def require_defusedxml() -> None:
@@ -185,9 +237,15 @@ class _Fatal(Exception):
 
 
 def _finding(
-    code: FindingCode, message: str, *, fatal: bool = True, sheet: str | None = None, part: str | None = None
+    code: FindingCode,
+    message: str,
+    *,
+    fatal: bool = True,
+    sheet: str | None = None,
+    part: str | None = None,
+    cell: str | None = None,
 ) -> GuardFinding:
-    return GuardFinding(code=code, message=message, fatal=fatal, sheet=sheet, part=part)
+    return GuardFinding(code=code, message=message, fatal=fatal, sheet=sheet, part=part, cell=cell)
 
 
 def _stop(code: FindingCode, message: str, *, sheet: str | None = None, part: str | None = None) -> _Fatal:
@@ -198,7 +256,7 @@ def _label(path: Path) -> str:
     return f"文件「{path.name}」"
 
 
-def _run_checks(path: Path, limits: GuardLimits, findings: list[GuardFinding]) -> None:
+def _run_checks(path: Path, limits: GuardLimits, findings: list[GuardFinding]) -> Package:
     label = _label(path)
     size = _check_size(path, limits, label)
     try:
@@ -212,13 +270,16 @@ def _run_checks(path: Path, limits: GuardLimits, findings: list[GuardFinding]) -
         archive = zipfile.ZipFile(path)
     except Exception as exc:
         raise _stop("corrupt", f"{label}不是完整的 Excel 文件(压缩结构损坏)。{_RESAVE_HINT}") from exc
-    with archive:
+    try:
         infos = _check_members(archive, limits, label)
-        package = _read_package(archive, infos, label)
+        package = Package(archive, Budget(limits))
+        info = _read_package(package, infos, label)
         _check_extension(path, label)
-        findings.extend(_macro_findings(package, label))
-        _check_xml_prologs(archive, infos, package, limits, label)
-        _check_rows(archive, package, limits, label)
+        findings.extend(_macro_findings(info, label))
+    except BaseException:
+        archive.close()
+        raise
+    return package
 
 
 def _check_size(path: Path, limits: GuardLimits, label: str) -> int:
@@ -233,7 +294,7 @@ def _check_size(path: Path, limits: GuardLimits, label: str) -> int:
     if info.st_size > limits.max_file_bytes:
         raise _stop(
             "too_large",
-            f"{label}过大:{_fmt_bytes(info.st_size)},允许上限 {_fmt_bytes(limits.max_file_bytes)}",
+            f"{label}过大:{fmt_bytes(info.st_size)},允许上限 {fmt_bytes(limits.max_file_bytes)}",
         )
     return info.st_size
 
@@ -382,8 +443,6 @@ def _cfb_next_sector(fh: IO[bytes], fat: list[int], sector: int, sector_size: in
 # Zip structure and zip bombs
 # --------------------------------------------------------------------------------------------------
 
-_CHUNK = 256 * 1024  # decompression step: keeps memory flat whatever the member size
-_PROLOG_CHUNK = 16 * 1024
 _RATIO_MIN_BYTES = 1 * MiB  # tiny parts (styles, empty sheets) legitimately compress very well
 _META_MAX_BYTES = 8 * MiB  # [Content_Types].xml, workbook.xml and its rels are parsed whole
 
@@ -430,8 +489,8 @@ def _check_members(archive: zipfile.ZipFile, limits: GuardLimits, label: str) ->
         if info.file_size > limits.max_member_bytes:
             raise _stop(
                 "zip_bomb",
-                f"{label}内部文件 {name} 解压后 {_fmt_bytes(info.file_size)},"
-                f"超过允许上限 {_fmt_bytes(limits.max_member_bytes)}(疑似压缩炸弹)",
+                f"{label}内部文件 {name} 解压后 {fmt_bytes(info.file_size)},"
+                f"超过允许上限 {fmt_bytes(limits.max_member_bytes)}(疑似压缩炸弹)",
                 part=name,
             )
         ratio = info.file_size / max(info.compress_size, 1)
@@ -446,32 +505,10 @@ def _check_members(archive: zipfile.ZipFile, limits: GuardLimits, label: str) ->
     if total > limits.max_uncompressed_bytes:
         raise _stop(
             "zip_bomb",
-            f"{label}解压后总大小 {_fmt_bytes(total)},超过允许上限 "
-            f"{_fmt_bytes(limits.max_uncompressed_bytes)}(疑似压缩炸弹)",
+            f"{label}解压后总大小 {fmt_bytes(total)},超过允许上限 "
+            f"{fmt_bytes(limits.max_uncompressed_bytes)}(疑似压缩炸弹)",
         )
     return infos
-
-
-def _bounded_chunks(
-    archive: zipfile.ZipFile, part: str, cap: int, label: str, chunk_size: int = _CHUNK
-) -> Iterator[bytes]:
-    """Decompress ``part`` chunk by chunk, refusing to inflate more than ``cap`` bytes."""
-    produced = 0
-    try:
-        with archive.open(part) as member:
-            while chunk := member.read(chunk_size):
-                produced += len(chunk)
-                if produced > cap:
-                    raise _stop(
-                        "zip_bomb",
-                        f"{label}内部文件 {part} 解压后超过允许上限 {_fmt_bytes(cap)}(疑似压缩炸弹)",
-                        part=part,
-                    )
-                yield chunk
-    except _Fatal:
-        raise
-    except Exception as exc:  # BadZipFile, zlib.error, EOFError, NotImplementedError ...
-        raise _stop("corrupt", f"{label}内部文件 {part} 已损坏,无法解压。{_RESAVE_HINT}", part=part) from exc
 
 
 # --------------------------------------------------------------------------------------------------
@@ -487,8 +524,6 @@ _WORKBOOK_TYPES = frozenset(
         "application/vnd.ms-excel.template.macroEnabled.main+xml",
     }
 )
-_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_SHARED_STRINGS = "sharedStrings.xml"
 _VBA_TYPE = "application/vnd.ms-office.vbaproject"
 _MACRO_SHEET_TYPES = frozenset(
     {"application/vnd.ms-excel.macrosheet+xml", "application/vnd.ms-excel.intlmacrosheet+xml"}
@@ -501,22 +536,13 @@ class _Package:
     content_types: tuple[str, ...]  # every Override and Default content type, lower-cased
     workbook_part: str
     workbook_type: str
-    worksheets: tuple[tuple[str, str | None], ...]  # (part, sheet name if the workbook names it)
-
-    @property
-    def core_parts(self) -> frozenset[str]:
-        """Parts openpyxl always parses: malformed XML there means the workbook cannot be read."""
-        base = posixpath.dirname(self.workbook_part)
-        extra = {_CONTENT_TYPES, self.workbook_part, _rels_part(self.workbook_part)}
-        extra |= {posixpath.join(base, _SHARED_STRINGS), posixpath.join(base, "styles.xml")}
-        return frozenset(extra | {part for part, _ in self.worksheets})
 
 
-def _read_package(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label: str) -> _Package:
+def _read_package(package: Package, infos: list[zipfile.ZipInfo], label: str) -> _Package:
     names = frozenset(info.filename for info in infos)
     if _CONTENT_TYPES not in names:
         raise _stop("wrong_type", _foreign_message(label, _foreign_package(names) or "普通 ZIP 压缩包"))
-    overrides, defaults = _content_types(archive, label)
+    overrides, defaults = _content_types(package, label)
     workbook_part = next((p for p, t in overrides.items() if t in _WORKBOOK_TYPES), None)
     if workbook_part is None and "xl/workbook.xml" in names:
         workbook_part = "xl/workbook.xml"
@@ -525,17 +551,16 @@ def _read_package(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], label:
         if foreign is not None:
             raise _stop("wrong_type", _foreign_message(label, foreign))
         raise _stop("corrupt", f"{label}缺少工作簿主体(xl/workbook.xml),文件已损坏。{_RESAVE_HINT}")
-    sheets = _sheet_parts(archive, names, workbook_part, label)
-    known = {part for part, _ in sheets}
-    extra = [
-        (p, None) for p, t in overrides.items() if t == _WORKSHEET_TYPE and p in names and p not in known
-    ]
+    _check_small(package, workbook_part, label)
+    package.workbook_part = workbook_part
+    rels = rels_part(workbook_part)
+    if rels in names:
+        _check_small(package, rels, label)
     return _Package(
         names=names,
         content_types=tuple(t.lower() for t in (*overrides.values(), *defaults.values())),
         workbook_part=workbook_part,
         workbook_type=overrides.get(workbook_part, ""),
-        worksheets=(*sheets, *extra),
     )
 
 
@@ -549,67 +574,27 @@ def _foreign_package(names: frozenset[str]) -> str | None:
     return None
 
 
-def _content_types(archive: zipfile.ZipFile, label: str) -> tuple[dict[str, str], dict[str, str]]:
-    root = _parse_small_xml(archive, _CONTENT_TYPES, label)
+def _content_types(package: Package, label: str) -> tuple[dict[str, str], dict[str, str]]:
     overrides: dict[str, str] = {}
     defaults: dict[str, str] = {}
-    for element in root:
-        kind = _local(element.tag)
+    for kind, attrs, _text in _check_small(package, _CONTENT_TYPES, label):
         if kind == "Override":
-            overrides[element.get("PartName", "").lstrip("/")] = element.get("ContentType", "")
+            overrides[attrs.get("PartName", "").lstrip("/")] = attrs.get("ContentType", "")
         elif kind == "Default":
-            defaults[element.get("Extension", "").lower()] = element.get("ContentType", "")
+            defaults[attrs.get("Extension", "").lower()] = attrs.get("ContentType", "")
     return overrides, defaults
 
 
-def _sheet_parts(
-    archive: zipfile.ZipFile, names: frozenset[str], workbook_part: str, label: str
-) -> list[tuple[str, str | None]]:
-    """Worksheet parts in workbook order, resolved the way openpyxl does: sheet r:id → rels Target."""
-    workbook = _parse_small_xml(archive, workbook_part, label)
-    rels_part = _rels_part(workbook_part)
-    targets: dict[str, str] = {}
-    if rels_part in names:
-        base = posixpath.dirname(workbook_part)
-        for rel in _parse_small_xml(archive, rels_part, label):
-            target = rel.get("Target", "")
-            if rel.get("TargetMode") != "External" and target:
-                resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
-                targets[rel.get("Id", "")] = posixpath.normpath(resolved)
-    sheets: list[tuple[str, str | None]] = []
-    for element in workbook.iter():
-        if _local(element.tag) != "sheet":
-            continue
-        rel_id = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
-        part = targets.get(rel_id)
-        if part is not None and part in names:
-            sheets.append((part, element.get("name")))
-    return sheets
-
-
-def _rels_part(part: str) -> str:
-    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
-
-
-def _local(tag: object) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _parse_small_xml(archive: zipfile.ZipFile, part: str, label: str) -> Element:
-    size = archive.getinfo(part).file_size
+def _check_small(package: Package, part: str, label: str) -> list[tuple[str, dict[str, str], str]]:
+    """Content types, workbook.xml and its rels are kept whole (as element lists): bounded first."""
+    size = package.archive.getinfo(part).file_size
     if size > _META_MAX_BYTES:
         raise _stop(
             "too_large",
-            f"{label}内部文件 {part} 过大:{_fmt_bytes(size)},允许上限 {_fmt_bytes(_META_MAX_BYTES)}",
+            f"{label}内部文件 {part} 过大:{fmt_bytes(size)},允许上限 {fmt_bytes(_META_MAX_BYTES)}",
             part=part,
         )
-    data = b"".join(_bounded_chunks(archive, part, _META_MAX_BYTES, label))
-    try:
-        return defused_et.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise _xml_bomb(label, part) from exc
-    except ParseError as exc:
-        raise _stop("corrupt", f"{label}内部文件 {part} 不是有效的 XML。{_RESAVE_HINT}", part=part) from exc
+    return package.elements(part)
 
 
 def _check_extension(path: Path, label: str) -> None:
@@ -639,175 +624,11 @@ def _macro_findings(package: _Package, label: str) -> list[GuardFinding]:
 
 
 # --------------------------------------------------------------------------------------------------
-# XML bombs: a DTD can only sit in the prolog, so parsing up to the root element is enough
-# --------------------------------------------------------------------------------------------------
-
-
-class _RootReached(Exception):
-    pass
-
-
-class _StopAtRoot:
-    """ElementTree parser target that aborts the parse at the first (root) start tag."""
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        raise _RootReached
-
-    def close(self) -> None:
-        return None
-
-
-def _xml_bomb(label: str, part: str) -> _Fatal:
-    return _stop(
-        "xml_bomb",
-        f"{label}内部文件 {part} 含有 DTD/实体声明(可能是 XML 炸弹或外部实体攻击),出于安全原因拒绝处理。"
-        f"Excel 文件不允许包含 DTD,{_RESAVE_HINT}",
-        part=part,
-    )
-
-
-def _check_xml_prologs(
-    archive: zipfile.ZipFile,
-    infos: list[zipfile.ZipInfo],
-    package: _Package,
-    limits: GuardLimits,
-    label: str,
-) -> None:
-    # Every member, whatever its name: openpyxl follows relationships, not file extensions. A member
-    # that is not XML fails on its first bytes, which costs one small chunk.
-    core = package.core_parts
-    for info in infos:
-        _check_prolog(archive, info.filename, limits, label, strict=info.filename in core)
-
-
-def _check_prolog(
-    archive: zipfile.ZipFile, part: str, limits: GuardLimits, label: str, *, strict: bool
-) -> None:
-    parser = defused_et.DefusedXMLParser(
-        target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True, forbid_external=True
-    )
-    try:
-        for chunk in _bounded_chunks(archive, part, limits.max_member_bytes, label, _PROLOG_CHUNK):
-            parser.feed(chunk)
-        parser.close()
-    except _RootReached:
-        return
-    except DefusedXmlException as exc:
-        raise _xml_bomb(label, part) from exc
-    except ParseError as exc:
-        # Images, VBA and Excel's own VML are not well-formed XML; only core parts must parse.
-        if strict:
-            raise _stop(
-                "corrupt", f"{label}内部文件 {part} 不是有效的 XML。{_RESAVE_HINT}", part=part
-            ) from exc
-
-
-# --------------------------------------------------------------------------------------------------
-# Rows: <dimension ref> as a fast reject, then a bounded byte scan of the sheet (no XML tree)
-# --------------------------------------------------------------------------------------------------
-
-# Any namespace prefix (also non-ASCII) so that "<x:row" cannot slip past the scan. The one group is
-# the row's r= number, or empty when the row has none.
-_PREFIX = rb"(?:[^\s<>/:!?\"'=]{1,64}:)?"
-_ROW_TAG = re.compile(rb"<" + _PREFIX + rb"""row(?=[\s/>])(?:[^>]{0,512}?\sr\s*=\s*["']\s*(\d{1,12}))?""")
-_DIMENSION = re.compile(rb"<" + _PREFIX + rb"""dimension\s(?:[^>]*?\s)?ref\s*=\s*["']([^"']{1,64})["']""")
-_ROW_CARRY = 640  # longer than any _ROW_TAG match
-_DIMENSION_WINDOW = 64 * 1024  # <dimension> precedes <sheetData>
-
-
-def _check_rows(archive: zipfile.ZipFile, package: _Package, limits: GuardLimits, label: str) -> None:
-    limit = limits.max_sheet_rows
-    for part, sheet in package.worksheets:
-        chunks = _as_utf8(_bounded_chunks(archive, part, limits.max_member_bytes, label))
-        rows, declared = _sheet_rows(chunks, limit)
-        if rows > limit:
-            where = f"工作表「{sheet}」" if sheet else f"内部文件 {part}"
-            amount = f"声明的数据范围达 {rows:,} 行" if declared else f"至少有 {rows:,} 行"
-            raise _stop(
-                "too_many_rows",
-                f"{label}的{where}{amount},超过允许上限 {limit:,} 行。请删除多余的行后再上传",
-                sheet=sheet,
-                part=part,
-            )
-
-
-def _sheet_rows(chunks: Iterator[bytes], limit: int) -> tuple[int, bool]:
-    """Highest row number in a worksheet, and whether it came from ``<dimension>``.
-
-    Stops reading as soon as the number passes ``limit``: a million-row sheet costs one limit's worth
-    of decompression, in chunks of constant size, and no XML tree.
-    """
-    first = next(chunks, b"")
-    declared = _dimension_last_row(first[:_DIMENSION_WINDOW])
-    if declared is not None and declared > limit:
-        return declared, True
-    row = top = 0
-    tail = b""
-    for chunk in _prepend(first, chunks):
-        buf = tail + chunk
-        # Split at a "<": tags never contain one, so no tag straddles two scans.
-        cut = buf.rfind(b"<", max(len(buf) - _ROW_CARRY, 0))
-        cut = len(buf) if cut < 0 else cut
-        row, top = _advance_rows(_ROW_TAG.findall(buf, 0, cut), row, top)
-        if top > limit:
-            return top, False
-        tail = buf[cut:]
-    _, top = _advance_rows(_ROW_TAG.findall(tail), row, top)
-    return top, False
-
-
-def _advance_rows(numbers: list[bytes], row: int, top: int) -> tuple[int, int]:
-    """Apply openpyxl's numbering (r= if present, else previous + 1); returns (current, highest)."""
-    if numbers and b"" not in numbers:  # every row numbered, the usual case: stay in C
-        return int(numbers[-1]), max(top, max(map(int, numbers)))
-    for digits in numbers:
-        row = int(digits) if digits else row + 1
-        top = max(top, row)
-    return row, top
-
-
-def _dimension_last_row(window: bytes) -> int | None:
-    match = _DIMENSION.search(window)
-    if match is None:
-        return None
-    digits = re.search(rb"(\d+)\s*$", match.group(1).split(b":")[-1])
-    return int(digits.group(1)) if digits else None
-
-
-def _prepend(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
-
-
-def _as_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Re-encode UTF-16 parts (legal in OOXML, expat reads them) so the byte scan cannot be dodged."""
-    first = next(chunks, b"")
-    encoding = _utf16_variant(first)
-    if encoding is None:
-        yield first
-        yield from chunks
-        return
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    for chunk in _prepend(first, chunks):
-        yield decoder.decode(chunk).encode("utf-8")
-
-
-def _utf16_variant(head: bytes) -> str | None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"  # the codec consumes the BOM and picks the byte order
-    if head.startswith(b"<\x00"):
-        return "utf-16-le"
-    if head.startswith(b"\x00<"):
-        return "utf-16-be"
-    return None
-
-
-# --------------------------------------------------------------------------------------------------
 # Formatting
 # --------------------------------------------------------------------------------------------------
 
 
-def _fmt_bytes(n: int) -> str:
+def fmt_bytes(n: int) -> str:
     """Human size, rounded *up* to 0.1 so an over-limit size never prints equal to the limit."""
     if n < 1024:
         return f"{n} 字节"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["valid", "invalid"]
@@ -13,6 +16,9 @@ Status = Literal["valid", "invalid"]
 CODES: dict[str, tuple[Severity, str, str]] = {
     # guard.py: hostile or unreadable files (checked before anything parses them)
     "unreadable": ("error", "file", "文件无法读取"),
+    # discover.py: refused from lstat alone, never opened
+    "symlink": ("error", "file", "符号链接"),
+    "not_a_file": ("error", "file", "不是普通文件"),
     "too_large": ("error", "file", "文件过大"),
     "not_a_zip": ("error", "file", "不是 Excel 工作簿"),
     "wrong_type": ("error", "file", "文件类型错误"),
@@ -22,6 +28,18 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "xml_bomb": ("error", "file", "疑似 XML 炸弹"),
     "macros": ("warning", "file", "包含宏"),
     "too_many_rows": ("error", "file", "行数过多"),
+    # limits and format problems found while streaming a part (xml_stream.py)
+    "xml_too_deep": ("error", "file", "XML 嵌套过深"),
+    "xml_attribute_too_long": ("error", "file", "XML 标签或属性过长"),
+    "xml_too_many_elements": ("error", "file", "XML 元素过多"),
+    "xml_text_too_long": ("error", "file", "XML 文本过长"),
+    "parse_timeout": ("error", "file", "解析超时"),
+    "invalid_utf8": ("error", "file", "文本编码损坏"),
+    "bad_crc": ("error", "file", "校验和不符"),
+    "unsupported_encoding": ("error", "file", "不支持的字符编码"),
+    # package contents a template never has
+    "external_link": ("error", "tamper", "含外部链接"),
+    "sheet_hidden": ("error", "tamper", "填写表被隐藏"),
     # identity
     "meta_missing": ("error", "identity", "缺少模板标识"),
     "unknown_rubric": ("error", "identity", "未知考评细则"),
@@ -29,6 +47,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "outdated_template": ("error", "identity", "模板版本过旧"),
     "unknown_variant": ("error", "identity", "未知模板类型"),
     "fingerprint_mismatch": ("warning", "identity", "模板指纹不符"),
+    "rubric_changed": ("error", "identity", "考评细则内容不符"),
     # structure
     "sheet_missing": ("error", "structure", "缺少工作表"),
     "name_missing": ("error", "structure", "缺少定义名称"),
@@ -36,6 +55,13 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     # inputs
     "input_missing": ("error", "inputs", "缺少必填项"),
     "input_invalid": ("error", "inputs", "填写值不合规"),
+    "number_out_of_range": ("error", "inputs", "数值超出范围"),
+    "text_too_long": ("error", "inputs", "文字过长"),
+    "input_formula": ("error", "tamper", "填写格含公式"),
+    "formula_added": ("error", "tamper", "增加了公式"),
+    "addin_reference": ("error", "tamper", "公式引用外部加载项或工作簿"),
+    "merged_input": ("error", "tamper", "填写格被合并"),
+    "items_unfilled": ("warning", "inputs", "有未填写的项目"),
     # tampering
     "formula_replaced": ("error", "tamper", "公式被改为数值"),
     "formula_changed": ("error", "tamper", "公式被修改"),
@@ -52,6 +78,10 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "timeout": ("error", "internal", "处理超时"),
     "internal_error": ("error", "internal", "内部错误"),
 }
+
+
+# Warnings that are reported but leave the file valid.
+PASSING_WARNINGS = frozenset({"items_unfilled"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +145,13 @@ class WorkbookReport:
 
     @property
     def status(self) -> Status:
-        """Info findings (e.g. no cached values) do not make a workbook invalid; warnings and errors do."""
-        return "invalid" if any(f.severity != "info" for f in self.findings) else "valid"
+        """Info findings (e.g. no cached values) and the warnings in PASSING_WARNINGS (unfilled items, which
+        RUBRICS.md §0 scores as nothing found) do not make a workbook invalid; other warnings and errors do."""
+        return (
+            "invalid"
+            if any(f.severity != "info" and f.code not in PASSING_WARNINGS for f in self.findings)
+            else "valid"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,3 +173,49 @@ class WorkbookReport:
 
 STATUS_WORDS = {"valid": "通过", "invalid": "不通过"}
 SEVERITY_WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+class SpooledReports(Sequence[WorkbookReport]):
+    """Reports kept on disk, not in memory: a sequence in path order whose items are read back one at a
+    time (the runner writes each finished report here as it arrives). Only the offsets and a small
+    summary (status and finding codes per file) stay in memory, so a 10,000-file batch does not grow
+    the parent process. The spool is an unnamed temporary file: nothing is left behind."""
+
+    def __init__(self, count: int) -> None:
+        self._file = tempfile.TemporaryFile(prefix="lxbz-reports-")  # noqa: SIM115 (lives with the sequence)
+        self._offsets: list[int] = [-1] * count
+        self.statuses: list[str | None] = [None] * count
+        self.codes: list[tuple[str, ...]] = [()] * count
+
+    def put(self, index: int, report: WorkbookReport) -> None:
+        self._file.seek(0, 2)
+        self._offsets[index] = self._file.tell()
+        pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.statuses[index] = report.status
+        self.codes[index] = tuple(dict.fromkeys(f.code for f in report.findings))
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> WorkbookReport: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WorkbookReport]: ...
+
+    def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        offset = self._offsets[index]
+        if offset < 0:
+            raise IndexError(index)
+        self._file.seek(offset)
+        report: WorkbookReport = pickle.load(self._file)  # our own file, written above
+        return report
+
+    def __iter__(self) -> Iterator[WorkbookReport]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def close(self) -> None:
+        self._file.close()

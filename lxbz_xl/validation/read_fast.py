@@ -1,49 +1,58 @@
-"""One-pass reader of the parts of an .xlsx that validation needs, straight from the zip.
+"""One pass per file: the parts validation needs, read straight from the zip by the bounded expat stream.
 
 Why not openpyxl: it builds every cell, style and drawing twice (formulas and cached values) and costs
-~60 ms per form on this machine; python-calamine reads values fast but gives neither formulas, data
-validations, hidden rows nor defined names. This module reads workbook.xml, its rels, styles.xml (number
-formats only), and the worksheets asked for, once, with byte-level regular expressions (C speed), and
-decodes only the shared strings that the kept cells reference. bench/validate.py measures the choice.
-
-Safety: guard.inspect() has already rejected DTDs, bombs and oversize parts before this runs; the
-scanners never expand entities (xml_scan). Worksheets are read by sheet_scan.
+~60 ms per form; python-calamine reads values fast but gives neither formulas, data validations, hidden
+rows nor defined names. Every part is streamed once through xml_stream (expat, DTDs refused, depth,
+size, element, text and time limits enforced while streaming), and the same pass collects what the
+checks need: the package structure for the guard, sheet names and defined names, number formats,
+shared strings, and the cells of the template's rows. :meth:`FastBook.guard_rest` then streams every
+member not read yet, so each byte of a file is inflated and parsed once.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
+from lxbz_xl.validation.number_formats import hides_numbers
+from lxbz_xl.validation.numbers_guard import small_int
 from lxbz_xl.validation.sheet_scan import (
     Cell,
     Cells,
     SharedStrings,
     Sheet,
+    SheetReader,
     Validation,
     local_name,
-    read_sheet,
 )
-from lxbz_xl.validation.xml_scan import ATTR, ReadError, digest, parse_attrs, read_part, split_ref, unescape
+from lxbz_xl.validation.xml_scan import ReadError, digest, split_ref, unescape
+from lxbz_xl.validation.xml_stream import Budget, Handler, StreamError, local, parse_member, read_member
 
 __all__ = [
     "Cell",
     "Cells",
+    "ElementList",
     "FastBook",
     "ReadError",
     "Sheet",
+    "StreamError",
     "Validation",
     "WorkbookData",
+    "read_elements",
     "read_workbook",
+    "rels_part",
     "split_ref",
     "unescape",
 ]
+
+CONTENT_TYPES = "[Content_Types].xml"
+EXTERNAL_LINK_TYPE = "externallink"
+_XML_SUFFIXES = (".xml", ".rels")
 
 
 @dataclass(slots=True)
@@ -52,105 +61,191 @@ class WorkbookData:
     sheet_states: dict[str, str]
     defined_names: dict[str, str]  # workbook-scope name → reference text
     sheets: dict[str, Sheet]  # only the sheets that were asked for and exist
-    hiding_styles: frozenset[int]  # cellXfs indices whose number format shows nothing (;;;)
+    hiding_styles: frozenset[int]  # cellXfs indices whose number format shows nothing
 
 
-def _parse_small(data: bytes) -> ET.Element:
-    return ET.fromstring(data)  # no DTD (checked in _read_part): nothing to expand
+class ElementList(Handler):
+    """Every element of a small part as (local name, attributes, text): content types, rels, workbook."""
+
+    def __init__(self, limits: Any) -> None:
+        super().__init__(limits)
+        self.items: list[tuple[str, dict[str, str], list[str]]] = []
+        self._open: list[list[str]] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        super().start(name, attrs)
+        buf: list[str] = []
+        self.items.append((local(name), {local(k): v for k, v in attrs.items()}, buf))
+        self._open.append(buf)
+
+    def end(self, name: str) -> None:
+        super().end(name)
+        self._open.pop()
+
+    def text(self, data: str) -> None:
+        super().text(data)
+        if self._open:
+            self._open[-1].append(data)
 
 
-def _rels(archive: zipfile.ZipFile, names: set[str], part: str) -> dict[str, str]:
-    rels_part = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
-    if rels_part not in names:
-        return {}
-    base = posixpath.dirname(part)
-    out = {}
-    for rel in _parse_small(read_part(archive, rels_part)):
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External" or not target:
-            continue
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
-        out[rel.get("Id", "")] = posixpath.normpath(resolved)
-    return out
+def read_elements(
+    archive: zipfile.ZipFile, part: str, budget: Budget
+) -> list[tuple[str, dict[str, str], str]]:
+    def result(handler: ElementList) -> list[tuple[str, dict[str, str], str]]:
+        return [(tag, attrs, "".join(text)) for tag, attrs, text in handler.items]
+
+    found: list[tuple[str, dict[str, str], str]] = parse_cached(
+        archive, part, budget, "elements", lambda: ElementList(budget.limits), result
+    )
+    return found
 
 
-def _workbook_part(archive: zipfile.ZipFile, names: set[str]) -> str:
-    if "_rels/.rels" in names:
-        for rel in _parse_small(read_part(archive, "_rels/.rels")):
-            if rel.get("Type", "").endswith("/officeDocument"):
-                target = rel.get("Target", "").lstrip("/")
-                if target in names:
-                    return target
-    if "xl/workbook.xml" in names:
-        return "xl/workbook.xml"
-    raise ReadError("缺少工作簿主体(xl/workbook.xml)")
+# Parts that submissions of one template share byte for byte (workbook.xml, rels, styles, theme ...): a part
+# is still inflated to its end (CRC) and hashed, but parsed only the first time a worker meets its bytes.
+# The key is a cryptographic digest of the bytes, never the zip's CRC-32 (which anyone can forge).
+_CACHE: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+_CACHE_SIZE = 256
+_CACHE_MAX_PART = 4 * 1024 * 1024
 
 
-_HIDING_FORMAT = re.compile(r'^(\s|"")*;(\s|"")*;(\s|"")*;?(\s|"")*$')
+def parse_cached(
+    archive: zipfile.ZipFile,
+    part: str,
+    budget: Budget,
+    kind: str,
+    make: Callable[[], Any],
+    result: Callable[[Any], Any],
+    strict: bool = True,
+) -> Any:
+    """``result(handler)`` after streaming ``part`` into ``make()``, or the same result for the same bytes
+    parsed clean before under the same limits (the results are shared: callers never mutate them)."""
+    if archive.getinfo(part).file_size > _CACHE_MAX_PART:
+        handler = make()
+        parse_member(archive, part, handler, budget, strict=strict)
+        return result(handler)
+    data = read_member(archive, part, budget)
+    key = (kind, strict, budget.limits, digest(data))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        budget.elements += hit[1]
+        if budget.elements > budget.limits.max_elements:
+            raise StreamError(
+                "xml_too_many_elements",
+                f"XML 元素总数超过允许上限 {budget.limits.max_elements:,} 个(在内部文件 {part} 中)",
+                part,
+            )
+        return hit[0]
+    before = budget.elements
+    handler = make()
+    parse_member(archive, part, handler, budget, strict=strict, data=data)
+    value = result(handler)
+    _CACHE[key] = (value, budget.elements - before)
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return value
 
 
-def _hiding_styles(
-    archive: zipfile.ZipFile, names: set[str], base: str, rels: dict[str, str]
-) -> frozenset[int]:
-    part = next((p for p in rels.values() if p.endswith("styles.xml")), posixpath.join(base, "styles.xml"))
-    if part not in names:
-        return frozenset()
-    data = read_part(archive, part)
-    hiding = {
-        int(a[b"numFmtId"])
-        for a in map(parse_attrs, re.findall(rb"<(?:\w+:)?numFmt\b([^>]*)>", data))
-        if b"numFmtId" in a and _HIDING_FORMAT.match(unescape(a.get(b"formatCode", b"x")))
-    }
-    if not hiding:
-        return frozenset()
-    block = re.search(rb"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", data, re.S)
-    if block is None:
-        return frozenset()
-    xfs = re.findall(rb"<(?:\w+:)?xf\b([^>]*)>", block.group(1))
-    return frozenset(i for i, raw in enumerate(xfs) if int(parse_attrs(raw).get(b"numFmtId", b"0")) in hiding)
+_DIGESTS: dict[int, tuple[Any, bytes]] = {}
 
 
-_SHEET_TAG = re.compile(rb"<sheet\b([^>]*?)/?>")
-_DEFINED_NAME = re.compile(rb"<definedName\b([^>]*)>(.*?)</definedName>", re.S)
-_WORKBOOK_CACHE: dict[
-    tuple[Any, ...], tuple[tuple[str, ...], dict[str, str], dict[str, str], dict[str, str]]
-] = {}
+def _digest_of(elements: list[Any]) -> bytes:
+    """A digest of a (cached, shared) element list, computed once per list."""
+    known = _DIGESTS.get(id(elements))
+    if known is not None and known[0] is elements:
+        return known[1]
+    value = digest(repr(elements).encode("utf-8", "surrogatepass"))
+    if len(_DIGESTS) > _CACHE_SIZE:
+        _DIGESTS.clear()
+    _DIGESTS[id(elements)] = (elements, value)
+    return value
+
+
+def rels_part(part: str) -> str:
+    return posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+
+
+def resolve(base: str, target: str) -> str:
+    resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+    return posixpath.normpath(resolved)
+
+
+class _Styles(Handler):
+    """Number formats and the cellXfs list of styles.xml."""
+
+    def __init__(self, limits: Any) -> None:
+        super().__init__(limits)
+        self.formats: dict[int, str] = {}
+        self.xfs: list[int] = []
+        self._in_xfs = False
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        super().start(name, attrs)
+        tag = local(name)
+        if tag == "numFmt":
+            number = small_int(attrs.get("numFmtId", ""))
+            if number is not None:
+                self.formats[number] = attrs.get("formatCode", "")
+        elif tag == "cellXfs":
+            self._in_xfs = True
+        elif tag == "xf" and self._in_xfs:
+            self.xfs.append(small_int(attrs.get("numFmtId", "0")) or 0)
+
+    def end(self, name: str) -> None:
+        super().end(name)
+        if local(name) == "cellXfs":
+            self._in_xfs = False
+
+
+@dataclass
+class Package:
+    """What the guard learnt about the package, handed to the reader so nothing is parsed twice."""
+
+    archive: zipfile.ZipFile
+    budget: Budget
+    workbook_part: str = "xl/workbook.xml"
+    parsed: dict[str, list[tuple[str, dict[str, str], str]]] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)  # members already streamed (and CRC-checked)
+
+    def elements(self, part: str) -> list[tuple[str, dict[str, str], str]]:
+        found = self.parsed.get(part)
+        if found is None:
+            found = self.parsed[part] = read_elements(self.archive, part, self.budget)
+            self.done.add(part)
+        return found
 
 
 class FastBook:
     """An open submitted workbook: names and sheet list read at once, sheets parsed when asked for.
 
-    Use as a context manager; the file is opened read-only and never written.
+    Use as a context manager; the file is opened read-only and never written. Limits are enforced while
+    streaming; a breach raises :class:`StreamError` (the caller reports it as a finding).
     """
 
-    sheet_names: list[str]
-    sheet_states: dict[str, str]
-    defined_names: dict[str, str]
-    _parts: dict[str, str]
-
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, package: Package | None = None, limits: Any = None) -> None:
         self.path = Path(path)
-        try:
-            self._archive = zipfile.ZipFile(self.path)
-            self._names = set(self._archive.namelist())
-            self._read_workbook()
-        except ReadError:
-            self.close()
-            raise
-        except (
-            zipfile.BadZipFile,
-            KeyError,
-            ET.ParseError,
-            EOFError,
-            UnicodeError,
-            OSError,
-            ValueError,
-        ) as exc:
-            self.close()
-            raise ReadError(f"工作簿结构无法解析({exc.__class__.__name__})") from exc
+        if package is None:
+            from lxbz_xl.validation.guard import DEFAULT_LIMITS
+
+            limits = limits or DEFAULT_LIMITS
+            try:
+                archive = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+                raise ReadError(f"工作簿结构无法解析({exc.__class__.__name__})") from exc
+            package = Package(archive, Budget(limits))
+            package.workbook_part = _workbook_part(package)
+        self.package = package
+        self._archive = package.archive
+        self._names = set(self._archive.namelist())
+        self.limits = package.budget.limits
         self._sst: SharedStrings | None = None
         self._hiding: frozenset[int] | None = None
-        self._sheets: dict[tuple[str, int | None], Sheet] = {}
+        self._sheets: dict[str, tuple[int | None, Sheet]] = {}
+        try:
+            self._read_workbook()
+        except (ReadError, StreamError):
+            self.close()
+            raise
 
     def __enter__(self) -> FastBook:
         return self
@@ -159,83 +254,74 @@ class FastBook:
         self.close()
 
     def close(self) -> None:
-        archive = getattr(self, "_archive", None)
-        if archive is not None:
-            archive.close()
+        self._archive.close()
 
+    # -- workbook ---------------------------------------------------------------------------------
     def _read_workbook(self) -> None:
-        archive, names = self._archive, self._names
-        self.workbook_part = _workbook_part(archive, names)
-        self._rels = _rels(archive, names, self.workbook_part)
-        data = read_part(archive, self.workbook_part)
-        self.workbook_digest = digest(data)
-        key = (self.workbook_digest, tuple(sorted(self._rels.items())))
-        cached = _WORKBOOK_CACHE.get(key)
-        if cached is not None:  # submissions of one template share workbook.xml byte for byte
-            names_, states, parts, defined = cached
-            self.sheet_names, self.sheet_states = list(names_), dict(states)
-            self._parts, self.defined_names = dict(parts), dict(defined)
-            return
-        self.sheet_names = []
-        self.sheet_states = {}
-        self._parts = {}
-        self.defined_names = {}
-        if b"<workbook" in data[:2048] and b"<!--" not in data and b"CDATA" not in data:
-            self._scan_workbook(data)  # 500+ defined names on a form: a regex scan, not a tree
-        else:
-            self._tree_workbook(data)
-        if len(_WORKBOOK_CACHE) >= 64:
-            _WORKBOOK_CACHE.pop(next(iter(_WORKBOOK_CACHE)))
-        _WORKBOOK_CACHE[key] = (
-            tuple(self.sheet_names),
-            dict(self.sheet_states),
-            dict(self._parts),
-            dict(self.defined_names),
-        )
-
-    def _tree_workbook(self, data: bytes) -> None:
-        root = _parse_small(data)
-        for el in root.iter():
-            if local_name(el.tag) == "sheet":
-                name = el.get("name", "")
-                rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), "")
+        package = self.package
+        self.workbook_part = package.workbook_part
+        if self.workbook_part not in self._names:
+            raise ReadError("缺少工作簿主体(xl/workbook.xml)")
+        self.external: list[tuple[str, str]] = []  # (rels part or link part, target) of external links
+        self._rels = self._relationships(self.workbook_part)
+        elements = package.elements(self.workbook_part)
+        self.workbook_digest = _digest_of(elements)
+        self.sheet_names: list[str] = []
+        self.sheet_states: dict[str, str] = {}
+        self._parts: dict[str, str] = {}
+        self.defined_names: dict[str, str] = {}
+        for tag, attrs, _text in elements:
+            if tag == "sheet":
+                name = attrs.get("name", "")
                 self.sheet_names.append(name)
-                self.sheet_states[name] = el.get("state", "visible")
-                if rid in self._rels:
-                    self._parts[name] = self._rels[rid]
-        for el in root.iter():
-            if local_name(el.tag) == "definedName":
-                name = el.get("name", "")
-                local = el.get("localSheetId")
-                if local is not None and local.isdigit() and int(local) < len(self.sheet_names):
-                    name = f"{self.sheet_names[int(local)]}!{name}"  # sheet-scope names keep their sheet
-                self.defined_names[name] = (el.text or "").strip()
+                self.sheet_states[name] = attrs.get("state", "visible")
+                part = self._rels.get(attrs.get("id", ""))
+                if part is not None:
+                    self._parts[name] = part
+        for tag, attrs, text in elements:
+            if tag == "definedName":
+                name = attrs.get("name", "")
+                index = small_int(attrs.get("localSheetId", ""))
+                if index is not None and index < len(self.sheet_names):
+                    name = f"{self.sheet_names[index]}!{name}"  # sheet-scope names keep their sheet
+                self.defined_names[name] = text.strip()
 
-    def _scan_workbook(self, data: bytes) -> None:
-        for raw in _SHEET_TAG.findall(data):
-            attrs = parse_attrs(raw)
-            name = unescape(attrs.get(b"name", b""))
-            rid = next(((v1 or v2).decode() for k, v1, v2 in ATTR.findall(raw) if k.endswith(b":id")), "")
-            self.sheet_names.append(name)
-            self.sheet_states[name] = attrs.get(b"state", b"visible").decode()
-            if rid in self._rels:
-                self._parts[name] = self._rels[rid]
-        for raw, text in _DEFINED_NAME.findall(data):
-            attrs = parse_attrs(raw)
-            name = unescape(attrs.get(b"name", b""))
-            local = attrs.get(b"localSheetId")
-            if local is not None and local.isdigit() and int(local) < len(self.sheet_names):
-                name = f"{self.sheet_names[int(local)]}!{name}"
-            self.defined_names[name] = unescape(text).strip()
+    def _relationships(self, part: str) -> dict[str, str]:
+        rels = rels_part(part)
+        if rels not in self._names:
+            return {}
+        base = posixpath.dirname(part)
+        out = {}
+        for tag, attrs, _text in self.package.elements(rels):
+            if tag != "Relationship":
+                continue
+            target = attrs.get("Target", "")
+            if attrs.get("TargetMode") == "External":
+                self.external.append((rels, target))
+                continue
+            if target:
+                out[attrs.get("Id", "")] = resolve(base, target)
+        return out
+
+    # -- styles and strings ---------------------------------------------------------------------------
+    def _styles_part(self) -> str:
+        base = posixpath.dirname(self.workbook_part)
+        return next(
+            (p for p in self._rels.values() if p.endswith("styles.xml")), posixpath.join(base, "styles.xml")
+        )
 
     @property
     def hiding_styles(self) -> frozenset[int]:
+        """cellXfs indices whose number format shows nothing for a number (;;; or all-empty sections)."""
         if self._hiding is None:
-            base = posixpath.dirname(self.workbook_part)
-            try:
-                self._hiding = _hiding_styles(self._archive, self._names, base, self._rels)
-            except (ValueError, KeyError, zipfile.BadZipFile, EOFError, OSError):
-                self._hiding = frozenset()  # unreadable styles: nothing known to hide values
+            part = self._styles_part()
+            if part not in self._names:
+                self._hiding = frozenset()
+            else:
+                self._hiding = parse_cached(
+                    self._archive, part, self.package.budget, "styles", lambda: _Styles(self.limits), _hiding
+                )
+                self.package.done.add(part)
         return self._hiding
 
     def _shared_strings(self) -> SharedStrings:
@@ -245,34 +331,109 @@ class FastBook:
                 (p for p in self._rels.values() if p.endswith("sharedStrings.xml")),
                 posixpath.join(base, "sharedStrings.xml"),
             )
-            self._sst = SharedStrings(read_part(self._archive, part) if part in self._names else None)
+            if part in self._names:
+                self._sst = parse_cached(
+                    self._archive, part, self.package.budget, "sst", lambda: SharedStrings(self.limits), _same
+                )
+                self.package.done.add(part)
+            else:
+                self._sst = SharedStrings(self.limits)
         return self._sst
 
+    # -- sheets -------------------------------------------------------------------------------------
     def sheet(self, name: str, max_row: int | None = None) -> Sheet | None:
-        """The sheet's cells (rows past ``max_row`` skipped), hidden rows/columns and validations."""
-        key = (name, max_row)
-        if key in self._sheets:
-            return self._sheets[key]
+        """The sheet's cells (rows past ``max_row`` skipped), hidden rows/columns, merges and validations."""
+        known = self._sheets.get(name)
+        if known is not None and (known[0] is None or (max_row is not None and max_row <= known[0])):
+            return known[1]
         part = self._parts.get(name)
         if part is None or part not in self._names:
             return None
         sheet = Sheet(name, part, self.sheet_states.get(name, "visible"))
-        try:
-            read_sheet(self._archive, part, sheet, self._shared_strings(), max_row)
-        except ReadError:
-            raise
-        except (
-            zipfile.BadZipFile,
-            ET.ParseError,
-            EOFError,
-            UnicodeError,
-            OSError,
-            ValueError,
-            IndexError,
-        ) as exc:
-            raise ReadError(f"工作表「{name}」无法解析({exc.__class__.__name__})") from exc
-        self._sheets[key] = sheet
+        self._read_sheet(sheet, max_row)
+        self._sheets[name] = (max_row, sheet)
         return sheet
+
+    def _read_sheet(self, sheet: Sheet, keep_rows: int | None) -> None:
+        reader = SheetReader(sheet, self._shared_strings(), keep_rows, self.limits)
+        try:
+            parse_member(self._archive, sheet.part, reader, self.package.budget)
+        except StreamError as exc:
+            if exc.cell is None and reader.where and reader.in_cell:
+                exc.cell = reader.where
+            exc.sheet = sheet.name  # type: ignore[attr-defined]
+            raise
+        reader.finish()
+        self.package.done.add(sheet.part)
+
+    def guard_rest(self) -> None:
+        """Stream every member not read yet: worksheets for their limits and rows (no cells kept), the
+        other XML parts for their limits, everything else to its end (CRC). External links are noted."""
+        worksheets = {part: name for name, part in self._parts.items()}
+        for info in self._archive.infolist():
+            part = info.filename
+            if info.is_dir() or part in self.package.done:
+                continue
+            self.package.done.add(part)
+            low = part.lower()
+            if part in worksheets:
+                sheet = Sheet(worksheets[part], part, self.sheet_states.get(worksheets[part], "visible"))
+                self._read_sheet(sheet, 0)
+            elif low.endswith(".rels"):
+                self._note_external(part)
+            elif low.endswith(_XML_SUFFIXES):
+                parse_cached(
+                    self._archive,
+                    part,
+                    self.package.budget,
+                    "xml",
+                    lambda: Handler(self.limits),
+                    _none,
+                    strict=False,
+                )
+                if posixpath.basename(posixpath.dirname(low)) == "externallinks":
+                    self.external.append((part, ""))
+            else:
+                parse_member(self._archive, part, None, self.package.budget, strict=False, prolog_only=True)
+
+    def _note_external(self, rels: str) -> None:
+        try:
+            elements = self.package.elements(rels)
+        except StreamError as exc:
+            if exc.code == "corrupt":
+                return  # a malformed rels part nothing reads: harmless
+            raise
+        for tag, attrs, _text in elements:
+            if (tag == "Relationship" and attrs.get("TargetMode") == "External") or (
+                tag == "Relationship" and attrs.get("Type", "").lower().endswith("/" + EXTERNAL_LINK_TYPE)
+            ):
+                self.external.append((rels, attrs.get("Target", "")))
+
+
+def _hiding(styles: _Styles) -> frozenset[int]:
+    hiding = {n for n, code in styles.formats.items() if hides_numbers(code)}
+    return frozenset(i for i, n in enumerate(styles.xfs) if n in hiding)
+
+
+def _same(handler: Any) -> Any:
+    return handler
+
+
+def _none(handler: Any) -> None:
+    return None
+
+
+def _workbook_part(package: Package) -> str:
+    names = set(package.archive.namelist())
+    if "_rels/.rels" in names:
+        for tag, attrs, _text in package.elements("_rels/.rels"):
+            if tag == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
+                target = attrs.get("Target", "").lstrip("/")
+                if target in names:
+                    return target
+    if "xl/workbook.xml" in names:
+        return "xl/workbook.xml"
+    raise ReadError("缺少工作簿主体(xl/workbook.xml)")
 
 
 def read_workbook(
@@ -286,3 +447,6 @@ def read_workbook(
         return WorkbookData(
             book.sheet_names, book.sheet_states, book.defined_names, found, book.hiding_styles
         )
+
+
+__all__ += ["Package", "local_name"]

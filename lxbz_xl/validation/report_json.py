@@ -27,4 +27,7 @@ def to_json(reports: Sequence[WorkbookReport]) -> dict[str, Any]:
 
 
 def write_json(reports: Sequence[WorkbookReport], path: Path) -> None:
-    path.write_text(json.dumps(to_json(reports), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    # Control characters are escaped by json itself; lone surrogates (an undecodable file name) are not
+    # encodable as UTF-8 and are written as visible escapes instead of ending the run.
+    text = json.dumps(to_json(reports), ensure_ascii=False, indent=1) + "\n"
+    path.write_text(text, encoding="utf-8", errors="backslashreplace")

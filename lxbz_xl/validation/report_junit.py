@@ -7,14 +7,17 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from lxbz_xl.validation.model import SEVERITY_WORDS, WorkbookReport
+from lxbz_xl.validation.safe_text import xml
 
 CRASHES = {"internal_error", "timeout"}  # <error>: the check itself failed, not the workbook
 
 
 def _details(report: WorkbookReport) -> str:
-    return "\n".join(
-        f"[{SEVERITY_WORDS[f.severity]}] {f.code} {f.where} {f.message}".replace("  ", " ")
-        for f in report.findings
+    return xml(
+        "\n".join(
+            f"[{SEVERITY_WORDS[f.severity]}] {f.code} {f.where} {f.message}".replace("  ", " ")
+            for f in report.findings
+        )
     )
 
 
@@ -44,8 +47,8 @@ def to_junit(reports: Sequence[WorkbookReport]) -> ET.Element:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"lxbz.validate.{report.rubric or 'unknown'}",
-            name=report.path,
+            classname=xml(f"lxbz.validate.{report.rubric or 'unknown'}"),
+            name=xml(report.path),
             time=f"{report.seconds:.3f}",
         )
         if report.status == "invalid":
@@ -56,7 +59,7 @@ def to_junit(reports: Sequence[WorkbookReport]) -> ET.Element:
                 case,
                 tag,
                 type=first.code,
-                message=f"{len(report.findings)}个问题:{first.where} {first.message}".strip(),
+                message=xml(f"{len(report.findings)}个问题:{first.where} {first.message}".strip()),
             )
             element.text = _details(report)
         elif report.findings:
@@ -65,7 +68,7 @@ def to_junit(reports: Sequence[WorkbookReport]) -> ET.Element:
         for key in ("sha256", "rubric", "version", "variant", "unit", "year", "total", "tier", "title"):
             value = getattr(report, key)
             if value is not None:
-                ET.SubElement(props, "property", name=key, value=str(value))
+                ET.SubElement(props, "property", name=key, value=xml(value))
     return root
 
 

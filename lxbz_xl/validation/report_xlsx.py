@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from lxbz_xl.validation.model import SEVERITY_WORDS, STATUS_WORDS, WorkbookReport
+from lxbz_xl.validation.safe_text import put_text
 
 FINDING_HEADERS = (
     "文件",
@@ -59,8 +60,9 @@ def _sheet(wb: Workbook, title: str, headers: Sequence[str], rows: list[list[Any
         cell.font = Font(bold=True)
         cell.fill = _HEAD_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    for row in rows:
-        ws.append(row)
+    for r, row in enumerate(rows, 2):
+        for c, value in enumerate(row, 1):
+            put_text(ws.cell(r, c), value)  # submission text stays text: never a formula
     for i, name in enumerate(headers, 1):
         ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 11)
     ws.freeze_panes = "A2"

@@ -23,7 +23,7 @@ from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.validation.check_file import check_file, sha256_of
 from lxbz_xl.validation.context import Context, releases_dir
 from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardLimits
-from lxbz_xl.validation.model import WorkbookReport, finding
+from lxbz_xl.validation.model import SpooledReports, WorkbookReport, finding
 
 FILE_TIMEOUT = 60.0  # seconds per file; a form takes milliseconds
 MEMORY_LIMIT = 1024**3  # extra address space per worker: a runaway parse becomes MemoryError, not OOM
@@ -31,8 +31,9 @@ MEMORY_LIMIT = 1024**3  # extra address space per worker: a runaway parse become
 _state: dict[str, Any] = {}
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised by SIGALRM anywhere, even inside a parser callback: a BaseException, so that no
+    ``except Exception`` on the way (a reader turning errors into findings) can swallow it."""
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -132,8 +133,11 @@ def run(
     watchdog: float | None = None,
     on_done: Callable[[WorkbookReport], None] | None = None,
     rubrics: Sequence[Path] = (),
-) -> list[WorkbookReport]:
-    """Reports in the order of ``paths``.
+    spool: bool = False,
+) -> Sequence[WorkbookReport]:
+    """Reports in the order of ``paths``: a list, or with ``spool=True`` a :class:`SpooledReports` that
+    keeps each finished report on disk (read back one at a time), so the parent's memory stays flat
+    however many files there are. ``on_done`` sees every report as it arrives either way.
 
     ``rubrics`` are a department's own rubric files, checked instead of the built-in of the same id.
     ``jobs=1`` runs in this process (no pool, no watchdog). Otherwise files run in worker processes;
@@ -142,14 +146,18 @@ def run(
     one by one; the one that hangs alone is reported as ``timeout``.
     """
     jobs = max(1, jobs or os.cpu_count() or 1)
-    results: list[WorkbookReport | None] = [None] * len(paths)
+    spooled = SpooledReports(len(paths)) if spool else None
+    results: list[WorkbookReport | None] = [] if spool else [None] * len(paths)
     # Custom rubric files travel as paths: each worker loads them once (definitions are cached by file).
     initargs = (str(releases or releases_dir()), limits, timeout, memory, tuple(str(p) for p in rubrics))
     watchdog = watchdog or 2 * timeout + 10
 
     def done(i: int, report: WorkbookReport) -> None:
         report.path = str(paths[i])
-        results[i] = report
+        if spooled is not None:
+            spooled.put(i, report)
+        else:
+            results[i] = report
         if on_done:
             on_done(report)
 
@@ -157,7 +165,7 @@ def run(
         _init(initargs[0], limits, timeout, None, initargs[4])
         for i, path in enumerate(paths):
             done(i, check_one(path))
-        return results  # type: ignore[return-value]
+        return spooled if spooled is not None else results  # type: ignore[return-value]
     jobs = min(jobs, max(1, len(paths)))
     _preload()
     size = max(1, min(32, len(paths) // (jobs * 8)))
@@ -224,7 +232,7 @@ def run(
                     for i in chunk:
                         done(i, _failed(paths[i], "internal_error", "无法启动检查进程"))
                 queue.clear()
-    return results  # type: ignore[return-value]
+    return spooled if spooled is not None else results  # type: ignore[return-value]
 
 
 def _crashed(path: Path, killed: bool, watchdog: float) -> WorkbookReport:

@@ -1,34 +1,21 @@
-"""Worksheet scanning: cells (decoded lazily), hidden rows and columns, data validations.
+"""Worksheets and shared strings, read by one streaming expat pass (xml_stream) that also enforces the limits.
 
-The fast path scans the sheet XML with byte-level regular expressions (C speed) and keeps each cell's
-raw bytes until it is asked for; sheets with features it does not model (comments, CDATA, a namespace
-prefix, cells or rows without a leading ``r`` address, unclosed cells) go through a streaming
-ElementTree parse instead, with the same result. Rows below the template's area are decompressed in
-chunks and dropped, so memory does not grow with a sheet's length.
+Cells are built only for rows up to the template's last row (``keep_rows``); rows below are parsed for
+their limits (depth, size, row count) and dropped, so memory does not grow with a sheet's length. What
+hides an entry is recorded on the way: hidden or zero-height rows, hidden or zero-width columns, merged
+ranges; data validations and sheet protection too.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
-from xml.etree import ElementTree as ET
 
-from lxbz_xl.validation.xml_scan import (
-    MAX_PART_BYTES,
-    ReadError,
-    col_letter,
-    digest,
-    parse_attrs,
-    split_ref,
-    to_utf8,
-    unescape,
-)
+from lxbz_xl.validation.numbers_guard import bounded_float, small_int
+from lxbz_xl.validation.xml_scan import col_letter, digest, split_ref
+from lxbz_xl.validation.xml_stream import Handler, StreamError, local
 
-_CHUNK = 1024 * 1024
+MAX_COL = 16384
 
 
 @dataclass(slots=True)
@@ -37,9 +24,7 @@ class Cell:
     formula: str | None = None  # without the leading "="
     type: str = "n"  # the t= attribute: n, s, str, inlineStr, b, e, d
     style: int = 0
-    cached: bool = (
-        False  # a value was saved with the cell (a formula cell never opened in a spreadsheet has none)
-    )
+    cached: bool = False  # a value was saved with the cell (a formula never opened in a spreadsheet has none)
 
     @property
     def is_error(self) -> bool:
@@ -55,43 +40,61 @@ class Validation:
     formula2: str
 
 
+class Cells(dict[str, Cell]):
+    """ref → Cell (only the rows that were kept)."""
+
+    def value(self, ref: str) -> Any:
+        """The cell's value (None for blank or error cells)."""
+        cell = dict.get(self, ref)
+        if cell is None or cell.type == "e":
+            return None
+        return cell.value
+
+    def formula_of(self, ref: str) -> str | None:
+        cell = dict.get(self, ref)
+        return None if cell is None else cell.formula
+
+    def refs(self) -> set[str]:
+        return set(self)
+
+
 @dataclass(slots=True)
 class Sheet:
     name: str
     part: str
     state: str  # visible | hidden | veryHidden
-    cells: Cells = field(default_factory=lambda: Cells())
-    hidden_rows: set[int] = field(default_factory=set)
+    cells: Cells = field(default_factory=Cells)
+    hidden_rows: set[int] = field(default_factory=set)  # hidden="1" or height 0
+    tall_rows: set[int] = field(
+        default_factory=set
+    )  # an explicit height > 0 (matters when rows default to 0)
+    zero_height: bool = False  # <sheetFormatPr zeroHeight="1"> or a default row height of 0
     hidden_cols: list[tuple[int, int]] = field(default_factory=list)  # (min, max), 1-based, inclusive
-    _validations: list[Validation] | None = None  # parsed from _tail on first use (often never: see below)
-    _tail: bytes = b""
+    merged: list[str] = field(default_factory=list)
+    validations: list[Validation] = field(default_factory=list)
     protected: bool = False
-    _dv_index: _ValidationIndex | None = None
-    _hidden_col_set: set[int] | None = None
-    # Digests of the sheet's formulas (ref + <f>) and of its tail (validations, protection): submissions of
-    # one template share them, so a check found clean once need not run again in this worker.
+    # Digests of the sheet's formulas and of its validations: submissions of one template share them, so a
+    # check found clean once need not run again in this worker.
     formula_digest: bytes | None = None
     tail_digest: bytes | None = None
+    _dv_index: _ValidationIndex | None = None
+    _hidden_col_set: set[int] | None = None
+
+    def row_hidden(self, row: int) -> bool:
+        return row in self.hidden_rows or (self.zero_height and row not in self.tall_rows)
 
     def col_hidden(self, col: int) -> bool:
         if not self.hidden_cols:
             return False
         if self._hidden_col_set is None:
-            self._hidden_col_set = {c for lo, hi in self.hidden_cols for c in range(lo, min(hi, 16384) + 1)}
+            self._hidden_col_set = {c for lo, hi in self.hidden_cols for c in range(lo, min(hi, MAX_COL) + 1)}
         return col in self._hidden_col_set
-
-    @property
-    def validations(self) -> list[Validation]:
-        if self._validations is None:
-            self._validations = _parse_validations(self._tail)
-        return self._validations
 
     def validation_at(self, ref: str) -> Validation | None:
         """The data validation covering ``ref`` (first one wins, as in Excel), via a per-sheet index."""
         index = self._dv_index
         if index is None:
-            index = _ValidationIndex(self.validations)
-            self._dv_index = index
+            index = self._dv_index = _ValidationIndex(self.validations)
         return index.at(ref)
 
 
@@ -108,13 +111,10 @@ class _ValidationIndex:
                 if ":" not in area and "$" not in area:
                     self.cells.setdefault(area.upper(), v)  # the usual single-cell rule
                     continue
-                try:
-                    a, _, b = area.partition(":")
-                    r1, c1 = split_ref(a)
-                    r2, c2 = split_ref(b) if b else (r1, c1)
-                except ValueError:
+                box = area_box(area)
+                if box is None:
                     continue
-                r1, r2, c1, c2 = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
+                r1, c1, r2, c2 = box
                 if (r2 - r1 + 1) * (c2 - c1 + 1) <= self.EXPAND:
                     for r in range(r1, r2 + 1):
                         for c in range(c1, c2 + 1):
@@ -130,370 +130,411 @@ class _ValidationIndex:
         return next((v for r1, r2, c1, c2, v in self.areas if r1 <= row <= r2 and c1 <= col <= c2), None)
 
 
-class SharedStrings:
-    """Decoded on demand: forms carry long 评分标准 texts that validation never reads."""
+def area_box(area: str) -> tuple[int, int, int, int] | None:
+    """'B2:C5' → (row1, col1, row2, col2), ordered; None for anything else."""
+    a, _, b = area.partition(":")
+    try:
+        r1, c1 = split_ref(a)
+        r2, c2 = split_ref(b) if b else (r1, c1)
+    except ValueError:
+        return None
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
-    def __init__(self, data: bytes | None):
-        self._items: list[bytes] = []
-        if data and b"<si " not in data and b":si" not in data:
-            self._items = data.split(b"<si>")[1:]  # the usual form: a plain split, no regex
-        elif data:
-            self._items = re.split(rb"<(?:\w+:)?si(?:\s[^>]*)?>", data)[1:]
-        self._cache: dict[int, str] = {}
+
+# ------------------------------------------------------------------------------------------ shared strings
+
+
+class SharedStrings(Handler):
+    """The sharedStrings part as a list of texts (phonetic runs dropped), built while streaming."""
+
+    def __init__(self, limits: Any) -> None:
+        super().__init__(limits)
+        self.items: list[str] = []
+        self._buf: list[str] | None = None
+        self._in_t = False
+        self._phonetic = 0
 
     def __getitem__(self, index: int) -> str:
-        text = self._cache.get(index)
-        if text is None:
-            raw = self._items[index]
-            raw = re.sub(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", b"", raw, flags=re.S)  # phonetic runs
-            text = "".join(
-                unescape(t) for t in re.findall(rb"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t>", raw, re.S)
-            )
-            self._cache[index] = text
-        return text
-
-
-# Every producer we know (Excel, WPS, LibreOffice, openpyxl) writes r= first; other layouts take the tree path.
-# Inner content as runs of non-"<" (fast in the regex engine) up to the first </c>; text never holds a raw "<".
-_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"([^>]*?)(?:/>|>((?:[^<]*<(?!/c>))*[^<]*)</c>)')
-_SELF_CLOSED = re.compile(rb"<c [^>]*/>")
-_ROW_NUM = re.compile(rb'<row r="([0-9]{1,7})"')
-_HIDDEN_ROW = re.compile(rb'<row r="([0-9]{1,7})"[^>]*?\shidden="(?:1|true)"')
-_F = re.compile(rb"<f\b([^>]*?)(?:/>|>([^<]*)</f>)")
-_V = re.compile(rb"<v(?:\s[^>]*)?>([^<]*)</v>")
-_T = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
-_COL = re.compile(rb"<col\b([^>]*)/?>")
-_DV = re.compile(rb"<(\w+:)?dataValidation\b([^>]*?)(?:/>|>(.*?)</\1?dataValidation>)", re.S)
-_FORMULA_N = re.compile(rb"<(?:\w+:)?formula([12])>(?:<xm:f>)?(.*?)(?:</xm:f>)?</(?:\w+:)?formula\1>", re.S)
-_XM_SQREF = re.compile(rb"<xm:sqref>(.*?)</xm:sqref>", re.S)
-_SHEET_DATA_END = b"</sheetData>"
-# The address of each formula cell and its <f> element, without the t=/s= attributes (they follow the value).
-_FORMULA_PAIRS = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]{1,7}")[^>]*>(?=<f)|(<f\b[^>]*?(?:/>|>[^<]*</f>))')
-_T_ATTR = re.compile(rb'\bt="(\w+)"')
-_S_ATTR = re.compile(rb'\bs="(\d+)"')
-
-
-@lru_cache(maxsize=65536)
-def _formula_text(raw: bytes) -> str:
-    """Submissions of one template repeat the same formulas: decode each distinct text once per worker."""
-    return unescape(raw)
-
-
-class Cells(dict[str, Cell]):
-    """ref → Cell, decoded on first access from the raw (attributes, inner XML) the scan kept."""
-
-    def __init__(self, raw: dict[str, tuple[bytes, bytes]] | None = None, sst: SharedStrings | None = None):
-        super().__init__()
-        self._raw = raw or {}
-        self._sst = sst or SharedStrings(None)
-        self._shared: dict[bytes, tuple[str, str]] = {}
-
-    def __missing__(self, ref: str) -> Cell:
-        raise KeyError(ref)
-
-    def get(self, ref: str, default: Any = None) -> Any:  # type: ignore[override]
-        cell = super().get(ref)
-        if cell is None and ref in self._raw:
-            cell = self._decode(ref)
-        return default if cell is None else cell
-
-    def __getitem__(self, ref: str) -> Cell:
-        cell = self.get(ref)
-        if cell is None:
-            raise KeyError(ref)
-        return cell
-
-    def __contains__(self, ref: object) -> bool:
-        return super().__contains__(ref) or ref in self._raw
-
-    def value(self, ref: str) -> Any:
-        """The cell's value (None for blank or error cells), skipping the decode of empty cells."""
-        cell = dict.get(self, ref)
-        if cell is None:
-            raw = self._raw.get(ref)
-            if raw is None or not raw[1]:
-                return None  # absent, or a styled empty cell <c r=".." s=".."/>
-            cell = self._decode(ref)
-        return None if cell.type == "e" else cell.value
-
-    def raw_formula(self, ref: str) -> bytes | None:
-        """The raw (XML-escaped) text of a cell's own <f> element, without decoding the cell; None when the
-        cell has no formula of its own (absent, a value, or a shared-formula follower)."""
-        raw = self._raw.get(ref)
-        if raw is None or not raw[1] or b"<f" not in raw[1]:
-            return None
-        match = _F.search(raw[1])
-        if match is None or not match.group(2) or b"shared" in match.group(1):
-            return None
-        return match.group(2)
-
-    def refs(self) -> set[str]:
-        return set(self._raw) | set(super().keys())
+        return self.items[index]
 
     def __len__(self) -> int:
-        return len(self.refs())
+        return len(self.items)
 
-    def _decode(self, ref: str) -> Cell:
-        attrs_raw, inner = self._raw[ref]
-        t = _T_ATTR.search(attrs_raw) if b"t=" in attrs_raw else None
-        st = _S_ATTR.search(attrs_raw) if b"s=" in attrs_raw else None
-        cell = Cell(type=t.group(1).decode() if t else "n", style=int(st.group(1)) if st else 0)
-        if inner:
-            if b"<f" in inner:
-                fm = _F.search(inner)
-                if fm is not None:
-                    if fm.group(1) and b"shared" in fm.group(1) and not fm.group(2):
-                        self._prime_shared()
-                        cell.formula = _formula(fm.group(1), fm.group(2), ref, self._shared)
-                    elif fm.group(1) and b"shared" in fm.group(1):
-                        cell.formula = _formula(fm.group(1), fm.group(2), ref, self._shared)
-                    else:
-                        cell.formula = _formula_text(fm.group(2) or b"")
-            if cell.type == "inlineStr":
-                cell.value = "".join(unescape(t) for t in _T.findall(inner))
-                cell.cached = True
-            else:
-                vm = _V.search(inner)
-                cell.value = _value(cell.type, vm.group(1) if vm else None, self._sst)
-                cell.cached = vm is not None and (vm.group(1) != b"" or cell.type == "str")
-        dict.__setitem__(self, ref, cell)
-        return cell
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        super().start(name, attrs)
+        tag = local(name)
+        if tag == "si":
+            self._buf = []
+        elif tag == "t":
+            self._in_t = True
+        elif tag == "rPh":
+            self._phonetic += 1
 
-    def _prime_shared(self) -> None:
-        """Shared-formula masters (Excel fill-down) carry the text the other cells of the group reuse."""
-        if self._shared:
+    def end(self, name: str) -> None:
+        super().end(name)
+        tag = local(name)
+        if tag == "si" and self._buf is not None:
+            self.items.append("".join(self._buf))
+            self._buf = None
+        elif tag == "t":
+            self._in_t = False
+        elif tag == "rPh":
+            self._phonetic -= 1
+
+    def text(self, data: str) -> None:
+        self.text_len += len(data)
+        if self.text_len > self.max_text:
+            self.too_long_text()
+        if self._in_t and not self._phonetic and self._buf is not None:
+            self._buf.append(data)
+
+
+# ------------------------------------------------------------------------------------------------ sheets
+
+_TRUE = ("1", "true")
+
+
+class SheetReader(Handler):
+    """Streams one worksheet into a :class:`Sheet`: cells of rows up to ``keep_rows`` (None: all)."""
+
+    def __init__(self, sheet: Sheet, sst: SharedStrings | None, keep_rows: int | None, limits: Any) -> None:
+        super().__init__(limits)
+        self.sheet = sheet
+        self.sst = sst
+        self.keep_rows = keep_rows
+        self.max_rows = limits.max_sheet_rows
+        self.row = 0
+        self.row_text = "0"
+        self.keep = True
+        self.col = 0
+        self.last_ref: str | None = None
+        self.in_cell = False
+        self.ref = ""
+        self.ctype = "n"
+        self.style = 0
+        self.fattrs: dict[str, str] | None = None
+        self.formula: str | None = None
+        self.value: str | None = None
+        self.inline: list[str] | None = None
+        self.collect: list[str] | None = None
+        self.phonetic = 0
+        self.dv: dict[str, str] | None = None
+        self.dv_text: dict[str, str] = {}
+        self.dv_key = ""
+        self.shared: dict[str, tuple[str, str]] = {}
+        self.followers: list[tuple[str, str]] = []
+        self.formula_keys: list[str] = []
+        self.styles: dict[str, int] = {}
+
+    # -- events (the base class's bookkeeping is inlined: these run once per element of every sheet) --
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        self.count += 1
+        self.text_len = 0
+        if self.depth > self.max_depth:
+            self.too_deep()
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if name == "c":
+            if self.keep:
+                self._start_cell(attrs)
             return
-        for ref, (_attrs_raw, inner) in self._raw.items():
-            fm = _F.search(inner or b"")
-            if fm is not None and fm.group(2) and b"shared" in fm.group(1):
-                si = parse_attrs(fm.group(1)).get(b"si")
-                if si is not None:
-                    self._shared[si] = (ref, unescape(fm.group(2)))
+        if self.in_cell:
+            if name == "v" or (name == "t" and not self.phonetic):
+                self.collect = []
+            elif name == "f":
+                self.fattrs = attrs
+                self.collect = []
+            elif name == "rPh":
+                self.phonetic += 1
+            return
+        if name == "row":
+            self._start_row(attrs)
+        elif self.dv is not None:
+            if name in ("formula1", "formula2", "sqref"):
+                self.dv_key = name
+                self.collect = []
+        elif name == "dataValidation":
+            self.dv = attrs
+            self.dv_text = {}
+        elif name == "col":
+            self._col(attrs)
+        elif name == "mergeCell":
+            ref = attrs.get("ref")
+            if ref:
+                self.sheet.merged.append(ref)
+        elif name == "sheetFormatPr":
+            if attrs.get("zeroHeight") in _TRUE or _is_zero(attrs.get("defaultRowHeight")):
+                self.sheet.zero_height = True
+        elif name == "sheetProtection":
+            self.sheet.protected = True
+        elif name == "dimension":
+            self._dimension(attrs.get("ref", ""))
 
+    def end(self, name: str) -> None:
+        self.depth -= 1
+        self.text_len = 0
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if self.in_cell:
+            if name == "c":
+                self._end_cell()
+            elif name == "v":
+                self.value = "".join(self.collect or ())
+                self.collect = None
+            elif name == "f":
+                self.formula = "".join(self.collect or ())
+                self.collect = None
+            elif name == "t" and self.collect is not None:
+                if self.inline is None:
+                    self.inline = []
+                self.inline.extend(self.collect)
+                self.collect = None
+            elif name == "rPh":
+                self.phonetic -= 1
+            return
+        if self.dv is not None:
+            if name == self.dv_key and self.collect is not None:
+                self.dv_text[name] = "".join(self.collect)
+                self.collect = None
+                self.dv_key = ""
+            elif name == "dataValidation":
+                self._end_validation()
 
-def _sheet_bytes(archive: zipfile.ZipFile, part: str, max_row: int | None) -> tuple[bytes, bytes]:
-    """(sheetData up to ``max_row``, the rest after </sheetData>), streamed so a long sheet's middle is
-    decompressed but never held: memory stays at a few chunks whatever the row count."""
-    head = bytearray()
-    tail = bytearray()
-    produced = 0
-    phase = "rows"
-    scanned = 0
-    with archive.open(part) as member:
-        while chunk := member.read(_CHUNK):
-            produced += len(chunk)
-            if produced > MAX_PART_BYTES:
-                raise ReadError(f"内部文件 {part} 过大")
-            if phase == "rows":
-                head += chunk
-                if produced == len(chunk) and to_utf8(bytes(head[:4])) != bytes(head[:4]):
-                    max_row = None  # UTF-16: read whole, transcode below
-                if max_row is not None:
-                    snapshot = bytes(head)  # a bytearray cannot shrink while a regex scan holds it
-                    cut = next(
-                        (
-                            m.start()
-                            for m in _ROW_NUM.finditer(snapshot, max(scanned - 32, 0))
-                            if int(m.group(1)) > max_row
-                        ),
-                        None,
-                    )
-                    scanned = len(head)
-                    if cut is not None:
-                        phase, tail = "skip", bytearray(snapshot[cut:])
-                        del head[cut:]
-                end = head.find(_SHEET_DATA_END) if phase == "rows" else -1
-                if end >= 0:
-                    tail = bytearray(head[end:])
-                    del head[end:]
-                    phase = "tail"
-            elif phase == "skip":
-                tail = tail[-16:] + chunk
+    def text(self, data: str) -> None:
+        self.text_len += len(data)
+        if self.text_len > self.max_text:
+            self.too_long_text()
+        if self.collect is not None:
+            self.collect.append(data)
+
+    # -- parts ----------------------------------------------------------------------------------------
+    def _start_row(self, attrs: dict[str, str]) -> None:
+        r = attrs.get("r")
+        if r is None:
+            self.row += 1
+        else:
+            number = small_int(r)
+            if number is not None and number <= self.row:
+                self._out_of_order(number)
+            self.row = number if number is not None else self.max_rows + 1
+        if self.row > self.max_rows:
+            self._too_many_rows()
+        self.col = 0
+        self.last_ref = None
+        self.row_text = str(self.row)
+        self.keep = self.keep_rows is None or self.row <= self.keep_rows
+        if not self.keep:
+            self._skip_rows()
+            return
+        if attrs.get("hidden") in _TRUE:
+            self.sheet.hidden_rows.add(self.row)
+        ht = attrs.get("ht")
+        if ht is not None:
+            if _is_zero(ht):
+                self.sheet.hidden_rows.add(self.row)
             else:
-                tail += chunk
-            if phase == "skip":
-                end = tail.find(_SHEET_DATA_END)
-                if end >= 0:
-                    tail = tail[end:]
-                    phase = "tail"
-                else:
-                    tail = tail[-16:]
-    data, rest = to_utf8(bytes(head)), to_utf8(bytes(tail)) if tail else b""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise ReadError(f"内部文件 {part} 含有 DTD/实体声明")
-    return data, rest
+                self.sheet.tall_rows.add(self.row)
 
+    def _skip_rows(self) -> None:
+        """Past the kept rows: lean handlers that only count depth, elements and rows, until
+        </sheetData>; then the normal ones again (merges, validations and protection follow the rows)."""
+        parser = self.parser
+        if parser is None:
+            return
+        normal = (parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler)
+        max_depth, max_rows = self.max_depth, self.max_rows
 
-def read_sheet(
-    archive: zipfile.ZipFile, part: str, sheet: Sheet, sst: SharedStrings, max_row: int | None
-) -> None:
-    data, tail = _sheet_bytes(archive, part, max_row)
-    prefixed = re.search(rb"<(\w+):worksheet\b", data[:1024]) is not None
-    if prefixed or b"<!--" in data or b"<![CDATA[" in data:
-        _read_sheet_tree(data + tail, sheet, sst, max_row)
-        return
-    rows = data.count(b"<row ") + data.count(b"<row>")
-    # Counting with bytes.count (C, no match objects) is how the fast path knows it saw every cell and row.
-    any_cells = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/") + data.count(b"<c\n")
-    closed = data.count(b"</c>") + len(_SELF_CLOSED.findall(data))
-    # Every cell closed (checked before the scan: a lazy regex would run to the end of the part once per
-    # unclosed cell) and addressed; else the tree path, which also rejects malformed XML.
-    found = _CELL.findall(data) if closed == any_cells else []
-    if len(found) != any_cells or closed != any_cells or rows != data.count(b'<row r="'):
-        _read_sheet_tree(data + tail, sheet, sst, max_row)  # some cell or row without a leading r=
-        return
-    sheet.cells = Cells({ref.decode(): (attrs, inner) for ref, attrs, inner in found}, sst)
-    sheet.hidden_rows = {int(r) for r in _HIDDEN_ROW.findall(data)}
-    sheet.formula_digest = digest(b"\0".join(a + b for a, b in _FORMULA_PAIRS.findall(data)))
-    sheet.tail_digest = digest(tail)
-    _scan_extras(data, tail, sheet)
+        def start(name: str, attrs: dict[str, str]) -> None:
+            self.depth += 1
+            self.count += 1
+            if self.depth > max_depth:
+                self.too_deep()
+            if name == "row" or name.endswith(":row"):
+                r = attrs.get("r")
+                number = self.row + 1 if r is None else small_int(r)
+                if number is not None and number <= self.row:
+                    self._out_of_order(number)
+                self.row = number if number is not None else max_rows + 1
+                if self.row > max_rows:
+                    self._too_many_rows()
 
+        def end(name: str) -> None:
+            self.depth -= 1
+            if name == "sheetData" or name.endswith(":sheetData"):
+                parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = normal
 
-def _formula(raw_attrs: bytes, text: bytes | None, ref: str, shared: dict[bytes, tuple[str, str]]) -> str:
-    attrs = parse_attrs(raw_attrs)
-    formula = unescape(text) if text else ""
-    if attrs.get(b"t") == b"shared" and b"si" in attrs:
-        si = attrs[b"si"]
-        if formula:
-            shared[si] = (ref, formula)
-        elif si in shared:
-            origin, master = shared[si]
-            formula = _translate(master, origin, ref)
-    return formula
+        parser.StartElementHandler, parser.EndElementHandler = start, end
+        parser.CharacterDataHandler = None  # nothing is collected here; no text is decoded
+
+    def _out_of_order(self, number: int) -> None:
+        """Rows must ascend (ECMA-376 18.3.1.73): a repeated or earlier row could overwrite or hide cells
+        that were already read, so the sheet is refused rather than guessed at."""
+        raise StreamError(
+            "corrupt",
+            f"内部文件 {self.part}(工作表「{self.sheet.name}」)的第 {number:,} 行出现在第 {self.row:,} 行之后,"
+            "行的顺序错误",
+            self.part,
+        )
+
+    def _misplaced(self, ref: str, what: str) -> None:
+        """A cell outside its row, or a cell given twice: one of them would silently win."""
+        raise StreamError(
+            "corrupt",
+            f"内部文件 {self.part}(工作表「{self.sheet.name}」)的单元格 {ref[:12]} {what}(第 {self.row:,} 行)",
+            self.part,
+            ref[:12],
+        )
+
+    def _too_many_rows(self) -> None:
+        raise StreamError(
+            "too_many_rows",
+            f"的工作表「{self.sheet.name}」至少有 {self.row:,} 行,超过允许上限 {self.max_rows:,} 行。"
+            "请删除多余的行后再上传",
+            self.part,
+        )
+
+    def _dimension(self, ref: str) -> None:
+        last = ref.rpartition(":")[2]
+        digits = last[len(last.rstrip("0123456789")) :]
+        number = small_int(digits) if digits else None
+        if digits and (number is None or number > self.max_rows):
+            shown = f"{number:,}" if number is not None else digits[:12] + "…"
+            raise StreamError(
+                "too_many_rows",
+                f"的工作表「{self.sheet.name}」声明的数据范围达 {shown} 行,超过允许上限 {self.max_rows:,} 行。"
+                "请删除多余的行后再上传",
+                self.part,
+            )
+
+    def _col(self, attrs: dict[str, str]) -> None:
+        width = attrs.get("width")
+        if attrs.get("hidden") in _TRUE or (width is not None and _is_zero(width)):
+            lo = small_int(attrs.get("min", "1")) or 1
+            hi = small_int(attrs.get("max", "1")) or lo
+            self.sheet.hidden_cols.append((lo, min(hi, MAX_COL)))
+
+    def _start_cell(self, attrs: dict[str, str]) -> None:
+        ref = attrs.get("r")
+        if ref is None:
+            if self.last_ref is not None:
+                self.col = split_ref(self.last_ref)[1]
+                self.last_ref = None
+            self.col += 1
+            ref = f"{col_letter(self.col)}{self.row}"
+        else:
+            self.last_ref = ref
+            digits = self.row_text
+            if not (ref.endswith(digits) and len(ref) > len(digits) and ref[-len(digits) - 1].isalpha()):
+                self._misplaced(ref, "不在所在的行")
+            if ref in self.sheet.cells:
+                self._misplaced(ref, "重复出现")
+        self.in_cell = True
+        self.where = self.ref = ref
+        self.ctype = attrs.get("t", "n")
+        s = attrs.get("s")
+        if s is None:
+            self.style = 0
+        else:
+            style = self.styles.get(s)
+            if style is None:
+                style = self.styles[s] = small_int(s) or 0
+            self.style = style
+        self.fattrs = self.formula = self.value = self.inline = None
+
+    def _end_cell(self) -> None:
+        self.in_cell = False
+        self.collect = None
+        ref, kind = self.ref, self.ctype
+        cell = Cell(type=kind, style=self.style)
+        if self.fattrs is not None:
+            self._formula(cell, ref)
+        if kind == "inlineStr":
+            cell.value = "".join(self.inline) if self.inline is not None else None
+            cell.cached = self.inline is not None
+        elif self.value is not None:
+            raw = self.value
+            cell.value = _value(kind, raw, self.sst)
+            cell.cached = raw != "" or kind == "str"
+        self.sheet.cells[ref] = cell
+
+    def _formula(self, cell: Cell, ref: str) -> None:
+        attrs = self.fattrs or {}
+        text = self.formula or ""
+        if attrs.get("t") == "shared" and "si" in attrs:
+            si = attrs["si"]
+            if text:
+                self.shared[si] = (ref, text)
+            else:
+                self.followers.append((ref, si))
+        cell.formula = text
+        keys = self.formula_keys
+        keys.append(ref)
+        keys.append(text)
+        if attrs:
+            keys.append(repr(sorted(attrs.items())))
+
+    def _end_validation(self) -> None:
+        attrs, texts = self.dv or {}, self.dv_text
+        self.dv = None
+        sqref = attrs.get("sqref") or texts.get("sqref", "")
+        self.sheet.validations.append(
+            Validation(
+                sqref=tuple(sqref.split()),
+                type=attrs.get("type", "none"),
+                operator=attrs.get("operator", "between"),
+                formula1=texts.get("formula1", "").strip(),
+                formula2=texts.get("formula2", "").strip(),
+            )
+        )
+
+    def finish(self) -> None:
+        """Shared-formula followers (Excel fill-down) get their master's text, moved to their cell."""
+        cells = self.sheet.cells
+        for ref, si in self.followers:
+            master = self.shared.get(si)
+            cell = cells.get(ref)
+            if master is not None and cell is not None:
+                cell.formula = _translate(master[1], master[0], ref)
+        self.sheet.formula_digest = digest("\0".join(self.formula_keys).encode("utf-8", "surrogatepass"))
+        tail = (self.sheet.validations, self.sheet.merged, self.sheet.protected)
+        self.sheet.tail_digest = digest(repr(tail).encode("utf-8", "surrogatepass"))
 
 
 def _translate(formula: str, origin: str, dest: str) -> str:
     from openpyxl.formula.translate import Translator  # only for shared formulas (Excel fill-down)
 
-    return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
-
-
-def _value(kind: str, raw: bytes | None, sst: SharedStrings) -> Any:
-    if raw is None:
-        return None
-    if kind == "s":
-        try:
-            return sst[int(raw)]
-        except (ValueError, IndexError):
-            return None
-    if kind in ("str", "e", "d"):
-        return unescape(raw)
-    if kind == "b":
-        return raw.strip() in (b"1", b"true")
-    text = raw.strip()
     try:
-        number = float(text)
-    except ValueError:
-        return unescape(raw)
-    return int(number) if number.is_integer() and b"." not in text and b"E" not in text.upper() else number
+        return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
+    except Exception:  # a master the translator cannot read: compared as written (a finding if wrong)
+        return formula
 
 
-def _scan_extras(data: bytes, after: bytes, sheet: Sheet) -> None:
-    start = data.find(b"<sheetData")
-    before = data[:start] if start >= 0 else b""
-    for raw in _COL.findall(before):
-        attrs = parse_attrs(raw)
-        if attrs.get(b"hidden") in (b"1", b"true"):
-            sheet.hidden_cols.append((int(attrs.get(b"min", b"1")), int(attrs.get(b"max", b"1"))))
-    sheet.protected = re.search(rb"<(?:\w+:)?sheetProtection\b", after) is not None
-    sheet._tail = (
-        after  # validations are parsed only if a check needs them (not when the tail is known clean)
-    )
+def _is_zero(text: str | None) -> bool:
+    if text is None:
+        return False
+    number = bounded_float(text)
+    return number is not None and number == 0
 
 
-def _parse_validations(after: bytes) -> list[Validation]:
-    out = []
-    for _prefix, raw, inner in _DV.findall(after):
-        attrs = parse_attrs(raw)
-        sqref = attrs.get(b"sqref", b"")
-        formulas = {n: unescape(t).strip() for n, t in _FORMULA_N.findall(inner or b"")}
-        if not sqref and inner:
-            xm = _XM_SQREF.search(inner)
-            sqref = xm.group(1) if xm else b""
-        out.append(
-            Validation(
-                sqref=tuple(sqref.decode().split()),
-                type=attrs.get(b"type", b"none").decode(),
-                operator=attrs.get(b"operator", b"between").decode(),
-                formula1=formulas.get(b"1", ""),
-                formula2=formulas.get(b"2", ""),
-            )
-        )
-    return out
-
-
-def _read_sheet_tree(data: bytes, sheet: Sheet, sst: SharedStrings, max_row: int | None) -> None:
-    """Slow, general path: a streaming ElementTree parse (rows are cleared as they are read)."""
-
-    row_no = 0
-    col_no = 0
-    shared: dict[bytes, tuple[str, str]] = {}
-    for event, el in ET.iterparse(io.BytesIO(data), events=("start", "end")):
-        tag = local_name(el.tag)
-        if event == "start":
-            if tag == "row":
-                row_no = int(el.get("r") or row_no + 1)
-                col_no = 0
-                if el.get("hidden") in ("1", "true"):
-                    sheet.hidden_rows.add(row_no)
-            continue
-        if tag == "c":
-            ref = el.get("r")
-            if ref is None:
-                col_no += 1
-                ref = f"{col_letter(col_no)}{row_no}"
-            else:
-                col_no = split_ref(ref)[1]
-            if max_row is None or row_no <= max_row:
-                sheet.cells[ref] = _tree_cell(el, ref, sst, shared)
-            el.clear()
-        elif tag == "row":
-            el.clear()
-        elif tag == "col" and el.get("hidden") in ("1", "true"):
-            sheet.hidden_cols.append((int(el.get("min", "1")), int(el.get("max", "1"))))
-        elif tag == "sheetProtection":
-            sheet.protected = True
-        elif tag == "dataValidation":
-            sqref = el.get("sqref") or next(
-                (c.text or "" for c in el.iter() if local_name(c.tag) == "sqref"), ""
-            )
-            f = {
-                local_name(c.tag): "".join(c.itertext()).strip()
-                for c in el
-                if local_name(c.tag) in ("formula1", "formula2")
-            }
-            if sheet._validations is None:
-                sheet._validations = []
-            sheet._validations.append(
-                Validation(
-                    tuple(sqref.split()),
-                    el.get("type", "none"),
-                    el.get("operator", "between"),
-                    f.get("formula1", ""),
-                    f.get("formula2", ""),
-                )
-            )
-
-
-def _tree_cell(el: ET.Element, ref: str, sst: SharedStrings, shared: dict[bytes, tuple[str, str]]) -> Cell:
-    cell = Cell(type=el.get("t", "n"), style=int(el.get("s", "0") or 0))
-    raw_value: bytes | None = None
-    for child in el:
-        tag = local_name(child.tag)
-        if tag == "f":
-            raw_attrs = " ".join(f'{local_name(k)}="{v}"' for k, v in child.attrib.items()).encode()
-            text = (child.text or "").replace("&", "&amp;").encode() if child.text else None
-            cell.formula = _formula(raw_attrs, text, ref, shared)
-        elif tag == "v":
-            raw_value = (child.text or "").replace("&", "&amp;").encode()
-            cell.cached = raw_value != b"" or cell.type == "str"
-        elif tag == "is":
-            cell.value = "".join(t.text or "" for t in child.iter() if local_name(t.tag) == "t")
-            cell.cached = True
-    if cell.type != "inlineStr":
-        cell.value = _value(cell.type, raw_value, sst)
-    return cell
+def _value(kind: str, raw: str, sst: SharedStrings | None) -> Any:
+    if kind == "s":
+        index = small_int(raw.strip())
+        if index is None or sst is None or index >= len(sst):
+            return None
+        return sst[index]
+    if kind in ("str", "e", "d"):
+        return raw
+    if kind == "b":
+        return raw.strip() in _TRUE
+    text = raw.strip()
+    number = bounded_float(text)
+    if number is None:
+        return raw  # not a number, or one too long to convert safely: kept as text for the input checks
+    if number.is_integer() and "." not in text and "e" not in text.lower():
+        return int(number)
+    return number
 
 
 def local_name(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return tag.rsplit("}", 1)[-1].rpartition(":")[2]

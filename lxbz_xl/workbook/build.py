@@ -14,13 +14,14 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import PageSetupProperties
 
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.workbook import printing
 from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
 from lxbz_xl.workbook.cases import case_from_cells
-from lxbz_xl.workbook.form import Plan, plan_for, quote
+from lxbz_xl.workbook.embed import FIRST_CHUNK_ROW, chunk_range, chunks, definition_digest, text_digest
+from lxbz_xl.workbook.form import HINT_REF, MAIN_SHEET, Plan, plan_for, quote
 from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
 from lxbz_xl.workbook.styles import style
 
@@ -46,11 +47,30 @@ def _cells(rng: str) -> list[str]:
     return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
-def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str) -> Workbook:
+def _clip_heading(merge: str, sp: Any, page: printing.PageFit) -> str | None:
+    """A title above the repeated heading rows of a sheet split across pages spans only the columns of
+    the first page (else it is cut in two at the page edge)."""
+    from openpyxl.utils import range_boundaries
+    from openpyxl.utils.cell import get_column_letter
+
+    c1, r1, c2, r2 = range_boundaries(merge)
+    first_title_row = int(sp.print_rows.split(":")[0]) if sp.print_rows else 1
+    if page.fit_to_width or r2 >= first_title_row:
+        return merge
+    last = min(c2, max(c1, printing.first_page_columns(sp, page)))
+    if last == c1 and r1 == r2:
+        return None
+    return f"{get_column_letter(c1)}{r1}:{get_column_letter(last)}{r2}"
+
+
+def _workbook(
+    plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str, source: str | None
+) -> Workbook:
     defn = plan.defn
     wb = Workbook()
     wb.remove(wb.active)
     sheets = {}
+    pages: dict[str, tuple[Any, printing.PageFit]] = {}
     for sp in plan.sheets:
         ws = wb.create_sheet(sp.title)
         sheets[sp.title] = ws
@@ -62,29 +82,20 @@ def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, ru
             ws.row_dimensions[r].height = round(h, 1)
         if sp.freeze:
             ws.freeze_panes = sp.freeze
-        if sp.print_rows:
-            ws.print_title_rows = sp.print_rows
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.orientation = "landscape" if sp.landscape else "portrait"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 1 if sp.one_page else 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.page_margins.top = ws.page_margins.bottom = 0.5
-        ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+        pages[sp.title] = (sp, printing.apply(ws, sp))
         ws.protection.sheet = True  # no password: guards formulas against slips, not against intent
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
     for t in plan.texts:
         ws = sheets[t.sheet]
-        targets = _cells(t.merge) if t.merge else [t.ref]
+        merge = _clip_heading(t.merge, *pages[t.sheet]) if t.merge else None
+        targets = _cells(merge) if merge else [t.ref]
         for ref in targets:
             style(ws[ref], t.style)
         if t.value:
             ws[t.ref] = t.value
-        if t.merge:
-            ws.merge_cells(t.merge)
+        if merge:
+            ws.merge_cells(merge)
     validations: dict[tuple[str, tuple[tuple[str, Any], ...]], DataValidation] = {}
     for slot in plan.slots:
         ws = sheets[slot.spec.sheet]
@@ -131,10 +142,17 @@ def _workbook(plan: Plan, formulas: dict[tuple[str, str], str], variant: str, ru
         ("generator", GENERATOR),
         ("rubric_ref", rubric_ref),
         ("name", defn.name),
+        ("definition_sha256", definition_digest(defn)),
     ]
+    if source is not None:
+        meta_rows.append(("rubric_sha256", text_digest(source)))
     for r, (key_text, value) in enumerate(meta_rows, 1):
         meta.cell(r, 1, key_text)
         meta.cell(r, 2, value)
+    if source is not None:  # the rubric itself, so the form computes without its file (embed.py)
+        for r, piece in enumerate(chunks(source), FIRST_CHUNK_ROW):
+            meta.cell(r, 1, "rubric_yaml")
+            meta.cell(r, 2, piece)
     meta.sheet_state = "hidden"
     meta.protection.sheet = True
     wb.active = 0
@@ -154,16 +172,23 @@ def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str
     result = evaluate(defn, case)
     out = helper_values(defn, get)
     out.update(expected_outputs(defn, layout, result, variant, get))
+    if variant == "udf":
+        out[(MAIN_SHEET, HINT_REF)] = ""  # the functions answer: no hint
     return out
 
 
-def build_template(
-    defn: RubricDefinition, out_dir: Path, variant: str, rubric_ref: str | None = None
-) -> Path:
+def rubric_ref_for(defn: RubricDefinition, source: str | None = None) -> str:
+    """The LXBZ_* rubric argument: `id@version` for a built-in rubric, the `_lxbz` range holding the
+    YAML text for a rubric built from a file (never a path)."""
+    return chunk_range(len(chunks(source))) if source is not None else f"{defn.id}@{defn.version}"
+
+
+def build_template(defn: RubricDefinition, out_dir: Path, variant: str, source: str | None = None) -> Path:
+    """`source`: the YAML text of a rubric built from a file (`--rubric`), embedded in the workbook."""
     plan = plan_for(defn)
-    ref = rubric_ref or defn.id
+    ref = rubric_ref_for(defn, source)
     formulas = formulas_for(defn, plan.layout, variant, ref)
-    wb = _workbook(plan, formulas, variant, ref)
+    wb = _workbook(plan, formulas, variant, ref, source)
     out_dir.mkdir(parents=True, exist_ok=True)
     dst = out_dir / template_name(defn.id, variant)
     with tempfile.TemporaryDirectory(prefix="lxbz-build-") as tmp:
@@ -181,10 +206,11 @@ def build_all(
     defns: list[RubricDefinition],
     out_dir: Path = DEFAULT_DIR,
     variants: tuple[str, ...] = ("udf", "native"),
-    rubric_refs: dict[str, str] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> list[Path]:
+    """`sources`: rubric id → YAML text, for rubrics built from a file (embedded, see embed.py)."""
     paths = []
     for defn in defns:
         for variant in variants:
-            paths.append(build_template(defn, out_dir, variant, (rubric_refs or {}).get(defn.id)))
+            paths.append(build_template(defn, out_dir, variant, (sources or {}).get(defn.id)))
     return paths

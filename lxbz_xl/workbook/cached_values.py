@@ -25,6 +25,8 @@ from lxbz_xl.workbook.cases import blank
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.layout import NO, YES, Layout
 from lxbz_xl.workbook.roster import derive_counts, named_rows
+from lxbz_xl.workbook.unfilled import PATH as UNFILLED
+from lxbz_xl.workbook.unfilled import note, unfilled_ids
 
 ERROR_PREFIX = "#LXBZ! "
 SEP = "；"  # LXBZ_EXPLAIN joins an item's explanations with a full-width semicolon
@@ -80,7 +82,10 @@ def expected_outputs(
     item_results = {i.id: i for i in result.items}
     for its in plan.items:
         derived = roster_named and any((its.item.id, s.path) in plan.roster_cells for s in its.item.inputs())
-        filled = get is None or derived or any(not blank(cell(s)) for s in its.inputs)
+        # RUBRICS.md §0: a blank item scores as nothing found; only an item whose inputs have no neutral
+        # value (done/target) shows "" while blank, as the core then reports the missing input.
+        neutral = all(s.default is not None for s in its.inputs)
+        filled = get is None or neutral or derived or any(not blank(cell(s)) for s in its.inputs)
         ir = item_results.get(its.item.id)
         if ir is None and result.errors:
             ir = _item_alone(defn, its, cell, plan, roster_named)
@@ -109,11 +114,22 @@ def expected_outputs(
             value: Any = ""
         elif path in ("items_total",) or (path == "total" and plan.items and plan.defn.total is None):
             value = _num(sum((i.score for i in result.items), Fraction(0))) if result.items else error
+        elif path == UNFILLED:
+            continue  # after the items total, below
+        elif path.startswith("shares."):
+            value = _share_shown(defn, layout, get, path)
         elif not ok:
             value = error
         else:
             value = _unit_value(result, path)
         out[w] = value
+    if UNFILLED in plan.outputs:
+        slot = plan.outputs[UNFILLED]
+        key = "total" if plan.defn.total is None else "items_total"
+        shown = out[(plan.outputs[key].spec.sheet, plan.outputs[key].spec.ref)]
+        numeric = isinstance(shown, int | float) and not isinstance(shown, bool)
+        case = _case_of(defn, layout, get)
+        out[(slot.spec.sheet, slot.spec.ref)] = note(unfilled_ids(plan, case)) if numeric else ""
     m = plan.members
     if m is not None:
         name_key = m.inputs[0][0].path
@@ -135,6 +151,30 @@ def expected_outputs(
                 else:
                     out[w] = _unit_value(member, key)
     return out
+
+
+def _share_shown(
+    defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None, path: str
+) -> Any:
+    """A vote share as the form shows it: from its vote table alone, "" while the table is empty."""
+    from lxbz_xl.engine.exprs import share
+
+    _, votes, tiers = path.split(".", 2)
+    table = _case_of(defn, layout, get)
+    for key in votes.split("."):
+        table = table.get(key) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        return ""
+    counts = {k: v for k, v in table.items() if isinstance(v, int)}
+    if not sum(counts.values()):
+        return ""
+    return float(share(counts, tiers.split("+")))
+
+
+def _case_of(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None) -> dict[str, Any]:
+    from lxbz_xl.workbook.cases import case_from_cells
+
+    return case_from_cells(defn, layout, get or (lambda s, r: None))
 
 
 def _unit_value(outcome: Any, path: str) -> Any:

@@ -13,8 +13,7 @@ from typing import Any
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.roster import apply_roster
-from lxbz_xl.exact import exact
-from lxbz_xl.inputs import InputError
+from lxbz_xl.inputs import InputError, InputProblem, number_of
 from lxbz_xl.workbook.form import Plan, Slot, plan_for
 from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label, enum_value
 from lxbz_xl.workbook.roster import derive_counts, named_rows
@@ -252,8 +251,8 @@ def cell_text(kind: str, value: Any, spec: FieldSpec | None = None) -> Any:
         return enum_label(spec, str(value))
     if kind in ("count", "number") and not isinstance(value, int | float):
         try:
-            number = exact(value)
-        except (TypeError, ValueError, ArithmeticError):
+            number = number_of(value)
+        except InputProblem:
             return value  # leave bad input visible; the core will report it
         return number.numerator if number.denominator == 1 else float(number)
     if isinstance(value, Fraction):
@@ -310,7 +309,12 @@ def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[
         else:
             got = _get(case, parts)
             if isinstance(got, list) and len(got) > n:
-                raise FillError(f"{path}有{len(got)}项,表格只有{n}行")
+                if defn.members is not None and path == defn.members.key:
+                    raise FillError(
+                        f"{defn.members.label}有{len(got)}人,超出表格容量{n}人"
+                        f"(容量由考评细则的 form.members 设定,可在考评细则文件中调大后重新生成模板)"
+                    )
+                raise FillError(f"{path}有{len(got)}项,超出表格容量{n}行(考评细则的 form 设定)")
     ballot_names: list[Any] = []
     if plan.members is not None:
         ballot_names = [
@@ -340,8 +344,10 @@ def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[
                 unknown = [k for k in (ballot or {}) if k not in ballot_names]
                 if unknown:
                     raise FillError(f"第{i}张选票评价了不在{defn.members.label}名单中的{unknown}")  # type: ignore[union-attr]
-            if len(_get(case, b.spec.path.split(".")) or []) > len(b.slots) // max(
-                1, len(plan.members.row_slots)
-            ):  # type: ignore[union-attr]
-                raise FillError(f"选票超过表格行数{len(b.slots) // len(plan.members.row_slots)}")  # type: ignore[union-attr]
+            cast = len(_get(case, b.spec.path.split(".")) or [])
+            if cast > defn.form.ballots:
+                raise FillError(
+                    f"{b.spec.label}有{cast}张选票,超出表格容量{defn.form.ballots}张"
+                    f"(容量由考评细则的 form.ballots 设定,可在考评细则文件中调大后重新生成模板)"
+                )
     return out

@@ -25,18 +25,107 @@ from lxbz_xl.workbook.layout import NO, YES, CellSpec, Layout, enum_label
 from lxbz_xl.workbook.roster import Roster, roster_for
 
 MAIN_SHEET = "考评表"
-# Presentation sizes (not scoring rules): how many blank rows/cells a list input gets on the form.
-LIST_CELLS = {"team.quantitative_parts": 3, "report_marks": 60}
+# Presentation sizes (not scoring rules): how many blank rows/cells a list input gets on the form. Member
+# and ballot rows and the cells of a list input come from the rubric's `form:` hints (FormHints).
 LIST_DEFAULT = 10
 LIST_SHEET_MIN = 11  # lists longer than this get their own sheet
 RECORD_ROWS = 8
-MEMBER_ROWS = 30
 MEMBER_LIST_CELLS = 5
 MEMBER_RECORD_PAIRS = 3
-BALLOT_ROWS = 60
 # Main grid: A 项目 | B 考核内容 | C 分值 | D 评分标准 | E:F 检查情况 (label, value) | G 扣分 | H 得分 | I 扣分说明
-ITEM_WIDTHS = {"A": 11, "B": 34, "C": 6, "D": 26, "E": 34, "F": 10, "G": 7, "H": 7, "I": 36}
-PLAIN_WIDTHS = {"A": 10, "B": 24, "C": 8, "D": 14, "E": 14, "F": 14, "G": 8, "H": 10, "I": 40}
+# 159 columns fit landscape A4 at 90 %: 9 pt type prints at 8 pt.
+ITEM_WIDTHS = {"A": 10, "B": 31, "C": 6, "D": 25, "E": 31, "F": 10, "G": 7, "H": 7, "I": 32}
+# Forms without items print portrait: 114 columns fit A4's width at about 90 %.
+PLAIN_WIDTHS = {"A": 8, "B": 20, "C": 8, "D": 12, "E": 12, "F": 12, "G": 8, "H": 8, "I": 26}
+
+
+HINT_REF = "G3"
+README_SHEET = "说明"
+README_WIDTH = 75
+
+
+def no_functions_hint(rubric_id: str) -> str:
+    return (
+        f"未加载 LXBZ 函数:请改用 {rubric_id}_原生公式.xlsx,"
+        "或在 Excel 中加载 xlwings 加载项后运行「重新绑定并计算」(见“说明”表)"
+    )
+
+
+def readme_lines(defn: RubricDefinition) -> list[tuple[str, str]]:
+    """(style, text) rows of the 说明 sheet: how to fill, what a blank item means, how to bring the
+    LXBZ_* functions back (#NAME?), which file to use without them, printing."""
+    rid = defn.id
+    return [
+        ("section", "填写说明"),
+        (
+            "label",
+            f"本表由 lxbz-xl 按《{defn.name}》(版本 {defn.version})生成:黄色单元格填写,蓝色单元格自动计算,请勿改动公式。",
+        ),
+        (
+            "label",
+            "未填写的项目按未发现问题计(扣分项不扣分,加分项计满分);考评结果中的“未填写项目”一行列出这些项目,确有问题请如实填写。",
+        ),
+        ("section", "两种文件"),
+        ("label", f"{rid}.xlsx:LXBZ 函数版,由 lxbz 的 xlwings 加载项计算(Excel + xlwings 或 xlwings Lite)。"),
+        (
+            "label",
+            f"{rid}_原生公式.xlsx:原生公式版,不需要加载项,WPS、LibreOffice、Excel 均可直接使用,结果与函数版相同。",
+        ),
+        ("section", "单元格显示 #NAME? 时(LXBZ 函数未绑定):运行“重新绑定并计算”"),
+        (
+            "label",
+            "xlwings Lite(Microsoft 365,Windows/Mac/网页版):打开 xlwings Lite 任务窗格,运行脚本「重新绑定并计算」(rebind_and_recalculate)。",
+        ),
+        (
+            "label",
+            "经典 xlwings(Windows Excel + 本机 Python):关闭工作簿,在命令行运行 lxbz excel rebind 工作簿.xlsx,再打开(详见 docs/excel-functions.md)。",
+        ),
+        ("label", f"没有 Excel 加载项(WPS、LibreOffice 等):请改用 {rid}_原生公式.xlsx。"),
+        ("section", "打印"),
+        ("label", "各表按 A4 纸宽排版,多页时每页重复表头;签字栏与考评结果同页打印。"),
+    ]
+
+
+def share_path(votes: str, tiers: list[str] | tuple[str, ...]) -> str:
+    return f"shares.{votes}.{'+'.join(tiers)}"
+
+
+def vote_shares(defn: RubricDefinition) -> list[tuple[str, tuple[str, ...]]]:
+    """(votes input, tiers) of every `share` condition on the unit's own vote tables, each once, in the
+    tables' order (widest first: 优秀+较好 before 优秀)."""
+    from pydantic import BaseModel
+
+    from lxbz_xl.definition.logic import ShareBody
+
+    votes_inputs = {s.path: s for s in defn.inputs if s.type == "votes"}
+    found: list[tuple[str, tuple[str, ...]]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, ShareBody):
+            spec = votes_inputs.get(node.votes)
+            if spec is not None:
+                key = (node.votes, tuple(t for t in spec.values if t in node.tiers))
+                if key not in found:
+                    found.append(key)
+        elif isinstance(node, BaseModel):
+            for name in type(node).model_fields:
+                walk(getattr(node, name))
+        elif isinstance(node, list | tuple):
+            for v in node:
+                walk(v)
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+
+    for part in (defn.variables, defn.total, defn.tiers, defn.title, defn.flags):
+        walk(part)
+    order = list(votes_inputs)
+
+    def key(pair: tuple[str, tuple[str, ...]]) -> tuple[int, int, int]:
+        values = votes_inputs[pair[0]].values
+        return order.index(pair[0]), values.index(pair[1][0]) if pair[1] else 0, -len(pair[1])
+
+    return sorted(found, key=key)
 
 
 def text_width(text: str) -> float:
@@ -80,9 +169,11 @@ class SheetPlan:
     hidden: bool = False
     heights: dict[int, float] = field(default_factory=dict)
     hidden_cols: list[str] = field(default_factory=list)
-    one_page: bool = False  # fit to one page tall as well (short forms)
     last_row: int = 1
     last_col: int = 9
+    print_cols: str | None = None  # columns repeated on every page of a sheet wider than the paper ("A:B")
+    groups: list[tuple[int, int]] = field(default_factory=list)  # rows printed on one page (an item, a table)
+    keep_from: int | None = None  # from this row on nothing is split: the last item, total, results, sign-off
 
 
 @dataclass
@@ -203,6 +294,7 @@ class _Builder:
         self.roster = roster_for(defn)
         self.roster_cells: dict[Any, Any] = {}
         self.defaults = {s.path: s.default for s in all_inputs(defn)}
+        self.landscape = defn.form.orientation == "landscape"
         self.ballot_flags: tuple[str, str, str, int, int] | None = None
         self.roster_flags: dict[tuple[int, int], str] = {}
 
@@ -338,7 +430,11 @@ class _Builder:
 
     def main(self) -> SheetPlan:
         defn = self.defn
-        sheet = SheetPlan(MAIN_SHEET, dict(ITEM_WIDTHS if defn.items else PLAIN_WIDTHS))
+        sheet = SheetPlan(
+            MAIN_SHEET,
+            dict(ITEM_WIDTHS if defn.items else PLAIN_WIDTHS),
+            landscape=defn.form.orientation == "landscape",
+        )
         self.sheets.append(sheet)
         self.main_sheet = sheet
         self.text(
@@ -363,16 +459,23 @@ class _Builder:
         date = FieldSpec(path="form.date", label="填表日期", type="text")
         self.slot(sheet, "B3", "DATE", "header", "form.date", "text", date, merge="B3:D3")
         self.text(
-            sheet, "E3", f"版本 {defn.version} · 黄色单元格填写,蓝色单元格自动计算", "subtitle", "E3:I3"
+            sheet, "E3", f"版本 {defn.version} · 黄色单元格填写,蓝色单元格自动计算", "subtitle", "E3:F3"
         )
-        sheet.heights[2] = sheet.heights[3] = 22
+        # The LXBZ_* variant's "functions not loaded" hint (udf_formulas.hint_formula); blank otherwise.
+        self.text(sheet, HINT_REF, "", "hint", f"{HINT_REF}:I3")
+        sheet.heights[2] = 22
+        hint_width = sum(sheet.widths[c] for c in "GHI")
+        sheet.heights[3] = max(22.0, 12.5 * lines_needed(no_functions_hint(defn.id), hint_width, 9) + 4)
         sheet.freeze, sheet.print_rows = "A4", "1:3"  # item forms move these below the table heading
-        sheet.one_page = not defn.items
         row = 4
+        last_item = row
         if defn.items:
             row = self.item_table(sheet, row)
+            last_item = sheet.groups[-1][0]
         row = self.unit_inputs(sheet, row)
         row = self.member_pointer(sheet, row)
+        # The sign-off stays with the results and, on item forms, with the last item and the total.
+        sheet.keep_from = last_item if defn.items else row
         row = self.results(sheet, row)
         row = self.source_note(sheet, row + 1)
         row = self.sign_off(sheet, row + 1)
@@ -452,7 +555,7 @@ class _Builder:
             # Merged content/standard texts need the rows to be tall enough in total (no auto-fit on merges).
             need = (
                 max(lines_needed(content, ITEM_WIDTHS["B"], 9), lines_needed(standard, ITEM_WIDTHS["D"], 9))
-                * 12.5
+                * 14.5  # 9 pt CJK type: LibreOffice (Noto CJK) lays out about 14.5 pt a line
                 + 6
             )
             have = sum(sheet.heights.get(r, 20.0) for r in range(first, last + 1))
@@ -463,6 +566,7 @@ class _Builder:
             self.items.append(
                 ItemSlots(item, slots, args, out["score"], out["deduction"], out["explanation"])
             )
+            sheet.groups.append((first, last))
             row = last + 1
         self.text(
             sheet,
@@ -491,16 +595,17 @@ class _Builder:
 
     def section(self, sheet: SheetPlan, row: int, title: str) -> int:
         self.text(sheet, f"A{row}", title, "section", f"A{row}:I{row}")
-        sheet.heights[row] = 22
+        sheet.heights[row] = 20
         return row + 1
 
     def field_row(self, sheet: SheetPlan, row: int, label: str, note: str = "") -> None:
         width = sum(sheet.widths[c] for c in "ABCDE")
         self.text(sheet, f"A{row}", label, "label", f"A{row}:E{row}")
         self.text(sheet, f"G{row}", note, "text", f"G{row}:I{row}")
+        # Single-line fields are 17 pt (10 pt type): the plain forms then print on one A4 page.
         sheet.heights[row] = max(
-            20.0,
-            14.0
+            17.0,
+            13.5
             * max(lines_needed(label, width), lines_needed(note, sum(sheet.widths[c] for c in "GHI"), 9)),
         )
 
@@ -558,9 +663,10 @@ class _Builder:
                         )
                     )
                     row += 1
+                sheet.groups.append((row - len(spec.values) - 1, row - 1))
                 self.blocks.append(Block(spec, slots, sheet.title, slots[0].spec.ref, slots[-1].spec.ref))
             elif spec.type == "numbers":
-                n = LIST_CELLS.get(spec.path, LIST_DEFAULT)
+                n = defn.form.lists.get(spec.path, LIST_DEFAULT)
                 one = spec.model_copy(update={"type": "number"})
                 if n >= LIST_SHEET_MIN:
                     row = self.list_sheet(sheet, row, spec, one, n)
@@ -676,7 +782,9 @@ class _Builder:
         title = _sheet_title(spec.label)
         n = m.rows
         widths = {"A": 8} | {col(2 + j): 7 for j in range(n)}
-        sheet = SheetPlan(title, widths, freeze="B4", print_rows="3:3")
+        sheet = SheetPlan(
+            title, widths, freeze="B4", print_rows="3:3", landscape=self.landscape, print_cols="A:A"
+        )
         self.sheets.append(sheet)
         last = col(1 + n)
         self.text(sheet, "A1", spec.label, "title", f"A1:{last}1")
@@ -703,7 +811,7 @@ class _Builder:
         slots = []
         one = FieldSpec(path=spec.path, label="评价", type="enum", values=spec.values)
         base = _name(spec.path)
-        for b in range(1, BALLOT_ROWS + 1):
+        for b in range(1, self.defn.form.ballots + 1):
             r = b + 3
             self.text(sheet, f"A{r}", str(b), "center")
             for j in range(n):
@@ -724,7 +832,7 @@ class _Builder:
         sheet.widths[vcol] = sheet.widths[icol] = 6
         self.text(sheet, f"{vcol}3", "有效票", "header")
         self.text(sheet, f"{icol}3", "作废票", "header")
-        for b in range(1, BALLOT_ROWS + 1):
+        for b in range(1, self.defn.form.ballots + 1):
             r = b + 3
             row = f"$B{r}:${last}{r}"
             nonempty = "(" + "+".join(f'COUNTIF({row},"{v}")' for v in spec.values) + ")>0"
@@ -739,9 +847,9 @@ class _Builder:
             self.helpers[(title, f"{icol}{r}")] = f"=IF(AND({nonempty},{bad}),1,0)"
             self.text(sheet, f"{vcol}{r}", "", "helper")
             self.text(sheet, f"{icol}{r}", "", "helper")
-        self.ballot_flags = (title, vcol, icol, 4, BALLOT_ROWS + 3)
-        sheet.last_row, sheet.last_col = BALLOT_ROWS + 3, n + 3
-        return Block(spec, slots, title, "B4", f"{last}{BALLOT_ROWS + 3}")
+        self.ballot_flags = (title, vcol, icol, 4, self.defn.form.ballots + 3)
+        sheet.last_row, sheet.last_col = self.defn.form.ballots + 3, n + 3
+        return Block(spec, slots, title, "B4", f"{last}{self.defn.form.ballots + 3}")
 
     # ---------------------------------------------------------------- members
 
@@ -751,7 +859,7 @@ class _Builder:
         if spec is None:
             return
         title = _sheet_title(spec.label)
-        first_row, n = 4, MEMBER_ROWS
+        first_row, n = 4, defn.form.members
         columns: list[tuple[FieldSpec, list[int], list[str]]] = []
         c = 2
         for i, f in enumerate(spec.inputs):
@@ -802,7 +910,14 @@ class _Builder:
         last_col = last_input + len(outputs)
         flag_col = last_col + 1  # hidden helper: 1 when the row has a name (counts members, no SUMPRODUCT)
         widths[col(flag_col)] = 5.0
-        sheet = SheetPlan(title, widths, freeze=f"C{first_row}", print_rows="2:3")
+        sheet = SheetPlan(
+            title,
+            widths,
+            freeze=f"C{first_row}",
+            print_rows="2:3",
+            landscape=self.landscape,
+            print_cols="A:B",
+        )
         sheet.hidden_cols = [col(flag_col)]
         self.sheets.append(sheet)
         self.text(
@@ -925,7 +1040,14 @@ class _Builder:
         widths = {"A": 5.0} | {col(2 + k): c.width for k, c in enumerate(roster.columns)}
         for k in range(len(roster.derived) + 1):
             widths[col(helper_first + k)] = 6.0
-        sheet = SheetPlan(roster.sheet, widths, freeze=f"C{first_row}", print_rows="2:3")
+        sheet = SheetPlan(
+            roster.sheet,
+            widths,
+            freeze=f"C{first_row}",
+            print_rows="2:3",
+            landscape=self.landscape,
+            print_cols="A:B",
+        )
         sheet.hidden_cols = [col(helper_first + k) for k in range(len(roster.derived) + 1)]
         name_flag = col(helper_first + len(roster.derived))  # 1 when the row has a name
         self.sheets.append(sheet)
@@ -1052,6 +1174,11 @@ class _Builder:
             rows.append((f"values.{var.name}", var.label, kind, f"V_{var.name}"))
         if defn.total is not None:
             rows.append(("total", defn.total_label, "number", "TOTAL"))
+        for k, (votes, tiers) in enumerate(vote_shares(defn), 1):
+            # The shares the tier and title conditions test, shown as percentages (exact in the core).
+            spec = next(s for s in defn.inputs if s.path == votes)
+            label = f"{spec.label}:{'、'.join(tiers)}得票率{'之和' if len(tiers) > 1 else ''}"
+            rows.append((share_path(votes, tiers), label, "percent", f"SHARE_{k}"))
         if defn.tiers is not None:
             if defn.tiers.adjustments:
                 rows.append(("base_tier", "初定档次(调整前)", "tier", "BASE_TIER"))
@@ -1061,6 +1188,8 @@ class _Builder:
             rows.append(("title", f"是否达到“{defn.title.name}”", "bool", "TITLE"))
         if defn.flags:
             rows.append(("flags", "提示事项(如限期整改)", "text", "FLAGS"))
+        if defn.items:  # RUBRICS.md §0: the items left blank, in the core's words
+            rows.append(("unfilled", "未填写项目(按未发现问题计)", "text", "UNFILLED"))
         if not rows:
             return row
         row = self.section(sheet, row + 1, "考评结果(自动计算)")
@@ -1117,6 +1246,19 @@ class _Builder:
             sheet.heights[row] = 30
             row += 1
         return row - 1
+
+    def readme_sheet(self) -> None:
+        # 75 characters fit portrait A4 at 100 % in Excel and in LibreOffice alike: nothing to scale.
+        sheet = SheetPlan(README_SHEET, {"A": README_WIDTH}, landscape=False)
+        self.sheets.append(sheet)
+        self.text(sheet, "A1", f"{self.defn.name}考评表 · 说明", "title")
+        sheet.heights[1] = 36
+        row = 2
+        for st, line in readme_lines(self.defn):
+            self.text(sheet, f"A{row}", line, st)
+            sheet.heights[row] = max(20.0, 15.0 * lines_needed(line, README_WIDTH) + 4)
+            row += 1
+        sheet.last_row, sheet.last_col = row - 1, 1
 
     def _finish(self) -> Plan:
         plan = Plan(
@@ -1243,6 +1385,7 @@ def plan_for(defn: RubricDefinition) -> Plan:
     b.main()
     b.sheets = [b.sheets[0], *members, *b.sheets[1:]]
     b.roster_sheet()
+    b.readme_sheet()
     plan = b._finish()
     _CACHE[id(defn)] = (defn, plan)
     return plan

@@ -87,8 +87,8 @@ def formulas_for(
 ) -> dict[tuple[str, str], str]:
     """(sheet, ref) → formula text "=…" of every formula cell in the template of `variant`.
 
-    `rubric_ref` is the first argument of the LXBZ_* calls (default: the rubric id; a path for a rubric
-    built from an edited YAML file).
+    `rubric_ref` is the first argument of the LXBZ_* calls (default `id@version`; for a rubric built from
+    an edited YAML file, the `_lxbz` range that holds its text, see workbook.embed).
     """
     from lxbz_xl.workbook.form import plan_for
 
@@ -96,7 +96,7 @@ def formulas_for(
     if variant == "udf":
         from lxbz_xl.workbook.udf_formulas import udf_formulas
 
-        return udf_formulas(plan, rubric_ref or defn.id)
+        return udf_formulas(plan, rubric_ref or f"{defn.id}@{defn.version}")
     if variant == "native":
         from lxbz_xl.workbook.native_formulas import native_formulas
 

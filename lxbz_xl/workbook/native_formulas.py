@@ -36,8 +36,9 @@ from lxbz_xl.definition.rubric import (
 )
 from lxbz_xl.engine.items import render
 from lxbz_xl.exact import fmt
-from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote
+from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote, share_path, vote_shares
 from lxbz_xl.workbook.layout import NO, YES, enum_label
+from lxbz_xl.workbook.unfilled import unfilled_formula
 
 TRUE, FALSE = "TRUE", "FALSE"
 PENDING = "待定"
@@ -650,8 +651,11 @@ class Compiler:
                         '""',
                     )
                 )
-        blank = AND(*[f'{a}=""' for a in its.args])
         text = f"MID({'&'.join(texts + notes)},2,2000)"
+        if all(defaults.get(spec.path) is not None for spec in item.inputs()):
+            # RUBRICS.md §0: a blank item is absent and scores as nothing found (every input's default).
+            return score, deduction, text
+        blank = AND(*[f'{a}=""' for a in its.args])  # inputs without a neutral value (done/target)
         return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))
 
 
@@ -670,7 +674,7 @@ def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
         out[(MAIN_SHEET, its.deduction.spec.ref)] = f"={deduction}"
         out[(MAIN_SHEET, its.explain.spec.ref)] = f"={text}"
     if plan.items:
-        # As LXBZ_TOTAL: no total until every item has been scored (a wholly blank item shows "").
+        # As LXBZ_TOTAL: no total until every item is scored (only an item with required inputs stays blank).
         refs = [its.score.spec.ref for its in plan.items]
         key = "total" if defn.total is None else "items_total"
         any_blank = OR(*[f'{r}=""' for r in refs])
@@ -698,6 +702,13 @@ def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
         out[(MAIN_SHEET, plan.outputs["title"].spec.ref)] = "=" + IF(ready, comp.title(defn, main), '""')
     if defn.flags:
         out[(MAIN_SHEET, plan.outputs["flags"].spec.ref)] = "=" + IF(ready, comp.flags(defn, main), '""')
+    for votes, tiers in vote_shares(defn):
+        sel, tot = comp.votes(votes, list(tiers), main)
+        # Display only (a percentage); every comparison stays cross-multiplied in integers.
+        where = (MAIN_SHEET, plan.outputs[share_path(votes, tiers)].spec.ref)
+        out[where] = "=" + IF(f"{tot}>0", f"{sel}/{tot}", '""')
+    if "unfilled" in plan.outputs:
+        out[(MAIN_SHEET, plan.outputs["unfilled"].spec.ref)] = unfilled_formula(plan)
     m = plan.members
     if m is not None and defn.members is not None:
         name_col = col(m.inputs[0][1][0])

@@ -12,6 +12,7 @@ import sys
 import types
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,59 @@ def compare(
                 )
             )
     return out
+
+
+def core_outputs(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """What `lxbz score` gives for `case`, on the named output cells of the form: only the cells where
+    the core has a value (a form may show more, never less). Read from the Result directly, not from
+    the cached-value model, so a form that blanks a value the core computes is caught."""
+    from lxbz_xl.engine.evaluate import evaluate
+    from lxbz_xl.workbook.cached_values import _num, _unit_value
+    from lxbz_xl.workbook.unfilled import PATH as UNFILLED
+
+    case = dict(case)
+    case.setdefault("year", 2000)
+    result = evaluate(defn, case)
+    if result.errors:
+        return {}
+    plan = plan_for(defn)
+    out: dict[tuple[str, str], Any] = {}
+    items = {i.id: i for i in result.items}
+    for its in plan.items:
+        ir = items[its.item.id]
+        out[(its.score.spec.sheet, its.score.spec.ref)] = _num(ir.score)
+        out[(its.deduction.spec.sheet, its.deduction.spec.ref)] = _num(ir.deduction)
+    for path, slot in plan.outputs.items():
+        where = (slot.spec.sheet, slot.spec.ref)
+        if path == UNFILLED:
+            out[where] = next((n for n in result.notes if "未填写" in n), "")
+        elif path.startswith("shares."):
+            from lxbz_xl.engine.exprs import share, valid_ballots
+
+            _, votes, tiers = path.split(".", 2)
+            table = result.inputs.get(votes)
+            ok = isinstance(table, dict) and valid_ballots(table) > 0
+            out[where] = float(share(table, tiers.split("+"))) if ok else ""  # type: ignore[arg-type]
+        elif path == "items_total" or (path == "total" and plan.items and defn.total is None):
+            out[where] = _num(sum((i.score for i in result.items), Fraction(0)))
+        else:
+            out[where] = _unit_value(result, path)
+    m = plan.members
+    if m is not None:
+        for r, member in enumerate(result.members):
+            for key, _label, _kind in m.outputs:
+                slot = m.row_slots[r][key]
+                out[(slot.spec.sheet, slot.spec.ref)] = _unit_value(member, key)
+    return {k: v for k, v in out.items() if v not in (None, "")}
+
+
+def core_mismatches(
+    defn: RubricDefinition, label: str, case: dict[str, Any], actual: dict[tuple[str, str], Any]
+) -> list[Mismatch]:
+    """Named results the workbook shows differently from the core (a blank counts as different)."""
+    expected = core_outputs(defn, case)
+    by_ref = {(s.spec.sheet, s.spec.ref): s for s in plan_for(defn).slots}
+    return compare(defn, label, expected, actual, {k: by_ref.get(k) for k in expected})
 
 
 class PycelForm:
@@ -300,10 +354,11 @@ def prepare_native(
     return job
 
 
-def run_native(
+def recalculate_native(
     jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600
-) -> list[list[Mismatch]]:
-    """Recalculate every pack of every job in `parallel` LibreOffice processes; mismatches per job."""
+) -> list[list[dict[tuple[str, str], Any]]]:
+    """Recalculate every pack of every job in `parallel` LibreOffice processes; per job, per case, the
+    values LibreOffice shows in every formula cell."""
     from concurrent.futures import ThreadPoolExecutor
 
     from lxbz_xl.office import recalculate_many
@@ -329,15 +384,25 @@ def run_native(
     results = []
     for job in jobs:
         cells_to_check = checked_cells(job.defn, "native")
-        mismatches: list[Mismatch] = []
-        k = 0
+        actual = []
         for dst, maps in job.packs:
             values = read_values(outs[dst])
             for mapping in maps:
-                actual = {(s, r): values.get((mapping[s], r)) for (s, r) in cells_to_check}
-                mismatches += compare(
-                    job.defn, f"{job.defn.id} case {k + 1}", job.expected[k], actual, cells_to_check
-                )
-                k += 1
-        results.append(mismatches)
+                actual.append({(s, r): values.get((mapping[s], r)) for (s, r) in cells_to_check})
+        results.append(actual)
     return results
+
+
+def run_native(
+    jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600
+) -> list[list[Mismatch]]:
+    """Recalculate every pack of every job in `parallel` LibreOffice processes; mismatches per job."""
+    out = []
+    for job, shown in zip(jobs, recalculate_native(jobs, work, parallel, timeout), strict=True):
+        cells_to_check = checked_cells(job.defn, "native")
+        mismatches: list[Mismatch] = []
+        for k, actual in enumerate(shown):
+            label = f"{job.defn.id} case {k + 1}"
+            mismatches += compare(job.defn, label, job.expected[k], actual, cells_to_check)
+        out.append(mismatches)
+    return out

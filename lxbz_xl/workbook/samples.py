@@ -15,7 +15,7 @@ from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
-from lxbz_xl.workbook.form import BALLOT_ROWS, MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS, plan_for
+from lxbz_xl.workbook.form import MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS, plan_for
 
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊", "徐丽", "孙强"]
 
@@ -126,7 +126,7 @@ class Sampler:
             k = self.rng.randint(0, MEMBER_RECORD_PAIRS)
             return [{"points": self.rng.randint(-10, 10), "reason": "调整"} for _ in range(k)]
         if t == "ballots":
-            nb = self.rng.randint(1, min(BALLOT_ROWS, 12))
+            nb = self.rng.randint(1, min(self.defn.form.ballots, 12))
             heavy = self.rng.random() < 0.4
             weights = [3, 1, 1] if heavy else [1, 1, 1]
             return [

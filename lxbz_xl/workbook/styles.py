@@ -31,6 +31,10 @@ def style(cell, role: str) -> None:  # type: ignore[no-untyped-def]
         cell.font = Font(name=FONT_NAME, size=9, italic=True)
         cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
         return
+    if role == "hint":  # shown only when something is wrong (functions not loaded)
+        cell.font = Font(name=FONT_NAME, size=9, bold=True, color="C00000")
+        cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        return
     if role == "sign":
         cell.font = Font(name=FONT_NAME, size=11)
         cell.alignment = Alignment(horizontal="left", vertical="center")

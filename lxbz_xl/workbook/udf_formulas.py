@@ -8,8 +8,18 @@ then one argument per `defn.inputs` entry in YAML order, then the members table 
 from __future__ import annotations
 
 from lxbz_xl.definition.fields import FieldSpec
-from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan
+from lxbz_xl.workbook.embed import is_embedded_ref
+from lxbz_xl.workbook.form import (
+    HINT_REF,
+    MAIN_SHEET,
+    Block,
+    Plan,
+    no_functions_hint,
+    share_path,
+    vote_shares,
+)
 from lxbz_xl.workbook.layout import enum_label
+from lxbz_xl.workbook.unfilled import unfilled_formula
 
 
 def _s(text: str) -> str:
@@ -49,10 +59,21 @@ def _call(func: str, *args: str) -> str:
     return f"={func}({','.join(args)})"
 
 
+def hint_formula(plan: Plan, rid: str) -> str:
+    """Blank while the LXBZ_* functions answer; the way out when they don't (#NAME? in WPS, LibreOffice,
+    or Excel before the re-bind), or the add-in's own complaint (e.g. another rubric version)."""
+    version = f"LXBZ_RUBRIC_VERSION({rid})"
+    return (
+        f"=IF(ISERROR({version}),{_s(no_functions_hint(plan.defn.id))},"
+        f'IF(LEFT({version},5)="#LXBZ",{version},""))'
+    )
+
+
 def udf_formulas(plan: Plan, rubric_ref: str) -> dict[tuple[str, str], str]:
-    rid = _s(rubric_ref)
+    rid = rubric_ref if is_embedded_ref(rubric_ref) else _s(rubric_ref)
     out: dict[tuple[str, str], str] = dict(plan.helpers)
     main = MAIN_SHEET
+    out[(main, HINT_REF)] = hint_formula(plan, rid)
     for its in plan.items:
         args = [rid, str(its.item.id), *its.args]
         out[(main, its.score.spec.ref)] = _call("LXBZ_ITEM_SCORE", *args)
@@ -81,6 +102,13 @@ def udf_formulas(plan: Plan, rubric_ref: str) -> dict[tuple[str, str], str]:
             out[(main, slot.spec.ref)] = _call("LXBZ_FLAGS", rid, *uargs)
         elif path == "total":
             out[(main, slot.spec.ref)] = _call("LXBZ_VALUE", rid, _s("total"), *uargs)
+        elif path.startswith("shares."):
+            votes, tiers = next((v, t) for v, t in vote_shares(plan.defn) if share_path(v, t) == path)
+            block = next(b for b in plan.blocks if b.spec.path == votes)
+            positions = [str(block.spec.values.index(t) + 1) for t in tiers]  # 1 = the table's first tier
+            out[(main, slot.spec.ref)] = _call("LXBZ_VOTE_SHARE", plan.block_range(block, main), *positions)
+        elif path == "unfilled":
+            out[(main, slot.spec.ref)] = unfilled_formula(plan)
         elif path.startswith("values."):
             out[(main, slot.spec.ref)] = _call("LXBZ_VALUE", rid, _s(path.split(".", 1)[1]), *uargs)
     m = plan.members

@@ -1,0 +1,1 @@
+"""Hostile inputs, each a `HostileKind` that writes itself into a folder (see generate.py)."""
