@@ -150,3 +150,86 @@ def test_every_schema_string_is_a_checked_reference_or_known_text() -> None:
     """A new construct whose string names a field must mark it `Annotated[str, Ref(kind)]` (or be listed as
     prose in TEXT_FIELDS): no name in a rubric file escapes the check by being new."""
     assert unmarked_strings() == set(TEXT_FIELDS)
+
+
+# ---------------------------------------------------------------- rev. 2 constructs (merged from main)
+
+
+def test_a_link_when_reads_the_linked_rubrics_names(tmp_path: Path) -> None:
+    """annual_team's party-building link holds on the secretary's result: its flags, not the team's."""
+    path = _edited(tmp_path, "annual_team", "- {flag: measures_ineffective}", "- {flag: measures_inefective}")
+    (problem,) = _problems(path)
+    where, message = problem.split(":", 1)
+    assert where == "cohort.links.1.when.any.1.flag"
+    assert message.startswith("未知字段 measures_inefective;可用字段:")
+    assert "measures_ineffective" in message and "team_votes" not in message
+    own = _edited(tmp_path, "annual_team", "- {flag: measures_ineffective}", "- {flag: learning_team_title}")
+    assert [p.split(":", 1)[0] for p in _problems(own)] == ["cohort.links.1.when.any.1.flag"]
+
+
+def test_a_link_when_fills_a_yes_no_input(tmp_path: Path) -> None:
+    text = (RUBRIC_DIR / "annual_team.yaml").read_text(encoding="utf-8")
+    assert "    - field: party_building_blocked\n" in text
+    path = tmp_path / "my.yaml"
+    path.write_text(
+        text.replace("    - field: party_building_blocked\n", "    - field: scope\n"), encoding="utf-8"
+    )
+    (problem,) = _problems(path)
+    assert problem.startswith("cohort.links.1.field:类型不符:scope 的类型为")
+    assert problem.endswith("when 条件的结果需要是/否(bool)")
+
+
+def test_streak_previous_inputs_and_tier(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path,
+        "annual_cadre",
+        "previous: [previous_tiers.last_year,",
+        "previous: [previous_tiers.lastyear,",
+    )
+    (problem,) = _problems(path)
+    assert problem.startswith("cohort.streaks.0.previous.0:未知字段 previous_tiers.lastyear;可用字段:")
+    path = _edited(tmp_path, "annual_cadre", "  streaks:\n    - tier: 优秀", "  streaks:\n    - tier: 优异")
+    assert _problems(path) == ["cohort.streaks.0.tier:'优异' 不是档次之一;可用:优秀、称职、基本称职、不称职"]
+
+
+def test_form_lists_name_a_numbers_input(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path, "party_secretary", "form: {lists: {report_marks: 60}}", "form: {lists: {report_mark: 60}}"
+    )
+    (problem,) = _problems(path)
+    assert problem == "form.lists.report_mark:未知的数值列表字段 report_mark;可用字段:report_marks"
+    path = _edited(
+        tmp_path,
+        "party_secretary",
+        "form: {lists: {report_marks: 60}}",
+        "form: {lists: {assessing_body: 60}}",
+    )
+    (problem,) = _problems(path)
+    assert problem.startswith("form.lists.assessing_body:未知的数值列表字段 assessing_body")
+
+
+def test_quota_parent_when_reads_the_unit(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "innovation", "parent_when: {flag: title}", "parent_when: {flag: titel}")
+    (problem,) = _problems(path)
+    assert problem.startswith("cohort.quota.pools.1.parent_when.flag:未知字段 titel;可用字段:")
+    # the unit's names: the team's inputs, not the members' own
+    assert "comprehensive_excellent" in problem and "position" not in problem
+
+
+def test_banding_group_and_bottom_flag_key(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "party_secretary", "group_by: assessing_body", "group_by: assessing_bdy")
+    (problem,) = _problems(path)
+    assert problem.startswith("cohort.banding.group_by:未知字段 assessing_bdy;可用字段:")
+    path = _edited(tmp_path, "performance", "- key: satisfaction_share", "- key: satisfaction_shar")
+    (problem,) = _problems(path)
+    assert problem.startswith("cohort.bottom_flags.0.key:未知字段 satisfaction_shar;")
+
+
+def test_schema_annotations_are_resolved_for_the_walk() -> None:
+    """Definitions defer their schema (defer_build): the walk must still see inside recursive conditions,
+    or a parameter used only there (annual_cadre's share thresholds) would be reported unused."""
+    from lxbz_xl.definition import logic as L
+    from lxbz_xl.definition.check import model_fields
+
+    assert "ForwardRef" not in repr(model_fields(L.AnyCond)["any"].annotation)
+    assert check_definition(load_rubric("annual_cadre")) == []

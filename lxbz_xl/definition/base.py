@@ -27,7 +27,8 @@ class Ref:
     field (any input or reserved output, compared with `equals`), votes, ballots, numbers, records,
     enum (an input with `values`), input (an input declared in this scope), score (a number to rank on),
     num (a literal, `$parameter` or `@input`), rubric (a rubric id), pool (a quota pool's name),
-    clause_input (items.N.name of a clause input), foreign (an input of another rubric, checked there).
+    clause_input (items.N.name of a clause input), foreign (an input of another rubric, checked there),
+    tier_name (a tier of the entity's tiers.order), list_input (a `numbers` input of the unit, for the form).
     """
 
     kind: str

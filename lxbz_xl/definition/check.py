@@ -11,18 +11,21 @@ Problems come back as (YAML path, Chinese message), all of them, so `lxbz rubric
 from __future__ import annotations
 
 import re
+import threading
 import types
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ForwardRef, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField, Ref
 from lxbz_xl.definition.fields import TYPE_WORDS, FieldSpec
 from lxbz_xl.definition.rubric import (
     Entity,
+    Link,
     MemberLink,
     Members,
     PerUnitClause,
@@ -31,6 +34,7 @@ from lxbz_xl.definition.rubric import (
     Roster,
     RubricDefinition,
     ShortfallClause,
+    Streak,
 )
 
 NUMERIC = frozenset({"count", "number"})
@@ -85,6 +89,9 @@ class Checker:
     used_params: set[str] = field(default_factory=set)
     unit: Scope = field(default_factory=Scope)
     member: Scope | None = None
+    # Only the names a rubric defines are wanted (the scope a `when` link of another rubric reads): its
+    # members and cohort rules are not walked, and nothing is loaded.
+    names_only: bool = False
 
     def add(self, where: str, message: str) -> None:
         self.problems.append((where or "(根)", message))
@@ -118,6 +125,10 @@ class Checker:
                 self.walk(k, key_ann, f"{where}.{k}", scope)
                 self.walk(v, value_ann, f"{where}.{k}", scope)
             return
+        if isinstance(
+            ann, ForwardRef | str
+        ):  # model_fields() resolves these: a gap in the walk, not a rubric's
+            raise TypeError(f"unresolved annotation {ann!r} at {where}")
         if isinstance(value, BaseModel):
             self.model(value, where, scope)
         elif isinstance(value, str):
@@ -136,6 +147,33 @@ class Checker:
             scope = self.member
         elif isinstance(node, MemberLink) and self.member is not None:
             scope = self.member
+        elif isinstance(node, Streak) and node.entity == "member":
+            if self.member is None:
+                self.add(f"{where}.entity", "按成员(member)计连续档次需要成员明细(members)")
+                return
+            scope = self.member
+        if isinstance(node, QuotaPool) and node.parent_when is not None:
+            # parent_when is a condition on the member's unit: the unit's names, whatever the pool's entity.
+            if node.entity != "member":
+                self.add(f"{where}.parent_when", "parent_when 只用于按成员(member)的名额池")
+            self.fields(node, where, scope, skip=("parent_when",))
+            self.walk(
+                node.parent_when,
+                model_fields(QuotaPool)["parent_when"].annotation,
+                f"{where}.parent_when",
+                self.unit,
+            )
+            self.special(node, where, scope)
+            return
+        if isinstance(node, Link) and node.when is not None:
+            # `when` holds on the linked rubric's result: its inputs, variables, total, tier and title.
+            self.fields(node, where, scope, skip=("when",))
+            linked = self.linked_scope(node.rubric, f"{where}.rubric")
+            if linked is not None:
+                ann = model_fields(Link)["when"].annotation
+                self.walk(node.when, ann, f"{where}.when", linked)
+            self.special(node, where, scope)
+            return
         if isinstance(node, Entity):
             self.entity(node, where, scope)
             return
@@ -143,7 +181,7 @@ class Checker:
         self.special(node, where, scope)
 
     def fields(self, node: BaseModel, where: str, scope: Scope, skip: tuple[str, ...]) -> None:
-        for name, info in type(node).model_fields.items():
+        for name, info in model_fields(type(node)).items():
             if name in skip:
                 continue
             ann = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
@@ -181,8 +219,32 @@ class Checker:
             scope.names["title"] = Name("bool", input=False)
             self.fields(node, where, scope, skip=_except(node, "title"))
         self.fields(node, where, scope, skip=_except(node, "flags"))
-        if is_unit:
+        if is_unit and not self.names_only:
             self.fields(node, where, scope, skip=_except(node, "members", "cohort"))
+
+    def linked_scope(self, rubric: str, where: str) -> Scope | None:
+        """The names a condition on another rubric's result reads (cohort.result_env): that rubric's inputs,
+        variables, total, tier and title. None, with the problem added, when they cannot be known."""
+        from lxbz_xl.definition.loader import DefinitionError, builtin_ids, load_rubric
+
+        if rubric == self.defn.id:
+            linked = self.defn
+        elif rubric not in builtin_ids():
+            return None  # an unknown rubric: already reported by its Ref("rubric")
+        elif rubric in _checking():
+            self.add(where, f"考评细则 {rubric} 与本细则的 when 链接互相引用,无法检查其条件")
+            return None
+        else:
+            try:
+                linked = load_rubric(rubric)
+            except DefinitionError:
+                self.add(where, f"链接的考评细则 {rubric} 本身有问题,无法检查 when 条件;请先检查该细则")
+                return None
+        scope = names_of(linked).unit
+        # A finished result carries these, not the item sums (cohort.result_env).
+        for reserved in ("items_total", "items_below_full", "member_count"):
+            scope.names.pop(reserved, None)
+        return scope
 
     # ------------------------------------------------------------ references
 
@@ -206,6 +268,17 @@ class Checker:
                 known = [*builtin_ids(), self.defn.id]
                 if text not in known:
                     self.add(where, f"未知的考评细则 {text};可用:{'、'.join(sorted(set(known)))}")
+            return
+        if kind == "tier_name":
+            order = self.tier_order(scope)
+            if text not in order:
+                self.add(where, f"{text!r} 不是档次之一;可用:{'、'.join(order) or '(无档次)'}")
+            return
+        if kind == "list_input":
+            found = self.unit.names.get(text)
+            if found is None or not found.input or found.type != "numbers":
+                lists = [n for n, v in self.unit.names.items() if v.input and v.type == "numbers"]
+                self.add(where, f"未知的数值列表字段 {text};可用字段:{'、'.join(lists) or '(无)'}")
             return
         if kind == "clause_input":
             clause_inputs = [n for n in self.unit.names if n.startswith("items.")]
@@ -235,6 +308,11 @@ class Checker:
         if not ok:
             shown = TYPE_WORDS.get(found.type, found.type)
             self.add(where, f"类型不符:{text} 的类型为{shown},此处需要{_KIND_WORDS.get(kind, kind)}")
+
+    def tier_order(self, scope: Scope) -> list[str]:
+        """The tiers of the entity a scope belongs to (a member's own tiers inside members)."""
+        tiers = self.defn.members.tiers if scope is self.member and self.defn.members else self.defn.tiers
+        return list(tiers.order) if tiers is not None else []
 
     def param(self, name: str, where: str) -> None:
         if name in self.defn.parameters:
@@ -295,6 +373,27 @@ class Checker:
                     )
                 seen.append(pool.name)
 
+        elif isinstance(node, Streak) and node.tier in self.tier_order(scope):  # else reported once already
+            for i, path in enumerate(node.previous):
+                found = scope.names.get(path)
+                if found is not None and found.spec is not None and found.spec.values:
+                    if node.tier not in found.spec.values:
+                        self.add(
+                            f"{where}.previous.{i}",
+                            f"{node.tier} 不是 {path} 的选项;可用:{'、'.join(found.spec.values)}",
+                        )
+                elif found is not None and found.type != "text":
+                    shown = TYPE_WORDS.get(found.type, found.type)
+                    self.add(
+                        f"{where}.previous.{i}", f"类型不符:{path} 的类型为{shown},此处需要档次(选项或文本)"
+                    )
+        elif isinstance(node, Link):
+            found = scope.names.get(node.field)
+            if found is not None and node.output in ("title", None) and found.type != "bool":
+                shown = TYPE_WORDS.get(found.type, found.type)
+                what = "称号" if node.output == "title" else "when 条件的结果"
+                self.add(f"{where}.field", f"类型不符:{node.field} 的类型为{shown},{what}需要是/否(bool)")
+
     def words(self, path: str, words: list[str], where: str, scope: Scope) -> None:
         found = scope.find(path)
         if found is None or found.spec is None or not found.spec.values:
@@ -321,8 +420,20 @@ class Checker:
             self.add(f"{where}.value", f"类型不符:{value!r} 不是数值")
 
 
+def model_fields(cls: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The fields of a schema class with every annotation resolved.
+
+    Definition classes defer their schema (definition/base.py `defer_build`): validating a rubric builds
+    the outer schema but leaves the recursive models' own `model_fields` as forward references
+    (`list[Condition]`), which the walk could not descend into. Rebuilt here once per class.
+    """
+    if not cls.__pydantic_fields_complete__:
+        cls.model_rebuild()
+    return cls.model_fields
+
+
 def _except(node: BaseModel, *names: str) -> tuple[str, ...]:
-    return tuple(n for n in type(node).model_fields if n not in names)
+    return tuple(n for n in model_fields(type(node)) if n not in names)
 
 
 def _fits(value: Any, ann: Any) -> bool:
@@ -352,16 +463,43 @@ def _inputs_scope(specs: list[FieldSpec], parent: Scope | None = None) -> Scope:
     return Scope({s.path: Name(s.type, s) for s in specs}, parent)
 
 
-def check_definition(defn: RubricDefinition) -> list[tuple[str, str]]:
-    """Every problem of a validated definition as (YAML path, Chinese message); empty when sound."""
+_STATE = threading.local()
+
+
+def _checking() -> set[str]:
+    """Ids of the rubrics whose check is under way in this thread (a `when` link back to one cannot load)."""
+    if not hasattr(_STATE, "ids"):
+        _STATE.ids = set()
+    return _STATE.ids  # type: ignore[no-any-return]
+
+
+def _checker(defn: RubricDefinition, names_only: bool = False) -> Checker:
     from lxbz_xl.definition.loader import all_inputs
 
-    checker = Checker(defn)
+    checker = Checker(defn, names_only=names_only)
     checker.unit = _inputs_scope(all_inputs(defn))
     if defn.members is not None:
         # Members are evaluated after the unit is complete: the unit's names are all visible to them.
         checker.member = _inputs_scope(defn.members.inputs, parent=checker.unit)
     checker.model(defn, "", checker.unit)
+    return checker
+
+
+def names_of(defn: RubricDefinition) -> Checker:
+    """The names a loaded (already checked) rubric defines, unit and member scopes, in evaluation order."""
+    return _checker(defn, names_only=True)
+
+
+def check_definition(defn: RubricDefinition) -> list[tuple[str, str]]:
+    """Every problem of a validated definition as (YAML path, Chinese message); empty when sound."""
+    ids = _checking()
+    fresh = defn.id not in ids
+    ids.add(defn.id)
+    try:
+        checker = _checker(defn)
+    finally:
+        if fresh:
+            ids.discard(defn.id)
     for name, param in defn.parameters.items():
         if param.derived:
             checker.used_params |= set(re.findall(r"\$(\w+)", param.derived))
@@ -398,7 +536,7 @@ TEXT_FIELDS = frozenset(
         "FieldSpec.unit",
         "FieldSpec.values",  # declares the options
         "FieldSpec.value_labels",  # checked by FieldSpec._check_enum_words
-        "FieldSpec.value_aliases",
+        "FieldSpec.value_aliases",  # checked by FieldSpec._check_enum_words
         "FieldSpec.description",
         "Share.tiers",  # options of the votes input: Checker.special
         "ShareBody.tiers",
@@ -456,7 +594,14 @@ TEXT_FIELDS = frozenset(
         "Band.name",
         "Banding.middle",
         "Banding.demote_reason",
+        "Banding.group_label",
         "QuotaPool.name",
+        "QuotaPool.parent_reason",
+        "AwardCycle.label",
+        "Streak.reason",
+        "ConsequenceSpec.action",
+        "BottomFlag.label",
+        "BottomFlag.category",
         "ShareGoal.label",
         "Roster.key",
         "Roster.label",
@@ -494,12 +639,14 @@ def unmarked_strings() -> set[str]:
             out.add(owner)
         elif isinstance(ann, type) and issubclass(ann, BaseModel):
             model(ann)
+        elif isinstance(ann, ForwardRef | str):
+            raise TypeError(f"unresolved annotation {ann!r} in {owner}")
 
     def model(cls: type[BaseModel]) -> None:
         if cls in seen:
             return
         seen.add(cls)
-        for name, info in cls.model_fields.items():
+        for name, info in model_fields(cls).items():
             ann = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
             visit(ann, f"{cls.__name__}.{name}")
 

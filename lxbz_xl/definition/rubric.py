@@ -292,7 +292,7 @@ class Banding(Strict):
     middle: str
     # An input naming who ranks (考核主体): ranking, banding and ties happen within one (year, value);
     # cases without it form one group.
-    group_by: str | None = None
+    group_by: InputRef | None = None
     group_label: str | None = None
     demote_when: Condition | None = None
     demote_reason: str | None = None
@@ -347,7 +347,7 @@ class Link(Strict):
     @model_validator(mode="after")
     def _one(self) -> Link:
         if (self.output is None) == (self.when is None):
-            raise ValueError(f"link {self.field}: give exactly one of `output` or `when`")
+            raise ValueError(f"链接 {self.field}:output 与 when 须且只须写一个")
         return self
 
 
@@ -387,10 +387,10 @@ class Streak(Strict):
     连续三年优秀 → 晋升工资). Earlier years come from the batch (same unit, or same member name in the same
     unit) or, failing that, from the inputs named in `previous` (last year first)."""
 
-    tier: str
+    tier: Annotated[str, Ref("tier_name")]  # a tier of the entity's own tiers.order
     years: int = Field(ge=2)
     entity: Literal["unit", "member"] = "unit"
-    previous: list[str] = Field(default_factory=list)
+    previous: list[InputRef] = Field(default_factory=list)  # inputs of the entity (unit or member)
     consequence: ConsequenceSpec
     reason: str
     reference: Reference | None = None
@@ -400,7 +400,7 @@ class BottomFlag(Strict):
     """The bottom share of a ranking on `key` (rounded down; ties at the edge stay out) raises a notice
     (RUBRICS.md §11: 满意度评议结果靠后 → 限期整改)."""
 
-    key: str
+    key: ScoreRef
     share: NumLike
     label: str
     category: str | None = None
@@ -441,7 +441,10 @@ class FormHints(Strict):
     orientation: Literal["portrait", "landscape"] = "portrait"
     members: int = Field(default=30, ge=1, le=1000)
     ballots: int = Field(default=60, ge=1, le=5000)
-    lists: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)  # input path → cells
+    # input path (a `numbers` input of the unit) → cells
+    lists: dict[Annotated[str, Ref("list_input")], Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=dict
+    )
 
 
 class RubricDefinition(Entity):
