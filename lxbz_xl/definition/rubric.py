@@ -469,6 +469,15 @@ class RubricDefinition(Entity):
     # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
     _compiled: Any = PrivateAttr(default=None)
 
+    def __getstate__(self) -> dict[Any, Any]:
+        # The compiled rubric holds generated closures (not picklable) and is derived data: a pickled
+        # definition (definition/cache.py) leaves it out and compiles again on first use.
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private and private.get("_compiled") is not None:
+            state = {**state, "__pydantic_private__": {**private, "_compiled": None}}
+        return state
+
     @model_validator(mode="before")
     @classmethod
     def _derive(cls, raw: Any) -> Any:
