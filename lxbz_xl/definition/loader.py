@@ -24,10 +24,12 @@ class DefinitionError(ValueError):
     """A rubric file that is unsound. Each problem names the file, the YAML path and what is allowed:
     `文件 my.yaml:tiers.rules.2.when.all.0.flag:未知字段 findings.targets_goood;可用字段:…`."""
 
-    def __init__(self, file: str, problems: list[str]):
+    def __init__(self, file: str, problems: list[str], *, is_file: bool = True):
         self.file = file
         self.problems = problems
-        super().__init__("\n".join(f"文件 {file}:{p}" for p in problems))
+        # Text that is not a file (a workbook's embedded copy) is named as it is, without 文件.
+        name = f"文件 {file}" if is_file else file
+        super().__init__("\n".join(f"{name}:{p}" for p in problems))
 
 
 # Pydantic's own complaints, in the words of a rubric author.
@@ -103,31 +105,33 @@ def load_definition(path: str | Path) -> RubricDefinition:
     return definition_from_text(text, path.name)
 
 
-def definition_from_text(text: str, name: str) -> RubricDefinition:
-    """A definition from YAML text (a file's, or the copy a workbook embeds), with the same checks;
-    `name` is what messages call it."""
+def definition_from_text(text: str, name: str, *, is_file: bool = True) -> RubricDefinition:
+    """A definition from YAML text (a file's, or the copy a workbook embeds: `is_file=False`), with the
+    same checks; `name` is what messages call it."""
     try:
         raw = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
     except yaml.YAMLError as exc:
-        raise DefinitionError(name, [f"无法读取:{exc}"]) from exc
+        raise DefinitionError(name, [f"无法读取:{exc}"], is_file=is_file) from exc
     if not isinstance(raw, dict):
-        raise DefinitionError(name, ["文件应为键值映射(YAML mapping)"])
-    return definition_from_mapping(raw, name)
+        raise DefinitionError(name, ["内容应为键值映射(YAML mapping)"], is_file=is_file)
+    return definition_from_mapping(raw, name, is_file=is_file)
 
 
-def definition_from_mapping(raw: dict[str, Any], file: str) -> RubricDefinition:
+def definition_from_mapping(raw: dict[str, Any], file: str, *, is_file: bool = True) -> RubricDefinition:
     """Validate a raw rubric mapping and resolve every name in it; DefinitionError lists every problem."""
     try:
         defn = RubricDefinition.model_validate(raw)
     except ValidationError as exc:
         raise DefinitionError(
-            file, [f"{_loc(e['loc'])}:{_message(e)}" if e["loc"] else _message(e) for e in exc.errors()]
+            file,
+            [f"{_loc(e['loc'])}:{_message(e)}" if e["loc"] else _message(e) for e in exc.errors()],
+            is_file=is_file,
         ) from None
     except ValueError as exc:  # a derived parameter that cannot be computed
-        raise DefinitionError(file, [str(exc)]) from None
+        raise DefinitionError(file, [str(exc)], is_file=is_file) from None
     problems = check_definition(defn)
     if problems:
-        raise DefinitionError(file, [f"{where}:{message}" for where, message in problems])
+        raise DefinitionError(file, [f"{where}:{message}" for where, message in problems], is_file=is_file)
     return defn
 
 
