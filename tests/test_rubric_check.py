@@ -233,3 +233,13 @@ def test_schema_annotations_are_resolved_for_the_walk() -> None:
 
     assert "ForwardRef" not in repr(model_fields(L.AnyCond)["any"].annotation)
     assert check_definition(load_rubric("annual_cadre")) == []
+
+
+def test_parent_when_only_on_member_pools(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path,
+        "innovation",
+        "        entity: unit\n        filter: {flag: title}\n",
+        "        entity: unit\n        filter: {flag: title}\n        parent_when: {flag: title}\n",
+    )
+    assert _problems(path) == ["cohort.quota.pools.0.parent_when:parent_when 只用于按成员(member)的名额池"]

@@ -125,9 +125,8 @@ class Checker:
                 self.walk(k, key_ann, f"{where}.{k}", scope)
                 self.walk(v, value_ann, f"{where}.{k}", scope)
             return
-        if isinstance(
-            ann, ForwardRef | str
-        ):  # model_fields() resolves these: a gap in the walk, not a rubric's
+        if isinstance(ann, ForwardRef | str):
+            # model_fields() resolves these: reaching one is a gap in the walk, not a rubric's problem.
             raise TypeError(f"unresolved annotation {ann!r} at {where}")
         if isinstance(value, BaseModel):
             self.model(value, where, scope)
@@ -140,44 +139,31 @@ class Checker:
             scope = self.member
         elif isinstance(node, Roster):
             scope = _roster_scope(node)
-        elif isinstance(node, QuotaPool) and node.entity == "member":
-            if self.member is None:
-                self.add(f"{where}.entity", "按成员(member)排序需要成员明细(members)")
-                return
-            scope = self.member
         elif isinstance(node, MemberLink) and self.member is not None:
             scope = self.member
-        elif isinstance(node, Streak) and node.entity == "member":
+        elif isinstance(node, QuotaPool | Streak) and node.entity == "member":
             if self.member is None:
-                self.add(f"{where}.entity", "按成员(member)计连续档次需要成员明细(members)")
+                self.add(f"{where}.entity", "按成员(member)计算需要成员明细(members)")
                 return
             scope = self.member
+        if isinstance(node, Entity):
+            self.entity(node, where, scope)
+            return
+        # A field read in another scope than its node's: (field name, that scope, or None if unknowable).
+        elsewhere: tuple[str, Scope | None] | None = None
         if isinstance(node, QuotaPool) and node.parent_when is not None:
             # parent_when is a condition on the member's unit: the unit's names, whatever the pool's entity.
             if node.entity != "member":
                 self.add(f"{where}.parent_when", "parent_when 只用于按成员(member)的名额池")
-            self.fields(node, where, scope, skip=("parent_when",))
-            self.walk(
-                node.parent_when,
-                model_fields(QuotaPool)["parent_when"].annotation,
-                f"{where}.parent_when",
-                self.unit,
-            )
-            self.special(node, where, scope)
-            return
-        if isinstance(node, Link) and node.when is not None:
+            elsewhere = ("parent_when", self.unit)
+        elif isinstance(node, Link) and node.when is not None:
             # `when` holds on the linked rubric's result: its inputs, variables, total, tier and title.
-            self.fields(node, where, scope, skip=("when",))
-            linked = self.linked_scope(node.rubric, f"{where}.rubric")
-            if linked is not None:
-                ann = model_fields(Link)["when"].annotation
-                self.walk(node.when, ann, f"{where}.when", linked)
-            self.special(node, where, scope)
-            return
-        if isinstance(node, Entity):
-            self.entity(node, where, scope)
-            return
-        self.fields(node, where, scope, skip=())
+            elsewhere = ("when", self.linked_scope(node.rubric, f"{where}.rubric"))
+        self.fields(node, where, scope, skip=() if elsewhere is None else (elsewhere[0],))
+        if elsewhere is not None and elsewhere[1] is not None:
+            name, other = elsewhere
+            ann = model_fields(type(node))[name].annotation
+            self.walk(getattr(node, name), ann, f"{where}.{name}", other)
         self.special(node, where, scope)
 
     def fields(self, node: BaseModel, where: str, scope: Scope, skip: tuple[str, ...]) -> None:
