@@ -58,10 +58,29 @@ def _cases(paths: list[str]) -> tuple[list[Case], list[str]]:
     return cases, problems
 
 
+def local_loader(path: str | None) -> Callable[[str], RubricDefinition]:
+    """Rubric references resolved against a local rubric file first, then built-ins by id or Chinese name.
+
+    `path` is a file the user named on the command line (`--rubric my.yaml`); references read from case
+    files are never opened as paths (lxbz_xl.rubric_ref). Raises DefinitionError if the file is unsound.
+    """
+    from lxbz_xl.definition.loader import load_rubric
+    from lxbz_xl.rubric_ref import by_id
+
+    if not path:
+        return functools.partial(by_id, names=True)
+    custom = load_rubric(path)
+
+    def load(ref: str) -> RubricDefinition:
+        # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
+        return custom if ref in (custom.id, custom.name, custom.short_name) else by_id(ref, names=True)
+
+    return load
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from lxbz_xl.cohort import evaluate_cohort
-    from lxbz_xl.definition.loader import DefinitionError, load_rubric
-    from lxbz_xl.rubric_ref import by_id
+    from lxbz_xl.definition.loader import DefinitionError
     from lxbz_xl.validation.safe_text import console as esc
 
     console = _console()
@@ -75,18 +94,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.cases:
         console.print("用法:lxbz score CASE... [--format table|json]")
         return 2
-    load: Callable[[str], RubricDefinition] = functools.partial(by_id, names=True)
-    if args.rubric:
-        try:
-            custom = load_rubric(args.rubric)  # the user's own file, named on the command line
-        except DefinitionError as exc:
-            console.print(f"[red]{esc(exc)}[/red]")
-            return 2
-
-        def load(ref: str) -> RubricDefinition:
-            # Cases naming the edited rubric (by id or Chinese name) are scored against the local file.
-            return custom if ref in (custom.id, custom.name, custom.short_name) else by_id(ref, names=True)
-
+    try:
+        load = local_loader(args.rubric)
+    except DefinitionError as exc:  # every problem, one per line, unwrapped (paths and names stay whole)
+        console.print(esc(exc), style="red", soft_wrap=True)
+        return 2
     cases, problems = _cases(args.cases)
     unknown = []
     for case in cases:
@@ -153,13 +165,15 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     from lxbz_xl.inputs import dec
 
     console = _console()
+    if args.action == "check":
+        return _check_rubrics(console, args.id)
     if args.action == "list" or not args.id:
         for rid in builtin_ids():
             d = load_rubric(rid)
             console.print(f"{rid:<20} {d.version:<8} {d.name}")
         return 0
     try:
-        d = load_rubric(args.id)
+        d = load_rubric(args.id[0])
     except DefinitionError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
@@ -193,18 +207,48 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_rubrics(console: Any, refs: list[str]) -> int:
+    """`lxbz rubrics check FILE…`: 0 when every file is sound, 2 with every problem of every file listed."""
+    from lxbz_xl.definition.loader import DefinitionError, load_rubric
+
+    if not refs:
+        console.print("用法:lxbz rubrics check FILE.yaml…")
+        return 2
+    status = 0
+    for ref in refs:
+        try:
+            defn = load_rubric(ref)
+        except DefinitionError as exc:
+            status = 2
+            console.print(f"[red]有问题[/red] {ref}:{len(exc.problems)}处")
+            for line in str(exc).splitlines():
+                console.print(f"  {line}", markup=False, soft_wrap=True)
+            continue
+        console.print(f"[green]通过[/green] {ref}({defn.id} 版本{defn.version})")
+    return status
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     """Run YAML spec cases (input → expected), OpenFisca-style, for people who edit rubric files."""
+    from lxbz_xl.definition.loader import DefinitionError
     from lxbz_xl.spec_cases import collect, run
 
     console = _console()
+    try:
+        load = local_loader(args.rubric)
+    except DefinitionError as exc:
+        console.print(str(exc), markup=False, soft_wrap=True)
+        return 2
     cases = collect([Path(p) for p in args.paths])
     if not cases:
         console.print("没有找到测试案例(*.yaml)")
         return 2
     failed = 0
     for case in cases:
-        problems = run(case)
+        try:
+            problems = run(case, load)
+        except DefinitionError as exc:
+            problems = [str(exc)]
         if problems:
             failed += 1
             console.print(f"[red]FAIL[/red] {case.id}")
@@ -236,11 +280,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     score.add_argument("--write", help="与 --from-workbook 一起使用:写出重新计算的副本")
     score.set_defaults(func=cmd_score)
     rubrics = sub.add_parser("rubrics", help="列出或查看考评细则及其字段")
-    rubrics.add_argument("action", choices=("list", "show"))
-    rubrics.add_argument("id", nargs="?")
+    rubrics.add_argument("action", choices=("list", "show", "check"), help="check:检查考评细则文件")
+    rubrics.add_argument("id", nargs="*", help="考评细则标识或 YAML 文件(check 可给多个)")
     rubrics.set_defaults(func=cmd_rubrics)
     test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")
     test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")
+    test.add_argument("--rubric", help="用本地考评细则 YAML 文件运行案例(案例中同名的细则)")
     test.set_defaults(func=cmd_test)
     for name in _plugin_modules(argv):
         try:

@@ -16,13 +16,30 @@ def _rubrics(files: list[str] | None) -> tuple[list[RubricDefinition], dict[str,
     """Definitions to build, and the YAML text of those given as files (embedded in the workbook)."""
     if not files:
         return [load_rubric(r) for r in builtin_ids()], {}
-    defns, sources = [], {}
-    for f in files:
-        defn = load_rubric(f)
+    defns, sources, problems = [], {}, []
+    for f in files:  # every file is checked before anything is written, and every problem reported
+        try:
+            defn = load_rubric(f)
+        except DefinitionError as exc:
+            problems.append(exc)
+            continue
         defns.append(defn)
         if Path(f).is_file():
             sources[defn.id] = Path(f).read_text(encoding="utf-8")
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise _Several(problems)
     return defns, sources
+
+
+class _Several(DefinitionError):
+    """Problems of several rubric files, each line already naming its file."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.file = "、".join(e.file for e in errors)
+        self.problems = [p for e in errors for p in e.problems]
+        ValueError.__init__(self, "\n".join(str(e) for e in errors))
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -13,7 +13,8 @@ from fractions import Fraction
 from typing import Any
 
 from lxbz_xl.case import Case
-from lxbz_xl.definition.loader import all_inputs, load_rubric
+from lxbz_xl.compiled import compiled
+from lxbz_xl.definition.loader import load_rubric
 from lxbz_xl.definition.rubric import Banding, BottomFlag, Link, Quota, Ranking, RubricDefinition, Streak
 from lxbz_xl.engine.conditions import check, held_parts
 from lxbz_xl.engine.env import Env
@@ -138,11 +139,8 @@ class CohortResult:
 
 def result_env(defn: RubricDefinition, outcome: Outcome, parent: Env | None = None) -> Env:
     """An environment over a finished result, so cohort conditions read inputs and outputs alike."""
-    specs = (
-        {s.path: s for s in all_inputs(defn)}
-        if parent is None
-        else {s.path: s for s in (defn.members.inputs if defn.members else [])}
-    )
+    comp = compiled(defn)
+    specs = comp.specs if parent is None else comp.member_specs
     computed: dict[str, Any] = {v.name: v.value for v in outcome.values}
     computed |= {"total": outcome.total, "title": outcome.title, "tier": outcome.tier}
     return Env(defn, outcome.inputs, specs, computed=computed, parent=parent)
@@ -264,15 +262,9 @@ def evaluate_linked(
     return results
 
 
-_LABELS: dict[int, tuple[RubricDefinition, dict[str, str]]] = {}
-
-
 def _labels(defn: RubricDefinition) -> dict[str, str]:
-    """Input path → Chinese label, once per definition (kept alive so its id is not reused)."""
-    known = _LABELS.get(id(defn))
-    if known is None:
-        known = _LABELS[id(defn)] = (defn, {s.path: s.label for s in all_inputs(defn)})
-    return known[1]
+    """Input path → Chinese label (kept by the definition's compiled rubric)."""
+    return compiled(defn).labels
 
 
 def _link_outputs(r: Result) -> tuple[Any, ...]:

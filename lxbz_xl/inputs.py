@@ -259,22 +259,27 @@ def check_value(
         raise InputProblem(f"{where(spec, path)}{exc.message}") from None
 
 
-_STATIC_BOUNDS: dict[tuple[int, int], tuple[FieldSpec, Fraction | None, Fraction | None]] = {}
-
-
 def _is_static(value: NumLike | None) -> bool:
     return value is None or isinstance(value, Decimal) or (isinstance(value, str) and value.startswith("$"))
 
 
+def _memo(defn: RubricDefinition) -> dict[Any, Any]:
+    """What is derived from one definition's field lists, kept by its compiled rubric (lxbz_xl/compiled.py)."""
+    from lxbz_xl.compiled import compiled  # compiled.py reads its numbers with this module
+
+    return compiled(defn).memo
+
+
 def _bounds(defn: RubricDefinition, spec: FieldSpec, lookup: Any) -> tuple[Fraction | None, Fraction | None]:
-    key = (id(defn), id(spec))
-    hit = _STATIC_BOUNDS.get(key)
+    memo = _memo(defn)
+    key = ("bounds", id(spec))  # the entry holds the spec, so its id is not reused while cached
+    hit = memo.get(key)
     if hit is not None and hit[0] is spec:
         return hit[1], hit[2]
     lo = resolve_num(defn, spec.min, lookup) if spec.min is not None else None
     hi = resolve_num(defn, spec.max, lookup) if spec.max is not None else None
     if _is_static(spec.min) and _is_static(spec.max):  # bounds from literals/parameters never change
-        _STATIC_BOUNDS[key] = (spec, lo, hi)
+        memo[key] = (spec, lo, hi)
     return lo, hi
 
 
@@ -417,6 +422,18 @@ def _get(data: dict[str, Any], path: str) -> tuple[bool, Any]:
     return True, node
 
 
+def within_named_bound(spec: FieldSpec, raw: Any, given: dict[str, Any]) -> bool:
+    """A plain count within the bound set by the field it names (e.g. members_lectured <= members)."""
+    bound = given.get(str(spec.max)[1:])
+    return (
+        spec.type == "count"
+        and spec.min is None
+        and type(raw) is int
+        and raw >= 0
+        and (bound is None or (type(bound) is int and raw <= bound))
+    )
+
+
 def read_fields(
     defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, Any], prefix: str = ""
 ) -> tuple[dict[str, Any], list[InputError]]:
@@ -454,32 +471,22 @@ def read_fields(
         except InputProblem as exc:
             errors.append(InputError(prefix + spec.path, exc.message))
     for spec in pending:
-        raw, bound = values[spec.path], given.get(str(spec.max)[1:])
-        if (
-            spec.type == "count"
-            and spec.min is None
-            and type(raw) is int
-            and raw >= 0
-            and (bound is None or (type(bound) is int and raw <= bound))
-        ):
-            continue  # within the bound set by the field it names (e.g. members_lectured <= members)
+        if within_named_bound(spec, values[spec.path], given):
+            continue
         try:
             values[spec.path] = check_value(defn, spec, values[spec.path], given.get)
         except InputProblem as exc:
             errors.append(InputError(prefix + spec.path, exc.message))
             del values[spec.path]
-    errors += _unknown_keys(specs, data, prefix)
+    errors += _unknown_keys(defn, specs, data, prefix)
     return values, errors
-
-
-_SHAPES: dict[int, tuple[list[FieldSpec], frozenset[str], frozenset[str]]] = {}
-_COUNT_BOUNDS: dict[tuple[int, int], tuple[list[FieldSpec], dict[str, tuple[int, int | None]]]] = {}
 
 
 def _count_bounds(defn: RubricDefinition, specs: list[FieldSpec]) -> dict[str, tuple[int, int | None]]:
     """Integer bounds of the count fields whose bounds are literals or parameters, per field list."""
-    key = (id(defn), id(specs))
-    cached = _COUNT_BOUNDS.get(key)
+    memo = _memo(defn)
+    key = ("count_bounds", id(specs))
+    cached = memo.get(key)
     if cached is None or cached[0] is not specs:
         out: dict[str, tuple[int, int | None]] = {}
         for spec in specs:
@@ -487,24 +494,28 @@ def _count_bounds(defn: RubricDefinition, specs: list[FieldSpec]) -> dict[str, t
                 lo, hi = _bounds(defn, spec, None)
                 if (lo is None or int(lo) == lo) and (hi is None or int(hi) == hi):
                     out[spec.path] = (0 if lo is None else max(0, int(lo)), None if hi is None else int(hi))
-        cached = _COUNT_BOUNDS[key] = (specs, out)
+        cached = memo[key] = (specs, out)
     return cached[1]
 
 
-def _shape(specs: list[FieldSpec]) -> tuple[frozenset[str], frozenset[str]]:
-    """Known leaf paths and branch paths of a field list, computed once per list (definitions are cached)."""
-    cached = _SHAPES.get(id(specs))
+def _shape(defn: RubricDefinition, specs: list[FieldSpec]) -> tuple[frozenset[str], frozenset[str]]:
+    """Known leaf paths and branch paths of a field list, computed once per list."""
+    memo = _memo(defn)
+    key = ("shape", id(specs))
+    cached = memo.get(key)
     if cached is None or cached[0] is not specs:
         known = frozenset(spec.path for spec in specs)
         branches = frozenset(
             ".".join(spec.path.split(".")[:i]) for spec in specs for i in range(1, spec.path.count(".") + 1)
         )
-        cached = _SHAPES[id(specs)] = (specs, known, branches)
+        cached = memo[key] = (specs, known, branches)
     return cached[1], cached[2]
 
 
-def _unknown_keys(specs: list[FieldSpec], data: dict[str, Any], prefix: str) -> list[InputError]:
-    known, branches = _shape(specs)
+def _unknown_keys(
+    defn: RubricDefinition, specs: list[FieldSpec], data: dict[str, Any], prefix: str
+) -> list[InputError]:
+    known, branches = _shape(defn, specs)
     errors = []
 
     def visit(node: dict[str, Any], path: str) -> None:

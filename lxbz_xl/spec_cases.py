@@ -11,6 +11,7 @@ compared exactly; texts by substring; `display` compares the shown text of a val
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +22,7 @@ import yaml
 from lxbz_xl.case import Case
 from lxbz_xl.cohort import evaluate_cohort
 from lxbz_xl.definition.loader import load_rubric
+from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.exact import exact
 from lxbz_xl.result import Outcome, Result, show
@@ -147,10 +149,11 @@ def check_result(r: Result, exp: dict[str, Any]) -> list[str]:
     return bad
 
 
-def run(case: SpecCase) -> list[str]:
+def run(case: SpecCase, load: Callable[[str], RubricDefinition] = load_rubric) -> list[str]:
+    """Problems of one spec case; `load` resolves rubric references (a local file for `lxbz test --rubric`)."""
     body = case.body
     if "inputs" in body:
-        batch = evaluate_cohort([Case.from_mapping(c, case.id) for c in body["inputs"]])
+        batch = evaluate_cohort([Case.from_mapping(c, case.id) for c in body["inputs"]], load)
         bad = []
         for unit, exp in (body.get("expected_by_unit") or {}).items():
             matches = [
@@ -174,5 +177,5 @@ def run(case: SpecCase) -> list[str]:
                 bad.append(f"summary: none contains {text!r}: {batch.summary}")
         return bad
     raw = body["input"]
-    result = evaluate(load_rubric(raw["rubric"]), Case.from_mapping(raw, case.id))
+    result = evaluate(load(raw["rubric"]), Case.from_mapping(raw, case.id))
     return check_result(result, body.get("expected") or {})

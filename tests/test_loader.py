@@ -46,15 +46,15 @@ def test_every_item_cites_its_seed_passage() -> None:
 
 def test_item_points_must_add_up(tmp_path: Path) -> None:
     path = _edited(tmp_path, "learning_team", lambda d: d["items"][1].__setitem__("points", 12))
-    with pytest.raises(DefinitionError, match=r"my_rubric\.yaml: .*items.*102.*100"):
+    with pytest.raises(
+        DefinitionError, match=r"文件 my_rubric\.yaml:items:各项分值合计 102,不等于 total_points 100"
+    ):
         load_definition(path)
 
 
 def test_clause_cap_larger_than_item(tmp_path: Path) -> None:
     path = _edited(tmp_path, "learning_team", lambda d: d["items"][4]["clauses"][0].__setitem__("cap", 11))
-    with pytest.raises(
-        DefinitionError, match=r"my_rubric\.yaml: items\.4.*cap 11 is larger than the item's 10"
-    ):
+    with pytest.raises(DefinitionError, match=r"文件 my_rubric\.yaml:items\.4:.*cap 11 大于本项分值 10"):
         load_definition(path)
 
 
@@ -62,7 +62,9 @@ def test_unknown_rule_kind(tmp_path: Path) -> None:
     def edit(d):  # type: ignore[no-untyped-def]
         d["items"][0]["clauses"][0]["kind"] = "bonus"
 
-    with pytest.raises(DefinitionError, match=r"my_rubric\.yaml: items\.0\.clauses\.0.*bonus"):
+    with pytest.raises(
+        DefinitionError, match=r"文件 my_rubric\.yaml:items\.0\.clauses\.0:未知的规则类型 bonus"
+    ):
         load_definition(_edited(tmp_path, "learning_team", edit))
 
 
@@ -70,7 +72,7 @@ def test_unknown_condition_kind(tmp_path: Path) -> None:
     def edit(d):  # type: ignore[no-untyped-def]
         d["tiers"]["rules"][0]["when"] = {"majority": []}
 
-    with pytest.raises(DefinitionError, match=r"tiers\.rules\.0\.when.*majority"):
+    with pytest.raises(DefinitionError, match=r"tiers\.rules\.0\.when:未知的规则类型 majority;可用:"):
         load_definition(_edited(tmp_path, "annual_team", edit))
 
 
@@ -78,7 +80,7 @@ def test_tiers_out_of_order(tmp_path: Path) -> None:
     def edit(d):  # type: ignore[no-untyped-def]
         d["tiers"]["thresholds"][0]["min"] = 70
 
-    with pytest.raises(DefinitionError, match=r"my_rubric\.yaml: .*tiers out of order"):
+    with pytest.raises(DefinitionError, match=r"文件 my_rubric\.yaml:.*档次分数线顺序错误"):
         load_definition(_edited(tmp_path, "performance", edit))
 
 
@@ -94,13 +96,13 @@ def test_unknown_parameter_reference(tmp_path: Path) -> None:
     def edit(d):  # type: ignore[no-untyped-def]
         del d["parameters"]["lecture_ratio"]
 
-    with pytest.raises(DefinitionError, match=r"unknown parameter '\$lecture_ratio'"):
+    with pytest.raises(DefinitionError, match=r"文件 my_rubric\.yaml:.*:未知参数 \$lecture_ratio;可用参数:"):
         load_definition(_edited(tmp_path, "learning_team", edit))
 
 
 def test_typo_in_a_key_is_rejected(tmp_path: Path) -> None:
     path = _edited(tmp_path, "learning_team", lambda d: d["items"][0].__setitem__("pionts", 10))
-    with pytest.raises(DefinitionError, match="pionts"):
+    with pytest.raises(DefinitionError, match=r"items\.0\.pionts:未知的键"):
         load_definition(path)
 
 

@@ -211,7 +211,7 @@ def test_derived_parameters_refuse_cycles_and_disagreement(tmp_path: Path) -> No
     del raw["parameters"]["target_points"]["value"]
     raw["parameters"]["review_points"] = {"derived": "100 - $target_points", "label": "x"}
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(DefinitionError, match="circular"):
+    with pytest.raises(DefinitionError, match="循环引用"):
         load_definition(path)
 
 

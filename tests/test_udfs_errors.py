@@ -54,7 +54,7 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
         lambda: LXBZ_RUBRIC_VERSION("nope"),
         "未知的考评细则:nope;可用:" + ", ".join(builtin_ids()),
     ),
-    ("rubric file", lambda: LXBZ_RUBRIC_VERSION("/nonexistent/mine.yaml"), "mine.yaml: file not found"),
+    ("rubric file", lambda: LXBZ_RUBRIC_VERSION("/nonexistent/mine.yaml"), "文件 mine.yaml:文件不存在"),
     ("no items", lambda: LXBZ_ITEM_SCORE(A, 1, [[3]]), "领导班子年度考核没有评分项目"),
     ("item unknown", lambda: LXBZ_ITEM_SCORE(R, 11.0, [[3]]), "未知的项目11;应为1–10或项目名称"),
     # item inputs

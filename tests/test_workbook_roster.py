@@ -83,9 +83,11 @@ def test_unsupported_rule_fails_loudly(tmp_path: Path, old: str, new: str, why: 
 
 
 def test_rule_naming_an_unknown_column_is_refused_by_the_loader(tmp_path: Path) -> None:
-    with pytest.raises(DefinitionError, match="not a roster column"):
+    with pytest.raises(DefinitionError, match=r"roster\.derive\..*flag:未知字段 has_plann;可用字段:"):
         load_definition(_edited(tmp_path, "{not: {flag: has_plan}}", "{not: {flag: has_plann}}"))
-    with pytest.raises(DefinitionError, match="not a clause input"):
+    with pytest.raises(
+        DefinitionError, match=r"roster\.derive\.items\.1\.members_without_plans:未知的检查项字段"
+    ):
         load_definition(_edited(tmp_path, "items.1.members_without_plan:", "items.1.members_without_plans:"))
 
 

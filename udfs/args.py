@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.fields import FieldSpec
-from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import Item, Members, RubricDefinition
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.inputs import INVALID_BALLOTS, InputProblem, check_value, where
@@ -37,20 +37,10 @@ def set_path(target: dict[str, Any], path: str, value: Any) -> None:
 
 # ---------------------------------------------------------------- items
 
-_item_specs: dict[int, tuple[RubricDefinition, dict[int, list[FieldSpec]]]] = {}
-
 
 def item_specs(defn: RubricDefinition, item: Item) -> list[FieldSpec]:
     """The item's inputs as `all_inputs` has them: paths `items.N.x`, with absent-value defaults."""
-    cached = _item_specs.get(id(defn))
-    if cached is None or cached[0] is not defn:
-        by_item: dict[int, list[FieldSpec]] = {i.id: [] for i in defn.items}
-        for spec in all_inputs(defn):
-            if spec.path.startswith("items."):
-                by_item[int(spec.path.split(".")[1])].append(spec)
-        cached = (defn, by_item)
-        _item_specs[id(defn)] = cached
-    return cached[1][item.id]
+    return compiled(defn).item_specs[item.id]
 
 
 def find_item(defn: RubricDefinition, ref: Any) -> Item:

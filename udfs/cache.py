@@ -86,7 +86,7 @@ def _embedded(source: str) -> RubricDefinition:
     defn = _by_digest.get(digest)
     if defn is None:
         try:
-            defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)")
+            defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)", is_file=False)
         except DefinitionError as exc:
             raise InputProblem(str(exc)) from None
         _by_digest[digest] = defn

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
@@ -16,6 +17,28 @@ def _decimal(value: Any) -> Any:
 
 
 Dec = Annotated[Decimal, BeforeValidator(_decimal)]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Marks a string position that names something the checker resolves at load (definition/check.py).
+
+    kinds: value (a number read by an expression: input, variable or reserved name), flag (yes/no),
+    field (any input or reserved output, compared with `equals`), votes, ballots, numbers, records,
+    enum (an input with `values`), input (an input declared in this scope), score (a number to rank on),
+    num (a literal, `$parameter` or `@input`), rubric (a rubric id), pool (a quota pool's name),
+    clause_input (items.N.name of a clause input), foreign (an input of another rubric, checked there),
+    tier_name (a tier of the entity's tiers.order), list_input (a `numbers` input of the unit, for the form).
+    """
+
+    kind: str
+
+
+FieldRef = Annotated[str, Ref("field")]
+FlagRef = Annotated[str, Ref("flag")]
+ValueRef = Annotated[str, Ref("value")]
+InputRef = Annotated[str, Ref("input")]
+ScoreRef = Annotated[str, Ref("score")]
 
 
 class Strict(BaseModel):
@@ -39,12 +62,12 @@ class Reference(Strict):
 class ByField(Strict):
     """A number that depends on an enum input, e.g. a threshold by `scope` (县区 20%, 市直 30%)."""
 
-    by: str
-    values: dict[str, Dec | str]
+    by: Annotated[str, Ref("enum")]
+    values: dict[str, Dec | Annotated[str, Ref("num")]]
 
 
 # A number in a definition: a literal, "$parameter", or a value chosen by an enum field.
-NumLike = Dec | str | ByField
+NumLike = Dec | Annotated[str, Ref("num")] | ByField
 
 
 class Parameter(Strict):
@@ -60,3 +83,6 @@ class Parameter(Strict):
     # A value that follows other parameters, e.g. "100 - $review_points" (+ − × ÷ and brackets only). The
     # loader computes `value` from it, so a local edit of review_points moves every bound that uses it.
     derived: str | None = None
+    # A value read by a rule that is not a `$` reference: `every_item_points` is the 分值 of every item,
+    # and the loader checks each item against it.
+    consumer: Literal["every_item_points"] | None = None

@@ -5,8 +5,13 @@ schemas, see definition/base.py) and cross-checks it; that costs far more than t
 command does. The checked definition is pickled once per distinct file content and reused:
 
 * key = sha256 of the rubric file's bytes + a fingerprint of everything that shapes the result: the
-  source of the definition package (models, loader), the Python and pydantic versions. Editing the
-  rubric or the code yields a new key; a stale entry is simply never read again.
+  source of the definition package (models, loader, the name checker of check.py), the Python and
+  pydantic versions, and the built-in rubric files (names and bytes): the checker resolves `rubric:`
+  references against the built-in ids and reads a linked rubric's names for a cohort link's `when:`,
+  so editing party_secretary.yaml must re-check annual_team.yaml. Editing the rubric, a built-in rubric
+  or the code yields a new key; a stale entry is simply never read again.
+* the definition's compiled form (lxbz_xl/compiled.py, a private attribute of generated closures) is
+  never stored (RubricDefinition.__getstate__): a definition read from here compiles on first use.
 * only definitions that loaded without error are stored; a file that fails to load is re-read (and its
   error reported) every time.
 * entries are written atomically (temporary file + rename) into a private directory; an entry that
@@ -56,8 +61,24 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def rubrics_fingerprint() -> str:
+    """The built-in rubric files a check may read besides the one loaded (names and bytes). Not memoised:
+    a long-running process (the Excel UDF server) sees an edited built-in rubric."""
+    from lxbz_xl.definition.loader import RUBRIC_DIR
+
+    digest = hashlib.sha256()
+    for source in sorted(RUBRIC_DIR.glob("*.yaml")):
+        digest.update(source.name.encode() + b"\0")
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            digest.update(b"\1unreadable")
+    return digest.hexdigest()
+
+
 def entry_key(data: bytes) -> str:
-    return hashlib.sha256(code_fingerprint().encode() + b"\0" + data).hexdigest()
+    fingerprint = f"{code_fingerprint()}|{rubrics_fingerprint()}"
+    return hashlib.sha256(fingerprint.encode() + b"\0" + data).hexdigest()
 
 
 def cached(path: Path, load: Callable[[Path], T]) -> T:

@@ -14,7 +14,7 @@ _OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lamb
 
 def _number(value: Any) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise ValueError(f"not a number: {value!r}")
+        raise ValueError(f"不是数值:{value!r}")
     return Fraction(Decimal(repr(value) if isinstance(value, float) else str(value)))
 
 
@@ -32,9 +32,9 @@ def fill_derived(raw: Any) -> Any:
             return done[name]
         node = params.get(name)
         if not isinstance(node, dict):
-            raise ValueError(f"parameters.{stack[-1]}.derived: unknown parameter ${name}")
+            raise ValueError(f"parameters.{stack[-1]}.derived:未知参数 ${name};可用参数:{'、'.join(params)}")
         if name in stack:
-            raise ValueError(f"parameters.{name}.derived: circular ({' → '.join((*stack, name))})")
+            raise ValueError(f"parameters.{name}.derived:循环引用({' → '.join((*stack, name))})")
         if "derived" not in node:
             done[name] = _number(node.get("value"))
             return done[name]
@@ -42,7 +42,7 @@ def fill_derived(raw: Any) -> Any:
         try:
             tree = ast.parse(_REF.sub(r"\1", text), mode="eval").body
         except SyntaxError:
-            raise ValueError(f"parameters.{name}.derived: cannot read {text!r}") from None
+            raise ValueError(f"parameters.{name}.derived:无法识别 {text!r}") from None
         done[name] = _eval(tree, name, text, lambda n: value(n, (*stack, name)))
         return done[name]
 
@@ -54,11 +54,11 @@ def fill_derived(raw: Any) -> Any:
             given = node.get("value")
             if given is not None and _number(given) != computed:
                 raise ValueError(
-                    f"parameters.{name}: value {given} disagrees with derived {node['derived']!r}"
+                    f"parameters.{name}:value {given} 与 derived {node['derived']!r} 的计算结果不符(disagrees)"
                 )
             exact = Decimal(computed.numerator) / Decimal(computed.denominator)
             if Fraction(exact) != computed:
-                raise ValueError(f"parameters.{name}.derived: {node['derived']!r} is not a finite decimal")
+                raise ValueError(f"parameters.{name}.derived:{node['derived']!r} 不是有限小数")
             out["parameters"][name] = {**node, "value": exact}
     return out
 
@@ -78,9 +78,9 @@ def _eval(node: ast.AST, name: str, text: str, ref: Any) -> Fraction:
         left, right = _eval(node.left, name, text, ref), _eval(node.right, name, text, ref)
         if isinstance(node.op, ast.Div):
             if right == 0:
-                raise ValueError(f"parameters.{name}.derived: division by zero in {text!r}")
+                raise ValueError(f"parameters.{name}.derived:{text!r} 中除以零")
             return left / right
         op = _OPS.get(type(node.op))
         if op is not None:
             return op(left, right)
-    raise ValueError(f"parameters.{name}.derived: only numbers, $parameters, + − × ÷ and brackets ({text!r})")
+    raise ValueError(f"parameters.{name}.derived:只允许数字、$参数、+ − × ÷ 和括号({text!r})")

@@ -48,11 +48,11 @@ class FieldSpec(Strict):
     @model_validator(mode="after")
     def _check(self) -> FieldSpec:
         if self.type in ("enum", "votes") and not self.values:
-            raise ValueError(f"field {self.path}: type {self.type} needs `values`")
+            raise ValueError(f"字段 {self.path}:类型 {self.type} 需要 values(可选值)")
         if self.type == "records" and not self.fields:
-            raise ValueError(f"field {self.path}: type records needs `fields`")
+            raise ValueError(f"字段 {self.path}:类型 records 需要 fields(记录字段)")
         if self.default is not None and self.required is True:
-            raise ValueError(f"field {self.path}: a field with a default cannot be required")
+            raise ValueError(f"字段 {self.path}:有默认值(default)的字段不能是必填(required)")
         self._check_enum_words()
         return self
 
@@ -65,10 +65,12 @@ class FieldSpec(Strict):
             pairs = mapping.items() if where == "value_labels" else ((v, k) for k, v in mapping.items())
             for value, word in pairs:
                 if value not in self.values:
-                    raise ValueError(f"field {self.path}: {where} names {value!r}, not one of {self.values}")
+                    raise ValueError(
+                        f"字段 {self.path}:{where} 中的 {value!r} 不是选项之一;可用:{'、'.join(self.values)}"
+                    )
                 if seen.setdefault(word, value) != value:
                     raise ValueError(
-                        f"field {self.path}: {where}: {word!r} would mean both {seen[word]!r} and {value!r}"
+                        f"字段 {self.path}:{where}:{word!r} 会同时表示 {seen[word]!r} 和 {value!r}(would mean both)"
                     )
 
     def label_of(self, value: str) -> str:

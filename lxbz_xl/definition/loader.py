@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from lxbz_xl.definition.check import check_definition
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 
@@ -21,63 +21,60 @@ RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 
 
 class DefinitionError(ValueError):
-    """A rubric file that contradicts itself. The message names the file and the field."""
+    """A rubric file that is unsound. Each problem names the file, the YAML path and what is allowed:
+    `文件 my.yaml:tiers.rules.2.when.all.0.flag:未知字段 findings.targets_goood;可用字段:…`."""
 
-    def __init__(self, file: str, problems: list[str]):
+    def __init__(self, file: str, problems: list[str], *, is_file: bool = True):
         self.file = file
         self.problems = problems
-        super().__init__(f"{file}: " + "; ".join(problems))
+        # Text that is not a file (a workbook's embedded copy) is named as it is, without 文件.
+        name = f"文件 {file}" if is_file else file
+        super().__init__("\n".join(f"{name}:{p}" for p in problems))
+
+
+# Pydantic's own complaints, in the words of a rubric author.
+_PYDANTIC_WORDS = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知的键(拼写错误?此处不允许该键)",
+    "decimal_parsing": "应为数值",
+    "decimal_type": "应为数值",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数值",
+    "string_type": "应为文本",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "list_type": "应为列表",
+    "dict_type": "应为键值映射",
+    "model_type": "应为键值映射",
+    "model_attributes_type": "应为键值映射",
+}
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"应为 {ctx.get('expected', '')} 之一,实为 {error.get('input')!r}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = ctx.get("tag", "")
+        return f"未知的规则类型 {tag};可用:{ctx.get('expected_tags', '')}".replace("unknown:", "")
+    if kind in _PYDANTIC_WORDS:
+        return (
+            f"{_PYDANTIC_WORDS[kind]},实为 {error.get('input')!r}"
+            if kind != "missing"
+            else _PYDANTIC_WORDS[kind]
+        )
+    return str(error["msg"])
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
     # Drop pydantic's internal union-tag segments so the path reads like the YAML.
     parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith("function-"))]
-    return ".".join(parts) or "(root)"
-
-
-def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from _walk(getattr(node, name), f"{path}.{name}" if path else name)
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from _walk(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{path}.{i}")
-    else:
-        yield path, node
-
-
-def _cross_check(defn: RubricDefinition) -> list[str]:
-    """References a schema can't see: $parameters must exist; @field bounds must name an input."""
-    problems = []
-    paths = {f.path for f in all_inputs(defn)}
-    if defn.members:
-        paths |= {f"{defn.members.key}.{f.path}" for f in defn.members.inputs}
-    for where, value in _walk(defn):
-        if not isinstance(value, str):
-            continue
-        if value.startswith("$") and value[1:] not in defn.parameters and not where.endswith(".derived"):
-            problems.append(f"{where}: unknown parameter {value!r}")
-        if value.startswith("@") and where.endswith(".max") and value[1:] not in paths:
-            problems.append(f"{where}: bound refers to unknown field {value!r}")
-    if defn.roster is not None:
-        # A rule naming a column the roster lacks would silently never count: refuse it.
-        columns = {c.path for c in defn.roster.columns}
-        clause_inputs = {f.path for f in all_inputs(defn) if f.path.startswith("items.")}
-        for key, cond in defn.roster.derive.items():
-            if key not in clause_inputs:
-                problems.append(f"roster.derive.{key}: not a clause input (items.N.field)")
-            for where, value in _walk(cond, f"roster.derive.{key}"):
-                if (
-                    where.endswith((".flag", ".left"))
-                    and isinstance(value, str)
-                    and not value.startswith("$")
-                    and value not in columns
-                ):
-                    problems.append(f"{where}: {value!r} is not a roster column")
-    return problems
+    return ".".join(parts) or "(根)"
 
 
 def all_inputs(defn: RubricDefinition) -> list[FieldSpec]:
@@ -104,28 +101,37 @@ def load_definition(path: str | Path) -> RubricDefinition:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DefinitionError(path.name, [f"cannot read: {exc}"]) from exc
+        raise DefinitionError(path.name, [f"无法读取:{exc}"]) from exc
     return definition_from_text(text, path.name)
 
 
-def definition_from_text(text: str, name: str) -> RubricDefinition:
-    """A definition from YAML text (a file's, or the copy a workbook embeds), with the same checks;
-    `name` is what messages call it."""
+def definition_from_text(text: str, name: str, *, is_file: bool = True) -> RubricDefinition:
+    """A definition from YAML text (a file's, or the copy a workbook embeds: `is_file=False`), with the
+    same checks; `name` is what messages call it."""
     try:
         raw = yaml.load(text, Loader=_LOADER)  # _LOADER is a safe loader
     except yaml.YAMLError as exc:
-        raise DefinitionError(name, [f"cannot read: {exc}"]) from exc
+        raise DefinitionError(name, [f"无法读取:{exc}"], is_file=is_file) from exc
     if not isinstance(raw, dict):
-        raise DefinitionError(name, ["the file must hold a mapping"])
+        raise DefinitionError(name, ["内容应为键值映射(YAML mapping)"], is_file=is_file)
+    return definition_from_mapping(raw, name, is_file=is_file)
+
+
+def definition_from_mapping(raw: dict[str, Any], file: str, *, is_file: bool = True) -> RubricDefinition:
+    """Validate a raw rubric mapping and resolve every name in it; DefinitionError lists every problem."""
     try:
         defn = RubricDefinition.model_validate(raw)
     except ValidationError as exc:
         raise DefinitionError(
-            name, [f"{_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+            file,
+            [f"{_loc(e['loc'])}:{_message(e)}" if e["loc"] else _message(e) for e in exc.errors()],
+            is_file=is_file,
         ) from None
-    problems = _cross_check(defn)
+    except ValueError as exc:  # a derived parameter that cannot be computed
+        raise DefinitionError(file, [str(exc)], is_file=is_file) from None
+    problems = check_definition(defn)
     if problems:
-        raise DefinitionError(name, problems)
+        raise DefinitionError(file, [f"{where}:{message}" for where, message in problems], is_file=is_file)
     return defn
 
 
@@ -150,7 +156,7 @@ def load_rubric(ref: str | Path) -> RubricDefinition:
     candidate = Path(text)
     if text.endswith((".yaml", ".yml")) or candidate.is_file():
         if not candidate.is_file():
-            raise DefinitionError(candidate.name, ["file not found"])
+            raise DefinitionError(candidate.name, ["文件不存在"])
         return _load_cached(str(candidate.resolve()), candidate.stat().st_mtime)
     path = RUBRIC_DIR / f"{text}.yaml"
     if path.is_file():

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, Tag
 
-from lxbz_xl.definition.base import ByField, Dec, NumLike, Strict
+from lxbz_xl.definition.base import ByField, Dec, FieldRef, FlagRef, NumLike, Ref, Strict
 from lxbz_xl.exact import Op
 
 # ---------------------------------------------------------------- expressions
@@ -19,7 +19,7 @@ from lxbz_xl.exact import Op
 class Share(Strict):
     """Exact share of valid ballots cast for `tiers` in the vote table `votes` (RUBRICS.md §0)."""
 
-    votes: str
+    votes: Annotated[str, Ref("votes")]
     tiers: list[str]
 
 
@@ -38,8 +38,8 @@ class ClampExpr(Strict):
 
 
 class ListSum(Strict):
-    of: str
-    key: str
+    of: Annotated[str, Ref("records")]
+    key: str  # a field of the records (checked against the records input)
 
 
 class ListSumExpr(Strict):
@@ -49,7 +49,7 @@ class ListSumExpr(Strict):
 class VotePoints(Strict):
     """Mean points per valid ballot: Σ count×points / Σ count (e.g. 优秀100/称职80/基本称职60/不称职0)."""
 
-    votes: str
+    votes: Annotated[str, Ref("votes")]
     points: dict[str, NumLike]
 
 
@@ -63,14 +63,14 @@ class BallotPoints(Strict):
     A ballot giving `tier` to more than floor(max_share × members evaluated) people is invalid.
     """
 
-    ballots: str
+    ballots: Annotated[str, Ref("ballots")]
     points: dict[str, NumLike]
     tier: str | None = None
     max_share: NumLike | None = None
 
 
 class InvalidBallots(Strict):
-    ballots: str
+    ballots: Annotated[str, Ref("ballots")]
     tier: str
     max_share: NumLike
 
@@ -93,7 +93,7 @@ class ProductExpr(Strict):
 
 class MeanExpr(Strict):
     # A list of expressions, or the path of a `numbers` input (e.g. the attendees' marks).
-    mean: list[Expr] | str
+    mean: list[Expr] | Annotated[str, Ref("numbers")]
 
 
 class MinExpr(Strict):
@@ -154,7 +154,7 @@ def _expr_tag(value: Any) -> str:
 
 # An atom is a number, "$parameter", or the name of a variable or input path.
 Expr = Annotated[
-    Annotated[Dec | str, Tag("atom")]
+    Annotated[Dec | Annotated[str, Ref("value")], Tag("atom")]
     | Annotated[ByField, Tag("by")]
     | Annotated[InvalidBallotsExpr, Tag("invalid_ballots")]
     | Annotated[ShareExpr, Tag("share")]
@@ -178,12 +178,12 @@ Expr = Annotated[
 class FlagCond(Strict):
     """A boolean input is true. Unknown (absent, no default) makes the condition unknown, not false."""
 
-    flag: str
+    flag: FlagRef
     label: str | None = None
 
 
 class EqualsBody(Strict):
-    field: str
+    field: FieldRef
     value: Any
 
 
@@ -216,7 +216,7 @@ class AtLeastCond(Strict):
 
 
 class ShareBody(Strict):
-    votes: str
+    votes: Annotated[str, Ref("votes")]
     tiers: list[str]
     op: Op
     value: NumLike

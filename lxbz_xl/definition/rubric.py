@@ -6,9 +6,19 @@ import itertools
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
-from lxbz_xl.definition.base import Dec, NumLike, Parameter, Reference, Strict
+from lxbz_xl.definition.base import (
+    Dec,
+    FlagRef,
+    InputRef,
+    NumLike,
+    Parameter,
+    Ref,
+    Reference,
+    ScoreRef,
+    Strict,
+)
 from lxbz_xl.definition.derived import fill_derived
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.logic import Condition, Expr
@@ -87,24 +97,22 @@ class Item(Strict):
     def _check(self) -> Item:
         ids = [c.id for c in self.clauses]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"item {self.id}: duplicate clause ids {ids}")
+            raise ValueError(f"第{self.id}项:检查内容 id 重复 {ids}")
         for clause in self.clauses:
             if clause.cap is not None and clause.cap > self.points:
                 raise ValueError(
-                    f"item {self.id} clause {clause.id}: cap {clause.cap} is larger than the item's {self.points}"
+                    f"第{self.id}项 {clause.id}:本条上限 cap {clause.cap} 大于本项分值 {self.points}"
                 )
             if isinstance(clause, ProportionalClause) and clause.points > self.points:
-                raise ValueError(f"item {self.id} clause {clause.id}: points larger than the item's")
+                raise ValueError(f"第{self.id}项 {clause.id}:分值大于本项分值 {self.points}")
             if (clause.kind == "proportional") != (self.mode == "proportional"):
                 raise ValueError(
-                    f"item {self.id}: clause {clause.id} kind {clause.kind} does not fit mode {self.mode}"
+                    f"第{self.id}项:{clause.id} 的 kind {clause.kind} 与本项 mode {self.mode} 不符"
                 )
         if self.mode == "proportional":
             total = sum((c.points for c in self.clauses if isinstance(c, ProportionalClause)), Decimal(0))
             if total != self.points:
-                raise ValueError(
-                    f"item {self.id}: clause points add up to {total}, not the item's {self.points}"
-                )
+                raise ValueError(f"第{self.id}项:各条分值合计 {total},不等于本项分值 {self.points}")
         return self
 
     def inputs(self) -> list[FieldSpec]:
@@ -143,7 +151,7 @@ class TierRule(Strict):
     @model_validator(mode="after")
     def _one(self) -> TierRule:
         if (self.tier is None) == (self.manual is None):
-            raise ValueError("a tier rule names exactly one of `tier` or `manual`")
+            raise ValueError("档次规则须且只须写 tier 或 manual 之一")
         return self
 
 
@@ -156,7 +164,7 @@ class Veto(Strict):
     """一票否决: any flag set drops the tier `steps` steps; several flags stack only if `stack`."""
 
     kind: Literal["veto"]
-    flags: list[str]
+    flags: list[FlagRef]
     steps: int = 1
     stack: bool = False
     reason: str
@@ -209,26 +217,26 @@ class Tiers(Strict):
     @model_validator(mode="after")
     def _check(self) -> Tiers:
         if len(set(self.order)) != len(self.order):
-            raise ValueError(f"tiers: duplicate names in order {self.order}")
+            raise ValueError(f"tiers:order 中档次重名 {self.order}")
         manual = {r.manual for r in self.rules if r.manual}
         for key in self.consequences:
             if key not in self.order and key not in manual:
                 raise ValueError(
-                    f"tiers.consequences: {key!r} is neither a tier of {self.order} nor a manual result"
+                    f"tiers.consequences:{key!r} 既不是档次({'、'.join(self.order)})也不是 manual 结果"
                 )
         for name in self.promotable or []:
             if name not in self.order:
-                raise ValueError(f"tiers.promotable: {name!r} is not one of {self.order}")
+                raise ValueError(f"tiers.promotable:{name!r} 不是档次之一;可用:{'、'.join(self.order)}")
         named = [r.tier for r in self.rules if r.tier] + [t.tier for t in self.thresholds] + [self.default]
         named += [a.max for a in self.adjustments if isinstance(a, Cap)]
         for name in named:
             if name not in self.order:
-                raise ValueError(f"tiers: {name!r} is not one of {self.order}")
+                raise ValueError(f"tiers:{name!r} 不是档次之一;可用:{'、'.join(self.order)}")
         positions = [self.order.index(t.tier) for t in self.thresholds]
         if positions != sorted(positions) or len(set(positions)) != len(positions):
-            raise ValueError(f"tiers out of order: thresholds must go best→worst as in {self.order}")
+            raise ValueError(f"tiers:thresholds 顺序错误,须按 {'、'.join(self.order)} 由高到低")
         if self.thresholds and self.score is None:
-            raise ValueError("tiers: thresholds need a `score` expression")
+            raise ValueError("tiers:thresholds 需要 score 表达式")
         return self
 
 
@@ -254,20 +262,20 @@ class Entity(Strict):
     tiers: Tiers | None = None
     title: Title | None = None
     flags: list[Requirement] = Field(default_factory=list)  # notices such as 集中调训, 限期整改
-    one_of: list[list[str]] = Field(default_factory=list)  # exactly one of these inputs must be given
+    one_of: list[list[InputRef]] = Field(default_factory=list)  # exactly one of these inputs must be given
 
 
 class Members(Entity):
     key: str = "members"
     label: str
-    name_field: str = "name"
+    name_field: InputRef = "name"
 
 
 # ---------------------------------------------------------------- across units
 
 
 class Ranking(Strict):
-    key: str = "total"
+    key: ScoreRef = "total"
     ties: list[Literal["fewer_items_below_full", "unit"]] = Field(default_factory=lambda: ["unit"])
     eligible_only: bool = True
 
@@ -279,12 +287,12 @@ class Band(Strict):
 
 
 class Banding(Strict):
-    key: str = "total"
+    key: ScoreRef = "total"
     bands: list[Band]
     middle: str
     # An input naming who ranks (考核主体): ranking, banding and ties happen within one (year, value);
     # cases without it form one group.
-    group_by: str | None = None
+    group_by: InputRef | None = None
     group_label: str | None = None
     demote_when: Condition | None = None
     demote_reason: str | None = None
@@ -297,8 +305,10 @@ class QuotaPool(Strict):
     filter: Condition | None = None  # who is in this pool (e.g. position 正职)
     base: Condition | None = None  # who counts toward the quota base; default: everyone in the pool
     share: NumLike
-    score: str  # variable ranked on
-    requires_parent_in: str | None = None  # an awarded 正职 must come from an awarded team
+    score: ScoreRef  # variable ranked on
+    requires_parent_in: Annotated[str, Ref("pool")] | None = (
+        None  # an awarded 正职 must come from an awarded team
+    )
     # Members only: a condition on the member's unit (e.g. the team meets the standard and is 综合考评优秀);
     # members of other units do not take part, and the result says why.
     parent_when: Condition | None = None
@@ -325,9 +335,10 @@ class Link(Strict):
     source result (e.g. a party-building finding on the secretary's case → the team cannot be 优秀).
     """
 
-    field: str
-    rubric: str
+    field: InputRef
+    rubric: Annotated[str, Ref("rubric")]
     output: Literal["title", "tier", "tier_before_caps"] | None = None
+    # Resolved against the linked rubric's inputs and outputs, not this one's (definition/check.py).
     when: Condition | None = None
     # False: a unit may have no such case (not every unit has a township secretary); its absence is no 缺报.
     required: bool = True
@@ -336,7 +347,7 @@ class Link(Strict):
     @model_validator(mode="after")
     def _one(self) -> Link:
         if (self.output is None) == (self.when is None):
-            raise ValueError(f"link {self.field}: give exactly one of `output` or `when`")
+            raise ValueError(f"链接 {self.field}:output 与 when 须且只须写一个")
         return self
 
 
@@ -344,9 +355,9 @@ class MemberLink(Strict):
     """Fill a member's input from the same person's record in another case of the unit, matched by name
     (e.g. 上年度学分 from last year's 本年度学分)."""
 
-    field: str  # the member input to fill
-    rubric: str  # the source case's rubric
-    input: str  # the source member's input
+    field: InputRef  # the member input to fill
+    rubric: Annotated[str, Ref("rubric")]  # the source case's rubric
+    input: Annotated[str, Ref("foreign")]  # the source member's input
     year_offset: int = 0  # -1: last year's record
     reference: Reference | None = None
 
@@ -376,10 +387,10 @@ class Streak(Strict):
     连续三年优秀 → 晋升工资). Earlier years come from the batch (same unit, or same member name in the same
     unit) or, failing that, from the inputs named in `previous` (last year first)."""
 
-    tier: str
+    tier: Annotated[str, Ref("tier_name")]  # a tier of the entity's own tiers.order
     years: int = Field(ge=2)
     entity: Literal["unit", "member"] = "unit"
-    previous: list[str] = Field(default_factory=list)
+    previous: list[InputRef] = Field(default_factory=list)  # inputs of the entity (unit or member)
     consequence: ConsequenceSpec
     reason: str
     reference: Reference | None = None
@@ -389,7 +400,7 @@ class BottomFlag(Strict):
     """The bottom share of a ranking on `key` (rounded down; ties at the edge stay out) raises a notice
     (RUBRICS.md §11: 满意度评议结果靠后 → 限期整改)."""
 
-    key: str
+    key: ScoreRef
     share: NumLike
     label: str
     category: str | None = None
@@ -419,7 +430,7 @@ class Roster(Strict):
     key: str = "roster"
     label: str
     columns: list[FieldSpec]
-    derive: dict[str, Condition | None]
+    derive: dict[Annotated[str, Ref("clause_input")], Condition | None]
 
 
 class FormHints(Strict):
@@ -430,7 +441,10 @@ class FormHints(Strict):
     orientation: Literal["portrait", "landscape"] = "portrait"
     members: int = Field(default=30, ge=1, le=1000)
     ballots: int = Field(default=60, ge=1, le=5000)
-    lists: dict[str, Annotated[int, Field(ge=1, le=1000)]] = Field(default_factory=dict)  # input path → cells
+    # input path (a `numbers` input of the unit) → cells
+    lists: dict[Annotated[str, Ref("list_input")], Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=dict
+    )
 
 
 class RubricDefinition(Entity):
@@ -451,6 +465,18 @@ class RubricDefinition(Entity):
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
     form: FormHints = Field(default_factory=FormHints)
+    # What is derived from this definition, built once (lxbz_xl/compiled.py): input specs, the compiled
+    # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
+    _compiled: Any = PrivateAttr(default=None)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        # The compiled rubric holds generated closures (not picklable) and is derived data: a pickled
+        # definition (definition/cache.py) leaves it out and compiles again on first use.
+        state = super().__getstate__()
+        private = state.get("__pydantic_private__")
+        if private and private.get("_compiled") is not None:
+            state = {**state, "__pydantic_private__": {**private, "_compiled": None}}
+        return state
 
     @model_validator(mode="before")
     @classmethod
@@ -461,13 +487,13 @@ class RubricDefinition(Entity):
     def _check(self) -> RubricDefinition:
         ids = [i.id for i in self.items]
         if ids != sorted(set(ids)):
-            raise ValueError(f"items: ids must be unique and ascending, got {ids}")
+            raise ValueError(f"items:id 须唯一且递增,实为 {ids}")
         if self.items:
             points = sum((i.points for i in self.items), Decimal(0))
             if self.total_points is None:
-                raise ValueError("total_points: required when the rubric has items")
+                raise ValueError("total_points:有评分项目(items)时必填")
             if points != self.total_points:
-                raise ValueError(f"items: points add up to {points}, not total_points {self.total_points}")
+                raise ValueError(f"items:各项分值合计 {points},不等于 total_points {self.total_points}")
         for where, tiers in (
             ("tiers", self.tiers),
             ("members.tiers", self.members.tiers if self.members else None),
@@ -489,4 +515,6 @@ class RubricDefinition(Entity):
         mins = [value(t.min) for t in tiers.thresholds]
         known = [m for m in mins if m is not None]
         if any(a <= b for a, b in itertools.pairwise(known)):
-            raise ValueError(f"{where}: tiers out of order: threshold minima {known} must strictly decrease")
+            raise ValueError(
+                f"{where}:档次分数线顺序错误,thresholds 的 min {[str(k) for k in known]} 须严格递减"
+            )

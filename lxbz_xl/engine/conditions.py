@@ -6,7 +6,10 @@ Every condition explains itself in the words of the rubric, e.g. 班子民主测
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
 
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.engine.env import MISSING, Env
@@ -33,13 +36,21 @@ class Verdict:
         return self._label
 
 
-def _value_label(value: object, spec: FieldSpec | None = None) -> str:
+def value_label(value: object, spec: FieldSpec | None = None) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     return spec.label_of(str(value)) if spec is not None else str(value)
 
 
 def check(cond: L.Condition, env: Env) -> Verdict:
+    """A condition's verdict: its compiled closure (lxbz_xl/compiled.py), or the reference interpreter
+    below when the environment belongs to a reference evaluation (tests/test_compiled.py)."""
+    if env.fast:
+        return compiled(env.defn).cond(cond)(env)  # type: ignore[no-any-return]
+    return check_reference(cond, env)
+
+
+def check_reference(cond: L.Condition, env: Env) -> Verdict:
     label: str | None = getattr(cond, "label", None)
     if isinstance(cond, L.FlagCond):
         raw = env.get(cond.flag)
@@ -50,7 +61,7 @@ def check(cond: L.Condition, env: Env) -> Verdict:
         body = cond.equals
         return Verdict(
             None if raw is MISSING else raw == body.value,
-            lambda: label or f"{env.label(body.field)}为{_value_label(body.value, env.spec(body.field))}",
+            lambda: label or f"{env.label(body.field)}为{value_label(body.value, env.spec(body.field))}",
         )
     if isinstance(cond, L.NotCond):
         inner = check(cond.not_, env)
@@ -59,26 +70,33 @@ def check(cond: L.Condition, env: Env) -> Verdict:
         return _share(cond, env)
     if isinstance(cond, L.CompareCond):
         body_c = cond.compare
-        left = evaluate_expr(body_c.left, env)
-        right = evaluate_expr(body_c.right, env)
-
-        def text() -> str:
-            rate = isinstance(body_c.right, str) and is_percent(body_c.right, env)
-            shown = "?" if right is None else pct(right) if rate else fmt(right)
-            return label or f"{describe(body_c.left, env)}{shown}{OP_WORDS[body_c.op]}"
-
-        if left is None or right is None:
-            return Verdict(None, text)
-        return Verdict(compare(left, body_c.op, right), text)
+        return compare_verdict(cond, evaluate_expr(body_c.left, env), evaluate_expr(body_c.right, env), env)
     if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
         return _group(cond, env)
     raise TypeError(f"unknown condition {cond!r}")
 
 
+def compare_verdict(cond: L.CompareCond, left: Fraction | None, right: Fraction | None, env: Env) -> Verdict:
+    """`left op right`, unknown when either side is; labelled e.g. 考评总分(88)90以上."""
+    body = cond.compare
+
+    def text() -> str:
+        rate = isinstance(body.right, str) and is_percent(body.right, env)
+        shown = "?" if right is None else pct(right) if rate else fmt(right)
+        return cond.label or f"{describe(body.left, env)}{shown}{OP_WORDS[body.op]}"
+
+    if left is None or right is None:
+        return Verdict(None, text)
+    return Verdict(compare(left, body.op, right), text)
+
+
 def _share(cond: L.ShareCond, env: Env) -> Verdict:
+    return share_verdict(cond, env.get(cond.share.votes), num(env, cond.share.value), env)
+
+
+def share_verdict(cond: L.ShareCond, votes: Any, threshold: Fraction | None, env: Env) -> Verdict:
+    """A vote share against a threshold, e.g. 优秀、较好得票率之和90%以上(实为92%)."""
     body = cond.share
-    votes = env.get(body.votes)
-    threshold = num(env, body.value)
 
     def text() -> str:
         joined = "、".join(body.tiers) + ("得票率之和" if len(body.tiers) > 1 else "得票率")
@@ -93,7 +111,11 @@ def _share(cond: L.ShareCond, env: Env) -> Verdict:
 
 def _group(cond: L.AllCond | L.AnyCond | L.AtLeastCond, env: Env) -> Verdict:
     parts = cond.all if isinstance(cond, L.AllCond) else cond.any if isinstance(cond, L.AnyCond) else cond.of
-    verdicts = [check(c, env) for c in parts]
+    return group_verdict(cond, [check(c, env) for c in parts])
+
+
+def group_verdict(cond: L.AllCond | L.AnyCond | L.AtLeastCond, verdicts: list[Verdict]) -> Verdict:
+    """all / any / at_least over the verdicts of its parts, three-valued, with its label."""
     held = [v for v in verdicts if v.value]
     unknown = [v for v in verdicts if v.value is None]
     if isinstance(cond, L.AllCond):

@@ -20,6 +20,7 @@ class Env:
     labels: dict[str, str] = field(default_factory=dict)  # variable labels
     computed: dict[str, Any] = field(default_factory=dict)  # variables and `total`
     parent: Env | None = None
+    fast: bool = True  # compiled expressions (False: the reference interpreter, for the equality proof)
 
     def get(self, name: str) -> Any:
         """The value of a variable or input, or MISSING. Inputs that are absent are MISSING."""

@@ -9,46 +9,16 @@ from fractions import Fraction
 from typing import Any
 
 from lxbz_xl.case import Case
-from lxbz_xl.definition.loader import all_inputs
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.rubric import Entity, RubricDefinition
 from lxbz_xl.engine import consequences
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.exprs import describe, evaluate_expr, missing_reason
-from lxbz_xl.engine.items import score_item
+from lxbz_xl.engine.items import score_item_reference
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.engine.tiers import decide_tier, decide_title, raise_flags
 from lxbz_xl.inputs import INVALID_BALLOTS, InputError, read_fields
 from lxbz_xl.result import MemberResult, Outcome, Result, ValueResult
-
-
-def _specs(defn: RubricDefinition) -> dict[str, Any]:
-    cached = _SPEC_CACHE.get(id(defn))
-    if cached is None or cached[0] is not defn:
-        cached = (defn, {s.path: s for s in all_inputs(defn)})
-        _SPEC_CACHE[id(defn)] = cached
-    return cached[1]
-
-
-_SPEC_CACHE: dict[int, tuple[RubricDefinition, dict[str, Any]]] = {}
-_LIST_CACHE: dict[int, tuple[RubricDefinition, list[Any]]] = {}
-
-
-def _unit_specs(defn: RubricDefinition) -> list[Any]:
-    cached = _UNIT_CACHE.get(id(defn))
-    if cached is None or cached[0] is not defn:
-        specs = [s for s in _spec_list(defn) if not s.path.startswith("items.")]
-        cached = _UNIT_CACHE[id(defn)] = (defn, specs)
-    return cached[1]
-
-
-_UNIT_CACHE: dict[int, tuple[RubricDefinition, list[Any]]] = {}
-
-
-def _spec_list(defn: RubricDefinition) -> list[Any]:
-    cached = _LIST_CACHE.get(id(defn))
-    if cached is None or cached[0] is not defn:
-        cached = _LIST_CACHE[id(defn)] = (defn, list(_specs(defn).values()))
-    return cached[1]
 
 
 def _entity(entity: Entity, env: Env, out: Outcome, total: Fraction | None, explain: bool = True) -> None:
@@ -88,6 +58,20 @@ def evaluate(
     column) evaluate tiers and titles without the item inputs; the given scores are range-checked.
     `explain=False` skips the prose of computed values (worksheet functions need only the numbers).
     """
+    return run(definition, case, item_scores, items_total, explain, fast=True)
+
+
+def run(
+    definition: RubricDefinition,
+    case: Case | dict[str, Any],
+    item_scores: list[Any] | None,
+    items_total: Any,
+    explain: bool,
+    *,
+    fast: bool,
+) -> Result:
+    """The evaluation pipeline. `fast`: items and conditions run as the compiled closures of
+    lxbz_xl/compiled.py; otherwise as the reference interpreter (lxbz_xl/engine/reference.py)."""
     if not isinstance(case, Case):
         case = Case.from_mapping(case)
     defn = definition
@@ -102,7 +86,8 @@ def evaluate(
     if case.rubric not in (defn.id, defn.name, defn.short_name):
         result.errors.append(_mismatch(case, defn))
         return result
-    specs = _specs(defn)
+    comp = compiled(defn)
+    specs = comp.specs
     data, members_raw = case.data, case.members
     if defn.members is not None and defn.members.key != "members":
         # Members live under the rubric's own key (e.g. `cadres`); `members` is then an unknown field.
@@ -114,12 +99,19 @@ def evaluate(
     data, roster_errors, roster_note = apply_roster(defn, data)
     if scores_given:  # the worksheet already holds the item scores: item inputs are neither needed nor read
         data = {k: v for k, v in data.items() if k != "items"}
-    values, errors = read_fields(defn, _unit_specs(defn) if scores_given else _spec_list(defn), data)
+    fast_values = (comp.read_unit if scores_given else comp.read_all).read(data) if fast else None
+    if fast_values is not None:
+        values, errors = fast_values, []
+    else:
+        values, errors = read_fields(defn, comp.unit_specs if scores_given else comp.spec_list, data)
     errors = roster_errors + errors
     if case.year is None:
         errors.insert(0, InputError("year", case.year_problem or "缺少年度(year),应为四位整数年份,如2025"))
     if defn.members is None and members_raw is not None:
         errors.append(InputError("members", "此考评细则没有成员明细(members)"))
+    elif defn.members is not None and members_raw is not None and not isinstance(members_raw, list):
+        key = defn.members.key
+        errors.append(InputError(key, f"{defn.members.label}({key})应为列表(每人一条),实为{members_raw!r}"))
     for group in defn.one_of:
         present = [p for p in group if p in values]
         if len(present) != 1:
@@ -128,7 +120,9 @@ def evaluate(
     result.errors = errors
     if errors:
         return result
-    env = Env(defn, values, specs, labels={"items_total": "各项得分合计", "total": defn.total_label})
+    env = Env(
+        defn, values, specs, labels={"items_total": "各项得分合计", "total": defn.total_label}, fast=fast
+    )
     result.inputs = values
     total = None
     if defn.items and (item_scores is not None or items_total is not None):
@@ -138,35 +132,44 @@ def evaluate(
         env.computed["items_total"] = total
         env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
     elif defn.items:
-        result.total_points = Fraction(defn.total_points) if defn.total_points is not None else None
-        by_item: dict[str, dict[str, Any]] = {}
-        for key, value in values.items():
-            if key.startswith("items."):
-                _, item_id, name = key.split(".", 2)
-                by_item.setdefault(item_id, {})[name] = value
-        for item in defn.items:
-            result.items.append(score_item(defn, item, by_item.get(str(item.id), {})))
-        total = sum(i.score for i in result.items)
+        result.total_points = comp.total_points
+        if fast:  # the compiled scorers read items.N.name from the case values directly
+            result.items = comp.score_items(values)
+        else:
+            by_item: dict[str, dict[str, Any]] = {}
+            for key, value in values.items():
+                if key.startswith("items."):
+                    _, item_id, name = key.split(".", 2)
+                    by_item.setdefault(item_id, {})[name] = value
+            result.items = [
+                score_item_reference(defn, item, by_item.get(str(item.id), {})) for item in defn.items
+            ]
+        total = 0
+        below_full = 0
+        for i in result.items:
+            total += i.score
+            below_full += i.score < i.points
         env.computed["items_total"] = total
         given = data.get("items") or {}  # after the roster: an item whose counts it derives is not absent
-        absent = [str(i.id) for i in defn.items if i.id not in given and str(i.id) not in given]
+        absent = [text for number, text in comp.item_ids if number not in given and text not in given]
         if absent:
             result.notes.append(f"第{'、'.join(absent)}项未填写,按未发现问题计(扣分项不扣分,加分项计满分)")
-        env.computed["items_below_full"] = sum(1 for i in result.items if i.score < i.points)
+        env.computed["items_below_full"] = below_full
     if defn.members is not None:
         env.computed["member_count"] = len(members_raw) if isinstance(members_raw, list) else 0
     if defn.total is not None:
         total = None  # a composite total (water_saving) is computed from items_total and other parts
     _entity(defn, env, result, total, explain)
     if defn.members is not None:
-        _members(defn, env, members_raw or [], result, explain)
+        _members(defn, env, members_raw or [], result, explain, fast)
     if defn.total is not None and result.total is None:
         _blank(result, defn.total, env, defn.total_label, "")
     for note in defn.notes:
         result.notes.append(note)
     if roster_note:
         result.notes.append(roster_note)
-    for path, value in values.items():
+    for path in comp.vote_paths:
+        value = values.get(path)
         if isinstance(value, dict) and value.get(INVALID_BALLOTS):
             result.notes.append(f"{specs[path].label}无效票{value[INVALID_BALLOTS]}张,不计入得票率")
     return result
@@ -214,21 +217,31 @@ def given_scores(
 
 
 def _members(
-    defn: RubricDefinition, unit_env: Env, raw: list[Any], result: Result, explain: bool = True
+    defn: RubricDefinition,
+    unit_env: Env,
+    raw: list[Any],
+    result: Result,
+    explain: bool = True,
+    fast: bool = True,
 ) -> None:
     spec = defn.members
     assert spec is not None
-    member_specs = {s.path: s for s in spec.inputs}
+    comp = compiled(defn)
+    member_specs = comp.member_specs
+    reader = comp.read_member if fast else None
     for i, record in enumerate(raw, 1):
         prefix = f"{spec.key}.{i}."
         if not isinstance(record, dict):
             result.errors.append(InputError(prefix[:-1], f"{spec.label}第{i}条应为键值记录"))
             continue
-        values, errors = read_fields(defn, spec.inputs, record, prefix=prefix)
+        quick = reader.read(record) if reader is not None else None
+        values, errors = (
+            (quick, []) if quick is not None else read_fields(defn, spec.inputs, record, prefix=prefix)
+        )
         if errors:
             result.errors += [e.__class__(e.field, f"{spec.label}第{i}条:{e.message}") for e in errors]
             continue
-        env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env)
+        env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env, fast=fast)
         member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
         _entity(spec, env, member, None, explain)
         result.members.append(member)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
 from lxbz_xl.engine.env import MISSING, Env, number
@@ -28,7 +29,17 @@ def valid_ballots(votes: dict[str, int]) -> int:
 
 
 def evaluate_expr(expr: Any, env: Env) -> Fraction | None:
-    """Value of an expression; None when an input it needs is absent."""
+    """Value of an expression; None when an input it needs is absent.
+
+    Runs the expression's compiled closure (engine/compiled_exprs.py), or the reference interpreter
+    below when the environment belongs to a reference evaluation (tests/test_compiled.py)."""
+    if env.fast:
+        return compiled(env.defn).expr(expr)(env)  # type: ignore[no-any-return]
+    return evaluate_expr_reference(expr, env)
+
+
+def evaluate_expr_reference(expr: Any, env: Env) -> Fraction | None:
+    """The straightforward interpreter of an expression node."""
     if isinstance(expr, Decimal):
         return dec(expr)
     if isinstance(expr, str):
@@ -244,7 +255,10 @@ def describe(expr: Any, env: Env, percent: bool = False) -> str:
         for term in expr.weighted:
             w = num(env, term.weight) or Fraction(0)
             sign = "−" if w < 0 else "+"
-            text = f"{pct(abs(w))}×{describe(term.of, env)}"
+            inner = describe(term.of, env)
+            if isinstance(term.of, L.WeightedExpr):  # a bracketed group: 100% − (50%×甲 + 100%×乙)
+                inner = f"({inner})"
+            text = f"{pct(abs(w))}×{inner}"
             parts.append(text if not parts and w >= 0 else f"{sign} {text}")
         return " ".join(parts)
     if isinstance(expr, L.ShareExpr):

@@ -7,10 +7,10 @@ scores min(P, Σ awards); a clause may carry its own smaller cap (learning_team 
 from __future__ import annotations
 
 import math
-import re
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.rubric import (
     Item,
     ProportionalClause,
@@ -21,34 +21,10 @@ from lxbz_xl.exact import fmt, pct
 from lxbz_xl.inputs import dec, resolve_num
 from lxbz_xl.result import ClauseResult, ItemResult
 
-_SLOT = re.compile(r"\{(\w+)\}")
-
-
-_RENDERED: dict[tuple[int, str], tuple[RubricDefinition, str]] = {}
-
 
 def render(text: str, defn: RubricDefinition) -> str:
     """Fill {parameter} slots so texts follow an edited definition (110学时 stays in one place)."""
-    if "{" not in text:
-        return text
-    hit = _RENDERED.get((id(defn), text))
-    if hit is not None and hit[0] is defn:
-        return hit[1]
-    out = _render(text, defn)
-    _RENDERED[(id(defn), text)] = (defn, out)
-    return out
-
-
-def _render(text: str, defn: RubricDefinition) -> str:
-
-    def one(match: re.Match[str]) -> str:
-        param = defn.parameters.get(match.group(1))
-        if param is None:
-            return match.group(0)
-        value = dec(param.value)
-        return pct(value) if param.unit == "%" else fmt(value)
-
-    return _SLOT.sub(one, text) if "{" in text else text
+    return compiled(defn).text(text)
 
 
 def _num(defn: RubricDefinition, value: Any) -> Fraction:
@@ -57,7 +33,7 @@ def _num(defn: RubricDefinition, value: Any) -> Fraction:
     return number
 
 
-def _clause(
+def clause_points(
     defn: RubricDefinition, item: Item, clause: Any, values: dict[str, Any]
 ) -> tuple[Fraction, str | None]:
     """The clause's raw points (before caps) and its explanation; None explanation when nothing applies."""
@@ -102,12 +78,17 @@ def _clause(
 
 def score_item(defn: RubricDefinition, item: Item, values: dict[str, Any]) -> ItemResult:
     """Score one item from its clause inputs (keys are the clause input paths, without `items.N.`)."""
+    return compiled(defn).item(item)(values)
+
+
+def score_item_reference(defn: RubricDefinition, item: Item, values: dict[str, Any]) -> ItemResult:
+    """The straightforward interpreter of an item, which the compiled item must equal (tests/test_compiled.py)."""
     points = dec(item.points)
     clauses: list[ClauseResult] = []
     explanations: list[str] = []
     total: Fraction | int = 0
     for clause in item.clauses:
-        raw, text = _clause(defn, item, clause, values)
+        raw, text = clause_points(defn, item, clause, values)
         value = raw
         if raw and clause.cap is not None and raw > dec(clause.cap):
             value = dec(clause.cap)
@@ -116,16 +97,22 @@ def score_item(defn: RubricDefinition, item: Item, values: dict[str, Any]) -> It
         clauses.append(ClauseResult(clause.id, render(clause.label, defn), value, text))
         if text:
             explanations.append(text)
-    if item.mode == "deduct":
+    score, deduction = item_outcome(item.mode, points, total, explanations)
+    return ItemResult(item.id, item.name, points, score, deduction, clauses, explanations)
+
+
+def item_outcome(mode: str, points: Any, total: Any, explanations: list[str]) -> tuple[Any, Any]:
+    """(score, deduction) of an item from its clauses' total, RUBRICS.md §0: a deduction never exceeds the
+    item's points, an award never exceeds them; says so in `explanations` when a cap bites."""
+    if mode == "deduct":
         deduction = min(points, total)
         if total > points:
             explanations.append(f"合计扣{fmt(total)}分,本项最多扣{fmt(points)}分(扣分封顶)")
-        score = points - deduction
-    else:
-        score = min(points, total)
-        if item.mode == "award" and total > points:
-            explanations.append(f"合计得{fmt(total)}分,本项最多{fmt(points)}分")
-        deduction = points - score
-        if deduction and item.mode == "award":
-            explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
-    return ItemResult(item.id, item.name, points, score, deduction, clauses, explanations)
+        return points - deduction, deduction
+    score = min(points, total)
+    if mode == "award" and total > points:
+        explanations.append(f"合计得{fmt(total)}分,本项最多{fmt(points)}分")
+    deduction = points - score
+    if deduction and mode == "award":
+        explanations.append(f"本项{fmt(points)}分,得{fmt(score)}分,未得{fmt(deduction)}分")
+    return score, deduction

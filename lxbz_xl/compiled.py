@@ -1,0 +1,461 @@
+"""CompiledRubric: everything derived from a rubric definition, built once when it is first used.
+
+A definition is data; evaluating it straight from the pydantic tree (lxbz_xl/engine/reference.py) walks
+the same nodes, renders the same texts and resolves the same parameters for every case. The compiled
+rubric does that once: input specs by path, rendered rule texts, and each item and condition turned into
+a Python closure with its numbers resolved. `lxbz_xl.evaluate` uses the closures; tests/test_compiled.py
+proves them equal to the reference interpreter, explanations included, on generated cases.
+
+Nothing here knows a rubric by name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.rubric import Item, PerUnitClause, RubricDefinition, ShortfallClause
+from lxbz_xl.exact import fmt, pct
+from lxbz_xl.inputs import dec, resolve_num
+from lxbz_xl.result import ClauseResult, ItemResult
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+ClauseFn = Callable[[dict[str, Any]], tuple[Any, str | None]]
+ItemFn = Callable[[dict[str, Any]], ItemResult]
+
+
+class CompiledRubric:
+    """What is derived from one definition. Get it with `compiled(defn)`; never build one per case."""
+
+    def __init__(self, defn: RubricDefinition) -> None:
+        from lxbz_xl.definition.loader import all_inputs
+
+        self.defn = defn
+        self.spec_list: list[FieldSpec] = all_inputs(defn)
+        self.specs: dict[str, FieldSpec] = {s.path: s for s in self.spec_list}
+        # Inputs that are not item clause inputs (a worksheet that holds item scores reads only these).
+        self.unit_specs: list[FieldSpec] = [s for s in self.spec_list if not s.path.startswith("items.")]
+        self.member_specs: dict[str, FieldSpec] = (
+            {s.path: s for s in defn.members.inputs} if defn.members is not None else {}
+        )
+        self.labels: dict[str, str] = {s.path: s.label for s in self.spec_list}
+        # Each item's inputs as all_inputs has them (items.N.x, with absent-value defaults).
+        self.item_specs: dict[int, list[FieldSpec]] = {
+            item.id: [s for s in self.spec_list if s.path.startswith(f"items.{item.id}.")]
+            for item in defn.items
+        }
+        self.item_ids: list[tuple[int, str]] = [(item.id, str(item.id)) for item in defn.items]
+        self.vote_paths: list[str] = [s.path for s in self.spec_list if s.type == "votes"]
+        self.total_points: Fraction | None = (
+            Fraction(defn.total_points) if defn.total_points is not None else None
+        )
+        self.read_all = Reader(defn, self.spec_list)
+        self.read_unit = Reader(defn, self.unit_specs)
+        self.read_member = Reader(defn, defn.members.inputs) if defn.members is not None else None
+        self._texts: dict[str, str] = {}
+        # Derived facts of field lists read by lxbz_xl/inputs.py (bounds, key shapes), by kind and list.
+        self.memo: dict[Any, Any] = {}
+        from lxbz_xl.engine.compiled_exprs import CondCompiler, ExprCompiler
+
+        self.expr = ExprCompiler(defn)  # expression node → closure over an Env
+        self.cond = CondCompiler(self.expr)  # condition node → closure returning its Verdict
+        # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
+        self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
+        self._by_item = {item.id: (item, self._item(item)) for item in defn.items}
+        self.score_items: Callable[[dict[str, Any]], list[ItemResult]] = _items_source(self.items, defn.id)
+
+    def item(self, item: Item) -> ItemFn:
+        """The compiled scorer of one of this definition's items (an item of a copy: compiled anew)."""
+        entry = self._by_item.get(item.id)
+        return entry[1] if entry is not None and entry[0] is item else self._item(item)
+
+    # ------------------------------------------------------------ texts
+
+    def text(self, text: str) -> str:
+        """Fill {parameter} slots so texts follow an edited definition (110学时 stays in one place)."""
+        if "{" not in text:
+            return text
+        out = self._texts.get(text)
+        if out is None:
+            out = self._texts[text] = _render(text, self.defn)
+        return out
+
+    # ------------------------------------------------------------ items
+
+    def _clause(self, item: Item, clause: Any, prefix: str) -> ClauseFn:
+        from lxbz_xl.engine.items import clause_points
+
+        defn = self.defn
+        verb = "扣" if item.mode == "deduct" else "得"
+        per = resolve_num(defn, clause.per_unit) if hasattr(clause, "per_unit") else None
+        if isinstance(clause, ShortfallClause) and per is not None:
+            return self._shortfall(clause, prefix, per, verb)
+        if not isinstance(clause, PerUnitClause) or per is None:  # proportional: the reference primitive
+            if not prefix:
+                return lambda values: clause_points(defn, item, clause, values)
+            names = [(prefix + s.path, s.path) for s in item.inputs()]
+            return lambda values: clause_points(
+                defn, item, clause, {name: values[path] for path, name in names if path in values}
+            )
+        path = prefix + clause.input.path
+        head = f"{self.text(clause.rule_text)}:"
+        tail = f"{clause.input.unit},{verb}"
+
+        seen: dict[Any, tuple[Any, str | None]] = {}  # count → (points, text): both immutable
+
+        def per_unit(values: dict[str, Any]) -> tuple[Any, str | None]:
+            n = values.get(path, 0)
+            if not n:
+                return 0, None
+            hit = seen.get(n) if type(n) is int else None
+            if hit is not None:
+                return hit
+            raw = n * per
+            out = raw, f"{head}{n}{tail}{fmt(raw)}分"
+            if type(n) is int and len(seen) < 256:
+                seen[n] = out
+            return out
+
+        return per_unit
+
+    def _shortfall(self, clause: ShortfallClause, prefix: str, per: Any, verb: str) -> ClauseFn:
+        """required = ceil(ratio × base); per missing unit (as engine/items.clause_points)."""
+        base_path, done_path = prefix + clause.base.path, prefix + clause.achieved.path
+        ratio = resolve_num(self.defn, clause.ratio) or Fraction(0)
+        head = f"{self.text(clause.rule_text)}:{clause.base.label}"
+        unit, base_unit = clause.achieved.unit, clause.base.unit
+        shown_ratio = pct(ratio)
+        seen: dict[tuple[Any, Any], tuple[Any, str | None]] = {}
+
+        def shortfall(values: dict[str, Any]) -> tuple[Any, str | None]:
+            base = values.get(base_path, 0)
+            achieved = values.get(done_path, 0)
+            key = (base, achieved)
+            hit = seen.get(key) if type(base) is int and type(achieved) is int else None
+            if hit is not None:
+                return hit
+            required = math.ceil(ratio * base)
+            short = max(0, required - achieved)
+            if not short:
+                out: tuple[Any, str | None] = (0, None)
+            else:
+                raw = short * per
+                out = (
+                    raw,
+                    (
+                        f"{head}{base}{base_unit}×{shown_ratio}应为{required}{unit},"
+                        f"实为{achieved}{unit},少{short}{unit},{verb}{fmt(raw)}分"
+                    ),
+                )
+            if type(base) is int and type(achieved) is int and len(seen) < 1024:
+                seen[key] = out
+            return out
+
+        return shortfall
+
+    def _item(self, item: Item, prefix: str = "") -> ItemFn:
+        from lxbz_xl.engine.items import item_outcome
+
+        points = dec(item.points)
+        mode = item.mode
+        word = "扣" if mode == "deduct" else "得"
+        plan = [
+            (
+                clause.id,
+                self.text(clause.label),
+                self._clause(item, clause, prefix),
+                dec(clause.cap) if clause.cap is not None else None,
+            )
+            for clause in item.clauses
+        ]
+        item_id, name = item.id, item.name
+
+        def compute(values: dict[str, Any]) -> ItemResult:
+            clauses: list[ClauseResult] = []
+            explanations: list[str] = []
+            total: Fraction | int = 0
+            for clause_id, label, points_of, cap in plan:
+                raw, text = points_of(values)
+                value = raw
+                if raw and cap is not None and raw > cap:
+                    value = cap
+                    text = f"{text}(本条最多{word}{fmt(value)}分)"
+                total += value
+                clauses.append(ClauseResult(clause_id, label, value, text))
+                if text:
+                    explanations.append(text)
+            score, deduction = item_outcome(mode, points, total, explanations)
+            return ItemResult(item_id, name, points, score, deduction, clauses, explanations)
+
+        # Counts are small integers that repeat across units: an item's outcome for the same counts is
+        # kept (as immutable parts) and each Result still gets its own ItemResult and ClauseResults.
+        paths = [prefix + spec.path for spec in item.inputs()]
+        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+        if len(paths) == 1:
+            (only,) = paths
+
+            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+                return (values.get(only),)
+
+        else:
+
+            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+                return tuple([values.get(p) for p in paths])
+
+        def score(values: dict[str, Any]) -> ItemResult:
+            key = key_of(values)
+            hit = seen.get(key)
+            if hit is None:
+                result = compute(values)
+                if len(seen) < 4096 and all(v is None or type(v) is int for v in key):
+                    seen[key] = (
+                        tuple((c.id, c.label, c.value, c.explanation) for c in result.clauses),
+                        tuple(result.explanations),
+                        result.score,
+                        result.deduction,
+                    )
+                return result
+            parts, explanations, score_, deduction = hit
+            return ItemResult(
+                item_id,
+                name,
+                points,
+                score_,
+                deduction,
+                [ClauseResult(*c) for c in parts],
+                list(explanations),
+            )
+
+        score.memo = (paths, seen, (item_id, name, points))  # type: ignore[attr-defined]
+        return score
+
+
+def _items_source(items: list[ItemFn], rubric: str) -> Callable[[dict[str, Any]], list[ItemResult]]:
+    """Every item scored in one straight-line function: an item whose counts were seen before is
+    rebuilt from its kept parts inline; any other item runs its scorer (which keeps its parts)."""
+    env: dict[str, Any] = {"IR": ItemResult, "CR": ClauseResult}
+    lines = ["def score_items(values):", "    g = values.get"]
+    for i, score in enumerate(items):
+        paths, seen, (item_id, name, points) = score.memo  # type: ignore[attr-defined]
+        env |= {f"F{i}": score, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
+        key = "(" + "".join(f"g({p!r}), " for p in paths) + ")"
+        lines += [
+            f"    h = S{i}.get({key})",
+            f"    r{i} = F{i}(values) if h is None else "
+            f"IR(I{i}, N{i}, P{i}, h[2], h[3], [CR(*c) for c in h[0]], list(h[1]))",
+        ]
+    lines.append("    return [" + ", ".join(f"r{i}" for i in range(len(items))) + "]")
+    exec(compile("\n".join(lines), f"<items of {rubric}>", "exec"), env)
+    return env["score_items"]  # type: ignore[no-any-return]
+
+
+_ABSENT = object()
+
+
+class Reader:
+    """A field list's reading plan: the key tree walked once, literal count bounds resolved once.
+
+    `read` returns the parsed values of a sound input, or None when anything is off (a missing, bad or
+    unknown value): the caller then runs inputs.read_fields for the exact errors, so a sound input reads
+    the same either way (tests/test_compiled.py). Values come out in field order, as read_fields gives.
+    """
+
+    def __init__(self, defn: RubricDefinition, specs: list[FieldSpec]) -> None:
+        from lxbz_xl.inputs import _is_static, resolve_num
+
+        self.defn = defn
+        self.order = [s.path for s in specs]
+        self.tree: list[Any] = []
+        # A bound chosen by another field (ByField) reads the fields before it: keep the flat order then.
+        self.usable = all(_is_static(s.min) and (_is_static(s.max) or _is_at(s.max)) for s in specs)
+        branches: dict[tuple[str, ...], list[Any]] = {(): self.tree}
+        leaves: set[tuple[str, ...]] = set()
+        for spec in specs:
+            bounds = None
+            if spec.type == "count" and _is_static(spec.min) and _is_static(spec.max):
+                lo = resolve_num(defn, spec.min) if spec.min is not None else None
+                hi = resolve_num(defn, spec.max) if spec.max is not None else None
+                if (lo is None or int(lo) == lo) and (hi is None or int(hi) == hi):
+                    bounds = (0 if lo is None else max(0, int(lo)), None if hi is None else int(hi))
+            parts = tuple(spec.path.split("."))
+            for i in range(1, len(parts)):
+                if parts[:i] not in branches:
+                    branches[parts[:i]] = []
+                    branches[parts[: i - 1]].append(
+                        (parts[i - 1], _number(parts[i - 1]), False, branches[parts[:i]])
+                    )
+            needed = spec.required or spec.required is None
+            quick = (spec.path, bounds, spec, needed, spec.default, _is_at(spec.max), spec.type == "bool")
+            branches[parts[:-1]].append((parts[-1], _number(parts[-1]), True, quick))
+            leaves.add(parts)
+        if leaves & set(branches):  # a path that is both a value and a group: leave it to read_fields
+            self.usable = False
+        walked: list[str] = []
+        _leaf_order(self.tree, walked)
+        self.reorder = walked != self.order
+        self._walk = _generate(self.tree, defn) if self.usable else None
+
+    def read(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        if not self.usable:
+            return None
+        values: dict[str, Any] = {}
+        given: dict[str, Any] = {}
+        if self._walk is None or not self._walk(data, values, given):
+            return None
+        if self.reorder:
+            return {p: values[p] for p in self.order if p in values}
+        return values
+
+
+def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
+    """Straight-line Python for one key tree: each level's keys looked up by name, each field parsed by
+    the branch its type needs, and a level with a key it does not know refused (read_fields names it)."""
+    from lxbz_xl.inputs import InputProblem, check_value, within_named_bound
+
+    env: dict[str, Any] = {
+        "ABSENT": _ABSENT,
+        "InputProblem": InputProblem,
+        "check_value": check_value,
+        "within_named_bound": within_named_bound,
+        "absent": _absent,
+        "defn": defn,
+    }
+    lines: list[str] = []
+    bounded: list[tuple[str, str, str]] = []  # (flag variable, path, spec constant) of @-bounded fields
+
+    def const(value: Any) -> str:
+        name = f"c{len(env)}"
+        env[name] = value
+        return name
+
+    def level(plan: list[Any], depth: int, pad: str) -> None:
+        node, seen = f"n{depth}", f"m{depth}"
+        lines.append(f"{pad}{seen} = 0")
+        for key, number, leaf, payload in plan:
+            lines.append(f"{pad}if {key!r} in {node}:")
+            lines.append(f"{pad}    raw = {node}[{key!r}]")
+            lines.append(f"{pad}    {seen} += 1")
+            if number is not None:
+                lines.append(f"{pad}elif {number!r} in {node}:")
+                lines.append(f"{pad}    raw = {node}[{number!r}]")
+                lines.append(f"{pad}    {seen} += 1")
+            lines.append(f"{pad}else:")
+            lines.append(f"{pad}    raw = ABSENT")
+            if not leaf:
+                lines.append(f"{pad}if raw is ABSENT:")
+                lines.append(f"{pad}    if not absent({const(payload)}, values):")
+                lines.append(f"{pad}        return False")
+                lines.append(f"{pad}else:")
+                lines.append(f"{pad}    if type(raw) is not dict:")
+                lines.append(f"{pad}        return False")
+                lines.append(f"{pad}    n{depth + 1} = raw")
+                level(payload, depth + 1, pad + "    ")
+                continue
+            path, bounds, spec, needed, default, at, flag = payload
+            target = f"values[{path!r}] = given[{path!r}]"
+            branch = "if"
+            if bounds is not None:
+                top = "" if bounds[1] is None else f" and raw <= {bounds[1]!r}"
+                lines.append(f"{pad}if type(raw) is int and {bounds[0]!r} <= raw{top}:")
+                lines.append(f"{pad}    {target} = raw")
+                branch = "elif"
+            lines.append(f"{pad}{branch} raw is ABSENT or raw is None:")
+            if needed:
+                lines.append(f"{pad}    return False")
+            elif default is not None:
+                lines.append(f"{pad}    values[{path!r}] = {const(default)}")
+            else:
+                lines.append(f"{pad}    pass")
+            spec_name = const(spec)
+            if at:  # bounded by another field: checked once every field is read
+                flag_name = f"p{len(bounded)}"
+                bounded.append((flag_name, path, spec_name))
+                lines.append(f"{pad}else:")
+                lines.append(f"{pad}    values[{path!r}] = raw")
+                lines.append(f"{pad}    {flag_name} = True")
+                continue
+            if flag:
+                lines.append(f"{pad}elif type(raw) is bool:")
+                lines.append(f"{pad}    {target} = raw")
+            lines.append(f"{pad}else:")
+            lines.append(f"{pad}    try:")
+            lines.append(f"{pad}        {target} = check_value(defn, {spec_name}, raw, values.get)")
+            lines.append(f"{pad}    except InputProblem:")
+            lines.append(f"{pad}        return False")
+        lines.append(f"{pad}if {seen} != len({node}):")
+        lines.append(f"{pad}    return False")
+
+    lines.append("    if type(n0) is not dict:")
+    lines.append("        return False")
+    level(tree, 0, "    ")
+    for flag_name, path, spec_name in bounded:
+        lines += [
+            f"    if {flag_name} and not within_named_bound({spec_name}, values[{path!r}], given):",
+            "        try:",
+            f"            values[{path!r}] = check_value(defn, {spec_name}, values[{path!r}], given.get)",
+            "        except InputProblem:",
+            "            return False",
+        ]
+    lines.append("    return True")
+    head = ["def walk(n0, values, given):", *(f"    {f} = False" for f, _, _ in bounded)]
+    exec(compile("\n".join(head + lines), f"<reader of {defn.id}>", "exec"), env)
+    return env["walk"]  # type: ignore[no-any-return]
+
+
+def _is_at(bound: Any) -> bool:
+    return isinstance(bound, str) and bound.startswith("@")
+
+
+def _number(part: str) -> int | None:
+    # Item keys may be ints in YAML (`1:`) or strings in JSON ("1"): both are read.
+    return int(part) if part.isdigit() else None
+
+
+def _absent(plan: list[Any], values: dict[str, Any]) -> bool:
+    """A whole group is missing: its optional fields take their defaults; a required one fails."""
+    for _, _, leaf, payload in plan:
+        if not leaf:
+            if not _absent(payload, values):
+                return False
+            continue
+        path, _, _, needed, default, *_ = payload
+        if needed:
+            return False
+        if default is not None:
+            values[path] = default
+    return True
+
+
+def _leaf_order(plan: list[Any], out: list[str]) -> None:
+    for _, _, leaf, payload in plan:
+        if leaf:
+            out.append(payload[0])
+        else:
+            _leaf_order(payload, out)
+
+
+def _render(text: str, defn: RubricDefinition) -> str:
+    def one(match: re.Match[str]) -> str:
+        param = defn.parameters.get(match.group(1))
+        if param is None:
+            return match.group(0)
+        value = dec(param.value)
+        return pct(value) if param.unit == "%" else fmt(value)
+
+    return _SLOT.sub(one, text)
+
+
+def compiled(defn: RubricDefinition) -> CompiledRubric:
+    """The compiled form of `defn`, built on first use and kept on the definition itself."""
+    private = defn.__pydantic_private__  # a plain dict: cheaper than pydantic's attribute lookup
+    found: CompiledRubric | None = private.get("_compiled") if private else None
+    if found is None or found.defn is not defn:
+        found = CompiledRubric(defn)
+        defn._compiled = found
+    return found

@@ -1,0 +1,289 @@
+"""Expressions and conditions compiled to closures, once per node: the same values (and labels) as the
+reference interpreters engine/exprs.evaluate_expr_reference and engine/conditions.check_reference.
+
+Each closure takes an Env and returns a Fraction (or int), or None when an input it needs is absent. The
+numbers a definition fixes ($parameters, literals) are resolved here, once, instead of on every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from lxbz_xl.definition import logic as L
+from lxbz_xl.definition.base import ByField
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine import exprs as X
+from lxbz_xl.engine.conditions import (
+    Verdict,
+    check_reference,
+    compare_verdict,
+    group_verdict,
+    share_verdict,
+    value_label,
+)
+from lxbz_xl.engine.env import MISSING, Env, number
+from lxbz_xl.inputs import dec, resolve_num
+
+ExprFn = Callable[[Env], Any]
+
+
+class ExprCompiler:
+    def __init__(self, defn: RubricDefinition) -> None:
+        self.defn = defn
+        # node id → (node, closure): the entry holds the node, so its id is not reused while cached.
+        self._done: dict[int, tuple[Any, ExprFn]] = {}
+
+    def __call__(self, expr: Any) -> ExprFn:
+        hit = self._done.get(id(expr))
+        if hit is not None and hit[0] is expr:
+            return hit[1]
+        fn = self._compile(expr)
+        self._done[id(expr)] = (expr, fn)
+        return fn
+
+    # ------------------------------------------------------------ numbers of the definition
+
+    def num(self, value: Any) -> ExprFn:
+        """A NumLike as resolve_num(defn, value, env.lookup) reads it."""
+        if isinstance(value, Decimal):
+            fixed = dec(value)
+            return lambda env: fixed
+        if isinstance(value, ByField):
+            by = value.by
+            choices = {k: self.num(v) for k, v in value.values.items()}
+
+            def by_field(env: Env) -> Any:
+                key = env.lookup(by)
+                return choices[key](env) if key in choices else None
+
+            return by_field
+        if value.startswith("@"):
+            name = value[1:]
+
+            def bound(env: Env) -> Any:
+                found = env.lookup(name)
+                return found if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
+
+            return bound
+        fixed = resolve_num(self.defn, value)
+        return lambda env: fixed
+
+    # ------------------------------------------------------------ expressions
+
+    def _compile(self, expr: Any) -> ExprFn:
+        if isinstance(expr, Decimal):
+            fixed = dec(expr)
+            return lambda env: fixed
+        if isinstance(expr, str):
+            if expr.startswith("$"):
+                return self.num(expr)
+            return lambda env: number(env.get(expr))
+        if isinstance(expr, L.WeightedExpr):
+            constant = dec(expr.constant)
+            terms = [(self.num(t.weight), self(t.of)) for t in expr.weighted]
+
+            def weighted(env: Env) -> Any:
+                total = constant
+                for weight, operand in terms:
+                    w, v = weight(env), operand(env)
+                    if w is None or v is None:
+                        return None
+                    total += w * v
+                return total
+
+            return weighted
+        if isinstance(expr, L.ShareExpr):
+            votes_path, tiers = expr.share.votes, expr.share.tiers
+
+            def share(env: Env) -> Any:
+                votes = env.get(votes_path)
+                return None if votes is MISSING else X.share(votes, tiers)
+
+            return share
+        if isinstance(expr, L.MeanExpr):
+            operands = self._operands(expr.mean)
+
+            def mean(env: Env) -> Any:
+                values = operands(env)
+                return None if values is None or not values else sum(values, Fraction(0)) / len(values)
+
+            return mean
+        if isinstance(expr, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
+            return self._fold(expr)
+        if isinstance(expr, L.ClampExpr):
+            return self._clamp(expr)
+        if isinstance(expr, L.CoalesceExpr):
+            options = [self(o) for o in expr.coalesce]
+
+            def coalesce(env: Env) -> Any:
+                for option in options:
+                    value = option(env)
+                    if value is not None:
+                        return value
+                return None
+
+            return coalesce
+        if isinstance(expr, L.ListSumExpr):
+            of, key = expr.list_sum.of, expr.list_sum.key
+
+            def list_sum(env: Env) -> Any:
+                rows = env.get(of)
+                if rows is MISSING:
+                    return Fraction(0)
+                return sum((Fraction(r[key]) for r in rows), Fraction(0))
+
+            return list_sum
+        if isinstance(expr, L.VotePointsExpr):
+            votes_path = expr.vote_points.votes
+            points = {t: self.num(p) for t, p in expr.vote_points.points.items()}
+
+            def vote_points(env: Env) -> Any:
+                votes = env.get(votes_path)
+                if votes is MISSING:
+                    return None
+                worth = {t: p(env) or Fraction(0) for t, p in points.items()}
+                total = sum((worth.get(t, Fraction(0)) * n for t, n in votes.items()), Fraction(0))
+                return total / X.valid_ballots(votes)
+
+            return vote_points
+        if isinstance(expr, ByField):
+            return self.num(expr)
+        # Ballot means and invalid-ballot counts: the reference primitives (they scan the ballots anyway).
+        return lambda env: X.evaluate_expr_reference(expr, env)
+
+    def _operands(self, body: Any) -> Callable[[Env], list[Any] | None]:
+        if isinstance(body, str):  # the path of a numbers input
+
+            def listed(env: Env) -> list[Any] | None:
+                values = env.get(body)
+                return None if values is MISSING else list(values)
+
+            return listed
+        parts = [self(o) for o in body]
+
+        def each(env: Env) -> list[Any] | None:
+            out = []
+            for part in parts:
+                value = part(env)
+                if value is None:
+                    return None
+                out.append(value)
+            return out
+
+        return each
+
+    def _fold(self, expr: Any) -> ExprFn:
+        operands = self._operands(X._body(expr))
+        if isinstance(expr, L.SumExpr):
+
+            def fold(env: Env) -> Any:
+                values = operands(env)
+                return None if values is None else sum(values, Fraction(0))
+
+        elif isinstance(expr, L.ProductExpr):
+
+            def fold(env: Env) -> Any:
+                values = operands(env)
+                if values is None:
+                    return None
+                out = Fraction(1)
+                for v in values:
+                    out *= v
+                return out
+
+        else:
+            pick = min if isinstance(expr, L.MinExpr) else max
+
+            def fold(env: Env) -> Any:
+                values = operands(env)
+                return None if values is None else pick(values)
+
+        return fold
+
+    def _clamp(self, expr: L.ClampExpr) -> ExprFn:
+        of = self(expr.clamp.of)
+        lo = self.num(expr.clamp.min) if expr.clamp.min is not None else None
+        hi = self.num(expr.clamp.max) if expr.clamp.max is not None else None
+
+        def clamp(env: Env) -> Any:
+            value = of(env)
+            if value is None:
+                return None
+            low = lo(env) if lo is not None else None
+            high = hi(env) if hi is not None else None
+            if low is not None:
+                value = max(low, value)
+            if high is not None:
+                value = min(high, value)
+            return value
+
+        return clamp
+
+
+class CondCompiler:
+    """Conditions → closures returning the same Verdict as engine/conditions.check_reference."""
+
+    def __init__(self, exprs: ExprCompiler) -> None:
+        self.exprs = exprs
+        self._done: dict[int, tuple[Any, Callable[[Env], Verdict]]] = {}
+
+    def __call__(self, cond: Any) -> Callable[[Env], Verdict]:
+        hit = self._done.get(id(cond))
+        if hit is not None and hit[0] is cond:
+            return hit[1]
+        fn = self._compile(cond)
+        self._done[id(cond)] = (cond, fn)
+        return fn
+
+    def _compile(self, cond: Any) -> Callable[[Env], Verdict]:
+        label: str | None = getattr(cond, "label", None)
+        if isinstance(cond, L.FlagCond):
+            flag = cond.flag
+
+            def flag_of(env: Env) -> Verdict:
+                raw = env.get(flag)
+                value = None if raw is MISSING or raw is None else bool(raw)
+                return Verdict(value, lambda: label or env.label(flag))
+
+            return flag_of
+        if isinstance(cond, L.EqualsCond):
+            field, wanted = cond.equals.field, cond.equals.value
+
+            def equals(env: Env) -> Verdict:
+                raw = env.get(field)
+                return Verdict(
+                    None if raw is MISSING else raw == wanted,
+                    lambda: label or f"{env.label(field)}为{value_label(wanted, env.spec(field))}",
+                )
+
+            return equals
+        if isinstance(cond, L.NotCond):
+            inner_of = self(cond.not_)
+
+            def negation(env: Env) -> Verdict:
+                inner = inner_of(env)
+                return Verdict(
+                    None if inner.value is None else not inner.value, lambda: label or f"非:{inner.label}"
+                )
+
+            return negation
+        if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
+            body = (
+                cond.all
+                if isinstance(cond, L.AllCond)
+                else cond.any
+                if isinstance(cond, L.AnyCond)
+                else cond.of
+            )
+            parts = [self(c) for c in body]
+            return lambda env: group_verdict(cond, [part(env) for part in parts])
+        if isinstance(cond, L.CompareCond):
+            left, right = self.exprs(cond.compare.left), self.exprs(cond.compare.right)
+            return lambda env: compare_verdict(cond, left(env), right(env), env)
+        if isinstance(cond, L.ShareCond):
+            votes_path, threshold = cond.share.votes, self.exprs.num(cond.share.value)
+            return lambda env: share_verdict(cond, env.get(votes_path), threshold(env), env)
+        return lambda env: check_reference(cond, env)  # an unknown kind fails as the reference does

@@ -1,0 +1,127 @@
+"""The compiled evaluation (lxbz_xl/compiled.py) equals the reference interpreter (lxbz_xl/engine/reference.py)
+on generated cases for every rubric, every explanation included (issue 11)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lxbz_xl import evaluate, load_rubric
+from lxbz_xl.compiled import compiled
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine import reference
+from lxbz_xl.engine.items import score_item, score_item_reference
+from tests.strategies import ALL_RUBRICS, cases
+
+TEST_RUBRIC = Path(__file__).parent / "rubrics" / "test_mixed.yaml"
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _same(defn: RubricDefinition, case: dict[str, Any]) -> None:
+    fast = evaluate(defn, copy.deepcopy(case))
+    slow = reference.evaluate(defn, copy.deepcopy(case))
+    assert fast == slow
+    assert fast.to_json() == slow.to_json()  # key order and number forms too
+    assert list(fast.inputs) == list(slow.inputs)  # parsed inputs in field order
+    assert [list(m.inputs) for m in fast.members] == [list(m.inputs) for m in slow.members]
+    assert evaluate(defn, case, explain=False) == reference.evaluate(defn, case, explain=False)
+
+
+@st.composite
+def _spoilt(draw: st.DrawFn, case: dict[str, Any]) -> dict[str, Any]:
+    """A generated case with one input dropped, retyped or misspelt: errors must agree too."""
+    out = copy.deepcopy(case)
+    node: Any = out
+    path: list[Any] = []
+    while isinstance(node, dict) and node:
+        key = draw(st.sampled_from(sorted(node, key=str)))
+        path.append(key)
+        if not isinstance(node[key], dict) or draw(st.booleans()):
+            break
+        node = node[key]
+    if not path or path[0] in ("rubric", "unit", "year"):
+        return out
+    action = draw(st.sampled_from(["drop", "text", "negative", "rename"]))
+    key = path[-1]
+    if action == "drop":
+        del node[key]
+    elif action == "text":
+        node[key] = "不知道"
+    elif action == "negative":
+        node[key] = -1
+    else:
+        node[f"{key}x"] = node.pop(key)
+    return out
+
+
+@pytest.mark.parametrize("rubric", ALL_RUBRICS)
+@SETTINGS
+@given(data=st.data())
+def test_compiled_equals_reference(rubric: str, data: st.DataObject) -> None:
+    case = data.draw(cases(rubric))
+    _same(load_rubric(rubric), case)
+    _same(load_rubric(rubric), data.draw(_spoilt(case)))
+
+
+def _test_rubric_cases() -> st.SearchStrategy[dict[str, Any]]:
+    def fix(case: dict[str, Any]) -> dict[str, Any]:
+        return case | {"rubric": "test_mixed"}
+
+    return cases(str(TEST_RUBRIC)).map(fix)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_compiled_equals_reference_on_a_rubric_written_for_the_tests(data: st.DataObject) -> None:
+    defn = load_rubric(TEST_RUBRIC)
+    case = data.draw(_test_rubric_cases())
+    _same(defn, case)
+    _same(defn, data.draw(_spoilt(case)))
+    scores = [data.draw(st.integers(-1, int(i.points) + 1)) for i in defn.items]
+    assert evaluate(defn, case, item_scores=scores) == reference.evaluate(defn, case, item_scores=scores)
+
+
+def test_the_test_rubric_really_exercises_every_item_mode() -> None:
+    defn = load_rubric(TEST_RUBRIC)
+    assert {i.mode for i in defn.items} == {"deduct", "award", "proportional"}
+    case = {
+        "rubric": "test_mixed",
+        "unit": "甲",
+        "year": 2025,
+        "items": {
+            1: {"missed": 2, "late": 5, "members": 9, "lectured": 2},
+            2: {"results": 4},
+            3: {"done": 3, "target": 5, "quality": 5, "quality_target": 5},
+        },
+        "level": "县区",
+        "votes": {"好": 6, "中": 3, "差": 1},
+        "findings": {"praised": True},
+    }
+    result = evaluate(defn, case)
+    assert [i.score for i in result.items] == [1, 5, 11]
+    assert result.items[0].explanations[1] == "迟报每次扣0.5分:5次,扣2.5分(本条最多扣2分)"
+    assert result.tier == "中" and result.title is False
+    assert result == reference.evaluate(defn, case)
+
+
+@pytest.mark.parametrize("rubric", ALL_RUBRICS)
+def test_item_scorer_equals_reference_on_every_count(rubric: str) -> None:
+    defn = load_rubric(rubric)
+    for item in defn.items:
+        for n in range(0, 12):
+            values = {s.path: n for s in item.inputs()}
+            if item.mode == "proportional":
+                values |= {s.path: n + 1 for s in item.inputs() if s.path.endswith("target")}
+            assert score_item(defn, item, values) == score_item_reference(defn, item, values)
+
+
+def test_compiled_rubric_is_built_once_and_follows_a_copy() -> None:
+    defn = load_rubric("learning_team")
+    assert compiled(defn) is compiled(defn)
+    copy_ = defn.model_copy(update={"version": "x"})
+    assert compiled(copy_) is not compiled(defn) and compiled(copy_).defn is copy_
