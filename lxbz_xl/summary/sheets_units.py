@@ -85,7 +85,8 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
         "橙色底色:与报送表内显示的结果不同;浅黄底色:报送表内为空或待定,由汇总得出;批注写明原因。好中差档由汇总按比例计算。"
     )
     sh.header_row = sh.group_header(groups, labels)
-    first, last = sh.rows([unit_row(ctx, row, cols) for row in s.rows])
+    first, last = sh.rows(unit_row(ctx, row, cols) for row in s.rows)
+    source = Source.of(sh, first, last, where)
     sh.finish(
         ncols=ncols,
         table=(1, last),
@@ -94,7 +95,7 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
         paper=A3,
         widths={ncols - 3: 40, ncols - 2: 28, ncols - 1: 16, ncols: 36},
     )
-    return Source(sh.ws, first, last, where)
+    return source
 
 
 def _unit_cells(ctx: Ctx, e: Entry | None, c: UnitCols) -> list[Any]:
@@ -238,8 +239,9 @@ def person_sheet(ctx: Ctx, wb: Workbook) -> Source:
             ]
         )
     first, last = sh.rows(rows)
+    source = Source.of(sh, first, last, {"": PERSON_COLS})
     sh.finish(ncols=ncols, table=(1, last), freeze_cols=2, max_width=36)
-    return Source(sh.ws, first, last, {"": PERSON_COLS})
+    return source
 
 
 def _own(ctx: Ctx, p: PersonRow) -> list[ConsequenceRow]:

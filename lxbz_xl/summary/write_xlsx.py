@@ -70,7 +70,7 @@ def write_summary(summary: Summary, out: Path) -> Path:
 def build_workbook(summary: Summary, out_dir: Path) -> tuple[Workbook, dict[tuple[str, str], Any]]:
     """The workbook (links relative to `out_dir`) and the cached values of its formula cells."""
     ctx = Ctx(summary, out_dir)
-    wb = Workbook()
+    wb = Workbook(write_only=True)  # each sheet streams to a temporary file as it is finished
     readme(ctx, wb, SHEETS)
     units = unit_sheet(ctx, wb)
     persons = person_sheet(ctx, wb)
