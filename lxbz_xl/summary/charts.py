@@ -47,7 +47,7 @@ class Source:
 
     @classmethod
     def of(cls, sh: Sheet, first: int, last: int, cols: dict[str, dict[str, int]]) -> Source:
-        """Take the named columns of `sh` (before `finish`, which writes and drops its cells)."""
+        """Take the named columns of `sh` (tracked with `Sheet.track` from before its header)."""
         wanted = {c for named in cols.values() for c in named.values()}
         columns = {c: [sh.value(r, c) for r in range(first, last + 1)] for c in wanted}
         headers = {}

@@ -8,7 +8,9 @@ look is decided here, so the whole workbook restyles in one place.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from fractions import Fraction
@@ -41,6 +43,7 @@ AUTHOR = "lxbz summary"
 
 A4, A3 = 9, 8  # openpyxl paperSize codes
 LINK_MAX = 60
+SPOOL_ROWS = 256  # table rows kept in memory before they go to the spool
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,7 @@ class _Cell:
     style: tuple[Any, ...]
     link: tuple[str | None, str | None] | None = None  # (target, location in this workbook)
     comment: str | None = None
+    fits: bool = False  # wrapped text its row's height must fit
 
 
 def _realise(cell: Any, key: tuple[Any, ...]) -> None:
@@ -158,10 +162,12 @@ class Sheet:
     """A worksheet filled top to bottom: title, notes, sections and tables; `finish` sets the page and
     writes it.
 
-    The workbook is write-only (openpyxl streams each sheet's XML to a temporary file): cells wait here
-    as small records until `finish`, which knows the column widths and row heights only once every
-    cell of the sheet is in, then they are written row by row and dropped. So at most one sheet's
-    cells are held, as plain records, never the openpyxl cell objects of the whole workbook.
+    The workbook is write-only (openpyxl streams each sheet's XML to a temporary file), but a sheet's
+    column widths come first in its XML and depend on every cell. So finished rows are pickled to a
+    temporary spool file as they are written (only the last rows stay in memory, for a late fill or
+    comment), the widths are fitted on the way, and `finish` replays the spool into the sheet, fitting
+    each row's height to its wrapped text. Memory stays bounded whatever the number of rows: only the
+    columns a chart counts over (`track`) are kept, as plain values.
     """
 
     def __init__(self, wb: Workbook, name: str, title: str, out_dir: Path, first: bool = False) -> None:
@@ -174,23 +180,46 @@ class Sheet:
         self.header_row: int | None = None  # of the main table: frozen and repeated on each page
         self.title = title
         self.ncols = 1
-        self.cells: dict[int, dict[int, _Cell]] = {}
+        self.cells: dict[int, dict[int, _Cell]] = {}  # rows not yet spooled
         self.heights: dict[int, float] = {}
         # Merged cells never grow to fit their text: their rows get a height once the widths are known.
         self._paragraphs: list[tuple[int, int, int, str]] = []  # row, first col, last col, text
-        self._texts: dict[int, list[tuple[int, str]]] = {}  # row → (col, text) of table cells that wrap
+        self._spool: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `finish`)
+        self._spooled = 0  # rows below this one are in the spool
+        self._style_ids: dict[tuple[Any, ...], int] = {}
+        self._tracked: dict[int, dict[int, Any]] = {}  # col → row → value, of the tracked columns
+
+    def track(self, cols: Iterable[int]) -> None:
+        """Keep the values of these columns (for `value`) once their rows are spooled."""
+        self._tracked.update({c: {} for c in cols})
 
     @property
     def name(self) -> str:
         return str(self.ws.title)
 
     def _set(self, row: int, col: int, value: Any, style: tuple[Any, ...]) -> _Cell:
+        assert row >= self._spooled, f"row {row} of {self.name} is already written"
         cell = _Cell(value, style)
         self.cells.setdefault(row, {})[col] = cell
+        if col in self._tracked:
+            self._tracked[col][row] = value
         return cell
 
+    def _flush(self, upto: int) -> None:
+        """Spool the rows above `upto` (style keys by number: a fill is not pickled for every cell)."""
+        ids = self._style_ids
+        for r in sorted(r for r in self.cells if r < upto):
+            cells = [
+                (c, x.value, ids.setdefault(x.style, len(ids)), x.link, x.comment, x.fits)
+                for c, x in self.cells.pop(r).items()
+            ]
+            pickle.dump((r, cells), self._spool, pickle.HIGHEST_PROTOCOL)
+        self._spooled = max(self._spooled, upto)
+
     def value(self, row: int, col: int) -> Any:
-        """A value written so far (before `finish`)."""
+        """A value written so far: of a row not yet spooled, or of a tracked column."""
+        if col in self._tracked:
+            return self._tracked[col].get(row)
         cell = self.cells.get(row, {}).get(col)
         return None if cell is None else cell.value
 
@@ -271,7 +300,7 @@ class Sheet:
         if label:
             # Headers wrap; a column need not be wider than half its header.
             self._fit(col, (display_width(label) + 1) // 2 + 2)
-            self._texts.setdefault(row, []).append((col, label))
+            self.cells[row][col].fits = True
 
     def group_header(self, groups: Sequence[tuple[str, int]], labels: Sequence[str]) -> int:
         """Two header rows: group names spanning their columns (a group of width 1 spans both rows)."""
@@ -302,6 +331,8 @@ class Sheet:
             for i, v in enumerate(values):
                 self.put(self.row, col + i, v)
             self.row += 1
+            if self.row - self._spooled > SPOOL_ROWS:
+                self._flush(self.row - 1)  # the last row stays open
         return first, self.row - 1
 
     def table(
@@ -343,7 +374,7 @@ class Sheet:
             self.link_widths[col] = max(self.link_widths.get(col, 0), display_width(value) + 2)
             return cell
         if is_text and fit and not value.startswith("="):
-            self._texts.setdefault(row, []).append((col, value))
+            cell.fits = True
         if fit:
             shown = f"{value:.2f}" if isinstance(value, float) else value  # as the number format shows it
             self._fit(col, 8 if is_text and value.startswith("=") else display_width(shown) + 2)
@@ -379,10 +410,6 @@ class Sheet:
         for row, first, last, text in self._paragraphs:
             lines = _lines(text, sum(final.get(c, 8) for c in range(first, last + 1)))
             heights[row] = max(heights.get(row) or 15, 14 * lines + 4)
-        for row, cells in self._texts.items():
-            lines = max(_lines(text, final.get(col, 8)) for col, text in cells)
-            if lines > 1:
-                heights[row] = max(heights.get(row) or 15, 13.5 * lines + 3)
         if table is not None and self.header_row is not None:
             head, last = self.header_row, max(table[1], self.header_row)
             ws.auto_filter.ref = f"{get_column_letter(table[0])}{head}:{get_column_letter(ncols)}{last}"
@@ -401,36 +428,59 @@ class Sheet:
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.6
         ws.oddFooter.center.text = "&A — 第 &P 页,共 &N 页"
-        self._write()
+        self._write(final)
 
-    def _write(self) -> None:
-        """Stream the rows to the write-only sheet (row heights before each row, as openpyxl needs)."""
+    def _spooled_rows(self) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        self._spool.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._spool)
+            except EOFError:
+                return
+
+    def _write(self, widths: dict[int, float]) -> None:
+        """Replay the spool into the write-only sheet, each row with its height (set before the row is
+        appended, as openpyxl needs), then close the sheet so its links are not held until the save."""
         ws = self.ws
-        styles: dict[tuple[Any, ...], Any] = {}
-        last = max([*self.cells, *self.heights], default=0)
-        for r in range(1, last + 1):
-            if r in self.heights:
-                ws.row_dimensions[r].height = self.heights[r]
-            row = self.cells.pop(r, {})
-            out: list[Any] = [None] * (max(row, default=0))
-            for c, spec in row.items():
+        self._flush(max(self.cells, default=0) + 1)
+        keys = {i: key for key, i in self._style_ids.items()}
+        styles: dict[int, Any] = {}
+        heights, at = self.heights, 1
+        for r, row in self._spooled_rows():
+            for gap in range(at, r):  # empty rows only matter for their height
+                if gap in heights:
+                    ws.row_dimensions[gap].height = heights[gap]
+                ws.append([])
+            at = r + 1
+            texts = [_lines(v, widths.get(c, 8)) for c, v, *_, fits in row if fits]
+            height = heights.get(r)
+            if texts and max(texts) > 1:
+                height = max(height or 15, 13.5 * max(texts) + 3)
+            if height is not None:
+                ws.row_dimensions[r].height = height
+            out: list[Any] = [None] * max(c for c, *_ in row)
+            for c, value, style, link, comment, _ in row:
                 cell = WriteOnlyCell(ws)
-                known = styles.get(spec.style)
+                known = styles.get(style)
                 if known is None:
-                    _realise(cell, spec.style)
-                    known = styles[spec.style] = copy(cell._style)
+                    _realise(cell, keys[style])
+                    known = styles[style] = copy(cell._style)
                 else:
                     cell._style = copy(known)
-                put_text(cell, spec.value)  # text from submissions is never a formula
-                if spec.link is not None:
-                    target, location = spec.link
-                    cell.hyperlink = Hyperlink(ref="", target=target, location=location)
-                if spec.comment:
-                    note = Comment(spec.comment, AUTHOR)
+                put_text(cell, value)  # text from submissions is never a formula
+                if link is not None:
+                    cell.hyperlink = Hyperlink(ref="", target=link[0], location=link[1])
+                if comment:
+                    note = Comment(comment, AUTHOR)
                     note.width = 320
-                    note.height = 40 + 18 * (display_width(spec.comment) // 40 + spec.comment.count("\n"))
+                    note.height = 40 + 18 * (display_width(comment) // 40 + comment.count("\n"))
                     cell.comment = note
                 out[c - 1] = cell
             ws.append(out)
-        self.cells.clear()
-        self._texts.clear()
+        for gap in range(at, max(heights, default=0) + 1):
+            if gap in heights:
+                ws.row_dimensions[gap].height = heights[gap]
+            ws.append([])
+        self._spool.close()
+        ws.close()
+        ws._hyperlinks = []  # written with the sheet; openpyxl would keep them until the save
