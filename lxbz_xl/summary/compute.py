@@ -84,6 +84,8 @@ def build_summary(
             sub.used = False
             continue
         defn = definitions[case.rubric]
+        # The item scores stay (ranking ties count items below full marks); their wording is the forms'.
+        result.items = [replace(i, clauses=[], explanations=[]) for i in result.items]
         entries.append(Entry(sub, defn, result, _slim(alone), _refs(defn, sub)))
     cohort.standalone = []  # each entry keeps the slim copy: the full results are the biggest holder
     every_year = entries
