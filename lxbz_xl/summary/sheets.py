@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -115,7 +116,12 @@ def pct_fmt(value: Fraction) -> str:
 def display_width(value: Any) -> int:
     """Columns a value needs: CJK characters take two."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    return max(sum(2 if ord(ch) > 0x2E7F else 1 for ch in line) for line in text.split("\n"))
+    if text.isascii():  # most cells: numbers, codes, file names (one pass in C, not per character)
+        return max(map(len, text.split("\n")))
+    return max(len(line) + len(_NARROW.sub("", line)) for line in text.split("\n"))
+
+
+_NARROW = re.compile("[\x00-\u2e7f]+")  # what is left after removing these takes two columns
 
 
 def _lines(text: str, width: float) -> int:
