@@ -61,6 +61,8 @@ def test_streamed_sheet_keeps_every_cell_link_comment_and_height(tmp_path: Path)
         assert where.hyperlink is not None and where.hyperlink.location == "'表'!A1"
         height = ws.row_dimensions[row].height
         assert (height is not None and height > 30) == (i % 5 == 0), (i, height)
+    # The used range is declared before the rows, as a normal sheet declares it.
+    assert openpyxl.load_workbook(out, read_only=True)["表"].calculate_dimension() == f"A1:C{head + N}"
     # The charts' column survives the spool, headers included.
     assert source.values(2) == list(range(N))
     assert source.header(2) == "总分"

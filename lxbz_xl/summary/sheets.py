@@ -230,6 +230,7 @@ class Sheet:
         self._spooled = 0  # rows below this one are in the spool
         self._style_ids: dict[tuple[Any, ...], int] = {}
         self._tracked: dict[int, dict[int, Any]] = {}  # col → row → value, of the tracked columns
+        self._extent = (1, 1)  # last row and column written
 
     def track(self, cols: Iterable[int]) -> None:
         """Keep the values of these columns (for `value`) once their rows are spooled."""
@@ -241,6 +242,7 @@ class Sheet:
 
     def _set(self, row: int, col: int, value: Any, style: tuple[Any, ...]) -> _Cell:
         assert row >= self._spooled, f"row {row} of {self.name} is already written"
+        self._extent = (max(self._extent[0], row), max(self._extent[1], col))
         cell = _Cell(value, style)
         self.cells.setdefault(row, {})[col] = cell
         if col in self._tracked:
@@ -273,6 +275,7 @@ class Sheet:
 
     def merge(self, row: int, first: int, last: int) -> None:
         self.ws.merged_cells.add(f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}")
+        self._extent = (max(self._extent[0], row), max(self._extent[1], last))
 
     # ---------------------------------------------------------------- text
 
@@ -486,6 +489,9 @@ class Sheet:
         ws = self.ws
         self._flush(max(self.cells, default=0) + 1)
         keys = {i: key for key, i in self._style_ids.items()}
+        # The <dimension> (used range) precedes the rows; a write-only sheet does not know it, this one does.
+        used = f"A1:{get_column_letter(self._extent[1])}{self._extent[0]}"
+        ws.calculate_dimension = lambda: used
         styles: dict[int, Any] = {}
         heights, at = self.heights, 1
         for r, row in self._spooled_rows():
