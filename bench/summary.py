@@ -17,6 +17,14 @@ Measured 2026-11-22 on the 2-core development machine, --copies 25 (2,775 cases,
   baseline: evaluate each case alone :    1.25 s  (450 µs per case)
   build_summary (chain, cohort, refs):    2.97 s  = 2.4x the baseline
   write_summary (11 sheets, charts)  :    7.96 s  = 6.4x the baseline (0.9 MB workbook)
+
+Measured 2026-12-01 (streamed writer, issue 14; the demo city has grown to 124 cases), load average ~4,
+--copies 25 --repeat 1 (3,100 cases, 1,300 units):
+  baseline: evaluate each case alone :    1.11 s  (359 µs per case)
+  build_summary (chain, cohort, refs):    3.70 s  = 3.3x the baseline
+  write_summary (12 sheets, charts)  :    8.44 s  = 7.6x the baseline (1.1 MB workbook)
+The streamed writer's gain is memory (16 MiB instead of 92 MiB over the built summary at this size),
+not time; at 1,000 to 10,000 files see bench/scale_summary.py.
 """
 
 from __future__ import annotations

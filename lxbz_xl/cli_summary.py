@@ -67,6 +67,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return by_id(ref, custom)  # a submission names its rubric by id, never by path
 
     submissions = [submission_of(r) for r in reports]
+    del reports  # the submissions keep what the summary needs; the reports' findings need not wait
     summary = build_summary(submissions, [str(p) for p in args.paths], load, year=args.year)
     write_summary(summary, args.out)
     if args.json is not None:

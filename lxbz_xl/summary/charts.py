@@ -16,11 +16,10 @@ from typing import Any
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.summary.model import HISTOGRAM_BINS, Distribution, Summary, bin_label
-from lxbz_xl.summary.sheets import Sheet
+from lxbz_xl.summary.sheets import Sheet, V
 from lxbz_xl.validation.safe_text import Formula
 
 __all__ = ["Source", "chart_sheet"]
@@ -35,27 +34,37 @@ BLOCK_ROWS = 17  # a chart is 7.5 cm high: about 15 rows of default height, plus
 @dataclass(frozen=True, slots=True)
 class Source:
     """A written table the charts count over: its data rows and, per key, named column indices
-    (单位汇总: rubric id → {"total", "label"}; 干部汇总: "" → {"rubric", "total", "label"})."""
+    (单位汇总: rubric id → {"total", "label"}; 干部汇总: "" → {"rubric", "total", "label"}).
 
-    ws: Worksheet
+    The sheet is streamed out once finished, so the source keeps the values of these columns only."""
+
+    title: str
     first: int
     last: int
     cols: dict[str, dict[str, int]]
+    columns: dict[int, list[Any]]
+    headers: dict[int, str]
+
+    @classmethod
+    def of(cls, sh: Sheet, first: int, last: int, cols: dict[str, dict[str, int]]) -> Source:
+        """Take the named columns of `sh` (tracked with `Sheet.track` from before its header)."""
+        wanted = {c for named in cols.values() for c in named.values()}
+        columns = {c: [sh.value(r, c) for r in range(first, last + 1)] for c in wanted}
+        headers = {}
+        for c in wanted:  # the lowest non-empty header cell above the data
+            above = (sh.value(r, c) for r in range(first - 1, 0, -1))
+            headers[c] = str(next((v for v in above if v), get_column_letter(c)))
+        return cls(sh.name, first, last, cols, columns, headers)
 
     def range(self, col: int) -> str:
         letter = get_column_letter(col)
-        return f"'{self.ws.title}'!${letter}${self.first}:${letter}${self.last}"
+        return f"'{self.title}'!${letter}${self.first}:${letter}${self.last}"
 
     def values(self, col: int) -> list[Any]:
-        return [self.ws.cell(r, col).value for r in range(self.first, self.last + 1)]
+        return self.columns[col]
 
     def header(self, col: int) -> str:
-        """The column's header text (the lowest non-empty header cell above the data)."""
-        for r in range(self.first - 1, 0, -1):
-            value = self.ws.cell(r, col).value
-            if value:
-                return str(value)
-        return get_column_letter(col)
+        return self.headers[col]
 
 
 def _criterion(op: str, operand: Any) -> str:
@@ -169,9 +178,8 @@ def _block(
         sh.put(row, 1, category)
         if exact and plan is not None:
             src, conds, _ = plan
-            sh.put(row, 2, _formula(src, conds[category]))
+            sh.put(row, 2, V(_formula(src, conds[category]), fmt="0"))
             cached[(ws.title, f"B{row}")] = n
-            ws.cell(row, 2).number_format = "0"
             sh.put(row, 3, "公式计数")
         else:
             sh.put(row, 2, n)
@@ -197,7 +205,7 @@ def _block(
     sh.row = max(sh.row + 1, top + BLOCK_ROWS)
 
 
-def _chart(ws: Worksheet, d: Distribution, head: int, last: int, top: int) -> None:
+def _chart(ws: Any, d: Distribution, head: int, last: int, top: int) -> None:
     chart = BarChart()
     chart.type = "col"
     chart.title = d.title

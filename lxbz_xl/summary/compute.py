@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from lxbz_xl.case import Case
@@ -83,7 +84,10 @@ def build_summary(
             sub.used = False
             continue
         defn = definitions[case.rubric]
-        entries.append(Entry(sub, defn, result, alone, _refs(defn, sub)))
+        # The item scores stay (ranking ties count items below full marks); their wording is the forms'.
+        result.items = [replace(i, clauses=[], explanations=[]) for i in result.items]
+        entries.append(Entry(sub, defn, result, _slim(alone), _refs(defn, sub)))
+    cohort.standalone = []  # each entry keeps the slim copy: the full results are the biggest holder
     every_year = entries
     if year is not None:
         entries = [e for e in entries if e.result.year == year]
@@ -109,6 +113,14 @@ def build_summary(
         consequences=_consequences(entries, persons),
     )
     return summary
+
+
+def _slim(alone: Result) -> Result:
+    """The workbook's own evaluation as the summary compares with it (total, tier, title, notes,
+    adjustments, failed and pending conditions, members): without item scores, values and inputs,
+    which at 10,000 submissions would be most of the summary's memory."""
+    members = [replace(m, values=[], inputs={}) for m in alone.members]
+    return replace(alone, items=[], values=[], inputs={}, members=members)
 
 
 def _consequences(entries: list[Entry], persons: list[PersonRow]) -> list[ConsequenceRow]:

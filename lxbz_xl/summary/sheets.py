@@ -8,7 +8,11 @@ look is decided here, so the whole workbook restyles in one place.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import pickle
+import re
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from fractions import Fraction
@@ -16,12 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
+from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.xml.constants import REL_NS
 
 from lxbz_xl.summary.model import Ref
 from lxbz_xl.validation.safe_text import put_text
@@ -41,6 +47,7 @@ AUTHOR = "lxbz summary"
 
 A4, A3 = 9, 8  # openpyxl paperSize codes
 LINK_MAX = 60
+SPOOL_ROWS = 256  # table rows kept in memory before they go to the spool
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +116,12 @@ def pct_fmt(value: Fraction) -> str:
 def display_width(value: Any) -> int:
     """Columns a value needs: CJK characters take two."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    return max(sum(2 if ord(ch) > 0x2E7F else 1 for ch in line) for line in text.split("\n"))
+    if text.isascii():  # most cells: numbers, codes, file names (one pass in C, not per character)
+        return max(map(len, text.split("\n")))
+    return max(len(line) + len(_NARROW.sub("", line)) for line in text.split("\n"))
+
+
+_NARROW = re.compile("[\x00-\u2e7f]+")  # what is left after removing these takes two columns
 
 
 def _lines(text: str, width: float) -> int:
@@ -118,14 +130,90 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, -(-display_width(part) // usable)) for part in text.split("\n"))
 
 
+@dataclass(slots=True)
+class _Cell:
+    """A cell waiting for its row to be written: value, look (a style key), link and comment."""
+
+    value: Any
+    style: tuple[Any, ...]
+    link: tuple[str | None, str | None] | None = None  # (target, location in this workbook)
+    comment: str | None = None
+    fits: bool = False  # wrapped text its row's height must fit
+
+
+def _realise(cell: Any, key: tuple[Any, ...]) -> None:
+    """Style an openpyxl cell from a style key (font kind, fill, border, alignment, number format)."""
+    font, fill, border, align, number_format = key
+    cell.font = _FONTS[font]
+    if fill is not None:
+        cell.fill = fill
+    if border:
+        cell.border = BORDER
+    if align is not None:
+        horizontal, vertical, wrap = align
+        cell.alignment = Alignment(horizontal=horizontal, vertical=vertical, wrap_text=wrap or None)
+    if number_format:
+        cell.number_format = number_format
+
+
+_FONTS = {
+    "title": Font(name=HEADING, size=15, bold=True),
+    "text": Font(name=FONT, size=10),
+    "bold": Font(name=HEADING, size=10, bold=True),
+    "section": Font(name=HEADING, size=11, bold=True),
+    "code": Font(name="Consolas", size=8),
+    "data": Font(name=FONT, size=10),
+    "link": Font(name=FONT, size=10, color=LINK_COLOR, underline="single"),
+}
+
+
+_HYPERLINK = f"{REL_NS}/hyperlink"
+
+
+class _LinkRels(RelationshipList):
+    """A sheet's relationships with its external hyperlinks held as bare targets: openpyxl keeps every
+    sheet's relationships until the workbook is saved, as objects of several hundred bytes each, which
+    at 10,000 submissions (tens of thousands of links per sheet) was the largest part of the writer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._links: list[str] = []
+        self._ids = array("I")  # the link's rId number (allocated in order among the others)
+
+    def append(self, value: Relationship) -> None:
+        if value.Type == _HYPERLINK and value.TargetMode == "External" and not value.Id:
+            self._links.append(value.Target)
+            self._ids.append(len(self))
+            value.Id = f"rId{len(self)}"
+            return
+        super().append(value)
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self._links)
+
+    def to_tree(self) -> Any:
+        tree = super().to_tree()
+        for rid, target in zip(self._ids, self._links, strict=True):
+            tree.append(
+                Relationship(Id=f"rId{rid}", Type=_HYPERLINK, Target=target, TargetMode="External").to_tree()
+            )
+        return tree
+
+
 class Sheet:
-    """A worksheet filled top to bottom: title, notes, sections and tables; `finish` sets the page."""
+    """A worksheet filled top to bottom: title, notes, sections and tables; `finish` sets the page and
+    writes it.
+
+    The workbook is write-only (openpyxl streams each sheet's XML to a temporary file), but a sheet's
+    column widths come first in its XML and depend on every cell. So finished rows are pickled to a
+    temporary spool file as they are written (only the last rows stay in memory, for a late fill or
+    comment), the widths are fitted on the way, and `finish` replays the spool into the sheet, fitting
+    each row's height to its wrapped text. Memory stays bounded whatever the number of rows: only the
+    columns a chart counts over (`track`) are kept, as plain values.
+    """
 
     def __init__(self, wb: Workbook, name: str, title: str, out_dir: Path, first: bool = False) -> None:
-        ws = wb.active if first else wb.create_sheet()
-        assert ws is not None
-        ws.title = name
-        self.ws: Worksheet = ws
+        self.ws: Any = wb.create_sheet(name)
         self.out_dir = out_dir
         self.row = 1
         self.widths: dict[int, int] = {}
@@ -134,64 +222,109 @@ class Sheet:
         self.header_row: int | None = None  # of the main table: frozen and repeated on each page
         self.title = title
         self.ncols = 1
+        self.cells: dict[int, dict[int, _Cell]] = {}  # rows not yet spooled
+        self.heights: dict[int, float] = {}
         # Merged cells never grow to fit their text: their rows get a height once the widths are known.
         self._paragraphs: list[tuple[int, int, int, str]] = []  # row, first col, last col, text
-        self._texts: dict[int, list[tuple[int, str]]] = {}  # row → (col, text) of table cells that wrap
-        self._styles: dict[tuple[Any, ...], Any] = {}  # style key → the style array of its first cell
+        self._spool: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `finish`)
+        self._spooled = 0  # rows below this one are in the spool
+        self._style_ids: dict[tuple[Any, ...], int] = {}
+        self._tracked: dict[int, dict[int, Any]] = {}  # col → row → value, of the tracked columns
+        self._extent = (1, 1)  # last row and column written
+
+    def track(self, cols: Iterable[int]) -> None:
+        """Keep the values of these columns (for `value`) once their rows are spooled."""
+        self._tracked.update({c: {} for c in cols})
+
+    @property
+    def name(self) -> str:
+        return str(self.ws.title)
+
+    def _set(self, row: int, col: int, value: Any, style: tuple[Any, ...]) -> _Cell:
+        assert row >= self._spooled, f"row {row} of {self.name} is already written"
+        self._extent = (max(self._extent[0], row), max(self._extent[1], col))
+        cell = _Cell(value, style)
+        self.cells.setdefault(row, {})[col] = cell
+        if col in self._tracked:
+            self._tracked[col][row] = value
+        return cell
+
+    def _flush(self, upto: int) -> None:
+        """Spool the rows above `upto` (style keys by number: a fill is not pickled for every cell)."""
+        ids = self._style_ids
+        for r in sorted(r for r in self.cells if r < upto):
+            cells = [
+                (c, x.value, ids.setdefault(x.style, len(ids)), x.link, x.comment, x.fits)
+                for c, x in self.cells.pop(r).items()
+            ]
+            pickle.dump((r, cells), self._spool, pickle.HIGHEST_PROTOCOL)
+        self._spooled = max(self._spooled, upto)
+
+    def value(self, row: int, col: int) -> Any:
+        """A value written so far: of a row not yet spooled, or of a tracked column."""
+        if col in self._tracked:
+            return self._tracked[col].get(row)
+        cell = self.cells.get(row, {}).get(col)
+        return None if cell is None else cell.value
+
+    def fill(self, row: int, col: int, fill: PatternFill) -> None:
+        """Give a written cell a background (e.g. the colour legend on 说明)."""
+        cell = self.cells[row][col]
+        font, _, border, align, number_format = cell.style
+        cell.style = (font, fill, border, align, number_format)
+
+    def merge(self, row: int, first: int, last: int) -> None:
+        self.ws.merged_cells.add(f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}")
+        self._extent = (max(self._extent[0], row), max(self._extent[1], last))
 
     # ---------------------------------------------------------------- text
 
     def heading(self, ncols: int) -> None:
-        cell = self.ws.cell(self.row, 1, self.title)
-        cell.font = Font(name=HEADING, size=15, bold=True)
-        cell.alignment = Alignment(horizontal="left", vertical="center")
-        self.ws.row_dimensions[self.row].height = 26
+        self._set(self.row, 1, self.title, ("title", None, False, ("left", "center", False), None))
+        self.heights[self.row] = 26
         self.row += 1
         self.ncols = ncols
 
     def text(self, text: str, ncols: int | None = None) -> None:
         """A paragraph across the table's width (merged, wrapped), e.g. a rule or a note."""
         ncols = ncols or self.ncols
-        cell = put_text(self.ws.cell(self.row, 1), text)
-        cell.font = Font(name=FONT, size=10)
-        cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        self._set(self.row, 1, text, ("text", None, False, ("left", "top", True), None))
         self._merge(self.row, 1, ncols, text)
         self.row += 1
 
     def kv(self, label: str, value: Any, ncols: int | None = None) -> None:
         """A bordered label / value row, the value spanning the rest of the width."""
-        head = put_text(self.ws.cell(self.row, 1), label)
-        head.font = Font(name=HEADING, size=10, bold=True)
-        head.fill = HEADER_FILL
-        head.border = BORDER
-        head.alignment = Alignment(vertical="center", wrap_text=True)
+        self._set(self.row, 1, label, ("bold", HEADER_FILL, True, (None, "center", True), None))
         self.kv_tail(value, ncols)
 
     def kv_tail(self, value: Any, ncols: int | None = None) -> None:
         """The rest of the current row from column 2: one merged, wrapped, bordered cell; next row."""
         ncols = ncols or self.ncols
         cell = self.put(self.row, 2, value if isinstance(value, V) else V(value, wrap=True), fit=False)
-        cell.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        font, fill, border, _, number_format = cell.style
+        cell.style = (font, fill, border, ("left", "center", True), number_format)
         for c in range(3, ncols + 1):
-            self.ws.cell(self.row, c).border = BORDER
+            self._set(self.row, c, None, ("data", None, True, None, None))
         self._merge(self.row, 2, ncols, "" if cell.value is None else str(cell.value))
         self.row += 1
 
     def _merge(self, row: int, first: int, last: int, text: str) -> None:
         if last > first:
-            self.ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+            self.merge(row, first, last)
         self._paragraphs.append((row, first, last, text))
 
     def section(self, text: str, ncols: int | None = None) -> None:
         ncols = ncols or self.ncols
         for c in range(1, ncols + 1):
-            cell = put_text(self.ws.cell(self.row, c), text if c == 1 else None)
-            cell.fill = SECTION_FILL
-            cell.font = Font(name=HEADING, size=11, bold=True)
-            cell.alignment = Alignment(vertical="center")
+            self._set(
+                self.row,
+                c,
+                text if c == 1 else None,
+                ("section", SECTION_FILL, False, (None, "center", False), None),
+            )
         if ncols > 1:
-            self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row, end_column=ncols)
-        self.ws.row_dimensions[self.row].height = 20
+            self.merge(self.row, 1, ncols)
+        self.heights[self.row] = 20
         self.row += 1
 
     def skip(self, n: int = 1) -> None:
@@ -203,20 +336,16 @@ class Sheet:
         row = self.row
         for i, label in enumerate(labels):
             self._head_cell(row, col + i, label)
-        self.ws.row_dimensions[row].height = 30
+        self.heights[row] = 30
         self.row += 1
         return row
 
     def _head_cell(self, row: int, col: int, label: str | None) -> None:
-        cell = put_text(self.ws.cell(row, col), label)
-        cell.font = Font(name=HEADING, size=10, bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = BORDER
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self._set(row, col, label, ("bold", HEADER_FILL, True, ("center", "center", True), None))
         if label:
             # Headers wrap; a column need not be wider than half its header.
             self._fit(col, (display_width(label) + 1) // 2 + 2)
-            self._texts.setdefault(row, []).append((col, label))
+            self.cells[row][col].fits = True
 
     def group_header(self, groups: Sequence[tuple[str, int]], labels: Sequence[str]) -> int:
         """Two header rows: group names spanning their columns (a group of width 1 spans both rows)."""
@@ -226,101 +355,75 @@ class Sheet:
             if span == 1 and labels[col - 1] == name:
                 self._head_cell(top, col, name)
                 self._head_cell(sub, col, None)
-                self.ws.merge_cells(start_row=top, start_column=col, end_row=sub, end_column=col)
+                self.ws.merged_cells.add(f"{get_column_letter(col)}{top}:{get_column_letter(col)}{sub}")
             else:
                 for c in range(col, col + span):
                     self._head_cell(top, c, name if c == col else None)
                     self._head_cell(sub, c, labels[c - 1])
                 if span > 1:
-                    self.ws.merge_cells(
-                        start_row=top, start_column=col, end_row=top, end_column=col + span - 1
-                    )
+                    self.merge(top, col, col + span - 1)
                 self._paragraphs.append((top, col, col + span - 1, name))
             col += span
-        self.ws.row_dimensions[top].height = 20
-        self.ws.row_dimensions[sub].height = 30
+        self.heights[top] = 20
+        self.heights[sub] = 30
         self.row += 2
         return sub
 
-    def rows(self, rows: Sequence[Sequence[Any]], col: int = 1) -> tuple[int, int]:
+    def rows(self, rows: Iterable[Sequence[Any]], col: int = 1) -> tuple[int, int]:
         """Write data rows (plain values or `V`); returns (first, last) row, last < first when empty."""
         first = self.row
         for values in rows:
             for i, v in enumerate(values):
                 self.put(self.row, col + i, v)
             self.row += 1
+            if self.row - self._spooled > SPOOL_ROWS:
+                self._flush(self.row - 1)  # the last row stays open
         return first, self.row - 1
 
     def table(
-        self, labels: Sequence[str], rows: Sequence[Sequence[Any]], col: int = 1
+        self, labels: Sequence[str], rows: Iterable[Sequence[Any]], col: int = 1
     ) -> tuple[int, int, int]:
         """Header and rows; returns (header row, first data row, last data row)."""
         head = self.header(labels, col)
         first, last = self.rows(rows, col)
         return head, first, last
 
-    def put(self, row: int, col: int, v: Any, fit: bool = True) -> Any:
+    def put(self, row: int, col: int, v: Any, fit: bool = True) -> _Cell:
         spec = v if isinstance(v, V) else V(v)
-        value = (
-            num(spec.value)
-            if isinstance(spec.value, Fraction | int | float) and not isinstance(spec.value, bool)
-            else spec.value
-        )
+        value = spec.value
         if isinstance(value, bool):
             value = "是" if value else "否"
-        cell = put_text(self.ws.cell(row, col), value)  # text from submissions is never a formula
-        long_text = isinstance(value, str) and (display_width(value) > 40 or "\n" in value)
-        numeric = isinstance(value, int | float) or (isinstance(value, str) and value.startswith("="))
+        elif isinstance(value, Fraction | int | float):
+            value = num(value)
+        is_text = isinstance(value, str)
+        long_text = is_text and (display_width(value) > 40 or "\n" in value)
+        numeric = isinstance(value, int | float) or (is_text and value.startswith("="))
         horizontal = "right" if numeric else ("left" if long_text or spec.wrap else "center")
         linked = spec.ref is not None or spec.goto is not None
-        if spec.ref is not None:
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, target=link_target(spec.ref, self.out_dir))
-        elif spec.goto is not None:
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=spec.goto)
         number_format = spec.fmt or ("0.0#" if isinstance(value, float) else None)
         fill = (SETTLED_FILL if spec.settled else CHANGED_FILL) if spec.mark and not spec.code else None
-        self._style(cell, (horizontal, linked, bool(spec.code), number_format, fill))
+        if spec.code:
+            style: tuple[Any, ...] = ("code", fill, True, ("left", "center", False), number_format)
+        else:
+            style = ("link" if linked else "data", fill, True, (horizontal, "center", True), number_format)
+        cell = self._set(row, col, value, style)
+        if spec.ref is not None:
+            cell.link = (link_target(spec.ref, self.out_dir), None)
+        elif spec.goto is not None:
+            cell.link = (None, spec.goto)
         if spec.code:
             self._fit(col, len(str(value)) * 3 // 4 + 2)
             return cell
-        comment = spec.mark or spec.note
-        if comment:
-            c = Comment(comment, AUTHOR)
-            c.width, c.height = 320, 40 + 18 * (display_width(comment) // 40 + comment.count("\n"))
-            cell.comment = c
-        if isinstance(value, str) and spec.ref is not None and fit:
+        cell.comment = spec.mark or spec.note
+        if is_text and spec.ref is not None and fit:
             self.link_widths[col] = max(self.link_widths.get(col, 0), display_width(value) + 2)
             return cell
-        if isinstance(value, str) and fit and not value.startswith("="):
-            self._texts.setdefault(row, []).append((col, value))
+        if is_text and fit and not value.startswith("="):
+            cell.fits = True
         if fit:
             shown = f"{value:.2f}" if isinstance(value, float) else value  # as the number format shows it
-            self._fit(
-                col, 8 if isinstance(value, str) and value.startswith("=") else display_width(shown) + 2
-            )
+            self._fit(col, 8 if is_text and value.startswith("=") else display_width(shown) + 2)
         return cell
-
-    def _style(self, cell: Any, key: tuple[Any, ...]) -> None:
-        """Apply a cell style by key. The first cell of a key is styled through openpyxl (which hashes
-        every style object on assignment, slow over thousands of cells); later ones copy its style array."""
-        known = self._styles.get(key)
-        if known is not None:
-            cell._style = copy(known)
-            return
-        horizontal, linked, code, number_format, fill = key
-        cell.border = BORDER
-        if code:
-            cell.font = Font(name="Consolas", size=8)
-            cell.alignment = Alignment(horizontal="left", vertical="center")
-        else:
-            link = {"color": LINK_COLOR, "underline": "single"} if linked else {}
-            cell.font = Font(name=FONT, size=10, **link)  # type: ignore[arg-type]
-            cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
-        if number_format:
-            cell.number_format = number_format
-        if fill is not None:
-            cell.fill = fill
-        self._styles[key] = copy(cell._style)
 
     def _fit(self, col: int, width: int) -> None:
         self.widths[col] = max(self.widths.get(col, 6), width)
@@ -339,7 +442,8 @@ class Sheet:
     ) -> None:
         """Column widths (fitted, capped at `max_width`, overridden by `widths`), a filter on the main
         table (`table` = its first column and last data row, below `header_row`), rows frozen down to its
-        header, and print setup: landscape, fit to width, title and header rows repeated on every page."""
+        header, and print setup: landscape, fit to width, title and header rows repeated on every page.
+        Then the cells are written and dropped."""
         ws = self.ws
         final: dict[int, float] = {}
         for col in range(1, ncols + 1):
@@ -347,13 +451,10 @@ class Sheet:
             final[col] = (widths or {}).get(col, fitted)
             ws.column_dimensions[get_column_letter(col)].width = final[col]
         # Neither Excel nor LibreOffice fits row heights to wrapped text on opening a file: set them.
+        heights = self.heights
         for row, first, last, text in self._paragraphs:
             lines = _lines(text, sum(final.get(c, 8) for c in range(first, last + 1)))
-            ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 14 * lines + 4)
-        for row, cells in self._texts.items():
-            lines = max(_lines(text, final.get(col, 8)) for col, text in cells)
-            if lines > 1:
-                ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or 15, 13.5 * lines + 3)
+            heights[row] = max(heights.get(row) or 15, 14 * lines + 4)
         if table is not None and self.header_row is not None:
             head, last = self.header_row, max(table[1], self.header_row)
             ws.auto_filter.ref = f"{get_column_letter(table[0])}{head}:{get_column_letter(ncols)}{last}"
@@ -365,12 +466,73 @@ class Sheet:
             ws.print_title_rows = "1:1"
         _page_setup(ws, [final[c] for c in sorted(final)], paper, freeze_cols)
         ws.oddFooter.center.text = "&A — 第 &P 页,共 &N 页"
+        self._write(final)
+
+    def _spooled_rows(self) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        self._spool.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._spool)
+            except EOFError:
+                return
+
+    def _write(self, widths: dict[int, float]) -> None:
+        """Replay the spool into the write-only sheet, each row with its height (set before the row is
+        appended, as openpyxl needs), then close the sheet so its links are not held until the save."""
+        ws = self.ws
+        self._flush(max(self.cells, default=0) + 1)
+        keys = {i: key for key, i in self._style_ids.items()}
+        # The <dimension> (used range) precedes the rows; a write-only sheet does not know it, this one does.
+        used = f"A1:{get_column_letter(self._extent[1])}{self._extent[0]}"
+        ws.calculate_dimension = lambda: used
+        styles: dict[int, Any] = {}
+        heights, at = self.heights, 1
+        for r, row in self._spooled_rows():
+            for gap in range(at, r):  # empty rows only matter for their height
+                if gap in heights:
+                    ws.row_dimensions[gap].height = heights[gap]
+                ws.append([])
+            at = r + 1
+            texts = [_lines(v, widths.get(c, 8)) for c, v, *_, fits in row if fits]
+            height = heights.get(r)
+            if texts and max(texts) > 1:
+                height = max(height or 15, 13.5 * max(texts) + 3)
+            if height is not None:
+                ws.row_dimensions[r].height = height
+            out: list[Any] = [None] * max(c for c, *_ in row)
+            for c, value, style, link, comment, _ in row:
+                cell = WriteOnlyCell(ws)
+                known = styles.get(style)
+                if known is None:
+                    _realise(cell, keys[style])
+                    known = styles[style] = copy(cell._style)
+                else:
+                    cell._style = copy(known)
+                put_text(cell, value)  # text from submissions is never a formula
+                if link is not None:
+                    cell.hyperlink = Hyperlink(ref="", target=link[0], location=link[1])
+                if comment:
+                    note = Comment(comment, AUTHOR)
+                    note.width = 320
+                    note.height = 40 + 18 * (display_width(comment) // 40 + comment.count("\n"))
+                    cell.comment = note
+                out[c - 1] = cell
+            ws.append(out)
+        for gap in range(at, max(heights, default=0) + 1):
+            if gap in heights:
+                ws.row_dimensions[gap].height = heights[gap]
+            ws.append([])
+        self._spool.close()
+        ws._get_writer()
+        ws._writer._rels = _LinkRels()  # before `close` writes the hyperlinks
+        ws.close()
+        ws._hyperlinks = []  # written with the sheet; openpyxl would keep them until the save
 
 
 READABLE_PT, BODY_PT = 8.0, 10.0  # smallest type on paper; the tables' body type
 
 
-def _page_setup(ws: Worksheet, widths: list[float], paper: int, freeze_cols: int) -> None:
+def _page_setup(ws: Any, widths: list[float], paper: int, freeze_cols: int) -> None:
     """Landscape; fitted to the paper's width while the 10 pt body type stays readable (at least 8 pt on
     paper, in LibreOffice's wider measure of column widths), else printed at that size across pages with
     the key columns and the header rows repeated. Header and footer sit inside the margins (LibreOffice

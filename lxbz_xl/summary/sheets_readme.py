@@ -41,9 +41,9 @@ def readme(ctx: Ctx, wb: Workbook, guide: dict[str, str]) -> None:
         command += f" --year {s.year}"
     sh.kv("复现方法", f"{command}\n(同一批文件、同一版本的考评细则得到相同的结果;先核对批次摘要)")
     sh.kv("标记说明", "橙色底色:汇总结果与报送表内显示的不同,或被资格链取消了称号、降低了档次(批注写明原因)")
-    sh.ws.cell(sh.row - 1, 2).fill = CHANGED_FILL
+    sh.fill(sh.row - 1, 2, CHANGED_FILL)
     sh.kv("", "浅黄底色:报送表内为空或“待定”,由同批次其他考评的结果或按考评细则计算得出(批注写明依据)")
-    sh.ws.cell(sh.row - 1, 2).fill = SETTLED_FILL
+    sh.fill(sh.row - 1, 2, SETTLED_FILL)
     sh.kv("链接说明", "蓝色下划线:点击打开报送文件中对应的单元格")
     sh.skip()
     sh.section("使用的考评细则")
@@ -58,7 +58,7 @@ def readme(ctx: Ctx, wb: Workbook, guide: dict[str, str]) -> None:
     sh.skip()
     sh.section("工作表")
     head = sh.header(["工作表", "内容", None, None, None])
-    sh.ws.merge_cells(start_row=head, start_column=2, end_row=head, end_column=ncols)
+    sh.merge(head, 2, ncols)
     for name, what in guide.items():
         sh.put(sh.row, 1, V(name, goto=f"'{name}'!A1"))
         sh.kv_tail(what)

@@ -4,6 +4,7 @@ SHA-256), 问题清单 (missing, duplicate, conflicting, invalid, unplaceable fi
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -42,43 +43,43 @@ def entry_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh.text(
         "每份计入汇总的报送一行。“填报表内结果”是报送工作簿自身显示的结果;与汇总不同时,“资格链与批次说明”写明原因。"
     )
-    rows = []
-    for e in sorted(ctx.summary.entries, key=lambda x: (x.result.year or 0, x.result.unit, x.rubric)):
-        r = e.result
-        total_ref, tier_ref, title_ref = (ctx.cell_ref(r, k) for k in ("total", "tier", "title"))
-        label_ref = tier_ref or title_ref
-        rows.append(
-            [
-                r.unit,
-                r.year,
-                ctx.short(e.rubric),
-                e.submission.version or e.defn.version,
-                VARIANT_WORDS.get(e.submission.variant or "", e.submission.variant or ""),
-                V(r.total, ref=total_ref, **changed(ctx, r, e.standalone, total_ref, "total")),
-                V(
-                    r.tier or ("需人工认定" if r.manual else ""),
-                    ref=tier_ref,
-                    **changed(ctx, r, e.standalone, tier_ref, "tier"),
-                ),
-                V(
-                    shown(r) if r.title is not None else "",
-                    ref=title_ref,
-                    **changed(ctx, r, e.standalone, title_ref, "title"),
-                ),
-                r.rank,
-                r.band,
-                joined(r.awards, "、"),
-                V(workbook_text(ctx, e), wrap=True),
-                V(joined([n for n in r.notes if CHAIN_MARK in n], "\n"), wrap=True),
-                V(Path(e.submission.path).name, ref=Ref(e.submission.path)),
-                V(f"{total_ref.sheet}!{total_ref.cell}", ref=total_ref) if total_ref else "",
-                V(f"{label_ref.sheet}!{label_ref.cell}", ref=label_ref) if label_ref else "",
-                V(e.submission.sha256, code=True),
-            ]
-        )
+    entries = sorted(ctx.summary.entries, key=lambda x: (x.result.year or 0, x.result.unit, x.rubric))
     sh.header_row = sh.header(labels)
-    _, last = sh.rows(rows)
+    _, last = sh.rows(entry_row(ctx, e) for e in entries)
     sh.finish(ncols=len(labels), table=(1, last), freeze_cols=1, paper=A3, widths={13: 60})
+
+
+def entry_row(ctx: Ctx, e: Entry) -> list[Any]:
+    r = e.result
+    total_ref, tier_ref, title_ref = (ctx.cell_ref(r, k) for k in ("total", "tier", "title"))
+    label_ref = tier_ref or title_ref
+    return [
+        r.unit,
+        r.year,
+        ctx.short(e.rubric),
+        e.submission.version or e.defn.version,
+        VARIANT_WORDS.get(e.submission.variant or "", e.submission.variant or ""),
+        V(r.total, ref=total_ref, **changed(ctx, r, e.standalone, total_ref, "total")),
+        V(
+            r.tier or ("需人工认定" if r.manual else ""),
+            ref=tier_ref,
+            **changed(ctx, r, e.standalone, tier_ref, "tier"),
+        ),
+        V(
+            shown(r) if r.title is not None else "",
+            ref=title_ref,
+            **changed(ctx, r, e.standalone, title_ref, "title"),
+        ),
+        r.rank,
+        r.band,
+        joined(r.awards, "、"),
+        V(workbook_text(ctx, e), wrap=True),
+        V(joined([n for n in r.notes if CHAIN_MARK in n], "\n"), wrap=True),
+        V(Path(e.submission.path).name, ref=Ref(e.submission.path)),
+        V(f"{total_ref.sheet}!{total_ref.cell}", ref=total_ref) if total_ref else "",
+        V(f"{label_ref.sheet}!{label_ref.cell}", ref=label_ref) if label_ref else "",
+        V(e.submission.sha256, code=True),
+    ]
 
 
 # ---------------------------------------------------------------- 问题清单, 校验记录
@@ -118,7 +119,7 @@ def validation_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh = ctx.sheet(wb, "校验记录")
     sh.heading(len(labels))
     sh.text("本批次每个文件的校验结论。未计入汇总的通过校验文件,原因见问题清单(重复报送或报送冲突)。")
-    rows = [
+    rows = (
         [
             V(Path(x.path).name, ref=Ref(x.path), wrap=True),
             STATUS_WORDS.get(x.status, x.status),
@@ -131,7 +132,7 @@ def validation_sheet(ctx: Ctx, wb: Workbook) -> None:
             V(x.sha256, code=True),
         ]
         for x in sorted(ctx.summary.submissions, key=lambda x: x.path)
-    ]
+    )
     sh.header_row = sh.header(labels)
     _, last = sh.rows(rows)
     sh.finish(ncols=len(labels), table=(1, last), widths={8: 60}, max_width=36)

@@ -79,13 +79,15 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
     groups += [("资格链", len(CHAIN_HEADERS)), ("提示", 1), ("缺报", 1), ("处理意见", 1)]
     labels += [*CHAIN_HEADERS, "提示", "缺报", "处理意见"]
     ncols = len(labels)
+    sh.track(c for named in where.values() for c in named.values())  # the charts count over them
     sh.heading(ncols)
     sh.text(
         f"批次摘要 {s.inputs_digest[:16]}…;生成于 {s.generated_at}。数字链接到报送文件中的单元格;"
         "橙色底色:与报送表内显示的结果不同;浅黄底色:报送表内为空或待定,由汇总得出;批注写明原因。好中差档由汇总按比例计算。"
     )
     sh.header_row = sh.group_header(groups, labels)
-    first, last = sh.rows([unit_row(ctx, row, cols) for row in s.rows])
+    first, last = sh.rows(unit_row(ctx, row, cols) for row in s.rows)
+    source = Source.of(sh, first, last, where)
     sh.finish(
         ncols=ncols,
         table=(1, last),
@@ -94,7 +96,7 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
         paper=A3,
         widths={ncols - 3: 40, ncols - 2: 28, ncols - 1: 16, ncols: 36},
     )
-    return Source(sh.ws, first, last, where)
+    return source
 
 
 def _unit_cells(ctx: Ctx, e: Entry | None, c: UnitCols) -> list[Any]:
@@ -213,33 +215,34 @@ def person_refs(p: PersonRow) -> tuple[Ref | None, tuple[str, Ref | None], Outco
 def person_sheet(ctx: Ctx, wb: Workbook) -> Source:
     sh = ctx.sheet(wb, "干部汇总")
     ncols = len(PERSON_HEADERS)
+    sh.track(PERSON_COLS.values())  # the charts count over them
     sh.heading(ncols)
     sh.text(
         "每名干部一行:领导干部年度考核的被考核人,以及各考评中逐人评价的班子成员。数字链接到报送文件中的单元格。"
     )
     sh.header_row = sh.header(PERSON_HEADERS)
-    rows = []
-    for p in ctx.summary.persons:
-        total_ref, (key, label_ref), standalone = person_refs(p)
-        o = p.outcome
-        tips = [*o.flags, *([f"需人工认定:{o.manual}"] if o.manual else [])]
-        rows.append(
-            [
-                p.unit,
-                p.person,
-                ctx.short(p.rubric),
-                p.detail,
-                V(o.total, ref=total_ref, **changed(ctx, o, standalone, total_ref, "total")),
-                V(outcome_label(o), ref=label_ref, **changed(ctx, o, standalone, label_ref, key)),
-                joined(o.awards, "、"),
-                V(joined(tips), wrap=True),
-                V(p.ref.text, ref=p.ref, wrap=True),
-                V(consequence_text(ctx, _own(ctx, p)), wrap=True),
-            ]
-        )
-    first, last = sh.rows(rows)
+    first, last = sh.rows(person_row(ctx, p) for p in ctx.summary.persons)
+    source = Source.of(sh, first, last, {"": PERSON_COLS})
     sh.finish(ncols=ncols, table=(1, last), freeze_cols=2, max_width=36)
-    return Source(sh.ws, first, last, {"": PERSON_COLS})
+    return source
+
+
+def person_row(ctx: Ctx, p: PersonRow) -> list[Any]:
+    total_ref, (key, label_ref), standalone = person_refs(p)
+    o = p.outcome
+    tips = [*o.flags, *([f"需人工认定:{o.manual}"] if o.manual else [])]
+    return [
+        p.unit,
+        p.person,
+        ctx.short(p.rubric),
+        p.detail,
+        V(o.total, ref=total_ref, **changed(ctx, o, standalone, total_ref, "total")),
+        V(outcome_label(o), ref=label_ref, **changed(ctx, o, standalone, label_ref, key)),
+        joined(o.awards, "、"),
+        V(joined(tips), wrap=True),
+        V(p.ref.text, ref=p.ref, wrap=True),
+        V(consequence_text(ctx, _own(ctx, p)), wrap=True),
+    ]
 
 
 def _own(ctx: Ctx, p: PersonRow) -> list[ConsequenceRow]:
@@ -263,7 +266,7 @@ def consequence_sheet(ctx: Ctx, wb: Workbook) -> None:
         "和跨年度规则(连续三年优秀晋升工资、评议结果靠后限期整改)。可按类别、单位筛选;免职、降职等只列出,由有权机关决定。"
     )
     sh.header_row = sh.header(CONSEQUENCE_HEADERS)
-    rows = [
+    rows = (
         [
             c.year,
             c.unit,
@@ -275,8 +278,8 @@ def consequence_sheet(ctx: Ctx, wb: Workbook) -> None:
             V(c.ref.text, ref=c.ref, wrap=True),
         ]
         for c in ctx.summary.consequences
-    ]
-    _, last = sh.rows(rows)
-    if not rows:
+    )
+    first, last = sh.rows(rows)
+    if last < first:
         sh.text("(本批次没有处理意见)")
     sh.finish(ncols=ncols, table=(1, last), freeze_cols=3, max_width=40, widths={6: 30, 7: 44, 8: 30})

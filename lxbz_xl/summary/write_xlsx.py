@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ from lxbz_xl.summary.sheets_cohort import banding_sheet, indicator_sheet, quota_
 from lxbz_xl.summary.sheets_readme import readme
 from lxbz_xl.summary.sheets_records import entry_sheet, problem_sheet, validation_sheet
 from lxbz_xl.summary.sheets_units import consequence_sheet, person_sheet, unit_sheet
-from lxbz_xl.workbook.cached_values import rewrite_package
+from lxbz_xl.workbook.cached_values import FIXED_DATE, rewrite_package, sheet_parts
 
 __all__ = ["SHEETS", "build_workbook", "write_summary"]
 
@@ -58,7 +60,7 @@ def write_summary(summary: Summary, out: Path) -> Path:
     try:
         wb.save(saved)
         # openpyxl cannot store a formula's value: write the chart counts' cached values into the package.
-        rewrite_package(saved, filled, cached, {})
+        with_cached_values(saved, filled, cached)
         os.replace(filled, out)
     finally:
         for leftover in (saved, filled, filled.with_name(filled.name + ".tmp")):
@@ -67,10 +69,40 @@ def write_summary(summary: Summary, out: Path) -> Path:
     return out
 
 
+def with_cached_values(src: Path, dst: Path, cached: dict[tuple[str, str], Any]) -> None:
+    """`rewrite_package` for a big package: the parts holding formulas (the chart sheet) and docProps go
+    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed."""
+    with zipfile.ZipFile(src) as zin:
+        parts = sheet_parts(zin)
+        small = {parts[sheet] for sheet, _ in cached} | {"docProps/core.xml", "xl/workbook.xml"}
+        small |= {"xl/_rels/workbook.xml.rels", "[Content_Types].xml"}  # what sheet_parts reads
+        head, fixed_head = dst.with_name(dst.name + ".head.xlsx"), dst.with_name(dst.name + ".fixed.xlsx")
+        try:
+            with zipfile.ZipFile(head, "w", zipfile.ZIP_DEFLATED) as zout:
+                for name in sorted(small & set(zin.namelist())):
+                    zout.writestr(zin.getinfo(name), zin.read(name))
+            rewrite_package(head, fixed_head, cached, {})
+            with (
+                zipfile.ZipFile(fixed_head) as fixed,
+                zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout,
+            ):
+                for info in zin.infolist():
+                    if info.filename in small:
+                        zout.writestr(fixed.getinfo(info.filename), fixed.read(info.filename))
+                        continue
+                    zi = zipfile.ZipInfo(info.filename, FIXED_DATE)
+                    zi.compress_type, zi.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+                    with zin.open(info) as r, zout.open(zi, "w") as w:
+                        shutil.copyfileobj(r, w, 1 << 20)
+        finally:
+            for part in (head, fixed_head):
+                part.unlink(missing_ok=True)
+
+
 def build_workbook(summary: Summary, out_dir: Path) -> tuple[Workbook, dict[tuple[str, str], Any]]:
     """The workbook (links relative to `out_dir`) and the cached values of its formula cells."""
     ctx = Ctx(summary, out_dir)
-    wb = Workbook()
+    wb = Workbook(write_only=True)  # each sheet streams to a temporary file as it is finished
     readme(ctx, wb, SHEETS)
     units = unit_sheet(ctx, wb)
     persons = person_sheet(ctx, wb)
