@@ -27,7 +27,7 @@ from lxbz_xl.validation.check_file import Checked, check_file_full
 from lxbz_xl.validation.context import releases_dir
 from lxbz_xl.validation.discover import admit
 from lxbz_xl.validation.guard import DEFAULT_LIMITS
-from lxbz_xl.validation.model import CODES, PASSING_WARNINGS, WorkbookReport, finding
+from lxbz_xl.validation.model import PASSING_WARNINGS, WorkbookReport, finding
 from lxbz_xl.validation.report_console import print_report
 from lxbz_xl.validation.safe_text import console as esc
 from lxbz_xl.validation.safe_text import xml
@@ -74,13 +74,10 @@ def _job(src: str, tmp: str) -> tuple[WorkbookReport, bool]:
     try:
         checked = check_file_full(path, runner._state["context"], runner._state["limits"], keep_inputs=True)
         result = checked.result
-        # Whatever `lxbz validate` rejects is rejected here too, with the same findings (issue 16), except
-        # stale cached values (category "recompute"): replacing them from the core is what this command is for,
-        # and the copy takes no value from the submission's cached results.
+        # Whatever `lxbz validate` rejects is rejected here too, with the same findings (issue 16), stale or
+        # edited cached results included: a recomputed copy is made only of a workbook that validates.
         blocking = [
-            f
-            for f in checked.report.findings
-            if f.severity != "info" and f.code not in PASSING_WARNINGS and CODES[f.code][1] != "recompute"
+            f for f in checked.report.findings if f.severity != "info" and f.code not in PASSING_WARNINGS
         ]
         usable = (
             result is not None

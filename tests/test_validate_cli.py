@@ -329,14 +329,15 @@ def test_score_from_workbook_writes_recomputed_copy(factory: Factory, tmp_path: 
     from lxbz_xl.validation.check_file import check_file
     from lxbz_xl.validation.read_fast import read_workbook
 
-    src = tmp_path / "stale.xlsx"
+    # A workbook saved without calculated results (written by a tool that does not calculate): valid, and the
+    # copy gets the core's values.
+    src = tmp_path / "uncalculated.xlsx"
     src.write_bytes(
         factory.edit_sheet(
-            "stale_score.xlsx",
-            lambda d: re.sub(rb'(<c r="H5"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rb"\g<1>10\2", d),
+            "uncalculated.xlsx", lambda d: re.sub(rb"(</f>)<v>[^<]*</v>", rb"\1", d)
         ).read_bytes()
     )
-    assert "value_mismatch" in {f.code for f in check_file(src, Context()).findings}
+    assert "no_cached_values" in {f.code for f in check_file(src, Context()).findings}
     before = src.read_bytes()
     out = tmp_path / "out" / "scored.xlsx"
     out.parent.mkdir()
@@ -347,6 +348,20 @@ def test_score_from_workbook_writes_recomputed_copy(factory: Factory, tmp_path: 
     assert a.defined_names == b.defined_names and a.sheet_names == b.sheet_names
     assert a.sheets["考评表"].validations == b.sheets["考评表"].validations
     assert [p.name for p in out.parent.iterdir()] == ["scored.xlsx"]  # no temp file left behind
+
+
+def test_score_from_workbook_refuses_what_validate_refuses(factory: Factory, tmp_path: Path) -> None:
+    """Issue 16: a workbook `validate` rejects (here an edited cached score) gets the same finding and no copy."""
+    src = tmp_path / "stale.xlsx"
+    src.write_bytes(
+        factory.edit_sheet(
+            "stale_score.xlsx",
+            lambda d: re.sub(rb'(<c r="H5"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rb"\g<1>10\2", d),
+        ).read_bytes()
+    )
+    out = tmp_path / "scored.xlsx"
+    assert main(["score", "--from-workbook", str(src), "--write", str(out)]) == 1
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["stale.xlsx"]
 
 
 def test_score_from_workbook_refuses_to_overwrite_the_input(factory: Factory, tmp_path: Path) -> None:
