@@ -135,6 +135,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[str, str, str, str]:
+    from fractions import Fraction
+
     from lxbz_xl.definition.fields import FieldSpec
     from lxbz_xl.inputs import TYPE_WORDS, range_text, resolve_num
 
@@ -142,7 +144,7 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
     lo = resolve_num(defn, spec.min) if spec.min is not None and not str(spec.min).startswith("@") else None
     hi = resolve_num(defn, spec.max) if spec.max is not None and not str(spec.max).startswith("@") else None
     if spec.type == "count":
-        allowed = range_text(lo or 0, hi) if hi is not None else "≥0"
+        allowed = range_text(lo or Fraction(0), hi) if hi is not None else "≥0"
         if isinstance(spec.max, str) and spec.max.startswith("@"):
             allowed += f",不大于{spec.max[1:]}"
     elif spec.type == "enum":

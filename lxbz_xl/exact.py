@@ -55,13 +55,13 @@ def compare(left: Fraction, op: str, right: Fraction) -> bool:
     raise ValueError(f"unknown operator {op!r}")
 
 
-def to_decimal(value: Fraction, places: int = 2) -> Decimal:
+def to_decimal(value: Fraction | int, places: int = 2) -> Decimal:
     """Round for display only (ROUND_HALF_UP)."""
     q = Decimal(1).scaleb(-places)
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(q, rounding=ROUND_HALF_UP)
 
 
-def fmt(value: Fraction, places: int = 2) -> str:
+def fmt(value: Fraction | int, places: int = 2) -> str:
     """Display a number: integers without decimals, others to at most `places` decimals."""
     if value.denominator == 1:
         return str(value.numerator)

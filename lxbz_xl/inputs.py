@@ -197,7 +197,7 @@ def resolve_num(defn: RubricDefinition, value: NumLike, lookup: Any = None) -> F
         return Fraction(Decimal(value))
     if value.startswith("@"):
         found = lookup(value[1:]) if lookup else None
-        return found if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
+        return Fraction(found) if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
     raise ValueError(f"not a number reference: {value!r}")
 
 
@@ -292,7 +292,7 @@ def _check(defn: RubricDefinition, spec: FieldSpec, value: Any, lookup: Any) -> 
             value = int(parse_bool_or_none(value) or 0)  # a 0–1 count is a yes/no question: 是/否 answer it
         count = parse_count(value)
         lo, hi = _bounds(defn, spec, lookup)
-        lo = 0 if lo is None else lo  # type: ignore[assignment]
+        lo = Fraction(0) if lo is None else lo
         if count < lo or (hi is not None and count > hi):
             raise InputProblem(f"应为{range_text(lo, hi)},实为{count}")
         return count

@@ -85,9 +85,9 @@ def _check_outcome(o: Outcome, exp: dict[str, Any], where: str) -> list[str]:
         if not _same_number(got, value):
             bad.append(f"{where}values.{name}: expected {value}, got {got}")
     for name, text in (exp.get("display") or {}).items():  # what a report shows, e.g. 82.5%
-        shown = next((show(v.value, v.display) for v in o.values if v.name == name), None)
-        if shown != str(text):
-            bad.append(f"{where}display.{name}: expected {text!r}, got {shown!r}")
+        displayed = next((show(v.value, v.display) for v in o.values if v.name == name), None)
+        if displayed != str(text):
+            bad.append(f"{where}display.{name}: expected {text!r}, got {displayed!r}")
     bad += _check_consequences(o, exp, where)
     return bad
 

@@ -8,6 +8,7 @@ fi
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check lxbz_xl udfs tests bench
+.venv/bin/mypy lxbz_xl udfs
 # The full 200-case LibreOffice equality proof per rubric runs by default (set LXBZ_SLOW=0 to skip it locally).
 export LXBZ_SLOW=${LXBZ_SLOW:-1}
 [ "$LXBZ_SLOW" = "0" ] && unset LXBZ_SLOW

@@ -160,10 +160,11 @@ class Checker:
             # `when` holds on the linked rubric's result: its inputs, variables, total, tier and title.
             elsewhere = ("when", self.linked_scope(node.rubric, f"{where}.rubric"))
         self.fields(node, where, scope, skip=() if elsewhere is None else (elsewhere[0],))
-        if elsewhere is not None and elsewhere[1] is not None:
+        if elsewhere is not None:
             name, other = elsewhere
-            ann = model_fields(type(node))[name].annotation
-            self.walk(getattr(node, name), ann, f"{where}.{name}", other)
+            if other is not None:
+                ann = model_fields(type(node))[name].annotation
+                self.walk(getattr(node, name), ann, f"{where}.{name}", other)
         self.special(node, where, scope)
 
     def fields(self, node: BaseModel, where: str, scope: Scope, skip: tuple[str, ...]) -> None:

@@ -274,9 +274,16 @@ class Members(Entity):
 # ---------------------------------------------------------------- across units
 
 
+TieBreak = Literal["fewer_items_below_full", "unit"]
+
+
+def _unit_ties() -> list[TieBreak]:
+    return ["unit"]
+
+
 class Ranking(Strict):
     key: ScoreRef = "total"
-    ties: list[Literal["fewer_items_below_full", "unit"]] = Field(default_factory=lambda: ["unit"])
+    ties: list[TieBreak] = Field(default_factory=_unit_ties)
     eligible_only: bool = True
 
 

@@ -701,7 +701,7 @@ def _study_credits(rng: random.Random, unit: str, year: int) -> CaseMap:
         bar = 18 if rank == "处级" else 12
         return bar + rng.randint(1, 16) / 2
 
-    members = [
+    members: list[dict[str, Any]] = [
         {
             "name": name,
             "rank": rank,
@@ -711,10 +711,10 @@ def _study_credits(rng: random.Random, unit: str, year: int) -> CaseMap:
         for name, rank, now, before in CREDITS[unit]
     ]
     for m in members:
-        previous, now_, before_ = PROMOTED.get((unit, m["name"]), (m["rank"], None, None))
-        m["previous_rank"] = previous
-        if now_ is not None:
-            m["credits"], m["previous_year_credits"] = now_, before_
+        promoted = PROMOTED.get((unit, m["name"]))
+        m["previous_rank"] = m["rank"] if promoted is None else promoted[0]
+        if promoted is not None:
+            m["credits"], m["previous_year_credits"] = promoted[1], promoted[2]
     return {"rubric": "study_credits", "unit": unit, "year": year, "members": members}
 
 

@@ -68,8 +68,8 @@ class ExprCompiler:
                 return found if isinstance(found, int | Fraction) and not isinstance(found, bool) else None
 
             return bound
-        fixed = resolve_num(self.defn, value)
-        return lambda env: fixed
+        literal = resolve_num(self.defn, value)
+        return lambda env: literal
 
     # ------------------------------------------------------------ expressions
 

@@ -100,6 +100,7 @@ def run(
     if scores_given:  # the worksheet already holds the item scores: item inputs are neither needed nor read
         data = {k: v for k, v in data.items() if k != "items"}
     fast_values = (comp.read_unit if scores_given else comp.read_all).read(data) if fast else None
+    errors: list[InputError]
     if fast_values is not None:
         values, errors = fast_values, []
     else:
@@ -144,7 +145,7 @@ def run(
             result.items = [
                 score_item_reference(defn, item, by_item.get(str(item.id), {})) for item in defn.items
             ]
-        total = 0
+        total = Fraction(0)
         below_full = 0
         for i in result.items:
             total += i.score
@@ -193,7 +194,7 @@ def given_scores(
         for item, raw in zip(defn.items, item_scores, strict=True):
             points = Fraction(item.points)
             try:
-                score = raw if type(raw) is int else exact(raw)
+                score = Fraction(raw) if type(raw) is int else exact(raw)
             except (TypeError, ValueError, ArithmeticError):
                 result.errors.append(InputError(f"items.{item.id}", f"第{item.id}项得分应为数值,实为{raw!r}"))
                 continue

@@ -28,7 +28,7 @@ def render(text: str, defn: RubricDefinition) -> str:
 
 
 def _num(defn: RubricDefinition, value: Any) -> Fraction:
-    number = value if type(value) is int else resolve_num(defn, value)
+    number = Fraction(value) if type(value) is int else resolve_num(defn, value)
     assert number is not None
     return number
 
@@ -41,7 +41,7 @@ def clause_points(
     if clause.kind == "per_unit":  # the common case first, with nothing rendered unless points move
         n = values.get(clause.input.path, 0)
         if not n:
-            return 0, None
+            return Fraction(0), None
         raw = n * _num(defn, clause.per_unit)
         return raw, f"{render(clause.rule_text, defn)}:{n}{clause.input.unit},{verb}{fmt(raw)}分"
     rule = render(clause.rule_text, defn)
@@ -52,7 +52,7 @@ def clause_points(
         required = math.ceil(ratio * base)
         short = max(0, required - achieved)
         if not short:
-            return 0, None
+            return Fraction(0), None
         raw = short * _num(defn, clause.per_unit)
         unit = clause.achieved.unit
         return raw, (
@@ -64,7 +64,7 @@ def clause_points(
         target = values.get(clause.target.path)
         points = dec(clause.points)
         if done is None or target is None:
-            return 0, None
+            return Fraction(0), None
         rate = min(Fraction(1), Fraction(done) / target) if target else Fraction(1)
         score = points * rate
         if rate == 1:

@@ -160,7 +160,7 @@ def _share_shown(
     from lxbz_xl.engine.exprs import share
 
     _, votes, tiers = path.split(".", 2)
-    table = _case_of(defn, layout, get)
+    table: Any = _case_of(defn, layout, get)
     for key in votes.split("."):
         table = table.get(key) if isinstance(table, dict) else None
     if not isinstance(table, dict):

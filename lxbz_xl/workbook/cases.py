@@ -317,10 +317,11 @@ def cells_from_case(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[
                 raise FillError(f"{path}有{len(got)}项,超出表格容量{n}行(考评细则的 form 设定)")
     ballot_names: list[Any] = []
     if plan.members is not None:
+        assert defn.members is not None  # the plan has a member table only for a rubric with members
         ballot_names = [
             r.get(plan.members.inputs[0][0].path) if isinstance(r, dict) else None
             for r in (case.get(defn.members.key) or [])
-        ]  # type: ignore[union-attr]
+        ]
     for slot in plan.slots:
         where = slot.spec.path
         if where is None or slot.spec.role == "output" or where.startswith("form."):

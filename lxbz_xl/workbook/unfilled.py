@@ -6,6 +6,7 @@ core's absent defaults), and the form names it in the same words as the core's r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lxbz_xl.workbook.form import Plan
@@ -15,7 +16,7 @@ NOTE = "第{ids}项未填写,按未发现问题计(扣分项不扣分,加分项�
 PATH = "unfilled"
 
 
-def note(ids: list[int | str]) -> str:
+def note(ids: Sequence[int | str]) -> str:
     return NOTE.format(ids="、".join(str(i) for i in ids)) if ids else ""
 
 
