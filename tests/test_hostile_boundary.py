@@ -348,7 +348,8 @@ def test_parse_number_refuses_the_rest_in_chinese(text: str) -> None:
 @settings(max_examples=300, deadline=200)
 @given(st.text(max_size=200))
 def test_parse_number_is_total_and_fast(text: str) -> None:
-    started = time.perf_counter()
+    # CPU time with a loose bound: `1e30000000` used to take 37 s; a busy machine must not fail the test.
+    started = time.process_time()
     try:
         value = parse_number(text)
     except InputProblem:
@@ -356,7 +357,7 @@ def test_parse_number_is_total_and_fast(text: str) -> None:
     else:
         assert isinstance(value, Fraction)
         assert abs(value.numerator) < 10**62
-    assert time.perf_counter() - started < 0.01
+    assert time.process_time() - started < 0.25
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**20), max_value=10**20))
