@@ -33,6 +33,7 @@ MODULE_AREAS = {
         "test_udfs_xlwings",
     ),
     "workbook": (
+        "test_authoring_example",
         "test_demo_population",
         "test_guard",
         "test_summary_cli",
