@@ -155,7 +155,13 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
         allowed = "每条:" + "、".join(f"{f.path}({f.label})" for f in spec.fields)
     else:
         allowed = "是/否" if spec.type == "bool" else ""
-    need = "必填" if spec.required else f"选填{'' if spec.default is None else f',缺省{spec.default}'}"
+    # Unset `required` means required wherever inputs.read_fields reads the field (unit, member and roster
+    # fields alike); item clause inputs arrive here already resolved by all_inputs (absent = nothing found).
+    need = (
+        "必填"
+        if spec.required is not False
+        else f"选填{'' if spec.default is None else f',缺省{spec.default}'}"
+    )
     return spec_path, spec.label, TYPE_WORDS[spec.type], f"{allowed}({need})"
 
 

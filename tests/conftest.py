@@ -26,6 +26,7 @@ MODULE_AREAS = {
         "test_custom_rubric",
         "test_loader",
         "test_properties",
+        "test_rubrics_show",
         "test_spec_cases",
         "test_udfs",
         "test_udfs_errors",
