@@ -37,6 +37,7 @@ MODULE_AREAS = {
         "test_authoring_example",
         "test_demo_population",
         "test_guard",
+        "test_rubrics_release",
         "test_summary_cli",
         "test_summary_compute",
         "test_summary_workbook",
