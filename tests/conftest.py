@@ -24,6 +24,7 @@ MODULE_AREAS = {
         "test_cli",
         "test_cli_start",
         "test_custom_rubric",
+        "test_language_reference",
         "test_loader",
         "test_properties",
         "test_rubrics_show",
