@@ -38,6 +38,15 @@ def _prove(
     return proof.prove_native(defn, template, cases, work)[1]
 
 
+def _recalculate_udf(defn: RubricDefinition, path: Path) -> dict[tuple[str, str], Any]:
+    """Every formula cell of a filled UDF form, recalculated by pycel from the form's own inputs."""
+    from lxbz_xl.workbook import proof
+
+    form = proof.PycelForm(path, defn)
+    cells = form.formula_cells
+    return dict(zip(cells, form.xl.evaluate([proof._addr(*k) for k in cells]), strict=True))
+
+
 def _scored(case_file: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     capsys.readouterr()
     assert main(["score", "--rubric", str(RUBRIC), "--format", "json", str(case_file)]) == 0
@@ -105,19 +114,18 @@ def test_filled_forms_validate(built: Path, tmp_path: Path, variant: str) -> Non
 def test_udf_form_recalculated_by_pycel_equals_lxbz_score(
     built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lxbz_xl.workbook.cases import cells_from_case
-    from lxbz_xl.workbook.proof import PycelForm
-
+    """Each form `lxbz fill` wrote, recalculated by pycel from its own inputs (its cached values are not
+    trusted), shows the total and tier `lxbz score` gives; then every output cell of every case."""
     defn = load_rubric(RUBRIC)
-    template = built / template_name(defn.id, "udf")
-    form = PycelForm(template, defn)
-    for i, case in enumerate(_cases()):
-        path = tmp_path / f"case{i}.yaml"
-        path.write_text(yaml.safe_dump(case, allow_unicode=True), encoding="utf-8")
-        scored = _scored(path, capsys)
-        total, tier = _shown(defn, form.run(cells_from_case(defn, case)))
-        assert (total, tier) == (Fraction(scored["total_exact"]), scored["tier"]), case["unit"]
-    assert not _prove(defn, "udf", template, _cases(), tmp_path)
+    by_unit = {c["unit"]: c for c in _cases()}
+    for path in _fill(built, tmp_path, "udf"):
+        unit = next(u for u in by_unit if u in path.name)
+        values = _recalculate_udf(defn, path)
+        case_file = tmp_path / f"{unit}.yaml"
+        case_file.write_text(yaml.safe_dump(by_unit[unit], allow_unicode=True), encoding="utf-8")
+        scored = _scored(case_file, capsys)
+        assert _shown(defn, values) == (Fraction(scored["total_exact"]), scored["tier"]), unit
+    assert not _prove(defn, "udf", built / template_name(defn.id, "udf"), _cases(), tmp_path)
 
 
 @pytest.mark.libreoffice
