@@ -157,11 +157,8 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
         allowed = "是/否" if spec.type == "bool" else ""
     # Unset `required` means required wherever inputs.read_fields reads the field (unit, member and roster
     # fields alike); item clause inputs arrive here already resolved by all_inputs (absent = nothing found).
-    need = (
-        "必填"
-        if spec.required is not False
-        else f"选填{'' if spec.default is None else f',缺省{spec.default}'}"
-    )
+    default = ("是" if spec.default else "否") if isinstance(spec.default, bool) else spec.default
+    need = "必填" if spec.required is not False else f"选填{'' if default is None else f',缺省{default}'}"
     return spec_path, spec.label, TYPE_WORDS[spec.type], f"{allowed}({need})"
 
 

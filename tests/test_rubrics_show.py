@@ -36,6 +36,7 @@ def test_required_and_optional_labels_follow_what_reading_a_case_does(rid: str) 
         shown = _field_line(defn, path, spec)[3]
         label = "必填" if _missing_is_an_error(defn, spec) else "选填"
         assert shown.endswith(f"({label})") or f"({label}," in shown, (where, path, shown)
+        assert "True" not in shown and "False" not in shown  # a yes/no default reads 是/否
 
 
 def test_every_kind_of_field_is_covered_by_the_built_ins() -> None:
