@@ -157,7 +157,10 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
         allowed = "每条:" + "、".join(f"{f.path}({f.label})" for f in spec.fields)
     else:
         allowed = "是/否" if spec.type == "bool" else ""
-    need = "必填" if spec.required else f"选填{'' if spec.default is None else f',缺省{spec.default}'}"
+    # Unset `required` means required wherever inputs.read_fields reads the field (unit, member and roster
+    # fields alike); item clause inputs arrive here already resolved by all_inputs (absent = nothing found).
+    default = ("是" if spec.default else "否") if isinstance(spec.default, bool) else spec.default
+    need = "必填" if spec.required is not False else f"选填{'' if default is None else f',缺省{default}'}"
     return spec_path, spec.label, TYPE_WORDS[spec.type], f"{allowed}({need})"
 
 
@@ -169,6 +172,8 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     console = _console()
     if args.action == "check":
         return _check_rubrics(console, args.id)
+    if args.action == "release":
+        return _release_rubrics(console, [*args.id, *args.rubric], args.out)
     if args.action == "list" or not args.id:
         for rid in builtin_ids():
             d = load_rubric(rid)
@@ -207,6 +212,35 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
         if d.tiers.promotable is not None:
             console.print(f"可选拔担任上一级领导职务的档次:{'、'.join(d.tiers.promotable)}")
     return 0
+
+
+def _release_rubrics(console: Any, refs: list[str], out: str | None) -> int:
+    """`lxbz rubrics release [FILE|ID…] [--out DIR]`: snapshot each rubric's templates as released; 2 when a
+    different snapshot of the same version exists (bump the version) or a file does not load."""
+    from lxbz_xl.definition.loader import DefinitionError, builtin_ids, load_rubric
+    from lxbz_xl.validation.context import Context, releases_dir
+    from lxbz_xl.validation.releases import ReleaseConflict, release
+    from lxbz_xl.validation.safe_text import console as esc
+
+    directory = Path(out) if out else releases_dir()
+    status = 0
+    for ref in refs or builtin_ids():
+        try:
+            defn = load_rubric(ref)
+        except DefinitionError as exc:
+            console.print(f"[red]{esc(str(exc))}[/red]")
+            status = 2
+            continue
+        rctx = Context(releases_dir=directory, custom={defn.id: defn}).rubric(defn.id)
+        assert rctx is not None
+        try:
+            path, written = release(rctx, directory)
+        except ReleaseConflict as exc:
+            console.print(f"[red]拒绝覆盖[/red] {esc(str(exc))}")
+            status = 2
+            continue
+        console.print(f"{'已记录' if written else '未变(与已记录的快照相同)'} {esc(str(path))}")
+    return status
 
 
 def _check_rubrics(console: Any, refs: list[str]) -> int:
@@ -282,8 +316,22 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     score.add_argument("--write", help="与 --from-workbook 一起使用:写出重新计算的副本")
     score.set_defaults(func=cmd_score)
     rubrics = sub.add_parser("rubrics", help="列出或查看考评细则及其字段")
-    rubrics.add_argument("action", choices=("list", "show", "check"), help="check:检查考评细则文件")
-    rubrics.add_argument("id", nargs="*", help="考评细则标识或 YAML 文件(check 可给多个)")
+    rubrics.add_argument(
+        "action",
+        choices=("list", "show", "check", "release"),
+        help="check:检查考评细则文件;release:记录模板发布快照(<id>@<version>.json)",
+    )
+    rubrics.add_argument("id", nargs="*", help="考评细则标识或 YAML 文件(check、release 可给多个)")
+    rubrics.add_argument(
+        "--rubric",
+        nargs="+",
+        default=[],
+        metavar="FILE.yaml",
+        help="release:本地考评细则文件(默认全部内置细则)",
+    )
+    rubrics.add_argument(
+        "--out", help="release:快照目录(默认 lxbz_xl/validation/releases/ 或 LXBZ_RELEASES_DIR)"
+    )
     rubrics.set_defaults(func=cmd_rubrics)
     test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")
     test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")

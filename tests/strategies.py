@@ -8,22 +8,12 @@ from typing import Any
 from hypothesis import strategies as st
 
 from lxbz_xl.definition.fields import FieldSpec
-from lxbz_xl.definition.loader import load_rubric
+from lxbz_xl.definition.loader import builtin_ids, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 
-ITEM_RUBRICS = ["learning_team", "learning_party_org", "water_saving"]
-ALL_RUBRICS = [
-    "learning_team",
-    "learning_party_org",
-    "annual_team",
-    "annual_cadre",
-    "performance",
-    "layered",
-    "water_saving",
-    "party_secretary",
-    "innovation",
-    "study_credits",
-]
+# Every built-in rubric, found on disk (adding a rubric file is the whole change), and those scored by items.
+ALL_RUBRICS = builtin_ids()
+ITEM_RUBRICS = [rid for rid in ALL_RUBRICS if load_rubric(rid).items]
 
 
 def _bound(defn: RubricDefinition, value: Any, default: int) -> int:

@@ -22,6 +22,7 @@ from lxbz_xl.workbook.build import DEFAULT_DIR, template_name
 from lxbz_xl.workbook.cases import FillError, cells_from_case
 from lxbz_xl.workbook.form import MAIN_SHEET, plan_for
 from lxbz_xl.workbook.samples import valid_cases
+from tests.strategies import ITEM_RUBRICS
 
 RUBRICS = builtin_ids()
 
@@ -73,7 +74,7 @@ def _last_page_items(rid: str) -> tuple[list[int], int]:
     return list(breaks), sum(1 for a in item_rows if not breaks or a > breaks[-1])
 
 
-@pytest.mark.parametrize("rid", ["learning_team", "learning_party_org", "water_saving"])
+@pytest.mark.parametrize("rid", ITEM_RUBRICS)  # the long item-table forms
 def test_sign_off_is_not_alone_with_the_last_item(rid: str) -> None:
     """The last page holds the total, results and sign-off with at least two items (learning_team's
     item 10, total and sign-off used to print alone on page 2)."""

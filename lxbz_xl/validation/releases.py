@@ -1,8 +1,10 @@
 """Snapshots of released template versions, so an old template can be told apart and its changes named.
 
-``lxbz_xl/validation/releases/<rubric>@<version>.json`` is written by :func:`record` when a template
-version ships (``python -m lxbz_xl.validation.releases``). When a rubric file bumps its version, the old
-snapshot stays, and a workbook built from it is reported as ``outdated_template`` with the differences.
+``lxbz_xl/validation/releases/<rubric>@<version>.json`` is written by :func:`release` when a template
+version ships (``lxbz rubrics release``; ``python -m lxbz_xl.validation.releases`` still works). When a
+rubric file bumps its version, the old snapshot stays, and a workbook built from it is reported as
+``outdated_template`` with the differences. A snapshot is never overwritten by a different one of the same
+version: a changed template under an unchanged version is refused (:class:`ReleaseConflict`).
 """
 
 from __future__ import annotations
@@ -92,6 +94,30 @@ def _shown(param: dict[str, Any]) -> str:
     return f"{param['value']}{param.get('unit', '')}"
 
 
+class ReleaseConflict(Exception):
+    """A different snapshot of the same rubric version is already recorded (the message is Chinese)."""
+
+
+def release(rctx: Any, directory: Path) -> tuple[Path, bool]:
+    """Record the snapshot of `rctx` in `directory`: (path, True) when written, (path, False) when the same
+    snapshot is already there. A different snapshot under the same version raises ReleaseConflict."""
+    data = snapshot(rctx)
+    path = directory / f"{data['rubric']}@{data['version']}.json"
+    if path.exists():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReleaseConflict(f"{path}:已有同名快照但无法读取({exc}),未覆盖") from exc
+        if old == data:
+            return path, False
+        what = "、".join(changes(old, data)) or "模板内容有变化"
+        raise ReleaseConflict(
+            f"{path.name}:考评细则 {data['rubric']} 的版本 {data['version']} 已发布过不同的模板"
+            f"({what})。模板改动后须先提高 version(版本号)再发布;已发布的快照不会被覆盖。"
+        )
+    return record(rctx, directory), True
+
+
 def record(rctx: Any, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     data = snapshot(rctx)
@@ -100,12 +126,9 @@ def record(rctx: Any, directory: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":  # record the current version of every built-in rubric
-    from lxbz_xl.definition.loader import builtin_ids
-    from lxbz_xl.validation.context import RELEASES_DIR, Context
+if __name__ == "__main__":  # the documented command is `lxbz rubrics release` (same behaviour)
+    import sys
 
-    context = Context()
-    for rid in builtin_ids():
-        rubric = context.rubric(rid)
-        if rubric is not None:
-            print(record(rubric, RELEASES_DIR))
+    from lxbz_xl.cli import main
+
+    sys.exit(main(["rubrics", "release", *sys.argv[1:]]))
