@@ -31,6 +31,7 @@ SLUGS: dict[str, str] = {
     "明细与来源": "entries",
     "问题清单": "problems",
     "校验记录": "validation",
+    "处理意见": "consequences",
 }
 _SHEET_TAG = re.compile(r"<sheet\b[^>]*/>")
 _NAME = re.compile(r'\bname="([^"]*)"')
