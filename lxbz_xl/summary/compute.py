@@ -12,6 +12,7 @@ from typing import Any
 
 from lxbz_xl.case import Case
 from lxbz_xl.cohort import CohortResult, evaluate_cohort
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.exact import fmt, pct
@@ -36,23 +37,19 @@ PARTY_ORG, LEARNING, ANNUAL = "learning_party_org", "learning_team", "annual_tea
 OUTPUT_KEYS = ("total", "tier", "base_tier", "title", "flags")
 
 
-# id(definition) → (definition, its cells); the definition is kept so its id is never reused.
-_CELLS: dict[int, tuple[RubricDefinition, dict[str, tuple[str, str]]]] = {}
-
-
 def _cells(defn: RubricDefinition) -> dict[str, tuple[str, str]]:
-    """Case path → (sheet, cell) of a rubric's form, once per definition (definitions are unhashable)."""
-    from lxbz_xl.workbook.layout import layout_for
+    """Case path → (sheet, cell) of a rubric's form, kept on the compiled rubric (built once per definition)."""
+    memo = compiled(defn).memo
+    cells: dict[str, tuple[str, str]] | None = memo.get("summary.cells")
+    if cells is None:
+        from lxbz_xl.workbook.layout import layout_for
 
-    known = _CELLS.get(id(defn))
-    if known is None:
-        cells = {
+        cells = memo["summary.cells"] = {
             path: (cell.sheet, cell.ref)
             for path, cell in layout_for(defn).by_path().items()
             if cell.role != "header" or path in ("unit", "year")
         }
-        known = _CELLS[id(defn)] = (defn, cells)
-    return known[1]
+    return cells
 
 
 def _refs(defn: RubricDefinition, sub: Submission) -> CellRefs:
