@@ -113,13 +113,30 @@ def _versioned(key: str) -> RubricDefinition:
 
 
 _SEQUENCES = (list, tuple)
+_SEQUENCE_TYPES = frozenset(_SEQUENCES)
 
 
 def freeze(value: Any) -> Any:
     """A hashable copy of an argument list (arguments of rows of cells, as xlwings hands them)."""
-    if type(value) in _SEQUENCES:
-        return tuple([freeze(v) if type(v) in _SEQUENCES else v for v in value])
-    return value
+    if type(value) not in _SEQUENCE_TYPES:
+        return value
+    # Written out for the usual nesting (arguments → rows → cells) so a recalculation's thousands of
+    # look-ups stay cheap; deeper nesting goes through `freeze` again.
+    out = []
+    for arg in value:
+        if type(arg) in _SEQUENCE_TYPES:
+            rows = []
+            for row in arg:
+                if type(row) not in _SEQUENCE_TYPES:
+                    rows.append(row)
+                elif _SEQUENCE_TYPES.isdisjoint(map(type, row)):
+                    rows.append(tuple(row))
+                else:
+                    rows.append(tuple([freeze(v) for v in row]))
+            out.append(tuple(rows))
+        else:
+            out.append(arg)
+    return tuple(out)
 
 
 def _memo_of(defn: RubricDefinition | None) -> OrderedDict[Any, Any]:

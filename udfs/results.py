@@ -42,11 +42,12 @@ def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | N
 def member(ref: Any, row: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, MemberResult] | None:
     """The member whose row is given, evaluated together with the unit (and the whole members table)."""
     defn = rubric(ref)
-    return memo(defn, ("member", freeze(row), freeze(args)), lambda: _member(defn, row, args))
+    frozen = freeze(args)
+    return memo(defn, ("member", freeze(row), frozen), lambda: _member(defn, row, args, frozen))
 
 
 def _member(
-    defn: RubricDefinition, row: Any, args: tuple[Any, ...]
+    defn: RubricDefinition, row: Any, args: tuple[Any, ...], frozen: Any
 ) -> tuple[RubricDefinition, MemberResult] | None:
     spec = defn.members
     if spec is None:
@@ -56,7 +57,7 @@ def _member(
         return None
     with_table = len(args) >= len(unit_labels(defn)) and not blank(args[-1])
     # Same key as LXBZ_TIER when the table is given, so every member of a unit shares one evaluation.
-    key = ("unit", freeze(args)) if with_table else ("unit+row", freeze(row), freeze(args))
+    key = ("unit", frozen) if with_table else ("unit+row", freeze(row), frozen)
     done = memo(defn, key, lambda: _evaluate(defn, unit_case(defn, args, default_members=[record])))
     if done is None:
         return None
