@@ -36,7 +36,7 @@ _generation = 0  # bumped by clear(): a compiled rubric's memo of an older gener
 
 
 def rubric(ref: Any) -> RubricDefinition:
-    """The definition named by a cell: an id (learning_team), `id@version`, a Chinese name, a YAML path,
+    """The definition named by a cell: an id, `id@version`, a Chinese name, a YAML path,
     or the YAML text itself (the `_lxbz` cells of a template built from a department's own rubric: one
     cell or a range of chunks)."""
     if isinstance(ref, list | tuple):

@@ -17,7 +17,7 @@ from udfs.args import UnitCase, member_record, unit_case, unit_labels
 from udfs.cache import freeze, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
 
-NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached (e.g. learning_team)
+NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached
 
 
 def _first_error(result: Result) -> None:
@@ -207,7 +207,7 @@ def _orders() -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
 
 
 def veto(tier_ref: Any, flags: tuple[Any, ...]) -> str:
-    """One-vote veto: the tier after the steps/stack rule of the rubric that defines it (annual_team)."""
+    """One-vote veto: the tier after the steps/stack rule of the rubric that defines it."""
     name = text(tier_ref)
     if not name:
         return EMPTY
