@@ -33,7 +33,7 @@ from lxbz_xl.summary.model import (
 
 # The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位. Which rubric
 # plays which part is declared in its YAML (`summary: {chain: …}`); nothing here names a rubric.
-CHAIN_ROLES = ("party_org", "learning", "annual")
+CHAIN_ROLES: tuple[str, ...] = ("party_org", "learning", "annual")
 UNORDERED = 10**6  # rubrics without `summary.order` follow the ordered ones
 OUTPUT_KEYS = ("total", "tier", "base_tier", "title", "flags")
 
@@ -184,7 +184,9 @@ def summary_rank(defn: RubricDefinition) -> int:
 
 def chain_entries(row: UnitRow) -> tuple[Entry | None, ...]:
     """The row's entries of the rubrics that declare a part in the §1 chain, in CHAIN_ROLES order."""
-    by_role = {e.defn.summary.chain: e for e in row.entries.values() if e.defn.summary.chain}
+    by_role: dict[str, Entry] = {
+        e.defn.summary.chain: e for e in row.entries.values() if e.defn.summary.chain is not None
+    }
     return tuple(by_role.get(role) for role in CHAIN_ROLES)
 
 
