@@ -35,6 +35,7 @@ PLUGINS = {
     "validate": "lxbz_xl.cli_validate",
     "summary": "lxbz_xl.cli_summary",
     "demo": "lxbz_xl.cli_demo",
+    "prove": "lxbz_xl.cli_prove",
 }
 CORE_COMMANDS = ("score", "rubrics", "test")
 

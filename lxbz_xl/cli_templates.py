@@ -133,6 +133,9 @@ def register(subparsers: Any) -> None:
     preview.add_argument("--blank", action="store_true", help="预览空白模板(默认填入示例案例)")
     preview.add_argument("--pdf", action="store_true", help="同时保存整本 PDF")
     preview.set_defaults(func=cmd_preview)
+    from lxbz_xl.cli_prove import add_parser
+
+    add_parser(tsub)  # templates prove
     fill = subparsers.add_parser("fill", help="把案例文件填入模板副本(含计算结果缓存值)")
     fill.add_argument("cases", nargs="+", metavar="CASE", help="案例文件(YAML/JSON)")
     fill.add_argument("--out", required=True, help="输出目录")

@@ -44,35 +44,26 @@ def _udfs_available() -> str | None:
 
 
 @pytest.mark.parametrize("rid", RUBRICS)
-def test_udf_variant_equals_core(rid: str) -> None:
+def test_udf_variant_equals_core(rid: str, tmp_path: Path) -> None:
     reason = _udfs_available()
     if reason:
         pytest.skip(reason)
-    from lxbz_xl.workbook.proof import prove_udf
+    from lxbz_xl.workbook.proof import prove
 
-    defn = load_rubric(rid)
-    cases = valid_cases(defn, UDF_CASES, seed=11)
-    n, mismatches = prove_udf(defn, DEFAULT_DIR / template_name(rid, "udf"), cases)
-    assert n == UDF_CASES
-    assert not mismatches, _report(mismatches)
+    # The code path of `lxbz templates prove`, on the shipped templates.
+    (proof,) = prove([load_rubric(rid)], UDF_CASES, 11, tmp_path, ("udf",), templates=DEFAULT_DIR)
+    assert proof.cases == UDF_CASES
+    assert not proof.mismatches, _report(proof.mismatches)
 
 
 def _native_results(tmp: Path, n: int) -> dict[str, tuple[int, list]]:
     from lxbz_xl.office import find_soffice
-    from lxbz_xl.workbook.proof import prepare_native, run_native
+    from lxbz_xl.workbook.proof import prove
 
     if find_soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed: run scripts/install-system-deps.sh")
-    jobs = []
-    for rid in RUBRICS:
-        defn = load_rubric(rid)
-        jobs.append(
-            prepare_native(
-                defn, DEFAULT_DIR / template_name(rid, "native"), valid_cases(defn, n, seed=7), tmp / rid
-            )
-        )
-    results = run_native(jobs, tmp)
-    return {job.defn.id: (len(job.expected), mm) for job, mm in zip(jobs, results, strict=True)}
+    proofs = prove([load_rubric(r) for r in RUBRICS], n, 7, tmp, ("native",), templates=DEFAULT_DIR)
+    return {p.defn.id: (p.cases, p.mismatches) for p in proofs}
 
 
 @pytest.fixture(scope="module")

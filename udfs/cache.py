@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lxbz_xl import load_rubric
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import DefinitionError, definition_from_text
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.inputs import InputProblem
@@ -26,13 +27,16 @@ RECHECK_SECONDS = 2.0
 MEMO_SIZE = 4096
 
 T = TypeVar("T")
+_MISSING = object()
 
 _rubrics: dict[str, tuple[RubricDefinition, float]] = {}
-_memo: OrderedDict[tuple[Any, ...], tuple[RubricDefinition | None, Any]] = OrderedDict()
+# Evaluations without a definition; those of a definition live on its compiled rubric (`_memo_of`).
+_memo: OrderedDict[Any, Any] = OrderedDict()
+_generation = 0  # bumped by clear(): a compiled rubric's memo of an older generation is dropped
 
 
 def rubric(ref: Any) -> RubricDefinition:
-    """The definition named by a cell: an id (learning_team), `id@version`, a Chinese name, a YAML path,
+    """The definition named by a cell: an id, `id@version`, a Chinese name, a YAML path,
     or the YAML text itself (the `_lxbz` cells of a template built from a department's own rubric: one
     cell or a range of chunks)."""
     if isinstance(ref, list | tuple):
@@ -109,29 +113,57 @@ def _versioned(key: str) -> RubricDefinition:
 
 
 _SEQUENCES = (list, tuple)
+_SEQUENCE_TYPES = frozenset(_SEQUENCES)
 
 
 def freeze(value: Any) -> Any:
     """A hashable copy of an argument list (arguments of rows of cells, as xlwings hands them)."""
-    if type(value) in _SEQUENCES:
-        return tuple([freeze(v) if type(v) in _SEQUENCES else v for v in value])
-    return value
+    if type(value) not in _SEQUENCE_TYPES:
+        return value
+    # Written out for the usual nesting (arguments → rows → cells) so a recalculation's thousands of
+    # look-ups stay cheap; deeper nesting goes through `freeze` again.
+    out = []
+    for arg in value:
+        if type(arg) in _SEQUENCE_TYPES:
+            rows = []
+            for row in arg:
+                if type(row) not in _SEQUENCE_TYPES:
+                    rows.append(row)
+                elif _SEQUENCE_TYPES.isdisjoint(map(type, row)):
+                    rows.append(tuple(row))
+                else:
+                    rows.append(tuple([freeze(v) for v in row]))
+            out.append(tuple(rows))
+        else:
+            out.append(arg)
+    return tuple(out)
+
+
+def _memo_of(defn: RubricDefinition | None) -> OrderedDict[Any, Any]:
+    """The evaluations remembered for `defn`, kept on its compiled rubric (so they go with it)."""
+    if defn is None:
+        return _memo
+    slot = compiled(defn).memo
+    held: tuple[int, OrderedDict[Any, Any]] | None = slot.get("udfs.memo")
+    if held is None or held[0] != _generation:
+        held = slot["udfs.memo"] = (_generation, OrderedDict())
+    return held[1]
 
 
 def memo(defn: RubricDefinition | None, key: Any, compute: Callable[[], T]) -> T:
     """`compute()` once per (definition, key); least recently used entries are dropped."""
-    full = (id(defn), key)
+    known = _memo_of(defn)
     try:
-        hit = _memo.get(full)
+        hit = known.get(key, _MISSING)
     except TypeError:  # a cell value that can't be hashed: just don't remember it
         return compute()
-    if hit is not None and hit[0] is defn:
-        _memo.move_to_end(full)
-        return hit[1]  # type: ignore[no-any-return]
+    if hit is not _MISSING:
+        known.move_to_end(key)
+        return hit  # type: ignore[no-any-return]
     value = compute()
-    _memo[full] = (defn, value)
-    if len(_memo) > MEMO_SIZE:
-        _memo.popitem(last=False)
+    known[key] = value
+    if len(known) > MEMO_SIZE:
+        known.popitem(last=False)
     return value
 
 
@@ -141,3 +173,5 @@ def clear() -> None:
     _embedded_cache.clear()
     _by_digest.clear()
     _memo.clear()
+    global _generation
+    _generation += 1

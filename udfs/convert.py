@@ -31,16 +31,21 @@ def clean(value: Any) -> Any:
 
 def flatten(arg: Any) -> list[Any]:
     """All cells of an argument, row by row, blanks kept as None so positions stay meaningful."""
-    if not isinstance(arg, list | tuple):
+    kind = type(arg)
+    if kind is not list and kind is not tuple and not isinstance(arg, list | tuple):
         return [clean(arg)]
     out: list[Any] = []
     for row in arg:  # xlwings (ndim=2) hands a list of rows; anything deeper is walked too
-        if isinstance(row, list | tuple):
+        kind = type(row)
+        if kind is list or kind is tuple or isinstance(row, list | tuple):
             for value in row:
-                if isinstance(value, list | tuple):
+                kind = type(value)
+                if kind is float or kind is str:
+                    out.append(clean(value))
+                elif kind is list or kind is tuple or isinstance(value, list | tuple):
                     out += flatten(value)
                 else:
-                    out.append(clean(value))
+                    out.append(value)  # None, int, bool …: clean() keeps them as they are
         else:
             out.append(clean(row))
     return out
@@ -65,7 +70,10 @@ def grid(arg: Any) -> list[list[Any]]:
 
 
 def blank(arg: Any) -> bool:
-    return all(v is None for v in flatten(arg))
+    """Every cell of the argument is empty (stops at the first filled cell)."""
+    if not isinstance(arg, list | tuple):
+        return clean(arg) is None
+    return all(blank(v) for v in arg)
 
 
 def filled(cells: Iterable[Any]) -> list[Any]:

@@ -17,7 +17,7 @@ from udfs.args import UnitCase, member_record, unit_case, unit_labels
 from udfs.cache import freeze, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
 
-NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached (e.g. learning_team)
+NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached
 
 
 def _first_error(result: Result) -> None:
@@ -42,11 +42,12 @@ def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | N
 def member(ref: Any, row: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, MemberResult] | None:
     """The member whose row is given, evaluated together with the unit (and the whole members table)."""
     defn = rubric(ref)
-    return memo(defn, ("member", freeze(row), freeze(args)), lambda: _member(defn, row, args))
+    frozen = freeze(args)
+    return memo(defn, ("member", freeze(row), frozen), lambda: _member(defn, row, args, frozen))
 
 
 def _member(
-    defn: RubricDefinition, row: Any, args: tuple[Any, ...]
+    defn: RubricDefinition, row: Any, args: tuple[Any, ...], frozen: Any
 ) -> tuple[RubricDefinition, MemberResult] | None:
     spec = defn.members
     if spec is None:
@@ -56,7 +57,7 @@ def _member(
         return None
     with_table = len(args) >= len(unit_labels(defn)) and not blank(args[-1])
     # Same key as LXBZ_TIER when the table is given, so every member of a unit shares one evaluation.
-    key = ("unit", freeze(args)) if with_table else ("unit+row", freeze(row), freeze(args))
+    key = ("unit", frozen) if with_table else ("unit+row", freeze(row), frozen)
     done = memo(defn, key, lambda: _evaluate(defn, unit_case(defn, args, default_members=[record])))
     if done is None:
         return None
@@ -206,7 +207,7 @@ def _orders() -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
 
 
 def veto(tier_ref: Any, flags: tuple[Any, ...]) -> str:
-    """One-vote veto: the tier after the steps/stack rule of the rubric that defines it (annual_team)."""
+    """One-vote veto: the tier after the steps/stack rule of the rubric that defines it."""
     name = text(tier_ref)
     if not name:
         return EMPTY

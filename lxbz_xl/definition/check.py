@@ -267,6 +267,11 @@ class Checker:
                 lists = [n for n, v in self.unit.names.items() if v.input and v.type == "numbers"]
                 self.add(where, f"未知的数值列表字段 {text};可用字段:{'、'.join(lists) or '(无)'}")
             return
+        if kind == "roster_column":
+            columns = [c.path for c in self.defn.roster.columns] if self.defn.roster is not None else []
+            if text not in columns:
+                self.add(where, f"未知的成员明细列 {text};可用列:{'、'.join(columns) or '(无成员明细)'}")
+            return
         if kind == "clause_input":
             clause_inputs = [n for n in self.unit.names if n.startswith("items.")]
             if text not in clause_inputs:

@@ -452,6 +452,22 @@ class FormHints(Strict):
     lists: dict[Annotated[str, Ref("list_input")], Annotated[int, Field(ge=1, le=1000)]] = Field(
         default_factory=dict
     )
+    # roster column path → column width (characters) on the roster sheet, where the type's default is wrong
+    roster_widths: dict[Annotated[str, Ref("roster_column")], Annotated[float, Field(gt=0, le=100)]] = Field(
+        default_factory=dict
+    )
+
+
+class SummaryHints(Strict):
+    """How `lxbz summary` reports the rubric (no scoring: a workbook's results do not depend on it).
+
+    `order`: where the rubric's units are listed in the summary (smaller first; rubrics without one
+    follow by id). `chain`: the rubric's part in the eligibility chain of RUBRICS.md §1 — `party_org`
+    (the Party-organisation title), `learning` (the learning-team title, which 超标单位 requires) or
+    `annual` (the annual tier, whose top tier the learning-team title caps)."""
+
+    order: int | None = Field(default=None, ge=1, le=1000)
+    chain: Literal["party_org", "learning", "annual"] | None = None
 
 
 class RubricDefinition(Entity):
@@ -472,6 +488,7 @@ class RubricDefinition(Entity):
     cohort: Cohort = Field(default_factory=Cohort)
     notes: list[str] = Field(default_factory=list)
     form: FormHints = Field(default_factory=FormHints)
+    summary: SummaryHints = Field(default_factory=SummaryHints)
     # What is derived from this definition, built once (lxbz_xl/compiled.py): input specs, the compiled
     # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
     _compiled: Any = PrivateAttr(default=None)

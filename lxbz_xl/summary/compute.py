@@ -12,13 +12,13 @@ from typing import Any
 
 from lxbz_xl.case import Case
 from lxbz_xl.cohort import CohortResult, evaluate_cohort
+from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.exact import fmt, pct
 from lxbz_xl.result import MemberResult, Result
 from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
-    UNIT_ORDER,
     CellRefs,
     ConsequenceRow,
     Entry,
@@ -31,28 +31,26 @@ from lxbz_xl.summary.model import (
     UnitRow,
 )
 
-# The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位.
-PARTY_ORG, LEARNING, ANNUAL = "learning_party_org", "learning_team", "annual_team"
+# The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位. Which rubric
+# plays which part is declared in its YAML (`summary: {chain: …}`); nothing here names a rubric.
+CHAIN_ROLES: tuple[str, ...] = ("party_org", "learning", "annual")
+UNORDERED = 10**6  # rubrics without `summary.order` follow the ordered ones
 OUTPUT_KEYS = ("total", "tier", "base_tier", "title", "flags")
 
 
-# id(definition) → (definition, its cells); the definition is kept so its id is never reused.
-_CELLS: dict[int, tuple[RubricDefinition, dict[str, tuple[str, str]]]] = {}
-
-
 def _cells(defn: RubricDefinition) -> dict[str, tuple[str, str]]:
-    """Case path → (sheet, cell) of a rubric's form, once per definition (definitions are unhashable)."""
-    from lxbz_xl.workbook.layout import layout_for
+    """Case path → (sheet, cell) of a rubric's form, kept on the compiled rubric (built once per definition)."""
+    memo = compiled(defn).memo
+    cells: dict[str, tuple[str, str]] | None = memo.get("summary.cells")
+    if cells is None:
+        from lxbz_xl.workbook.layout import layout_for
 
-    known = _CELLS.get(id(defn))
-    if known is None:
-        cells = {
+        cells = memo["summary.cells"] = {
             path: (cell.sheet, cell.ref)
             for path, cell in layout_for(defn).by_path().items()
             if cell.role != "header" or path in ("unit", "year")
         }
-        known = _CELLS[id(defn)] = (defn, cells)
-    return known[1]
+    return cells
 
 
 def _refs(defn: RubricDefinition, sub: Submission) -> CellRefs:
@@ -175,13 +173,26 @@ def _unit_rows(
 def _row_order(row: UnitRow) -> tuple[int, int, str]:
     """Year, then units grouped by the first rubric they report under (县处级 teams, departments,
     schools, townships), then by name."""
-    ranks = [UNIT_ORDER.index(r) if r in UNIT_ORDER else len(UNIT_ORDER) for r in row.entries]
-    return (row.year or 0, min(ranks, default=len(UNIT_ORDER)), row.unit)
+    ranks = [summary_rank(e.defn) for e in row.entries.values()]
+    return (row.year or 0, min(ranks, default=UNORDERED), row.unit)
+
+
+def summary_rank(defn: RubricDefinition) -> int:
+    """Where the summary lists a rubric's units (`summary.order` in its YAML; unordered ones last)."""
+    return defn.summary.order if defn.summary.order is not None else UNORDERED
+
+
+def chain_entries(row: UnitRow) -> tuple[Entry | None, ...]:
+    """The row's entries of the rubrics that declare a part in the §1 chain, in CHAIN_ROLES order."""
+    by_role: dict[str, Entry] = {
+        e.defn.summary.chain: e for e in row.entries.values() if e.defn.summary.chain is not None
+    }
+    return tuple(by_role.get(role) for role in CHAIN_ROLES)
 
 
 def _chain(row: UnitRow) -> None:
     """Fill the chain columns and say, for each title or tier the chain removed, why."""
-    party, learning, annual = (row.entries.get(k) for k in (PARTY_ORG, LEARNING, ANNUAL))
+    party, learning, annual = chain_entries(row)
     if party is not None:
         row.party_org_title = party.result.title
     if learning is not None:

@@ -17,18 +17,6 @@ from lxbz_xl.cohort import CohortResult
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.result import MemberResult, Result
 
-# Unit rubrics in the order the department reads them (the §1 chain first); others follow by id.
-UNIT_ORDER = (
-    "learning_party_org",
-    "learning_team",
-    "annual_team",
-    "performance",
-    "water_saving",
-    "innovation",
-    "party_secretary",
-    "layered",
-)
-
 # Histogram bins of totals on a 100-point scale, lower bound inclusive: [0,60) [60,70) … [90,100].
 HISTOGRAM_BINS: tuple[tuple[int, int], ...] = ((0, 60), (60, 70), (70, 80), (80, 90), (90, 101))
 
@@ -121,10 +109,10 @@ class UnitRow:
     unit: str
     year: int | None
     entries: dict[str, Entry] = field(default_factory=dict)  # rubric id → entry
-    party_org_title: bool | None = None  # None: no usable learning_party_org record
-    learning_title: bool | None = None  # None: no usable learning_team record
+    party_org_title: bool | None = None  # None: no usable record of the chain's party_org rubric
+    learning_title: bool | None = None  # None: no usable record of the chain's learning rubric
     learning_provisional: list[str] = field(default_factory=list)  # conditions still open (待定)
-    annual_base_tier: str | None = None  # annual_team tier before the learning-team cap
+    annual_base_tier: str | None = None  # the chain's annual tier before the learning-team cap
     annual_tier: str | None = None
     exceed_eligible: bool | None = None  # may be 超标单位 (needs the learning-team title)
     reasons: list[str] = field(default_factory=list)  # Chinese: each title or tier the chain removed, why
@@ -134,7 +122,7 @@ class UnitRow:
 
 @dataclass(slots=True)
 class PersonRow:
-    """One cadre: an annual_cadre case, or a member of a member rubric (performance, innovation …)."""
+    """One cadre: a person-subject case, or a member of a rubric with a members table."""
 
     unit: str
     person: str

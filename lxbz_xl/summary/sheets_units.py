@@ -11,9 +11,9 @@ from openpyxl import Workbook
 from lxbz_xl.result import Outcome
 from lxbz_xl.summary.changes import changed
 from lxbz_xl.summary.charts import Source
-from lxbz_xl.summary.compute import ANNUAL, LEARNING, PARTY_ORG
+from lxbz_xl.summary.compute import chain_entries, summary_rank
 from lxbz_xl.summary.context import Ctx
-from lxbz_xl.summary.model import UNIT_ORDER, ConsequenceRow, Entry, PersonRow, Ref, UnitRow, outcome_label
+from lxbz_xl.summary.model import ConsequenceRow, Entry, PersonRow, Ref, UnitRow, outcome_label
 from lxbz_xl.summary.sheets import A3, V, joined, yes_no
 
 __all__ = ["consequence_sheet", "person_sheet", "unit_sheet"]
@@ -32,7 +32,7 @@ class UnitCols:
 def unit_columns(ctx: Ctx) -> list[UnitCols]:
     s = ctx.summary
     present = {e.rubric for r in s.rows for e in r.entries.values()}
-    order = [r for r in UNIT_ORDER if r in present] + sorted(present - set(UNIT_ORDER))
+    order = sorted(present, key=lambda r: (summary_rank(s.definitions[r]), r))
     cols = []
     for rid in order:
         defn = s.definitions[rid]
@@ -143,7 +143,7 @@ def consequence_text(ctx: Ctx, rows: list[ConsequenceRow]) -> str:
 
 
 def chain_cells(ctx: Ctx, row: UnitRow) -> list[Any]:
-    party, learning, annual = (row.entries.get(k) for k in (PARTY_ORG, LEARNING, ANNUAL))
+    party, learning, annual = chain_entries(row)
     if party is None and learning is None and annual is None:
         return [None] * len(CHAIN_HEADERS)
     absent = "未报送"

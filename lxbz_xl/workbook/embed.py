@@ -47,9 +47,9 @@ def text_digest(text: str) -> str:
 
 
 def definition_digest(defn: RubricDefinition) -> str:
-    """sha256 of the parsed definition: equal for two files that differ only in comments, layout or the
-    form's presentation hints (`form:`), which change no result."""
-    data = defn.model_dump(mode="json", warnings=False, exclude={"form"})
+    """sha256 of the parsed definition: equal for two files that differ only in comments, layout, the
+    form's presentation hints (`form:`) or the summary's (`summary:`), which change no workbook result."""
+    data = defn.model_dump(mode="json", warnings=False, exclude={"form", "summary"})
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

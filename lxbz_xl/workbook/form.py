@@ -1367,14 +1367,14 @@ def _clause_inputs(clause: Any) -> list[FieldSpec]:
     return []
 
 
-_CACHE: dict[int, tuple[RubricDefinition, Plan]] = {}
-
-
 def plan_for(defn: RubricDefinition) -> Plan:
-    """The form plan of `defn` (cached per definition object)."""
-    hit = _CACHE.get(id(defn))
-    if hit is not None and hit[0] is defn:
-        return hit[1]
+    """The form plan of `defn`, kept on its compiled rubric (built once per definition object)."""
+    from lxbz_xl.compiled import compiled
+
+    memo = compiled(defn).memo
+    hit: Plan | None = memo.get("form.plan")
+    if hit is not None:
+        return hit
     b = _Builder(defn)
     # The member table is planned first (the ballot matrix refers to member rows); sheets are then ordered
     # main, members, other input sheets, roster.
@@ -1387,5 +1387,5 @@ def plan_for(defn: RubricDefinition) -> Plan:
     b.roster_sheet()
     b.readme_sheet()
     plan = b._finish()
-    _CACHE[id(defn)] = (defn, plan)
+    memo["form.plan"] = plan
     return plan

@@ -3,7 +3,9 @@
 * UDF variant: pycel (a Python formula engine) with the LXBZ_* names bound to `udfs.functions`.
 * Native variant: LibreOffice headless (lxbz_xl.office), many files per soffice start.
 
-Used by the equality-proof tests and by `lxbz templates verify`-style checks.
+`prove` runs the three-way proof (core, UDF variant, native variant) of any rubric, built in or from a
+file, on generated boundary and random cases: `lxbz templates prove` and tests/test_workbook_proof.py
+both go through it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -58,8 +60,8 @@ class Mismatch:
 
     def __str__(self) -> str:
         return (
-            f"{self.case}: {self.sheet}!{self.ref} ({self.name}, {self.path}) "
-            f"expected {self.expected!r}, workbook shows {self.actual!r}"
+            f"{self.case}:{self.sheet}!{self.ref}({self.name},{self.path or '辅助单元格'})"
+            f"应为 {self.expected!r},工作簿显示 {self.actual!r}"
         )
 
 
@@ -184,9 +186,19 @@ class PycelForm:
         return {k: (None if v is None else v) for k, v in zip(self.formula_cells, values, strict=True)}
 
 
+def case_label(defn: RubricDefinition, i: int) -> str:
+    return f"{defn.id} 第{i}例"
+
+
 def prove_udf(
-    defn: RubricDefinition, template: Path, cases: Iterable[dict[str, Any]], explanations: bool = True
+    defn: RubricDefinition,
+    template: Path,
+    cases: Iterable[dict[str, Any]],
+    explanations: bool = True,
+    against_core: bool = False,
 ) -> tuple[int, list[Mismatch]]:
+    """Every formula cell against the cached-value model; with `against_core`, the named results also
+    against the core's Result directly (a form that blanks what the core computes is caught)."""
     form = PycelForm(template, defn)
     cells_to_check = checked_cells(defn, "udf", explanations)
     mismatches: list[Mismatch] = []
@@ -196,7 +208,9 @@ def prove_udf(
         cells = cells_from_case(defn, case)
         expected = cached_for(defn, "udf", lambda s, r, c=cells: c.get((s, r)))  # type: ignore[misc]
         actual = form.run(cells)
-        mismatches += compare(defn, f"{defn.id} case {i}", expected, actual, cells_to_check)
+        mismatches += compare(defn, case_label(defn, i), expected, actual, cells_to_check)
+        if against_core:
+            mismatches += core_mismatches(defn, case_label(defn, i), case, actual)
     return n, mismatches
 
 
@@ -220,7 +234,7 @@ def prove_native(
     sheets = {s for s, _ in cells_to_check}
     for i, (path, expected) in enumerate(zip(recalculated, expected_all, strict=True), 1):
         actual = read_values(path, sheets)
-        mismatches += compare(defn, f"{defn.id} case {i}", expected, actual, cells_to_check)
+        mismatches += compare(defn, case_label(defn, i), expected, actual, cells_to_check)
     return len(cases), mismatches
 
 
@@ -319,6 +333,7 @@ class NativeJob:
     defn: RubricDefinition
     packs: list[tuple[Path, list[dict[str, str]]]]
     expected: list[dict[tuple[str, str], Any]]
+    cases: list[dict[str, Any]] = field(default_factory=list)
 
 
 def prepare_native(
@@ -334,7 +349,7 @@ def prepare_native(
         parts = sheet_parts(z)
         base = {s: _lean(z.read(p).decode("utf-8")) for s, p in parts.items() if s != META_SHEET}
     formulas = formulas_for(defn, None, "native")
-    job = NativeJob(defn, [], [])
+    job = NativeJob(defn, [], [], list(cases))
     batch: list[dict[str, str]] = []
     for i, case in enumerate(cases, 1):
         cells = cells_from_case(defn, case)
@@ -394,7 +409,7 @@ def recalculate_native(
 
 
 def run_native(
-    jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600
+    jobs: list[NativeJob], work: Path, parallel: int = 2, timeout: float = 600, against_core: bool = False
 ) -> list[list[Mismatch]]:
     """Recalculate every pack of every job in `parallel` LibreOffice processes; mismatches per job."""
     out = []
@@ -402,7 +417,87 @@ def run_native(
         cells_to_check = checked_cells(job.defn, "native")
         mismatches: list[Mismatch] = []
         for k, actual in enumerate(shown):
-            label = f"{job.defn.id} case {k + 1}"
+            label = case_label(job.defn, k + 1)
             mismatches += compare(job.defn, label, job.expected[k], actual, cells_to_check)
+            if against_core and k < len(job.cases):
+                mismatches += core_mismatches(job.defn, label, job.cases[k], actual)
         out.append(mismatches)
     return out
+
+
+# ---------------------------------------------------------------- the three-way proof of any rubric
+
+VARIANTS = ("udf", "native")
+
+
+@dataclass
+class Proof:
+    """One rubric, one template variant: how many cases were recalculated and what differed."""
+
+    defn: RubricDefinition
+    variant: str
+    cases: int
+    mismatches: list[Mismatch]
+
+
+def prove(
+    defns: list[RubricDefinition],
+    n: int,
+    seed: int,
+    work: Path,
+    variants: tuple[str, ...] = VARIANTS,
+    sources: dict[str, str] | None = None,
+    templates: Path | None = None,
+    against_core: bool = True,
+) -> list[Proof]:
+    """Generate `n` boundary and random cases per rubric, evaluate each with the core, fill both template
+    variants and recalculate them (UDF variant in pycel with the LXBZ_* functions bound, native variant in
+    LibreOffice headless); every formula cell is compared with the cached-value model and every named
+    result with the core. `templates`: an existing folder of templates (default: built into `work` from
+    the definitions, `sources` being the YAML text of rubrics given as files, as `templates build`)."""
+    from lxbz_xl.workbook.build import build_template, template_name
+    from lxbz_xl.workbook.samples import valid_cases
+
+    def template(defn: RubricDefinition, variant: str) -> Path:
+        if templates is not None:
+            return templates / template_name(defn.id, variant)
+        return build_template(defn, work / "templates", variant, (sources or {}).get(defn.id))
+
+    cases = {defn.id: valid_cases(defn, n, seed) for defn in defns}
+    out: list[Proof] = []
+    if "udf" in variants:
+        for defn in defns:
+            done, mismatches = prove_udf(
+                defn, template(defn, "udf"), cases[defn.id], against_core=against_core
+            )
+            out.append(Proof(defn, "udf", done, mismatches))
+    if "native" in variants:
+        jobs = [
+            prepare_native(defn, template(defn, "native"), cases[defn.id], work / "native" / defn.id)
+            for defn in defns
+        ]
+        for job, mismatches in zip(jobs, run_native(jobs, work, against_core=against_core), strict=True):
+            out.append(Proof(job.defn, "native", len(job.expected), mismatches))
+    return out
+
+
+def report(proofs: list[Proof], shown: int = 3) -> list[str]:
+    """Chinese lines: per rubric and variant, the cases compared and, per named cell, how many differed."""
+    lines = []
+    for p in proofs:
+        name = "LXBZ函数版(pycel)" if p.variant == "udf" else "原生公式版(LibreOffice)"
+        if not p.mismatches:
+            lines.append(f"{p.defn.id} {name}:{p.cases}例全部一致")
+            continue
+        by_cell: dict[tuple[str, str, str], list[Mismatch]] = {}
+        for m in p.mismatches:
+            by_cell.setdefault((m.sheet, m.ref, m.name), []).append(m)
+        lines.append(f"{p.defn.id} {name}:{p.cases}例中有{len(by_cell)}个单元格不一致")
+        for (sheet, ref, cell_name), ms in by_cell.items():
+            first_per_case: dict[str, Mismatch] = {}
+            for m in ms:  # the cached-value model and the core may both name the same cell of a case
+                first_per_case.setdefault(m.case, m)
+            examples = list(first_per_case.values())
+            lines.append(f"  {sheet}!{ref}({cell_name}):{len(examples)}例不一致,如 {examples[0]}")
+            lines += [f"    {m}" for m in examples[1:shown]]
+    return lines

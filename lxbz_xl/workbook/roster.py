@@ -33,7 +33,6 @@ from lxbz_xl.engine import roster as core_roster
 
 ROWS = 30  # rows on the sheet (presentation, not rubric data)
 WIDTHS = {"text": 10.0, "bool": 8.0, "number": 9.0, "count": 7.0}  # column width by column type
-WIDTH_OVERRIDES: dict[str, float] = {"is_principal": 6.0, "cycle_hours": 10.0, "quarterly_notes_chars": 10.0}
 UNSUPPORTED = "roster derive rule not supported by the template compiler"
 
 
@@ -183,7 +182,7 @@ def compile_roster(defn: RubricDefinition) -> Roster | None:
             c.path,
             c.label,
             c.type,
-            WIDTH_OVERRIDES.get(c.path, WIDTHS[c.type]),
+            defn.form.roster_widths.get(c.path, WIDTHS[c.type]),
             c.default if c.type == "bool" else None,
             c,
         )

@@ -1,0 +1,75 @@
+"""The worksheet functions' argument helpers, written out for speed (bench/udfs.py), mean exactly what the
+straightforward recursive definitions mean, on any nesting of rows, cells and scalars xlwings can hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from udfs.cache import freeze
+from udfs.convert import blank, clean, flatten
+
+CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=True),
+    st.sampled_from(["", "  ", "是", " 3 ", "#N/A"]),
+)
+ARGS = st.recursive(CELLS, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner), max_leaves=30)
+
+
+def freeze_reference(value: Any) -> Any:
+    if type(value) in (list, tuple):
+        return tuple([freeze_reference(v) if type(v) in (list, tuple) else v for v in value])
+    return value
+
+
+def flatten_reference(arg: Any) -> list[Any]:
+    if not isinstance(arg, list | tuple):
+        return [clean(arg)]
+    out: list[Any] = []
+    for row in arg:
+        if isinstance(row, list | tuple):
+            for value in row:
+                out += flatten_reference(value) if isinstance(value, list | tuple) else [clean(value)]
+        else:
+            out.append(clean(row))
+    return out
+
+
+@given(ARGS)
+def test_freeze_is_the_recursive_tuple_copy(value: Any) -> None:
+    frozen = freeze(value)
+    expected = freeze_reference(value)
+    assert frozen == expected
+    assert [type(x) for x in _leaves(frozen)] == [type(x) for x in _leaves(expected)]
+    hash(frozen)
+
+
+@given(st.lists(ARGS, max_size=5).map(tuple))
+def test_freeze_of_an_argument_tuple(args: tuple[Any, ...]) -> None:
+    assert freeze(args) == freeze_reference(args)
+
+
+@given(ARGS)
+def test_flatten_and_blank(value: Any) -> None:
+    flat = flatten(value)
+    expected = flatten_reference(value)
+    assert flat == expected and [type(x) for x in flat] == [type(x) for x in expected]
+    assert blank(value) is all(v is None for v in expected)
+
+
+def test_examples() -> None:
+    assert freeze([[1.0, "a"], [None, [2.0]]]) == ((1.0, "a"), (None, (2.0,)))
+    assert flatten([[3.0, " 是 "], [None, 2.5]]) == [3, "是", None, 2.5]
+    assert type(flatten([[3.0]])[0]) is int
+    assert blank([["", None], ["  "]]) and not blank([[None, 0]])
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, tuple):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
