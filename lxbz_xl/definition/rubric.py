@@ -469,13 +469,74 @@ class RubricDefinition(Entity):
     # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
     _compiled: Any = PrivateAttr(default=None)
 
+    _years: Any = PrivateAttr(default=None)
+
+    @property
+    def dated(self) -> bool:
+        """Whether any parameter has dated values (`values:`), so the case's year selects the rules."""
+        return any(p.values for p in self.parameters.values())
+
+    def year_problem(self, year: int) -> str | None:
+        """Chinese message when `year` is before the first start date of a dated parameter."""
+        for name, param in self.parameters.items():
+            if param.values and param.in_force(year) is None:
+                first = param.start.isoformat() if param.start else ""
+                return (
+                    f"年度 {year} 早于参数 {name}({param.label})的最早起始日期 {first},"
+                    f"该年度没有适用的值;请改用 {first[:4]} 年或以后的年度,或在 values 中补充该年度的值"
+                )
+        return None
+
+    def for_year(self, year: int | None) -> RubricDefinition:
+        """This definition with every dated parameter set to its value in force on 1 January of `year`
+        (derived parameters recomputed). `None`, or no dated parameter: the definition itself (latest
+        values). Built once per year and kept on the definition. Raises ValueError (Chinese) for a year
+        before a parameter's first start date."""
+        if year is None or not self.dated:
+            return self
+        private = self.__pydantic_private__ or {}
+        views: dict[int, RubricDefinition] | None = private.get("_years")
+        if views is None:
+            views = {}
+            self._years = views
+        found = views.get(year)
+        if found is None:
+            problem = self.year_problem(year)
+            if problem:
+                raise ValueError(problem)
+            found = views[year] = self._year_view(year)
+        return found
+
+    def _year_view(self, year: int) -> RubricDefinition:
+        raw: dict[str, Any] = {}
+        for name, param in self.parameters.items():
+            if param.derived:
+                raw[name] = {"derived": param.derived}
+            else:
+                dated = param.in_force(year)
+                assert dated is not None
+                raw[name] = {"value": dated.value}
+        values = fill_derived({"parameters": raw})["parameters"]
+        params = {}
+        for name, param in self.parameters.items():
+            update: dict[str, Any] = {"value": Decimal(values[name]["value"])}
+            if param.values:
+                dated = param.in_force(year)
+                assert dated is not None
+                update["reference"] = dated.reference or param.reference
+            params[name] = param.model_copy(update=update)
+        view = self.model_copy(update={"parameters": params})
+        view._compiled = None
+        view._years = None
+        return view
+
     def __getstate__(self) -> dict[Any, Any]:
         # The compiled rubric holds generated closures (not picklable) and is derived data: a pickled
         # definition (definition/cache.py) leaves it out and compiles again on first use.
         state = super().__getstate__()
         private = state.get("__pydantic_private__")
-        if private and private.get("_compiled") is not None:
-            state = {**state, "__pydantic_private__": {**private, "_compiled": None}}
+        if private and (private.get("_compiled") is not None or private.get("_years") is not None):
+            state = {**state, "__pydantic_private__": {**private, "_compiled": None, "_years": None}}
         return state
 
     @model_validator(mode="before")
