@@ -507,6 +507,18 @@ class RubricDefinition(Entity):
             found = views[year] = self._year_view(year)
         return found
 
+    def rules_year(self, year: int | None) -> int | None:
+        """The year whose rules a form built "for `year`" uses: `year`, or for None the year of the latest
+        start date of any dated parameter (None when nothing is dated)."""
+        if year is not None or not self.dated:
+            return year
+        return max((p.values and max(p.values).year) or 0 for p in self.parameters.values())
+
+    def fixed(self, year: int | None) -> RubricDefinition:
+        """The rules of `year` (None: the latest values) with no dated parameter left: what a form built
+        for that year computes, whatever year its cells are evaluated under."""
+        return self.for_year(self.rules_year(year))
+
     def _year_view(self, year: int) -> RubricDefinition:
         raw: dict[str, Any] = {}
         for name, param in self.parameters.items():
@@ -524,6 +536,7 @@ class RubricDefinition(Entity):
                 dated = param.in_force(year)
                 assert dated is not None
                 update["reference"] = dated.reference or param.reference
+                update["values"] = None  # a year's rules are fixed: later evaluation keeps them
             params[name] = param.model_copy(update=update)
         view = self.model_copy(update={"parameters": params})
         view._compiled = None
