@@ -95,6 +95,20 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
         what = ";".join(diff) if diff else "无实质变化"
         message = f"使用的是旧版模板(版本{version},当前版本{current}),主要变化:{what}。{RENEW}"
         return identity, [finding("outdated_template", message, META_SHEET, _meta_cell(book, "version"))]
+    if rubric.defn.dated:  # the rules of the form's own year (dated parameters), as it was built
+        rubric, problem = _rules_of_year(context, rubric, meta.get("year", ""))
+        identity.rubric = rubric
+        if problem:
+            identity.rubric = None
+            return identity, [
+                finding("unknown_year", f"{problem}。{RENEW}", META_SHEET, _meta_cell(book, "year"))
+            ]
+        if not rubric.custom:
+            from lxbz_xl.workbook.build import rubric_ref_for
+
+            identity.rubric_ref = rubric_ref_for(
+                rubric.whole or rubric.defn, None, _year(meta.get("year", ""))
+            )
     if variant not in VARIANTS:
         out.append(
             finding(
@@ -123,7 +137,7 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
     if digest:
         from lxbz_xl.workbook.embed import definition_digest
 
-        if digest != definition_digest(rubric.defn):
+        if digest != definition_digest(rubric.whole or rubric.defn):
             # The embedded rubric is data: only its hash is compared, no path it names is ever opened.
             given = "所给的考评细则文件" if rubric.custom else "内置考评细则"
             out.append(
@@ -158,3 +172,19 @@ def _guess_variant(book: FastBook, rubric: RubricContext) -> str:
             if cell is not None and cell.formula and "LXBZ_" in cell.formula.upper():
                 return "udf"
     return "native"
+
+
+def _year(text: str) -> int | None:
+    return int(text) if len(text) == 4 and text.isascii() and text.isdigit() else None
+
+
+def _rules_of_year(context: Context, rubric: RubricContext, text: str) -> tuple[RubricContext, str | None]:
+    """The rubric's rules for the year `_lxbz` records (最新 or absent: the latest values)."""
+    year = _year(text)
+    if year is None and text not in ("", "最新"):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        return rubric, f"模板标识中的年度“{shown}”无效(应为四位年份或“最新”)"
+    try:
+        return context.for_year(rubric, year), None
+    except ValueError as exc:
+        return rubric, f"模板年度不适用:{exc}"
