@@ -159,6 +159,12 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
     return spec_path, spec.label, TYPE_WORDS[spec.type], f"{allowed}({need})"
 
 
+def _year_arg(text: str) -> int:
+    from lxbz_xl.definition.years import year_arg
+
+    return year_arg(text)
+
+
 def cmd_rubrics(args: argparse.Namespace) -> int:
     from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
     from lxbz_xl.exact import fmt, pct
@@ -177,7 +183,19 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     except DefinitionError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
+    from lxbz_xl.definition.years import dated_lines, year_label
+
+    whole = d
+    try:
+        d = d.fixed(args.year)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
     console.print(f"[bold]{d.id}[/bold] {d.name}(版本{d.version},来源:种子{d.source.seed})")
+    if whole.dated:
+        console.print(f"参数取值年度:{year_label(args.year)}(--year 可选其他年度)")
+        for line in dated_lines(whole):
+            console.print(f"按年度取值:{line}")
     if d.description:
         console.print(d.description)
     from rich.table import Table
@@ -282,6 +300,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     rubrics = sub.add_parser("rubrics", help="列出或查看考评细则及其字段")
     rubrics.add_argument("action", choices=("list", "show", "check"), help="check:检查考评细则文件")
     rubrics.add_argument("id", nargs="*", help="考评细则标识或 YAML 文件(check 可给多个)")
+    rubrics.add_argument(
+        "--year", type=_year_arg, default=None, help="show:按该年度生效的参数值显示(默认:最新值)"
+    )
     rubrics.set_defaults(func=cmd_rubrics)
     test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")
     test.add_argument("paths", nargs="+", help="案例文件或目录,如 tests/spec_cases")

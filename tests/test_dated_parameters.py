@@ -1,0 +1,259 @@
+"""Rules over time (issue 12): a parameter with dated values (`values: {start date: value}`) applies the
+value in force on 1 January of a case's year — in scores, explanations, bounds, texts, the forms built for
+a year and the validation of a form by its own year's rules."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+
+from lxbz_xl.cli import main
+from lxbz_xl.definition.loader import RUBRIC_DIR, DefinitionError, definition_from_mapping
+from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.definition.years import param_value
+from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.engine.reference import evaluate as reference
+from lxbz_xl.workbook.build import build_template, template_name
+from lxbz_xl.workbook.fill import fill_case
+
+DATED = {"2010-01-01": 0.20, "2025-01-01": 0.50}
+ITEM_7 = {7: {"members": 10, "members_lectured": 2}}  # required ceil(ratio × 10): 2 in 2024, 5 in 2025
+SCORE_CELL = ("考评表", "H19")  # item 7's 得分 on the learning_team form
+TEXT_CELL = ("考评表", "B19")  # item 7's 评分标准 content, with {lecture_ratio}
+
+
+def _raw(values: Any = None, **param: Any) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8"))
+    node = dict(data["parameters"]["lecture_ratio"])
+    node.pop("value")
+    node["values"] = DATED if values is None else values
+    node.update(param)
+    data["parameters"]["lecture_ratio"] = node
+    return data
+
+
+def _dated(values: Any = None, **param: Any) -> RubricDefinition:
+    return definition_from_mapping(_raw(values, **param), "dated.yaml")
+
+
+def _file(tmp: Path) -> Path:
+    # Written as YAML with real date keys, as an author writes it (PyYAML loads them as dates).
+    text = (RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8")
+    dated = text.replace("    value: 0.20\n", "    values: {2010-01-01: 0.20, 2025-01-01: 0.50}\n", 1)
+    assert dated != text
+    path = tmp / "learning_team.yaml"
+    path.write_text(dated, encoding="utf-8")
+    return path
+
+
+def _case(year: int | None) -> dict[str, Any]:
+    return {"rubric": "learning_team", "unit": "甲", "year": year, "items": ITEM_7}
+
+
+@pytest.mark.parametrize("run", [evaluate, reference], ids=["compiled", "reference"])
+def test_done_when_item_7_by_year(run: Any) -> None:
+    defn = _dated()
+    scores = {}
+    for year in (2024, 2025):
+        result = run(defn, _case(year))
+        assert result.ok, result.errors
+        item = next(i for i in result.items if i.id == 7)
+        scores[year] = item.score
+    assert scores == {2024: 10, 2025: 7}
+    late = run(defn, _case(2025))
+    assert "50%" in " ".join(next(i for i in late.items if i.id == 7).explanations)
+
+
+def test_year_before_first_date_is_an_input_error_naming_the_parameter() -> None:
+    for run in (evaluate, reference):
+        result = run(_dated(), _case(2009))
+        assert not result.ok and result.errors[0].field == "year"
+        assert "lecture_ratio" in result.errors[0].message and "2010-01-01" in result.errors[0].message
+    with pytest.raises(ValueError, match="lecture_ratio"):
+        param_value(_dated(), "lecture_ratio", 2009)
+
+
+def test_value_in_force_on_first_january() -> None:
+    defn = _dated({"2010-01-01": 0.2, "2024-07-01": 0.3, "2025-01-01": 0.5})
+    # 2024-07-01 is not in force on 2024-01-01: 2024 keeps 0.2, 2025 takes the 2025 value.
+    got = [str(param_value(defn, "lecture_ratio", y)) for y in (2010, 2024, 2025, 2040)]
+    assert got == ["0.2", "0.2", "0.5", "0.5"]
+    assert str(param_value(defn, "lecture_ratio", None)) == "0.5"  # no year: the latest value
+
+
+def test_undated_rubric_is_its_own_view() -> None:
+    defn = definition_from_mapping(
+        yaml.safe_load((RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8")), "plain.yaml"
+    )
+    assert not defn.dated and defn.for_year(1990) is defn and defn.fixed(None) is defn
+
+
+def test_dated_value_keeps_its_own_reference() -> None:
+    own = {"seed": "000", "passage": "2025年起讲课比例提高到50%"}
+    defn = _dated({"2010-01-01": 0.2, "2025-01-01": {"value": 0.5, "reference": own}})
+    assert defn.for_year(2025).parameters["lecture_ratio"].reference.passage == own["passage"]
+    assert (
+        defn.for_year(2024).parameters["lecture_ratio"].reference
+        == defn.parameters["lecture_ratio"].reference
+    )
+
+
+def test_derived_parameter_follows_the_year() -> None:
+    raw = _raw()
+    raw["parameters"]["lecture_double"] = {"derived": "$lecture_ratio * 2", "label": "两倍比例", "unit": "%"}
+    raw["items"][6]["content"] += "({lecture_double})"
+    defn = definition_from_mapping(raw, "dated.yaml")
+    assert param_value(defn, "lecture_double", 2024) == Decimal("0.4")
+    assert param_value(defn, "lecture_double", 2025) == Decimal(1)
+    assert defn.parameters["lecture_double"].value == Decimal(1)  # latest
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"value": 0.2}, "value"),  # both value and values
+        ({"values": {"2025-13-01": 0.5}}, "不是有效日期"),
+        ({"values": {"今年": 0.5}}, "不是有效日期"),
+        ({"values": {}}, "不能为空"),
+        ({"values": [0.2, 0.5]}, "映射"),
+        ({"values": {"2010-01-01": "很多"}}, "lecture_ratio"),
+    ],
+)
+def test_bad_dated_values_fail_at_load_in_chinese(change: dict[str, Any], expected: str) -> None:
+    raw = _raw()
+    raw["parameters"]["lecture_ratio"].update(change)
+    with pytest.raises(DefinitionError) as info:
+        definition_from_mapping(raw, "dated.yaml")
+    text = str(info.value)
+    assert "dated.yaml" in text and "parameters.lecture_ratio" in text and expected in text
+
+
+def test_duplicate_start_dates_are_refused(tmp_path: Path) -> None:
+    # A date key and the same date quoted are two YAML keys but one start date.
+    path = _file(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        "2025-01-01: 0.50}", "2025-01-01: 0.50, '2025-01-01': 0.4}"
+    )
+    path.write_text(text, encoding="utf-8")
+    assert main(["rubrics", "check", str(path)]) == 2
+    with pytest.raises(DefinitionError, match="2025-01-01 重复"):
+        from lxbz_xl.definition.loader import load_definition
+
+        load_definition(path)
+
+
+def test_spec_case_year_selects_the_dated_value(tmp_path: Path) -> None:
+    rubric = _file(tmp_path)
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        yaml.safe_dump(
+            [
+                {"name": f"{year}年", "input": _case(year), "expected": {"items": {7: {"score": score}}}}
+                for year, score in ((2024, 10), (2025, 7))
+            ],
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    assert main(["test", str(cases), "--rubric", str(rubric)]) == 0
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(cases.read_text(encoding="utf-8").replace("score: 7", "score: 10"), encoding="utf-8")
+    assert main(["test", str(wrong), "--rubric", str(rubric)]) != 0
+
+
+def test_rubrics_show_year(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rubric = str(_file(tmp_path))
+    assert main(["rubrics", "show", rubric, "--year", "2024"]) == 0
+    out = capsys.readouterr().out
+    assert "2024" in out and "自2025-01-01起 50%" in out
+    assert main(["rubrics", "show", rubric, "--year", "2009"]) == 2
+    assert "lecture_ratio" in capsys.readouterr().out
+
+
+def _meta(path: Path) -> dict[str, Any]:
+    sheet = openpyxl.load_workbook(path)["_lxbz"]
+    return {r[0].value: r[1].value for r in sheet.iter_rows(max_row=15) if r[0].value}
+
+
+def test_forms_built_for_each_year_say_so(tmp_path: Path) -> None:
+    rubric = _file(tmp_path)
+    source = rubric.read_text(encoding="utf-8")
+    defn = definition_from_mapping(yaml.safe_load(source), rubric.name)
+    texts, scores = {}, {}
+    for year in (2024, 2025, None):
+        out = tmp_path / str(year)
+        template = build_template(defn, out, "native", source, year)
+        assert _meta(template)["year"] == (str(year) if year else "最新")
+        texts[year] = openpyxl.load_workbook(template)[TEXT_CELL[0]][TEXT_CELL[1]].value
+        filled = fill_case(defn.fixed(year), _case(2025), out / "filled.xlsx", "native", template)
+        scores[year] = openpyxl.load_workbook(filled, data_only=True)[SCORE_CELL[0]][SCORE_CELL[1]].value
+    assert "20%" in texts[2024] and "50%" in texts[2025] and texts[None] == texts[2025]
+    assert scores == {2024: 10, 2025: 7, None: 7}
+    with pytest.raises(ValueError, match="lecture_ratio"):
+        build_template(defn, tmp_path / "old", "native", source, 2009)
+
+
+def test_native_formulas_embed_the_year_values(tmp_path: Path) -> None:
+    """LibreOffice recalculates the native forms of 2024 and 2025 filled with the same inputs."""
+    from lxbz_xl.office.libreoffice import find_soffice, recalculate_many
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    rubric = _file(tmp_path)
+    source = rubric.read_text(encoding="utf-8")
+    defn = definition_from_mapping(yaml.safe_load(source), rubric.name)
+    filled = []
+    for year in (2024, 2025):
+        template = build_template(defn, tmp_path / f"t{year}", "native", source, year)
+        filled.append(
+            fill_case(defn.fixed(year), _case(2025), tmp_path / f"f{year}.xlsx", "native", template)
+        )
+    outs = recalculate_many(filled, tmp_path / "recalc")
+    got = [openpyxl.load_workbook(p, data_only=True)[SCORE_CELL[0]][SCORE_CELL[1]].value for p in outs]
+    assert got == [10, 7]
+
+
+def test_fill_and_validate_by_the_form_year(tmp_path: Path) -> None:
+    rubric = _file(tmp_path)
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        yaml.safe_dump([{**_case(2024), "unit": "甲"}, {**_case(2025), "unit": "乙"}], allow_unicode=True),
+        encoding="utf-8",
+    )
+    out = tmp_path / "报送"
+    assert main(["fill", str(cases), "--rubric", str(rubric), "--variant", "native", "--out", str(out)]) == 0
+    forms = {p.name: p for p in out.glob("*.xlsx")}
+    assert {_meta(p)["year"] for p in forms.values()} == {"2024", "2025"}
+    report = tmp_path / "r.json"
+    args = ["validate", str(out), "--rubric", str(rubric), "--json", str(report), "--jobs", "1"]
+    assert main(args) == 0
+    records = json.loads(report.read_text(encoding="utf-8"))["workbooks"]
+    totals = {r["year"]: r["total"] for r in records}
+    assert {int(k): float(v) for k, v in totals.items()} == {2024: 100, 2025: 97}
+    # The 2024 form claiming the 2025 rules no longer matches them.
+    form = next(p for p in forms.values() if "2024" in p.name)
+    wb = openpyxl.load_workbook(form)
+    meta = wb["_lxbz"]
+    row = next(r for r in meta.iter_rows() if r[0].value == "year")
+    row[1].value = "2009"
+    bad = tmp_path / "bad" / form.name
+    bad.parent.mkdir()
+    wb.save(bad)
+    assert main(["validate", str(bad), "--rubric", str(rubric), "--json", str(report), "--jobs", "1"]) != 0
+    record = json.loads(report.read_text(encoding="utf-8"))["workbooks"][0]
+    assert any(f["code"] == "unknown_year" for f in record["findings"])
+
+
+def test_builtin_template_for_a_year_names_it_for_the_udfs(tmp_path: Path) -> None:
+    from lxbz_xl.workbook.build import rubric_ref_for
+
+    defn = _dated()
+    assert rubric_ref_for(defn, None, 2024) == f"{defn.id}@{defn.version}:2024"
+    assert rubric_ref_for(defn, None, None) == f"{defn.id}@{defn.version}"
+    assert template_name(defn.id, "native").endswith(".xlsx")
