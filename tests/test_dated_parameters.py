@@ -257,3 +257,18 @@ def test_builtin_template_for_a_year_names_it_for_the_udfs(tmp_path: Path) -> No
     assert rubric_ref_for(defn, None, 2024) == f"{defn.id}@{defn.version}:2024"
     assert rubric_ref_for(defn, None, None) == f"{defn.id}@{defn.version}"
     assert template_name(defn.id, "native").endswith(".xlsx")
+
+
+def test_udf_rubric_ref_with_year_applies_that_years_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxbz_xl.inputs import InputProblem
+    from udfs import cache
+
+    defn = _dated()
+    monkeypatch.setattr(cache, "rubric", lambda ref: defn)
+    for year, ratio in ((2024, "0.2"), (2025, "0.5")):
+        view = cache._versioned(f"{defn.id}@{defn.version}:{year}")
+        assert not view.dated and str(view.parameters["lecture_ratio"].value) == ratio
+    with pytest.raises(InputProblem, match="lecture_ratio"):
+        cache._versioned(f"{defn.id}@{defn.version}:2009")
+    with pytest.raises(InputProblem, match="年度无效"):
+        cache._versioned(f"{defn.id}@{defn.version}:20x4")

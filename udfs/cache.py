@@ -97,9 +97,18 @@ def _embedded(source: str) -> RubricDefinition:
 
 
 def _versioned(key: str) -> RubricDefinition:
-    """`id@version`: the built-in rubric, which must be that version (the form was built from it)."""
+    """`id@version`: the built-in rubric, which must be that version (the form was built from it).
+    `id@version:2024`: a form built for one year of a rubric with dated parameters: that year's rules."""
     rid, _, version = key.rpartition("@")
+    version, _, year = version.partition(":")
     defn = rubric(rid)
+    if year:
+        if not (len(year) == 4 and year.isascii() and year.isdigit()):
+            raise InputProblem(f"模板的考评细则标识“{key}”中的年度无效(应为四位年份)")
+        try:
+            defn = defn.fixed(int(year))
+        except ValueError as exc:
+            raise InputProblem(str(exc)) from None
     if defn.version != version.strip():
         raise InputProblem(
             f"模板按“{defn.short_name}”版本{version}生成,已加载的函数为版本{defn.version}:"
