@@ -272,3 +272,30 @@ def test_udf_rubric_ref_with_year_applies_that_years_rules(monkeypatch: pytest.M
         cache._versioned(f"{defn.id}@{defn.version}:2009")
     with pytest.raises(InputProblem, match="年度无效"):
         cache._versioned(f"{defn.id}@{defn.version}:20x4")
+
+
+def test_cohort_shares_by_the_cohort_year() -> None:
+    from lxbz_xl.case import Case
+    from lxbz_xl.cohort import evaluate_cohort
+
+    data = yaml.safe_load((RUBRIC_DIR / "party_secretary.yaml").read_text(encoding="utf-8"))
+    node = data["parameters"]["good_share"]
+    node.pop("value")
+    node["values"] = {"2010-01-01": 0.30, "2025-01-01": 0.20}
+    defn = definition_from_mapping(data, "party_secretary.yaml")
+    cases = [
+        Case.from_mapping(
+            {
+                "rubric": defn.id,
+                "unit": f"{i}镇",
+                "year": year,
+                "report_marks": [99 - i],
+                "field_score": 99 - i,
+            }
+        )
+        for year in (2024, 2025)
+        for i in range(10)
+    ]
+    out = evaluate_cohort(cases, lambda rid: defn)
+    good = {b.year: b.sizes["好"] for b in out.bandings}
+    assert good == {2024: 3, 2025: 2}
