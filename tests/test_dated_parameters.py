@@ -299,3 +299,14 @@ def test_cohort_shares_by_the_cohort_year() -> None:
     out = evaluate_cohort(cases, lambda rid: defn)
     good = {b.year: b.sizes["好"] for b in out.bandings}
     assert good == {2024: 3, 2025: 2}
+
+
+def test_each_years_score_ladder_is_checked_at_load() -> None:
+    data = yaml.safe_load((RUBRIC_DIR / "performance.yaml").read_text(encoding="utf-8"))
+    node = data["parameters"]["team_top"]
+    good = data["parameters"]["team_good"]["value"]
+    node["values"] = {"2010-01-01": node.pop("value"), "2025-01-01": good}  # 2025: 突出 no higher than 较好
+    with pytest.raises(DefinitionError, match="2025年起"):
+        definition_from_mapping(data, "performance.yaml")
+    node["values"]["2025-01-01"] = good + 1
+    assert definition_from_mapping(data, "performance.yaml").dated

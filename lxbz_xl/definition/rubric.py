@@ -568,13 +568,23 @@ class RubricDefinition(Entity):
                 raise ValueError("total_points:有评分项目(items)时必填")
             if points != self.total_points:
                 raise ValueError(f"items:各项分值合计 {points},不等于 total_points {self.total_points}")
-        for where, tiers in (
-            ("tiers", self.tiers),
-            ("members.tiers", self.members.tiers if self.members else None),
-        ):
-            if tiers is not None:
-                self._check_minima(where, tiers)
+        for defn, when in self._dated_views():
+            for where, tiers in (
+                ("tiers", defn.tiers),
+                ("members.tiers", defn.members.tiers if defn.members else None),
+            ):
+                if tiers is not None:
+                    defn._check_minima(where + when, tiers)
         return self
+
+    def _dated_views(self) -> list[tuple[RubricDefinition, str]]:
+        """The definition, and for dated parameters its rules of every start year in which every
+        parameter has a value (each year's rules must be sound on their own)."""
+        starts = sorted({d for p in self.parameters.values() if p.values for d in p.values})
+        if not starts:
+            return [(self, "")]
+        first = max(p.start for p in self.parameters.values() if p.start is not None)
+        return [(self._year_view(d.year), f"({d.year}年起的参数值)") for d in starts if d >= first]
 
     def _check_minima(self, where: str, tiers: Tiers) -> None:
         """Score ladders must fall strictly from best to worst once $parameters are filled in."""
