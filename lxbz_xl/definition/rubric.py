@@ -470,11 +470,17 @@ class RubricDefinition(Entity):
     _compiled: Any = PrivateAttr(default=None)
 
     _years: Any = PrivateAttr(default=None)
+    _dated: Any = PrivateAttr(default=None)
 
     @property
     def dated(self) -> bool:
         """Whether any parameter has dated values (`values:`), so the case's year selects the rules."""
-        return any(p.values for p in self.parameters.values())
+        private = self.__pydantic_private__
+        found = private.get("_dated") if private else None
+        if found is None or found[0] is not self.parameters:  # a copy with other parameters: look again
+            found = (self.parameters, any(p.values for p in self.parameters.values()))
+            self._dated = found
+        return found[1]
 
     def year_problem(self, year: int) -> str | None:
         """Chinese message when `year` is before the first start date of a dated parameter."""
@@ -548,8 +554,11 @@ class RubricDefinition(Entity):
         # definition (definition/cache.py) leaves it out and compiles again on first use.
         state = super().__getstate__()
         private = state.get("__pydantic_private__")
-        if private and (private.get("_compiled") is not None or private.get("_years") is not None):
-            state = {**state, "__pydantic_private__": {**private, "_compiled": None, "_years": None}}
+        if private and any(private.get(k) is not None for k in ("_compiled", "_years", "_dated")):
+            state = {
+                **state,
+                "__pydantic_private__": {**private, "_compiled": None, "_years": None, "_dated": None},
+            }
         return state
 
     @model_validator(mode="before")

@@ -76,8 +76,12 @@ def run(
         case = Case.from_mapping(case)
     # The rules of the case's year: dated parameters take the value in force on 1 January (a case
     # without a year is an input error below; its rules would be the latest values).
-    problem = definition.year_problem(case.year) if case.year is not None and definition.dated else None
-    defn = definition.for_year(case.year) if problem is None else definition
+    defn, problem = definition, None
+    if case.year is not None and definition.dated:
+        try:
+            defn = definition.for_year(case.year)
+        except ValueError as exc:  # a year before a dated parameter's first start date
+            problem = str(exc)
     result = Result(
         rubric=defn.id,
         rubric_version=defn.version,
