@@ -255,7 +255,7 @@ def test_builtin_template_for_a_year_names_it_for_the_udfs(tmp_path: Path) -> No
 
     defn = _dated()
     assert rubric_ref_for(defn, None, 2024) == f"{defn.id}@{defn.version}:2024"
-    assert rubric_ref_for(defn, None, None) == f"{defn.id}@{defn.version}"
+    assert rubric_ref_for(defn, None, None) == f"{defn.id}@{defn.version}:2025"  # latest start year
     assert template_name(defn.id, "native").endswith(".xlsx")
 
 
@@ -310,3 +310,18 @@ def test_each_years_score_ladder_is_checked_at_load() -> None:
         definition_from_mapping(data, "performance.yaml")
     node["values"]["2025-01-01"] = good + 1
     assert definition_from_mapping(data, "performance.yaml").dated
+
+
+def test_udf_form_built_from_a_file_for_a_year_applies_that_years_rules(tmp_path: Path) -> None:
+    from udfs import cache
+
+    rubric = _file(tmp_path)
+    source = rubric.read_text(encoding="utf-8")
+    defn = definition_from_mapping(yaml.safe_load(source), rubric.name)
+    for year, ratio in ((2024, "0.2"), (2025, "0.5")):
+        template = build_template(defn, tmp_path / str(year), "udf", source, year)
+        sheet = openpyxl.load_workbook(template)["_lxbz"]
+        text = [r[1].value for r in sheet.iter_rows() if r[0].value == "rubric_yaml"]
+        assert yaml.safe_load("".join(text))["parameters"]["lecture_ratio"]["values"]  # the rubric as written
+        view = cache.rubric(text)
+        assert not view.dated and str(view.parameters["lecture_ratio"].value) == ratio

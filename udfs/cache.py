@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from lxbz_xl import load_rubric
 from lxbz_xl.definition.loader import DefinitionError, definition_from_text
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.definition.years import marked_year
 from lxbz_xl.inputs import InputProblem
 from udfs.convert import text
 
@@ -89,6 +90,12 @@ def _embedded(source: str) -> RubricDefinition:
             defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)", is_file=False)
         except DefinitionError as exc:
             raise InputProblem(str(exc)) from None
+        year = marked_year(source)  # a form built for one year of dated parameters
+        if year is not None:
+            try:
+                defn = defn.fixed(year)
+            except ValueError as exc:
+                raise InputProblem(str(exc)) from None
         _by_digest[digest] = defn
     if len(_embedded_cache) >= 16:  # a few templates open at once
         _embedded_cache.clear()

@@ -45,3 +45,23 @@ def dated_lines(defn: RubricDefinition) -> list[str]:
 def year_label(year: int | None) -> str:
     """How a form or listing names the rules it uses: the year, or 最新 (the latest values)."""
     return "最新" if year is None else str(year)
+
+
+# The last line of the YAML text a form built for one year of a rubric with dated parameters embeds: a
+# YAML comment (every reader parses the rubric as written); the add-in applies that year's rules.
+YEAR_MARK = "# lxbz-year: "
+
+
+def mark_year(source: str, year: int) -> str:
+    return f"{source.rstrip(chr(10))}\n{YEAR_MARK}{year}\n"
+
+
+def marked_year(source: str) -> int | None:
+    """The year `mark_year` wrote at the end of an embedded rubric text, else None."""
+    last = source.rstrip("\n").rpartition("\n")[2]
+    digits = last.removeprefix(YEAR_MARK)
+    return (
+        int(digits)
+        if last.startswith(YEAR_MARK) and len(digits) == 4 and digits.isascii() and digits.isdigit()
+        else None
+    )

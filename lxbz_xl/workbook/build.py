@@ -16,12 +16,18 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.definition.years import year_label
+from lxbz_xl.definition.years import mark_year, year_label
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.workbook import printing
 from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
 from lxbz_xl.workbook.cases import case_from_cells
-from lxbz_xl.workbook.embed import FIRST_CHUNK_ROW, chunk_range, chunks, definition_digest, text_digest
+from lxbz_xl.workbook.embed import (
+    FIRST_CHUNK_ROW,
+    chunk_range,
+    chunks,
+    definition_digest,
+    text_digest,
+)
 from lxbz_xl.workbook.form import HINT_REF, MAIN_SHEET, Plan, plan_for, quote
 from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
 from lxbz_xl.workbook.styles import style
@@ -192,10 +198,11 @@ def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str
 def rubric_ref_for(defn: RubricDefinition, source: str | None = None, year: int | None = None) -> str:
     """The LXBZ_* rubric argument: `id@version` for a built-in rubric, the `_lxbz` range holding the
     YAML text for a rubric built from a file (never a path). A form built for a year of a rubric with
-    dated parameters names it: `id@version:2024` (udfs apply that year's rules)."""
+    dated parameters names the year of its rules: `id@version:2024` (udfs apply them; a form of the latest
+    values names the latest start year)."""
     if source is not None:
         return chunk_range(len(chunks(source)))
-    return f"{defn.id}@{defn.version}" + (f":{year}" if year is not None and defn.dated else "")
+    return f"{defn.id}@{defn.version}" + (f":{defn.rules_year(year)}" if defn.dated else "")
 
 
 def build_template(
@@ -204,6 +211,8 @@ def build_template(
     """`source`: the YAML text of a rubric built from a file (`--rubric`), embedded in the workbook.
     `year`: the year whose rules the form uses (dated parameters); None: the latest values. Raises
     ValueError (Chinese) for a year before a parameter's first start date."""
+    if source is not None and defn.dated:  # the add-in reads the year from the embedded text
+        source = mark_year(source, defn.rules_year(year) or 0)
     ref = rubric_ref_for(defn, source, year)
     whole, defn = defn, defn.fixed(year)
     plan = plan_for(defn)
