@@ -96,6 +96,8 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
         message = f"使用的是旧版模板(版本{version},当前版本{current}),主要变化:{what}。{RENEW}"
         return identity, [finding("outdated_template", message, META_SHEET, _meta_cell(book, "version"))]
     if rubric.defn.dated:  # the rules of the form's own year (dated parameters), as it was built
+        if "year" not in meta:  # no year row: the year the form's 年度 cell gives
+            meta["year"] = _year_cell(book, rubric)
         rubric, problem = _rules_of_year(context, rubric, meta.get("year", ""))
         identity.rubric = rubric
         if problem:
@@ -188,3 +190,14 @@ def _rules_of_year(context: Context, rubric: RubricContext, text: str) -> tuple[
         return context.for_year(rubric, year), None
     except ValueError as exc:
         return rubric, f"模板年度不适用:{exc}"
+
+
+def _year_cell(book: FastBook, rubric: RubricContext) -> str:
+    """The 年度 the form's own year cell holds ("" when blank or unreadable: the latest values)."""
+    spec = next((c for c in rubric.layout.cells if c.path == "year"), None)
+    sheet = book.sheet(spec.sheet) if spec is not None else None
+    cell = sheet.cells.get(spec.ref) if sheet is not None and spec is not None else None
+    value = None if cell is None else cell.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
