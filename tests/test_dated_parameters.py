@@ -4,6 +4,7 @@ a year and the validation of a form by its own year's rules."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lxbz_xl.cli import main
 from lxbz_xl.definition.loader import RUBRIC_DIR, DefinitionError, definition_from_mapping
@@ -347,3 +350,48 @@ def test_validate_uses_the_year_cell_when_the_year_row_is_missing(tmp_path: Path
     # Judged by 2024's rules (the 年度 cell), the formulas match: no tampering reported.
     assert not any("formula" in c or "tamper" in c for c in codes), codes
     assert float(record["total"]) == 100
+
+
+def test_case_without_year_is_an_input_error_not_the_latest_value() -> None:
+    result = evaluate(_dated(), {k: v for k, v in _case(2025).items() if k != "year"})
+    assert not result.ok and result.errors[0].field == "year" and "缺少年度" in result.errors[0].message
+
+
+def test_every_item_points_cannot_be_dated() -> None:
+    raw = _raw()
+    node = raw["parameters"]["item_points"]
+    node["values"] = {"2010-01-01": node.pop("value")}
+    with pytest.raises(DefinitionError, match=r"parameters\.item_points"):
+        definition_from_mapping(raw, "dated.yaml")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.dictionaries(
+        st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2040, 12, 31)),
+        st.integers(min_value=1, max_value=99),
+        min_size=1,
+        max_size=5,
+    ),
+    year=st.integers(min_value=1999, max_value=2045),
+)
+def test_value_in_force_is_the_latest_start_on_or_before_first_january(
+    steps: dict[Any, int], year: int
+) -> None:
+    values = {d.isoformat(): Decimal(v) / 100 for d, v in steps.items()}
+    defn = _BASE.model_copy()
+    param = defn.parameters["lecture_ratio"].model_validate(
+        {"values": values, "label": "班子成员讲课比例", "unit": "%"}
+    )
+    defn = defn.model_copy(update={"parameters": {**defn.parameters, "lecture_ratio": param}})
+    in_force = [v for d, v in sorted(steps.items()) if d <= dt.date(year, 1, 1)]
+    if not in_force:
+        with pytest.raises(ValueError, match="lecture_ratio"):
+            param_value(defn, "lecture_ratio", year)
+    else:
+        assert param_value(defn, "lecture_ratio", year) == Decimal(in_force[-1]) / 100
+    assert param.value == Decimal(steps[max(steps)]) / 100  # no year: the latest
+
+
+_BASE = _dated()
+_BASE.for_year(2024)  # views of the original are cached: a model_copy must not answer from them

@@ -129,6 +129,8 @@ class Parameter(Strict):
             return raw
         if ("value" in raw) == ("values" in raw) and "derived" not in raw:
             raise ValueError("须且只能给出 value(单一值)或 values(按起始日期的值)中的一项")
+        if "values" in raw and raw.get("consumer"):
+            raise ValueError(f"consumer={raw['consumer']} 的参数不能按年度取值(values);请用 value")
         if "values" in raw and "derived" in raw:
             raise ValueError("derived(由其他参数计算)的参数不能再给出 values;它随所依据参数的年度值变化")
         if "values" in raw and "value" not in raw:

@@ -501,10 +501,11 @@ class RubricDefinition(Entity):
         if year is None or not self.dated:
             return self
         private = self.__pydantic_private__ or {}
-        views: dict[int, RubricDefinition] | None = private.get("_years")
-        if views is None:
-            views = {}
-            self._years = views
+        cached = private.get("_years")  # (owner, views): a model_copy must not use its original's views
+        if cached is None or cached[0] is not self:
+            cached = (self, {})
+            self._years = cached
+        views: dict[int, RubricDefinition] = cached[1]
         found = views.get(year)
         if found is None:
             problem = self.year_problem(year)
