@@ -395,3 +395,13 @@ def test_value_in_force_is_the_latest_start_on_or_before_first_january(
 
 _BASE = _dated()
 _BASE.for_year(2024)  # views of the original are cached: a model_copy must not answer from them
+
+
+def test_a_copy_with_other_values_does_not_reuse_the_original_year_views() -> None:
+    original = _dated()
+    assert param_value(original, "lecture_ratio", 2024) == Decimal("0.2")
+    param = original.parameters["lecture_ratio"].model_validate(
+        {"values": {"2010-01-01": 0.3}, "label": "班子成员讲课比例", "unit": "%"}
+    )
+    copy = original.model_copy(update={"parameters": {**original.parameters, "lecture_ratio": param}})
+    assert param_value(copy, "lecture_ratio", 2024) == Decimal("0.3")
