@@ -165,6 +165,12 @@ def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[s
     return spec_path, spec.label, TYPE_WORDS[spec.type], f"{allowed}({need})"
 
 
+def _year_arg(text: str) -> int:
+    from lxbz_xl.definition.years import year_arg
+
+    return year_arg(text)
+
+
 def cmd_rubrics(args: argparse.Namespace) -> int:
     from lxbz_xl.definition.loader import DefinitionError, all_inputs, builtin_ids, load_rubric
     from lxbz_xl.exact import fmt, pct
@@ -185,7 +191,19 @@ def cmd_rubrics(args: argparse.Namespace) -> int:
     except DefinitionError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
+    from lxbz_xl.definition.years import dated_lines, year_label
+
+    whole = d
+    try:
+        d = d.fixed(args.year)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
     console.print(f"[bold]{d.id}[/bold] {d.name}(版本{d.version},来源:种子{d.source.seed})")
+    if whole.dated:
+        console.print(f"参数取值年度:{year_label(args.year)}(--year 可选其他年度)")
+        for line in dated_lines(whole):
+            console.print(f"按年度取值:{line}")
     if d.description:
         console.print(d.description)
     from rich.table import Table
@@ -332,6 +350,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     rubrics.add_argument(
         "--out", help="release:快照目录(默认 lxbz_xl/validation/releases/ 或 LXBZ_RELEASES_DIR)"
+    )
+    rubrics.add_argument(
+        "--year", type=_year_arg, default=None, help="show:按该年度生效的参数值显示(默认:最新值)"
     )
     rubrics.set_defaults(func=cmd_rubrics)
     test = sub.add_parser("test", help="运行 YAML 测试案例(输入 → 预期结果)")

@@ -9,6 +9,7 @@ from typing import Any
 from lxbz_xl.case import CaseFileError, read_case_file
 from lxbz_xl.definition.loader import DefinitionError, builtin_ids, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.definition.years import year_arg
 from lxbz_xl.engine.evaluate import evaluate
 
 
@@ -52,8 +53,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out) if args.out else DEFAULT_DIR
     variants = ("udf", "native") if args.variant == "all" else (args.variant,)
-    for path in build_all(defns, out, variants, refs):
-        print(path)
+    try:
+        for path in build_all(defns, out, variants, refs, args.year):
+            print(path)
+    except ValueError as exc:  # a year before a dated parameter's first start date
+        print(f"错误:{exc}")
+        return 2
     return 0
 
 
@@ -83,6 +88,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     status = 0
     index = 0
     written: set[Path] = set()
+    built: dict[int | None, Path] = {}
     for raw in args.cases:
         try:
             cases = read_case_file(raw)
@@ -101,8 +107,10 @@ def cmd_fill(args: argparse.Namespace) -> int:
                 if dst in written:  # two cases of the same unit and year in this run: keep both
                     dst = dst.with_name(f"{dst.stem}_{index}{dst.suffix}")
                 template = templates / template_name(defn.id, args.variant)
-                fill_case(defn, mapping, dst, args.variant, template)
-            except (DefinitionError, FillError) as exc:
+                if defn.dated:  # dated parameters: the form of the case's own year, built here
+                    template = _year_template(defn, args, case.year, built)
+                fill_case(defn.fixed(case.year), mapping, dst, args.variant, template)
+            except (DefinitionError, FillError, ValueError) as exc:
                 print(f"错误:{case.source}:{exc}")
                 status = 2
                 continue
@@ -115,6 +123,28 @@ def cmd_fill(args: argparse.Namespace) -> int:
     return status
 
 
+def _year_template(defn: RubricDefinition, args: argparse.Namespace, year: int | None, built: dict) -> Path:
+    """The template of `year`'s rules for a rubric with dated parameters, built once per run into a
+    temporary folder (the committed templates carry the latest values). Raises ValueError (Chinese) for
+    a year before a parameter's first start date."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from lxbz_xl.workbook.build import build_template
+
+    if year not in built:
+        tmp = Path(tempfile.mkdtemp(prefix="lxbz-fill-"))
+        atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+        source = (
+            Path(args.rubric).read_text(encoding="utf-8")
+            if args.rubric and Path(args.rubric).is_file()
+            else None
+        )
+        built[year] = build_template(defn, tmp, args.variant, source, year)
+    return built[year]
+
+
 def register(subparsers: Any) -> None:
     templates = subparsers.add_parser("templates", help="生成或预览各考评细则的 Excel 模板")
     tsub = templates.add_subparsers(dest="templates_command", required=True)
@@ -125,6 +155,12 @@ def register(subparsers: Any) -> None:
     )
     build.add_argument(
         "--variant", choices=("udf", "native", "all"), default="all", help="生成哪种模板(默认两种)"
+    )
+    build.add_argument(
+        "--year",
+        type=year_arg,
+        default=None,
+        help="按该年度生效的参数值生成(按年度取值的参数;默认:最新值),年度记入 _lxbz",
     )
     build.set_defaults(func=cmd_build)
     preview = tsub.add_parser("preview", help="用 LibreOffice 把模板渲染为 PDF/PNG 预览")

@@ -795,7 +795,7 @@ def evaluate_cohort(
     alone: list[Result] = []
     results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone)
     out = CohortResult(results, links=links, standalone=alone)
-    for defn, r in ((load(r.rubric), r) for r in results if r.ok):
+    for defn, r in ((load(r.rubric).fixed(r.year), r) for r in results if r.ok):
         refresh_consequences(defn, r)
     for rubric in dict.fromkeys(r.rubric for r in results if r.ok):
         defn = load(rubric)
@@ -803,7 +803,7 @@ def evaluate_cohort(
             _streaks(defn, [r for r in results if r.rubric == rubric], results)
     for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
         first_line = len(out.summary)
-        defn = load(rubric)
+        defn = load(rubric).fixed(year)  # shares and quotas of the cohort's year (dated parameters)
         cohort = defn.cohort
         if cohort.ranking is not None:
             out.rankings.append(_rank(defn, cohort.ranking, group, out.summary))

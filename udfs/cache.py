@@ -20,6 +20,7 @@ from lxbz_xl import load_rubric
 from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import DefinitionError, definition_from_text
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.definition.years import marked_year
 from lxbz_xl.inputs import InputProblem
 from udfs.convert import text
 
@@ -93,6 +94,12 @@ def _embedded(source: str) -> RubricDefinition:
             defn = definition_from_text(source, "模板内嵌的考评细则(_lxbz)", is_file=False)
         except DefinitionError as exc:
             raise InputProblem(str(exc)) from None
+        year = marked_year(source)  # a form built for one year of dated parameters
+        if year is not None:
+            try:
+                defn = defn.fixed(year)
+            except ValueError as exc:
+                raise InputProblem(str(exc)) from None
         _by_digest[digest] = defn
     if len(_embedded_cache) >= 16:  # a few templates open at once
         _embedded_cache.clear()
@@ -101,9 +108,18 @@ def _embedded(source: str) -> RubricDefinition:
 
 
 def _versioned(key: str) -> RubricDefinition:
-    """`id@version`: the built-in rubric, which must be that version (the form was built from it)."""
+    """`id@version`: the built-in rubric, which must be that version (the form was built from it).
+    `id@version:2024`: a form built for one year of a rubric with dated parameters: that year's rules."""
     rid, _, version = key.rpartition("@")
+    version, _, year = version.partition(":")
     defn = rubric(rid)
+    if year:
+        if not (len(year) == 4 and year.isascii() and year.isdigit()):
+            raise InputProblem(f"模板的考评细则标识“{key}”中的年度无效(应为四位年份)")
+        try:
+            defn = defn.fixed(int(year))
+        except ValueError as exc:
+            raise InputProblem(str(exc)) from None
     if defn.version != version.strip():
         raise InputProblem(
             f"模板按“{defn.short_name}”版本{version}生成,已加载的函数为版本{defn.version}:"

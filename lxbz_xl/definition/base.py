@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 
 def _decimal(value: Any) -> Any:
@@ -70,10 +71,44 @@ class ByField(Strict):
 NumLike = Dec | Annotated[str, Ref("num")] | ByField
 
 
-class Parameter(Strict):
-    """OpenFisca-style parameter node: a value with its description, unit, label and reference."""
+class DatedValue(Strict):
+    """One dated value of a parameter (`values: {2025-01-01: {value: 0.25, reference: …}}`)."""
 
     value: Dec
+    reference: Reference | None = None
+
+
+def _dated(raw: Any) -> Any:
+    """`values:` keys as dates (YAML gives date objects, quoted keys are ISO strings), unique, sorted."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"values 应为“起始日期: 数值”的映射,如 {{2010-01-01: 0.20}},实为 {raw!r}")
+    if not raw:
+        raise ValueError("values 不能为空:至少需要一个“起始日期: 数值”")
+    out: dict[dt.date, Any] = {}
+    for key, value in raw.items():
+        if isinstance(key, dt.datetime) or not isinstance(key, dt.date | str):
+            raise ValueError(f"values 的键 {key!r} 不是日期;应为 ISO 日期 YYYY-MM-DD,如 2025-01-01")
+        try:
+            day = key if isinstance(key, dt.date) else dt.date.fromisoformat(key.strip())
+        except ValueError:
+            raise ValueError(
+                f"values 的键 {key!r} 不是有效日期;应为 ISO 日期 YYYY-MM-DD,如 2025-01-01"
+            ) from None
+        if day in out:
+            raise ValueError(f"values 的起始日期 {day.isoformat()} 重复")
+        out[day] = value if isinstance(value, dict) else {"value": value}
+    return dict(sorted(out.items()))
+
+
+class Parameter(Strict):
+    """OpenFisca-style parameter node: a value with its description, unit, label and reference.
+
+    `values` (instead of `value`) dates the value: start date → value, the value in force on 1 January of a
+    case's year applies (RubricDefinition.for_year). `value` then holds the latest one (cases without a year,
+    `lxbz rubrics show` without --year)."""
+
+    value: Dec = Decimal(0)
+    values: Annotated[dict[dt.date, DatedValue], BeforeValidator(_dated)] | None = None
     label: str
     unit: str = ""
     description: str | None = None
@@ -86,3 +121,36 @@ class Parameter(Strict):
     # A value read by a rule that is not a `$` reference: `every_item_points` is the 分值 of every item,
     # and the loader checks each item against it.
     consumer: Literal["every_item_points"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_value(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        if ("value" in raw) == ("values" in raw) and "derived" not in raw:
+            raise ValueError("须且只能给出 value(单一值)或 values(按起始日期的值)中的一项")
+        if "values" in raw and raw.get("consumer"):
+            raise ValueError(f"consumer={raw['consumer']} 的参数不能按年度取值(values);请用 value")
+        if "values" in raw and "derived" in raw:
+            raise ValueError("derived(由其他参数计算)的参数不能再给出 values;它随所依据参数的年度值变化")
+        if "values" in raw and "value" not in raw:
+            dated = _dated(raw["values"])
+            raw = {**raw, "values": dated, "value": next(reversed(dated.values()))["value"]}
+        return raw
+
+    @property
+    def start(self) -> dt.date | None:
+        """The first start date of a dated parameter (None when the value is not dated)."""
+        return next(iter(self.values)) if self.values else None
+
+    def in_force(self, year: int) -> DatedValue | None:
+        """The dated value in force on 1 January of `year`; None before the first start date.
+        A parameter without `values` has one value for every year."""
+        if not self.values:
+            return DatedValue(value=self.value, reference=self.reference)
+        day, found = dt.date(year, 1, 1), None
+        for start, dated in self.values.items():
+            if start > day:
+                break
+            found = dated
+        return found

@@ -18,6 +18,15 @@ def _number(value: Any) -> Fraction:
     return Fraction(Decimal(repr(value) if isinstance(value, float) else str(value)))
 
 
+def _latest(node: dict[str, Any]) -> Any:
+    """The latest dated value of a raw `values:` node (its keys sort as dates or ISO strings alike)."""
+    dated = node["values"]
+    if not isinstance(dated, dict) or not dated:
+        raise ValueError(f"values 应为非空的“起始日期: 数值”映射,实为 {dated!r}")
+    last = dated[max(dated, key=str)]
+    return last.get("value") if isinstance(last, dict) else last
+
+
 def fill_derived(raw: Any) -> Any:
     """Fill `value` of every parameter that has `derived`, in a raw rubric mapping (before validation)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("parameters"), dict):
@@ -36,7 +45,7 @@ def fill_derived(raw: Any) -> Any:
         if name in stack:
             raise ValueError(f"parameters.{name}.derived:循环引用({' → '.join((*stack, name))})")
         if "derived" not in node:
-            done[name] = _number(node.get("value"))
+            done[name] = _number(node["value"] if "value" in node or "values" not in node else _latest(node))
             return done[name]
         text = str(node["derived"])
         try:

@@ -493,13 +493,97 @@ class RubricDefinition(Entity):
     # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
     _compiled: Any = PrivateAttr(default=None)
 
+    _years: Any = PrivateAttr(default=None)
+    _dated: Any = PrivateAttr(default=None)
+
+    @property
+    def dated(self) -> bool:
+        """Whether any parameter has dated values (`values:`), so the case's year selects the rules."""
+        private = self.__pydantic_private__
+        found = private.get("_dated") if private else None
+        if found is None or found[0] is not self.parameters:  # a copy with other parameters: look again
+            found = (self.parameters, any(p.values for p in self.parameters.values()))
+            self._dated = found
+        return found[1]
+
+    def year_problem(self, year: int) -> str | None:
+        """Chinese message when `year` is before the first start date of a dated parameter."""
+        for name, param in self.parameters.items():
+            if param.values and param.in_force(year) is None:
+                first = param.start.isoformat() if param.start else ""
+                return (
+                    f"年度 {year} 早于参数 {name}({param.label})的最早起始日期 {first},"
+                    f"该年度没有适用的值;请改用 {first[:4]} 年或以后的年度,或在 values 中补充该年度的值"
+                )
+        return None
+
+    def for_year(self, year: int | None) -> RubricDefinition:
+        """This definition with every dated parameter set to its value in force on 1 January of `year`
+        (derived parameters recomputed). `None`, or no dated parameter: the definition itself (latest
+        values). Built once per year and kept on the definition. Raises ValueError (Chinese) for a year
+        before a parameter's first start date."""
+        if year is None or not self.dated:
+            return self
+        private = self.__pydantic_private__ or {}
+        cached = private.get("_years")  # (owner, views): a model_copy must not use its original's views
+        if cached is None or cached[0] is not self:
+            cached = (self, {})
+            self._years = cached
+        views: dict[int, RubricDefinition] = cached[1]
+        found = views.get(year)
+        if found is None:
+            problem = self.year_problem(year)
+            if problem:
+                raise ValueError(problem)
+            found = views[year] = self._year_view(year)
+        return found
+
+    def rules_year(self, year: int | None) -> int | None:
+        """The year whose rules a form built "for `year`" uses: `year`, or for None the year of the latest
+        start date of any dated parameter (None when nothing is dated)."""
+        if year is not None or not self.dated:
+            return year
+        return max((p.values and max(p.values).year) or 0 for p in self.parameters.values())
+
+    def fixed(self, year: int | None) -> RubricDefinition:
+        """The rules of `year` (None: the latest values) with no dated parameter left: what a form built
+        for that year computes, whatever year its cells are evaluated under."""
+        return self.for_year(self.rules_year(year))
+
+    def _year_view(self, year: int) -> RubricDefinition:
+        raw: dict[str, Any] = {}
+        for name, param in self.parameters.items():
+            if param.derived:
+                raw[name] = {"derived": param.derived}
+            else:
+                dated = param.in_force(year)
+                assert dated is not None
+                raw[name] = {"value": dated.value}
+        values = fill_derived({"parameters": raw})["parameters"]
+        params = {}
+        for name, param in self.parameters.items():
+            update: dict[str, Any] = {"value": Decimal(values[name]["value"])}
+            if param.values:
+                dated = param.in_force(year)
+                assert dated is not None
+                update["reference"] = dated.reference or param.reference
+                update["values"] = None  # a year's rules are fixed: later evaluation keeps them
+            params[name] = param.model_copy(update=update)
+        view = self.model_copy(update={"parameters": params})
+        view._compiled = None
+        view._years = None
+        return view
+
     def __getstate__(self) -> dict[Any, Any]:
         # The compiled rubric holds generated closures (not picklable) and is derived data: a pickled
         # definition (definition/cache.py) leaves it out and compiles again on first use.
         state = super().__getstate__()
         private = state.get("__pydantic_private__")
-        if private and private.get("_compiled") is not None:
-            state = {**state, "__pydantic_private__": {**private, "_compiled": None}}
+        if private and any(private.get(k) is not None for k in ("_compiled", "_years", "_dated")):
+            state = {
+                **state,
+                "__pydantic_private__": {**private, "_compiled": None, "_years": None, "_dated": None},
+            }
         return state
 
     @model_validator(mode="before")
@@ -518,13 +602,23 @@ class RubricDefinition(Entity):
                 raise ValueError("total_points:有评分项目(items)时必填")
             if points != self.total_points:
                 raise ValueError(f"items:各项分值合计 {points},不等于 total_points {self.total_points}")
-        for where, tiers in (
-            ("tiers", self.tiers),
-            ("members.tiers", self.members.tiers if self.members else None),
-        ):
-            if tiers is not None:
-                self._check_minima(where, tiers)
+        for defn, when in self._dated_views():
+            for where, tiers in (
+                ("tiers", defn.tiers),
+                ("members.tiers", defn.members.tiers if defn.members else None),
+            ):
+                if tiers is not None:
+                    defn._check_minima(where + when, tiers)
         return self
+
+    def _dated_views(self) -> list[tuple[RubricDefinition, str]]:
+        """The definition, and for dated parameters its rules of every start year in which every
+        parameter has a value (each year's rules must be sound on their own)."""
+        starts = sorted({d for p in self.parameters.values() if p.values for d in p.values})
+        if not starts:
+            return [(self, "")]
+        first = max(p.start for p in self.parameters.values() if p.start is not None)
+        return [(self._year_view(d.year), f"({d.year}年起的参数值)") for d in starts if d >= first]
 
     def _check_minima(self, where: str, tiers: Tiers) -> None:
         """Score ladders must fall strictly from best to worst once $parameters are filled in."""

@@ -74,7 +74,14 @@ def run(
     lxbz_xl/compiled.py; otherwise as the reference interpreter (lxbz_xl/engine/reference.py)."""
     if not isinstance(case, Case):
         case = Case.from_mapping(case)
-    defn = definition
+    # The rules of the case's year: dated parameters take the value in force on 1 January (a case
+    # without a year is an input error below; its rules would be the latest values).
+    defn, problem = definition, None
+    if case.year is not None and definition.dated:
+        try:
+            defn = definition.for_year(case.year)
+        except ValueError as exc:  # a year before a dated parameter's first start date
+            problem = str(exc)
     result = Result(
         rubric=defn.id,
         rubric_version=defn.version,
@@ -108,6 +115,8 @@ def run(
     errors = roster_errors + errors
     if case.year is None:
         errors.insert(0, InputError("year", case.year_problem or "缺少年度(year),应为四位整数年份,如2025"))
+    elif problem is not None:
+        errors.insert(0, InputError("year", problem))
     if defn.members is None and members_raw is not None:
         errors.append(InputError("members", "此考评细则没有成员明细(members)"))
     elif defn.members is not None and members_raw is not None and not isinstance(members_raw, list):

@@ -95,6 +95,22 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
         what = ";".join(diff) if diff else "无实质变化"
         message = f"使用的是旧版模板(版本{version},当前版本{current}),主要变化:{what}。{RENEW}"
         return identity, [finding("outdated_template", message, META_SHEET, _meta_cell(book, "version"))]
+    if rubric.defn.dated:  # the rules of the form's own year (dated parameters), as it was built
+        if "year" not in meta:  # no year row: the year the form's 年度 cell gives
+            meta["year"] = _year_cell(book, rubric)
+        rubric, problem = _rules_of_year(context, rubric, meta.get("year", ""))
+        identity.rubric = rubric
+        if problem:
+            identity.rubric = None
+            return identity, [
+                finding("unknown_year", f"{problem}。{RENEW}", META_SHEET, _meta_cell(book, "year"))
+            ]
+        if not rubric.custom:
+            from lxbz_xl.workbook.build import rubric_ref_for
+
+            identity.rubric_ref = rubric_ref_for(
+                rubric.whole or rubric.defn, None, _year(meta.get("year", ""))
+            )
     if variant not in VARIANTS:
         out.append(
             finding(
@@ -123,7 +139,7 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
     if digest:
         from lxbz_xl.workbook.embed import definition_digest
 
-        if digest != definition_digest(rubric.defn):
+        if digest != definition_digest(rubric.whole or rubric.defn):
             # The embedded rubric is data: only its hash is compared, no path it names is ever opened.
             given = "所给的考评细则文件" if rubric.custom else "内置考评细则"
             out.append(
@@ -158,3 +174,30 @@ def _guess_variant(book: FastBook, rubric: RubricContext) -> str:
             if cell is not None and cell.formula and "LXBZ_" in cell.formula.upper():
                 return "udf"
     return "native"
+
+
+def _year(text: str) -> int | None:
+    return int(text) if len(text) == 4 and text.isascii() and text.isdigit() else None
+
+
+def _rules_of_year(context: Context, rubric: RubricContext, text: str) -> tuple[RubricContext, str | None]:
+    """The rubric's rules for the year `_lxbz` records (最新 or absent: the latest values)."""
+    year = _year(text)
+    if year is None and text not in ("", "最新"):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        return rubric, f"模板标识中的年度“{shown}”无效(应为四位年份或“最新”)"
+    try:
+        return context.for_year(rubric, year), None
+    except ValueError as exc:
+        return rubric, f"模板年度不适用:{exc}"
+
+
+def _year_cell(book: FastBook, rubric: RubricContext) -> str:
+    """The 年度 the form's own year cell holds ("" when blank or unreadable: the latest values)."""
+    spec = next((c for c in rubric.layout.cells if c.path == "year"), None)
+    sheet = book.sheet(spec.sheet) if spec is not None else None
+    cell = sheet.cells.get(spec.ref) if sheet is not None and spec is not None else None
+    value = None if cell is None else cell.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""

@@ -36,6 +36,8 @@ class RubricContext:
     custom: bool = False  # from a `--rubric` file rather than the package
     # Keys (check, digests of the parts it reads) of checks already found clean in this worker.
     clean: set[tuple[Any, ...]] = field(default_factory=set)
+    # The definition as loaded when `defn` holds its rules of one year (a rubric with dated parameters).
+    whole: RubricDefinition | None = None
 
     @cached_property
     def layout(self) -> Any:
@@ -126,6 +128,7 @@ class Context:
     rubrics: dict[str, RubricContext | None] = field(default_factory=dict)
     # A department's own rubric files (`--rubric my.yaml`), by id: they replace a built-in of the same id.
     custom: dict[str, RubricDefinition] = field(default_factory=dict)
+    years: dict[tuple[str, int | None], RubricContext] = field(default_factory=dict)
 
     def rubric(self, rubric_id: str) -> RubricContext | None:
         if rubric_id not in self.rubrics:
@@ -136,6 +139,19 @@ class Context:
             else:
                 self.rubrics[rubric_id] = None
         return self.rubrics[rubric_id]
+
+    def for_year(self, rubric: RubricContext, year: int | None) -> RubricContext:
+        """The rules a form built for `year` (None: the latest values) computes, for a rubric with dated
+        parameters; `rubric` itself otherwise. Raises ValueError (Chinese) for a year before a parameter's
+        first start date."""
+        if not rubric.defn.dated:
+            return rubric
+        key = (rubric.defn.id, rubric.defn.rules_year(year))
+        found = self.years.get(key)
+        if found is None:
+            found = RubricContext(rubric.defn.fixed(year), custom=rubric.custom, whole=rubric.defn)
+            self.years[key] = found
+        return found
 
     def known_ids(self) -> list[str]:
         return list(dict.fromkeys([*self.custom, *builtin_ids()]))

@@ -45,6 +45,7 @@ CODES: dict[str, tuple[Severity, str, str]] = {
     "unknown_rubric": ("error", "identity", "未知考评细则"),
     "unknown_version": ("error", "identity", "未知模板版本"),
     "outdated_template": ("error", "identity", "模板版本过旧"),
+    "unknown_year": ("error", "identity", "模板年度无效"),
     "unknown_variant": ("error", "identity", "未知模板类型"),
     "fingerprint_mismatch": ("warning", "identity", "模板指纹不符"),
     "rubric_changed": ("error", "identity", "考评细则内容不符"),

@@ -16,11 +16,18 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.definition.years import mark_year, year_label
 from lxbz_xl.engine.evaluate import evaluate
 from lxbz_xl.workbook import printing
 from lxbz_xl.workbook.cached_values import expected_outputs, helper_values, rewrite_package
 from lxbz_xl.workbook.cases import case_from_cells
-from lxbz_xl.workbook.embed import FIRST_CHUNK_ROW, chunk_range, chunks, definition_digest, text_digest
+from lxbz_xl.workbook.embed import (
+    FIRST_CHUNK_ROW,
+    chunk_range,
+    chunks,
+    definition_digest,
+    text_digest,
+)
 from lxbz_xl.workbook.form import HINT_REF, MAIN_SHEET, Plan, plan_for, quote
 from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
 from lxbz_xl.workbook.styles import style
@@ -64,9 +71,18 @@ def _clip_heading(merge: str, sp: Any, page: printing.PageFit) -> str | None:
 
 
 def _workbook(
-    plan: Plan, formulas: dict[tuple[str, str], str], variant: str, rubric_ref: str, source: str | None
+    plan: Plan,
+    formulas: dict[tuple[str, str], str],
+    variant: str,
+    rubric_ref: str,
+    source: str | None,
+    year: int | None = None,
+    whole: RubricDefinition | None = None,
 ) -> Workbook:
+    """`whole`: the definition as loaded, when `plan` is built from its rules of one year (its digest
+    identifies the rubric; the year row says which rules the form computes)."""
     defn = plan.defn
+    whole = whole or defn
     wb = Workbook()
     wb.remove(wb.active)
     sheets = {}
@@ -142,8 +158,10 @@ def _workbook(
         ("generator", GENERATOR),
         ("rubric_ref", rubric_ref),
         ("name", defn.name),
-        ("definition_sha256", definition_digest(defn)),
+        ("definition_sha256", definition_digest(whole)),
     ]
+    if year is not None or whole.dated:  # the year whose rules the form computes (最新: the latest values)
+        meta_rows.append(("year", year_label(year)))
     if source is not None:
         meta_rows.append(("rubric_sha256", text_digest(source)))
     for r, (key_text, value) in enumerate(meta_rows, 1):
@@ -177,18 +195,29 @@ def cached_for(defn: RubricDefinition, variant: str, get: Any) -> dict[tuple[str
     return out
 
 
-def rubric_ref_for(defn: RubricDefinition, source: str | None = None) -> str:
+def rubric_ref_for(defn: RubricDefinition, source: str | None = None, year: int | None = None) -> str:
     """The LXBZ_* rubric argument: `id@version` for a built-in rubric, the `_lxbz` range holding the
-    YAML text for a rubric built from a file (never a path)."""
-    return chunk_range(len(chunks(source))) if source is not None else f"{defn.id}@{defn.version}"
+    YAML text for a rubric built from a file (never a path). A form built for a year of a rubric with
+    dated parameters names the year of its rules: `id@version:2024` (udfs apply them; a form of the latest
+    values names the latest start year)."""
+    if source is not None:
+        return chunk_range(len(chunks(source)))
+    return f"{defn.id}@{defn.version}" + (f":{defn.rules_year(year)}" if defn.dated else "")
 
 
-def build_template(defn: RubricDefinition, out_dir: Path, variant: str, source: str | None = None) -> Path:
-    """`source`: the YAML text of a rubric built from a file (`--rubric`), embedded in the workbook."""
+def build_template(
+    defn: RubricDefinition, out_dir: Path, variant: str, source: str | None = None, year: int | None = None
+) -> Path:
+    """`source`: the YAML text of a rubric built from a file (`--rubric`), embedded in the workbook.
+    `year`: the year whose rules the form uses (dated parameters); None: the latest values. Raises
+    ValueError (Chinese) for a year before a parameter's first start date."""
+    if source is not None and defn.dated:  # the add-in reads the year from the embedded text
+        source = mark_year(source, defn.rules_year(year) or 0)
+    ref = rubric_ref_for(defn, source, year)
+    whole, defn = defn, defn.fixed(year)
     plan = plan_for(defn)
-    ref = rubric_ref_for(defn, source)
     formulas = formulas_for(defn, plan.layout, variant, ref)
-    wb = _workbook(plan, formulas, variant, ref, source)
+    wb = _workbook(plan, formulas, variant, ref, source, year, whole)
     out_dir.mkdir(parents=True, exist_ok=True)
     dst = out_dir / template_name(defn.id, variant)
     with tempfile.TemporaryDirectory(prefix="lxbz-build-") as tmp:
@@ -207,10 +236,11 @@ def build_all(
     out_dir: Path = DEFAULT_DIR,
     variants: tuple[str, ...] = ("udf", "native"),
     sources: dict[str, str] | None = None,
+    year: int | None = None,
 ) -> list[Path]:
     """`sources`: rubric id → YAML text, for rubrics built from a file (embedded, see embed.py)."""
     paths = []
     for defn in defns:
         for variant in variants:
-            paths.append(build_template(defn, out_dir, variant, (sources or {}).get(defn.id)))
+            paths.append(build_template(defn, out_dir, variant, (sources or {}).get(defn.id), year))
     return paths

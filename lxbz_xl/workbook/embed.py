@@ -50,6 +50,11 @@ def definition_digest(defn: RubricDefinition) -> str:
     """sha256 of the parsed definition: equal for two files that differ only in comments, layout, the
     form's presentation hints (`form:`) or the summary's (`summary:`), which change no workbook result."""
     data = defn.model_dump(mode="json", warnings=False, exclude={"form", "summary"})
+    for param in data.get(
+        "parameters", {}
+    ).values():  # undated parameters hash as before dated values existed
+        if param.get("values") is None:
+            param.pop("values", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
