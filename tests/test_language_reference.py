@@ -135,8 +135,6 @@ def test_every_yaml_example_of_the_guide_is_valid(line: int, heading: str, text:
         )
         return
     assert isinstance(data, dict), f"docs/authoring.md:{line}"
-    if DATED in heading:
-        pytest.skip("dated parameter values are implemented on another branch (issue 12)")
     fields = RubricDefinition.model_fields
     for key, value in data.items():
         assert key in fields, f"docs/authoring.md:{line}: `{key}` is not a top-level rubric key"
