@@ -243,3 +243,11 @@ def test_parent_when_only_on_member_pools(tmp_path: Path) -> None:
         "        entity: unit\n        filter: {flag: title}\n        parent_when: {flag: title}\n",
     )
     assert _problems(path) == ["cohort.quota.pools.0.parent_when:parent_when 只用于按成员(member)的名额池"]
+
+
+def test_cohort_rules_cannot_read_item_sums(tmp_path: Path) -> None:
+    """A cohort rule reads a finished result (cohort.result_env), which carries total, tier and title but not
+    the item sums: `items_total` there would always be missing, so it is refused at load."""
+    path = _edited(tmp_path, "learning_team", "    key: total", "    key: items_total")
+    (problem,) = _problems(path)
+    assert problem.startswith("cohort.") and "未知字段 items_total" in problem

@@ -207,7 +207,11 @@ class Checker:
             self.fields(node, where, scope, skip=_except(node, "title"))
         self.fields(node, where, scope, skip=_except(node, "flags"))
         if is_unit and not self.names_only:
-            self.fields(node, where, scope, skip=_except(node, "members", "cohort"))
+            self.fields(node, where, scope, skip=_except(node, "members"))
+            # Cohort rules read finished results (cohort.result_env), which carry no item sums or counts.
+            for reserved in ("items_total", "items_below_full", "member_count"):
+                scope.names.pop(reserved, None)
+            self.fields(node, where, scope, skip=_except(node, "cohort"))
 
     def linked_scope(self, rubric: str, where: str) -> Scope | None:
         """The names a condition on another rubric's result reads (cohort.result_env): that rubric's inputs,
