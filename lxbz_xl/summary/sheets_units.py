@@ -261,10 +261,13 @@ def consequence_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh = ctx.sheet(wb, "处理意见")
     ncols = len(CONSEQUENCE_HEADERS)
     sh.heading(ncols)
-    sh.text(
-        "每条处理意见一行:档次的结果运用(表彰奖励、集体谈话和限期改进、诫勉、免职/责令辞职/降职待研究决定等)"
-        "和跨年度规则(连续三年优秀晋升工资、评议结果靠后限期整改)。可按类别、单位筛选;免职、降职等只列出,由有权机关决定。"
-    )
+    # Short lines: a wide sheet prints across pages, and a paragraph is read on the first one.
+    for line in (
+        "每条处理意见一行:档次的结果运用(表彰奖励、集体谈话和限期改进、诫勉、免职/责令辞职/降职待研究决定等)",
+        "和跨年度规则(连续三年优秀晋升工资、评议结果靠后限期整改)。",
+        "可按类别、单位筛选;免职、降职等只列出,由有权机关决定。",
+    ):
+        sh.text(line)
     sh.header_row = sh.header(CONSEQUENCE_HEADERS)
     rows = (
         [
@@ -282,4 +285,5 @@ def consequence_sheet(ctx: Ctx, wb: Workbook) -> None:
     first, last = sh.rows(rows)
     if last < first:
         sh.text("(本批次没有处理意见)")
-    sh.finish(ncols=ncols, table=(1, last), freeze_cols=3, max_width=40, widths={6: 30, 7: 44, 8: 30})
+    widths = {1: 6, 2: 28, 3: 12, 4: 16, 5: 12, 6: 30, 7: 44, 8: 30}  # 对象 is 领导班子 or a name
+    sh.finish(ncols=ncols, table=(1, last), freeze_cols=3, max_width=40, widths=widths)
