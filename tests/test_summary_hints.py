@@ -60,8 +60,46 @@ def test_the_chain_is_the_one_the_yaml_declares() -> None:
     # The same batch, with learning_team declaring no part in the chain: the chain has no learning title.
     (row,) = build_summary(CHAIN, ["t"], load=_loader("learning_team", order=2)).rows
     assert row.learning_title is None and row.exceed_eligible is None
-    assert "缺少学习型领导班子考评表,超标单位资格待定" in row.reasons
     assert row.party_org_title is True and row.annual_tier == "优秀"
+    # … and no rubric names the words: nothing says 学习型领导班子 or 超标单位 (they come from the YAML).
+    assert not any("学习型领导班子" in r or "超标单位" in r for r in row.reasons), row.reasons
+
+
+def test_the_chain_words_come_from_the_yaml() -> None:
+    """Column headings and reasons use `short_name`, `chain_label` and `unlocks` of the chain's rubrics."""
+    batch = [CHAIN[0], CHAIN[2]]  # the learning-team form is missing: its words come through the links
+    summary = build_summary(batch, ["t"])
+    assert summary.chain.headers() == (
+        "学习型党组织",
+        "学习型领导班子",
+        "年度考核档次(资格链前)",
+        "年度考核档次",
+        "可评超标单位",
+        "资格链说明",
+    )
+    assert "缺少学习型领导班子考评表,超标单位资格待定" in summary.rows[0].reasons
+    renamed = _loader(
+        "learning_team", order=2, chain="learning", chain_label="学习型班子", unlocks="先进单位"
+    )
+    summary = build_summary(batch, ["t"], load=renamed)
+    assert summary.chain.headers()[1] == "学习型班子" and "可评先进单位" in summary.chain.headers()
+    assert "缺少学习型班子考评表,先进单位资格待定" in summary.rows[0].reasons
+    no_unlock = _loader("learning_team", order=2, chain="learning")
+    summary = build_summary(batch, ["t"], load=no_unlock)
+    assert not any(h.startswith("可评") for h in summary.chain.headers())
+
+
+@pytest.mark.parametrize(
+    ("hints", "words"),
+    [
+        ({"unlocks": "超标单位"}, "unlocks"),
+        ({"chain": "annual", "unlocks": "超标单位"}, "unlocks"),
+        ({"chain_label": "x"}, "chain_label"),
+    ],
+)
+def test_chain_words_need_their_part(hints: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        SummaryHints(**hints)
 
 
 def test_units_are_listed_in_the_declared_order() -> None:
@@ -112,6 +150,10 @@ def test_a_misspelt_roster_column_fails_at_load(tmp_path: Path) -> None:
 def test_a_chain_part_outside_the_three_fails_at_load(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as info:
         load_definition(
-            _edited(tmp_path, "summary: {order: 2, chain: learning}", "summary: {chain: learner}")
+            _edited(
+                tmp_path,
+                "summary: {order: 2, chain: learning, unlocks: 超标单位}",
+                "summary: {chain: learner}",
+            )
         )
     assert "summary.chain" in str(info.value)

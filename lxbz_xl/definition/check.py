@@ -524,6 +524,8 @@ TEXT_FIELDS = frozenset(
         "Reference.passage",
         "Reference.note",
         "Parameter.label",
+        "SummaryHints.chain_label",  # words in the summary only
+        "SummaryHints.unlocks",
         "Parameter.unit",
         "Parameter.description",
         "Parameter.derived",  # computed and checked by definition/derived.py

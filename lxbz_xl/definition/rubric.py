@@ -464,10 +464,22 @@ class SummaryHints(Strict):
     `order`: where the rubric's units are listed in the summary (smaller first; rubrics without one
     follow by id). `chain`: the rubric's part in the eligibility chain of RUBRICS.md §1 — `party_org`
     (the Party-organisation title), `learning` (the learning-team title, which 超标单位 requires) or
-    `annual` (the annual tier, whose top tier the learning-team title caps)."""
+    `annual` (the annual tier, whose top tier the learning-team title caps). `chain_label`: the words the
+    summary uses for that part (its column heading and reasons; default: `short_name`). `unlocks`: on the
+    `learning` part, what else its title is the condition of (超标单位), named in its own column."""
 
     order: int | None = Field(default=None, ge=1, le=1000)
     chain: Literal["party_org", "learning", "annual"] | None = None
+    chain_label: str | None = Field(default=None, min_length=1, max_length=20)
+    unlocks: str | None = Field(default=None, min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _labels_need_a_part(self) -> SummaryHints:
+        if self.chain_label is not None and self.chain is None:
+            raise ValueError("chain_label(资格链用语)只能与 chain(资格链角色)同时填写")
+        if self.unlocks is not None and self.chain != "learning":
+            raise ValueError("unlocks(称号的其他用途,如 超标单位)只能写在 chain: learning 的细则中")
+        return self
 
 
 class RubricDefinition(Entity):

@@ -6,7 +6,7 @@ except the §1 chain's three, whose ids come from the learning-team definition's
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from lxbz_xl.result import MemberResult, Result
 from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
     CellRefs,
+    ChainWords,
     ConsequenceRow,
     Entry,
     FlagRow,
@@ -92,7 +93,8 @@ def build_summary(
         problems = [p for p in problems if p.year in (None, year)]
         _narrow(cohort, year)
         definitions = {e.rubric: e.defn for e in entries}
-    rows = _unit_rows(entries, definitions, load)
+    words = chain_words(definitions.values(), load)
+    rows = _unit_rows(entries, words)
     problems += _missing(rows, load)
     persons = _persons(entries)
     summary = Summary(
@@ -109,6 +111,7 @@ def build_summary(
         definitions=definitions,
         year=year,
         consequences=_consequences(entries, persons),
+        chain=words,
     )
     return summary
 
@@ -154,9 +157,7 @@ def _narrow(cohort: CohortResult, year: int) -> None:
 # ---------------------------------------------------------------- per unit and the §1 chain
 
 
-def _unit_rows(
-    entries: list[Entry], definitions: dict[str, RubricDefinition], load: Callable[[str], RubricDefinition]
-) -> list[UnitRow]:
+def _unit_rows(entries: list[Entry], words: ChainWords) -> list[UnitRow]:
     rows: dict[tuple[str, int | None], UnitRow] = {}
     for e in entries:
         if e.defn.subject != "unit":
@@ -166,7 +167,7 @@ def _unit_rows(
         row.entries[e.rubric] = e
         row.flags += e.result.flags
     for row in rows.values():
-        _chain(row)
+        _chain(row, words)
     return sorted(rows.values(), key=_row_order)
 
 
@@ -190,9 +191,43 @@ def chain_entries(row: UnitRow) -> tuple[Entry | None, ...]:
     return tuple(by_role.get(role) for role in CHAIN_ROLES)
 
 
-def _chain(row: UnitRow) -> None:
+def chain_words(
+    definitions: Iterable[RubricDefinition], load: Callable[[str], RubricDefinition]
+) -> ChainWords:
+    """Which rubric plays each part of the §1 chain, found from the batch's rubrics and, for a part the
+    batch lacks, through their `cohort.links` (a missing learning-team form is still named by its words)."""
+    by_role: dict[str, RubricDefinition] = {}
+    seen: set[str] = set()
+    frontier = sorted(definitions, key=lambda d: d.id)
+    while frontier:
+        defn = frontier.pop(0)
+        if defn.id in seen:
+            continue
+        seen.add(defn.id)
+        role = defn.summary.chain
+        if role is None:
+            continue
+        by_role.setdefault(role, defn)
+        frontier += [load(link.rubric) for link in defn.cohort.links if link.rubric not in seen]
+
+    def label(role: str, default: str) -> str:
+        d = by_role.get(role)
+        return (d.summary.chain_label or d.short_name) if d is not None else default
+
+    plain = ChainWords()
+    learning = by_role.get("learning")
+    return ChainWords(
+        party_org=label("party_org", plain.party_org),
+        learning=label("learning", plain.learning),
+        annual=label("annual", plain.annual),
+        unlocks=learning.summary.unlocks if learning is not None else None,
+    )
+
+
+def _chain(row: UnitRow, words: ChainWords) -> None:
     """Fill the chain columns and say, for each title or tier the chain removed, why."""
     party, learning, annual = chain_entries(row)
+    title, unlocks = words.learning, words.unlocks
     if party is not None:
         row.party_org_title = party.result.title
     if learning is not None:
@@ -200,7 +235,7 @@ def _chain(row: UnitRow) -> None:
         row.learning_title = r.title
         row.learning_provisional = list(r.provisional_on)
         if r.title is False:
-            row.reasons += [f"未评为学习型领导班子:{why}" for why in r.failed]
+            row.reasons += [f"未评为{title}:{why}" for why in r.failed]
     if annual is not None:
         r = annual.result
         row.annual_tier = r.tier
@@ -208,26 +243,28 @@ def _chain(row: UnitRow) -> None:
         for adj in r.adjustments:
             if adj.kind == "cap":
                 row.annual_base_tier = adj.before
-                row.reasons.append(f"年度考核{adj.before}降为{adj.after}:{adj.reason}")
+                row.reasons.append(f"{words.annual}{adj.before}降为{adj.after}:{adj.reason}")
     pending = learning is None or bool(row.learning_title and row.learning_provisional)
     top = annual.defn.tiers.order[0] if annual is not None and annual.defn.tiers is not None else None
     if pending and row.annual_tier is not None and row.annual_tier == top:
         # The cap needs the title; with the title unknown the top tier stands but is not settled.
-        row.reasons.append(f"年度考核“{top}”以评为学习型领导班子为前提,该称号待定,“{top}”随之待定")
+        row.reasons.append(f"{words.annual}“{top}”以评为{title}为前提,该称号待定,“{top}”随之待定")
     if learning is None:
         row.exceed_eligible = None
-        if party is not None or annual is not None:
-            row.reasons.append("缺少学习型领导班子考评表,超标单位资格待定")
+        if unlocks and (party is not None or annual is not None):
+            row.reasons.append(f"缺少{title}考评表,{unlocks}资格待定")
     elif row.learning_title and row.learning_provisional:
         row.exceed_eligible = None
-        row.reasons.append(
-            "学习型领导班子称号待定(" + "、".join(row.learning_provisional) + "),超标单位资格随之待定"
-        )
+        if unlocks:
+            row.reasons.append(
+                f"{title}称号待定(" + "、".join(row.learning_provisional) + f"),{unlocks}资格随之待定"
+            )
     elif row.learning_title:
         row.exceed_eligible = True
     else:
         row.exceed_eligible = False
-        row.reasons.append("未评为学习型领导班子,不能评为超标单位")
+        if unlocks:
+            row.reasons.append(f"未评为{title},不能评为{unlocks}")
 
 
 def _missing(rows: list[UnitRow], load: Callable[[str], RubricDefinition]) -> list[Problem]:

@@ -102,6 +102,28 @@ class Entry:
         return (a.tier, a.title) != (b.tier, b.title)
 
 
+@dataclass(frozen=True, slots=True)
+class ChainWords:
+    """The §1 chain's words, taken from the rubrics that play its parts (`summary.chain`, `chain_label`,
+    `unlocks` in their YAML); the defaults only stand in when no rubric of the batch or its links plays one."""
+
+    party_org: str = "党组织称号"
+    learning: str = "班子称号"
+    annual: str = "年度考核"
+    unlocks: str | None = None  # what the learning title is also the condition of (超标单位)
+
+    def headers(self) -> tuple[str, ...]:
+        unlocks = (f"可评{self.unlocks}",) if self.unlocks else ()
+        return (
+            self.party_org,
+            self.learning,
+            f"{self.annual}档次(资格链前)",
+            f"{self.annual}档次",
+            *unlocks,
+            "资格链说明",
+        )
+
+
 @dataclass(slots=True)
 class UnitRow:
     """One unit and year: its records across rubrics and the §1 eligibility chain."""
@@ -114,7 +136,7 @@ class UnitRow:
     learning_provisional: list[str] = field(default_factory=list)  # conditions still open (待定)
     annual_base_tier: str | None = None  # the chain's annual tier before the learning-team cap
     annual_tier: str | None = None
-    exceed_eligible: bool | None = None  # may be 超标单位 (needs the learning-team title)
+    exceed_eligible: bool | None = None  # may hold what the learning title unlocks (ChainWords.unlocks)
     reasons: list[str] = field(default_factory=list)  # Chinese: each title or tier the chain removed, why
     flags: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # rubric ids the chain needs but the batch lacks
@@ -205,6 +227,7 @@ class Summary:
     definitions: dict[str, RubricDefinition]  # rubric id → the definition used
     year: int | None = None  # the --year the report was narrowed to, if any
     consequences: list[ConsequenceRow] = field(default_factory=list)
+    chain: ChainWords = field(default_factory=ChainWords)
 
     def consequences_of(self, unit: str, year: int | None, person: str | None = None) -> list[ConsequenceRow]:
         """The team's consequences (person None) or one cadre's, for one unit and year."""

@@ -52,16 +52,6 @@ def unit_columns(ctx: Ctx) -> list[UnitCols]:
     return cols
 
 
-CHAIN_HEADERS = (
-    "学习型党组织",
-    "学习型领导班子",
-    "年度考核档次(资格链前)",
-    "年度考核档次",
-    "可评超标单位",
-    "资格链说明",
-)
-
-
 def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
     s = ctx.summary
     sh = ctx.sheet(wb, "单位汇总")
@@ -76,8 +66,9 @@ def unit_sheet(ctx: Ctx, wb: Workbook) -> Source:
         }
         groups.append((ctx.short(c.rid), len(span)))
         labels += span
-    groups += [("资格链", len(CHAIN_HEADERS)), ("提示", 1), ("缺报", 1), ("处理意见", 1)]
-    labels += [*CHAIN_HEADERS, "提示", "缺报", "处理意见"]
+    chain_headers = s.chain.headers()
+    groups += [("资格链", len(chain_headers)), ("提示", 1), ("缺报", 1), ("处理意见", 1)]
+    labels += [*chain_headers, "提示", "缺报", "处理意见"]
     ncols = len(labels)
     sh.track(c for named in where.values() for c in named.values())  # the charts count over them
     sh.heading(ncols)
@@ -145,7 +136,7 @@ def consequence_text(ctx: Ctx, rows: list[ConsequenceRow]) -> str:
 def chain_cells(ctx: Ctx, row: UnitRow) -> list[Any]:
     party, learning, annual = chain_entries(row)
     if party is None and learning is None and annual is None:
-        return [None] * len(CHAIN_HEADERS)
+        return [None] * len(ctx.summary.chain.headers())
     absent = "未报送"
     cells: list[Any] = [V(yes_no(row.party_org_title, none=absent), ref=ctx.entry_ref(party, "title"))]
     learning_mark: dict[str, Any] = {}
@@ -172,9 +163,11 @@ def chain_cells(ctx: Ctx, row: UnitRow) -> list[Any]:
         V(row.annual_base_tier or (absent if annual is None else "—"), ref=base_ref),
         V(row.annual_tier or (absent if annual is None else "—"), ref=tier_ref, **annual_mark),
     ]
-    # No form shows 超标单位 eligibility: the chain alone decides it, so a denial is marked with its reasons.
-    exceed = yes_no(row.exceed_eligible, none="待定" if learning is not None else "—")
-    cells.append(V(exceed, mark=joined(row.reasons) or None if exceed != "是" else None))
+    if ctx.summary.chain.unlocks:
+        # No form shows what the title unlocks (超标单位): the chain alone decides it, so a denial is
+        # marked with its reasons.
+        exceed = yes_no(row.exceed_eligible, none="待定" if learning is not None else "—")
+        cells.append(V(exceed, mark=joined(row.reasons) or None if exceed != "是" else None))
     cells.append(V(joined(row.reasons), wrap=True))
     return cells
 
