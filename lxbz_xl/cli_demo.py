@@ -1,6 +1,6 @@
 """`lxbz demo`: the whole yearly story in one command, in under a minute.
 
-build the templates → fill a city's submissions (about 40 units, lxbz_xl.demo.population) → plant the
+build the templates → fill a city's submissions (about 40 units, lxbz_xl/demo/city.yaml) → plant the
 problems a real batch has (input errors, a tampered file, a corrupt file, a conflicting resubmission, an
 identical copy, a missing form) → validate the folder → write the summary workbook → say where it all is.
 Exit 0 when every step behaved as expected: clean submissions valid, each planted problem found.

@@ -1,6 +1,6 @@
 """The summary workbook (汇总.xlsx) and JSON, read back and compared with the core's summary.
 
-One real batch for the module: the demo city (lxbz_xl.demo.population, ~40 units) filled into the
+One real batch for the module: the demo city (lxbz_xl/demo/city.yaml, ~40 units) filled into the
 shipped templates, with the demo's planted problems when available, validated and summarised.
 """
 

@@ -1,8 +1,9 @@
-"""The problems a real yearly batch has, planted into the demo's filled submissions.
+"""The problems a real yearly batch has, planted into the demo's filled submissions (plants.yaml).
 
 Each plant replaces or adds files the way a unit would: a typed-over total, a count out of range, a
 value outside a dropdown, a truncated upload, a corrected resubmission that differs, the same form sent
-twice, a form never sent. `Planted` says what validation and the summary must then report.
+twice, a form never sent. Which rubric, cell and value each one uses is data (plants.yaml); `Planted`
+says what validation and the summary must then report.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from lxbz_xl.definition.loader import load_rubric
-from lxbz_xl.demo.population import SCENARIOS
+from lxbz_xl.demo.population import scenarios
 from lxbz_xl.workbook.layout import layout_for
+
+PLANTS_FILE = Path(__file__).with_name("plants.yaml")
+KINDS = ("overwrite_output", "set_input", "truncate", "resubmit_changed", "duplicate", "withhold")
 
 Written = list[tuple[dict[str, Any], Path]]  # (case, the submission file filled from it)
 
@@ -37,15 +41,33 @@ class Planted:
         self.notes.append(f"{path.name}:{note}")
 
 
+def plants(path: Path = PLANTS_FILE) -> list[dict[str, Any]]:
+    """The plants, checked: each names a known kind and a rubric."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = data.get("plants") if isinstance(data, dict) else None
+    if not isinstance(found, list):
+        raise ValueError(f"{path}:应有 plants 列表")
+    for i, plant in enumerate(found):
+        where = f"{path}:plants[{i}]"
+        if not isinstance(plant, dict) or plant.get("kind") not in KINDS:
+            raise ValueError(f"{where}:kind 应为 {'、'.join(KINDS)} 之一")
+        if not isinstance(plant.get("rubric"), str) or not isinstance(plant.get("note"), str):
+            raise ValueError(f"{where}:须写 rubric(考评细则标识)和 note(说明)")
+    return found
+
+
 def _pick(
     written: Written, rubric: str, taken: set[str], variant: str = "udf"
 ) -> tuple[dict[str, Any], Path]:
     """A submission of `rubric` from a unit no scenario relies on and no other plant has used."""
+    busy = set(scenarios())
     for case, path in written:
         native = path.stem.endswith("_原生公式")
         if (
             case["rubric"] == rubric
-            and case["unit"] not in SCENARIOS
+            and case["unit"] not in busy
             and case["unit"] not in taken
             and native == (variant == "native")
         ):
@@ -64,6 +86,19 @@ def _set_input(path: Path, rubric: str, case_path: str, value: Any) -> None:
     tmp.replace(path)
 
 
+def _added(case: dict[str, Any], path: str, add: int) -> dict[str, Any]:
+    """A copy of the case with `add` added to the number at `path` (absent: 0); item keys are numbers."""
+    import copy
+
+    changed = copy.deepcopy(case)
+    node: dict[Any, Any] = changed
+    *parents, leaf = [int(p) if p.isdigit() else p for p in path.split(".")]
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = int(node.get(leaf, 0)) + add
+    return changed
+
+
 def plant(written: Written, templates: Path) -> Planted:
     import openpyxl
 
@@ -72,56 +107,37 @@ def plant(written: Written, templates: Path) -> Planted:
 
     planted = Planted()
     taken: set[str] = set()
-
-    # A clerk typed 100 over the computed total.
-    case, path = _pick(written, "learning_team", taken)
-    cell = layout_for(load_rubric("learning_team")).by_path()["total"]
-    wb = openpyxl.load_workbook(path)
-    wb[cell.sheet][cell.ref] = 100
-    wb.save(path)
-    planted.rejected(case, path, "总分公式被改为数值100")
-
-    # 4 missing elements on a clause of 2 (创建方案, 年度创建计划).
-    case, path = _pick(written, "learning_party_org", taken)
-    _set_input(path, "learning_party_org", "items.1.missing_plan_elements", 4)
-    planted.rejected(case, path, "第1项缺项数填为4(只有2项)")
-
-    # A scope the rubric does not know (the dropdown was bypassed by pasting).
-    case, path = _pick(written, "annual_team", taken)
-    _set_input(path, "annual_team", "scope", "省直")
-    planted.rejected(case, path, "考核类别填为“省直”")
-
-    # A truncated upload: unreadable, so neither unit nor rubric is known.
-    case, path = _pick(written, "performance", taken)
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-    planted.expected_invalid.add(path.name)
-    planted.expected_problems.add(("未通过校验", None, None))
-    planted.notes.append(f"{path.name}:上传不完整(文件被截断)")
-
-    # A "corrected" resubmission that differs from the first: the summary takes neither.
-    case, path = _pick(written, "learning_party_org", taken)
-    items = {int(k): dict(v) for k, v in (case.get("items") or {}).items()}
-    item9 = items.setdefault(9, {})
-    item9["members_short_of_hours"] = int(item9.get("members_short_of_hours", 0)) + 1
-    again = path.with_name(path.stem + "_更正.xlsx")
-    template = templates / template_name("learning_party_org", "udf")
-    fill_case(load_rubric("learning_party_org"), {**case, "items": items}, again, "udf", template)
-    planted.expected_problems |= {
-        ("报送冲突", case["unit"], "learning_party_org"),
-        ("缺报", case["unit"], "learning_party_org"),
-    }
-    planted.notes.append(f"{again.name}:同一单位再次报送且内容不同")
-
-    # The same form sent twice (a copy under another name): counted once.
-    case, path = _pick(written, "annual_cadre", taken)
-    shutil.copyfile(path, path.with_name(path.stem + "_重复上传.xlsx"))
-    planted.expected_problems.add(("重复报送", case["unit"], "annual_cadre"))
-    planted.notes.append(f"{path.stem}_重复上传.xlsx:同一文件上传两次")
-
-    # A unit that never sent its Party organisation form.
-    case, path = _pick(written, "learning_party_org", taken)
-    path.unlink()
-    planted.expected_problems.add(("缺报", case["unit"], "learning_party_org"))
-    planted.notes.append(f"{case['unit']}:未报送学习型党组织考评表")
+    for spec in plants():
+        kind, rubric, note = spec["kind"], spec["rubric"], spec["note"]
+        case, path = _pick(written, rubric, taken)
+        if kind == "overwrite_output":  # a clerk typed a number over a computed cell
+            cell = layout_for(load_rubric(rubric)).by_path()[spec["output"]]
+            wb = openpyxl.load_workbook(path)
+            wb[cell.sheet][cell.ref] = spec["value"]
+            wb.save(path)
+            planted.rejected(case, path, note)
+        elif kind == "set_input":
+            _set_input(path, rubric, spec["path"], spec["value"])
+            planted.rejected(case, path, note)
+        elif kind == "truncate":  # unreadable, so neither unit nor rubric is known
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+            planted.expected_invalid.add(path.name)
+            planted.expected_problems.add(("未通过校验", None, None))
+            planted.notes.append(f"{path.name}:{note}")
+        elif kind == "resubmit_changed":  # the summary takes neither of two differing forms
+            again = path.with_name(path.stem + "_更正.xlsx")
+            changed = _added(case, spec["path"], int(spec.get("add", 1)))
+            fill_case(load_rubric(rubric), changed, again, "udf", templates / template_name(rubric, "udf"))
+            planted.expected_problems |= {("报送冲突", case["unit"], rubric), ("缺报", case["unit"], rubric)}
+            planted.notes.append(f"{again.name}:{note}")
+        elif kind == "duplicate":  # the same file twice is counted once
+            copy_path = path.with_name(path.stem + "_重复上传.xlsx")
+            shutil.copyfile(path, copy_path)
+            planted.expected_problems.add(("重复报送", case["unit"], rubric))
+            planted.notes.append(f"{copy_path.name}:{note}")
+        else:  # withhold
+            path.unlink()
+            planted.expected_problems.add(("缺报", case["unit"], rubric))
+            planted.notes.append(f"{case['unit']}:{note}{load_rubric(rubric).short_name}考评表")
     return planted
