@@ -527,14 +527,26 @@ def _unknown_keys(
                 visit(value, full)
             else:
                 allowed = sorted({p.split(".")[full.count(".")] for p in known if p.startswith(path)})
-                errors.append(
-                    InputError(
-                        prefix + full, f"未知字段{shown(prefix + full)[1:-1]};此处允许:{', '.join(allowed)}"
-                    )
+                where = prefix + full
+                retired = _retired_hint(defn, where)
+                message = (
+                    f"字段{shown(where)[1:-1]}已停用(本细则版本{defn.version}):{retired}"
+                    if retired
+                    else f"未知字段{shown(where)[1:-1]};此处允许:{', '.join(allowed)}"
                 )
+                errors.append(InputError(where, message))
 
     visit(data, "")
     return errors
+
+
+def _retired_hint(defn: RubricDefinition, path: str) -> str | None:
+    """What replaced a retired input: by its path (`items.3.x`), or with row numbers left out
+    (`members.3.review_score` → `members.review_score`, a field of every row)."""
+    retired = defn.retired_inputs
+    if not retired:
+        return None
+    return retired.get(path) or retired.get(".".join(p for p in path.split(".") if not p.isdigit()))
 
 
 def type_word(spec: FieldSpec) -> str:

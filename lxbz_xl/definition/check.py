@@ -525,6 +525,7 @@ TEXT_FIELDS = frozenset(
         "Reference.note",
         "Parameter.label",
         "SummaryHints.chain_label",  # words in the summary only
+        "RubricDefinition.retired_inputs",  # hints only; RubricDefinition._check refuses a live name
         "SummaryHints.unlocks",
         "Parameter.unit",
         "Parameter.description",

@@ -501,6 +501,12 @@ class RubricDefinition(Entity):
     notes: list[str] = Field(default_factory=list)
     form: FormHints = Field(default_factory=FormHints)
     summary: SummaryHints = Field(default_factory=SummaryHints)
+    # Inputs an earlier version had (case path, member fields as `members.<field>`) → what replaced them:
+    # a case file still using one is told so, instead of a bare 未知字段. Changes no result.
+    retired_inputs: dict[
+        Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)*$")],
+        Annotated[str, Field(min_length=1, max_length=300)],
+    ] = Field(default_factory=dict)
     # What is derived from this definition, built once (lxbz_xl/compiled.py): input specs, the compiled
     # evaluation, rendered texts. A copy (model_copy) rebuilds its own: the owner is checked on access.
     _compiled: Any = PrivateAttr(default=None)
@@ -621,7 +627,21 @@ class RubricDefinition(Entity):
             ):
                 if tiers is not None:
                     defn._check_minima(where + when, tiers)
+        live = self._live_paths()
+        for path in self.retired_inputs:
+            if path in live:
+                raise ValueError(f"retired_inputs.{path}:停用的输入与现有输入同名;停用的输入须是本版已没有的")
         return self
+
+    def _live_paths(self) -> set[str]:
+        """Every input path a case may hold (member fields as `members.<field>`), for retired_inputs."""
+        paths = {s.path for s in self.inputs}
+        paths |= {f"items.{i.id}.{s.path}" for i in self.items for s in i.inputs()}
+        if self.members is not None:
+            paths |= {f"{self.members.key}.{s.path}" for s in self.members.inputs}  # Entity.inputs
+        if self.roster is not None:
+            paths |= {f"{self.roster.key}.{s.path}" for s in self.roster.columns}
+        return paths
 
     def _dated_views(self) -> list[tuple[RubricDefinition, str]]:
         """The definition, and for dated parameters its rules of every start year in which every

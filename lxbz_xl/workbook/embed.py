@@ -48,8 +48,9 @@ def text_digest(text: str) -> str:
 
 def definition_digest(defn: RubricDefinition) -> str:
     """sha256 of the parsed definition: equal for two files that differ only in comments, layout, the
-    form's presentation hints (`form:`) or the summary's (`summary:`), which change no workbook result."""
-    data = defn.model_dump(mode="json", warnings=False, exclude={"form", "summary"})
+    form's presentation hints (`form:`), the summary's (`summary:`) or the hints on retired inputs, which
+    change no workbook result."""
+    data = defn.model_dump(mode="json", warnings=False, exclude={"form", "summary", "retired_inputs"})
     for param in data.get(
         "parameters", {}
     ).values():  # undated parameters hash as before dated values existed
