@@ -107,9 +107,10 @@ def is_name(value: Any) -> bool:
     return False
 
 
-def item_inputs(specs: Sequence[FieldSpec], cells: Sequence[Any]) -> dict[str, Any]:
-    """An item's inputs (``Item.inputs()`` order) from their cells: path → value, blank cells absent
-    (the core then applies the clause's absent default: nothing found, or the full award)."""
+def read_inputs(specs: Sequence[FieldSpec], cells: Sequence[Any]) -> dict[str, Any]:
+    """Inputs from their cells, one cell each in order (an item's ``Item.inputs()``, a record's fields):
+    path → value, blank cells absent (for an item the core then applies the clause's absent default:
+    nothing found, or the full award)."""
     out: dict[str, Any] = {}
     for spec, raw in zip(specs, cells, strict=False):
         value = scalar(raw, spec.type, spec)
@@ -139,15 +140,15 @@ def votes(cells: list[Any], spec: FieldSpec) -> dict[str, Any] | None:
 
 
 def labelled_votes(pairs: list[tuple[str, Any]], spec: FieldSpec) -> dict[str, Any] | None:
-    """A vote table from (tier name, count) pairs, as a range with its own tier labels gives them."""
+    """A vote table from (tier name, count) pairs, as a range with its own tier labels gives them. Every
+    named tier is kept (a blank count is 0 to the core), so a misspelt tier name is still reported."""
     out: dict[str, Any] = {}
     for name, count in pairs:
         key = str(name)
         if key in out:
             raise InputProblem(f"{spec.label}的档次“{name}”重复")
         out[key] = count
-    given = {k: v for k, v in out.items() if v is not None}
-    return given or None
+    return out if any(v is not None for v in out.values()) else None
 
 
 def numbers(cells: Iterable[Any]) -> list[Any] | None:
@@ -174,10 +175,8 @@ def records(rows: list[list[Any]], spec: FieldSpec) -> list[dict[str, Any]] | No
                 f"{spec.label}每条记录应为{len(fields)}列({'、'.join(f.label for f in fields)})"
             )
         record: dict[str, Any] = {}
-        for sub, cell in zip(fields, row, strict=False):
-            value = scalar(cell, sub.type, sub)
-            if value is not None:
-                set_path(record, sub.path, value)
+        for path, value in read_inputs(fields, row).items():
+            set_path(record, path, value)
         out.append(record)
     return out or None
 
@@ -208,7 +207,7 @@ def ballots(
     return out or None
 
 
-def field(
+def input_value(
     spec: FieldSpec, cells: list[Any], rows: list[list[Any]] | None = None, names: Sequence[str | None] = ()
 ) -> Any:
     """One input of any type from its cleaned cells (row by row); ``rows`` are the same cells as rows

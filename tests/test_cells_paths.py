@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from lxbz_xl import evaluate, load_rubric
-from lxbz_xl.cells import item_inputs, scalar
+from lxbz_xl.cells import read_inputs, scalar
 from lxbz_xl.definition.loader import builtin_ids
 from lxbz_xl.inputs import InputProblem
 from lxbz_xl.workbook.cases import FillError, case_from_cells, cells_from_case
@@ -147,7 +147,7 @@ def test_form_and_functions_read_the_same_case(rid: str, data: st.DataObject) ->
         args = item_cells(plan, cells, its.item.id)
         flat = [c for a in args for row in a for c in row]
         specs = udf_args.item_specs(defn, its.item)
-        read = {k.split(".", 2)[2]: v for k, v in item_inputs(specs, flat).items()}
+        read = {k.split(".", 2)[2]: v for k, v in read_inputs(specs, flat).items()}
         assert read == form.get("items", {}).get(its.item.id, {}), f"item {its.item.id}"
         if not result.errors:  # and it scores the item the same way
             scored = udf_args.score(defn, its.item, flatten_all(args))

@@ -60,7 +60,7 @@ def score(defn: RubricDefinition, item: Item, cells: list[Any]) -> ItemResult | 
     if extra:
         names = "、".join(s.label for s in specs)
         raise InputProblem(f"第{item.id}项应依次填写{len(specs)}个值({names}),多出{len(extra)}个")
-    given = cells_reader.item_inputs(specs, cells)
+    given = cells_reader.read_inputs(specs, cells)
     values: dict[str, Any] = {}
     pending: list[tuple[FieldSpec, Any]] = []
     for spec in specs:
@@ -94,7 +94,7 @@ def field_value(spec: FieldSpec, arg: Any, cells: list[Any], names: list[str | N
         if pairs is not None:
             return cells_reader.labelled_votes(pairs, spec)
     rows = grid(arg) if spec.type in ("records", "ballots") else None
-    return cells_reader.field(spec, cells, rows, names)
+    return cells_reader.input_value(spec, cells, rows, names)
 
 
 # ---------------------------------------------------------------- members

@@ -89,7 +89,7 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[st
         case["year"] = year
     items: dict[int, dict[str, Any]] = {}
     for its in plan.items:
-        given = reader.item_inputs(its.item.inputs(), [get(s.spec.sheet, s.spec.ref) for s in its.inputs])
+        given = reader.read_inputs(its.item.inputs(), [get(s.spec.sheet, s.spec.ref) for s in its.inputs])
         if given:
             items[its.item.id] = given
     if plan.roster is not None:
@@ -105,11 +105,11 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[st
         spec = block.spec
         if spec.type == "ballots":
             cells = [cell(s) for s in block.slots]
-            value = reader.field(spec, cells, reader.chunks(cells, len(names) or 1), names)
+            value = reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
         else:
             size = len(block.slots) // block.cols
             rows = arg_rows(spec, cell_at, size)
-            value = reader.field(spec, _flat(rows), rows)
+            value = reader.input_value(spec, _flat(rows), rows)
         if value is not None:
             reader.set_path(case, spec.path, value)
     if plan.members is not None:
