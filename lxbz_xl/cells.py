@@ -196,7 +196,7 @@ def ballots(
     out = []
     for i, row in enumerate(used, 1):
         if filled(row[len(names) :]):
-            raise InputProblem(f"第{i}张选票的列数多于被评价人数({len(names)}人)")
+            raise InputProblem(f"{spec.label}:第{i}张选票的列数多于被评价人数({len(names)}人)")
         ballot = {}
         for name, cell in zip(names, row, strict=False):
             value = scalar(cell, "enum", spec)

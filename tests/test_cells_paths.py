@@ -177,6 +177,15 @@ def test_ballot_columns_follow_member_rows_with_a_gap() -> None:
     assert form["ballots"] == udf["ballots"] == [{"李四": tier}]
 
 
+def test_worksheet_functions_keep_a_blank_member_row_s_ballot_column() -> None:
+    from udfs import LXBZ_MEMBER
+
+    row = ["王一", 60, 80, 80, 0, 0, 90]
+    plain = LXBZ_MEMBER("layered", "mass_score", [row], [["较好", "一般"]], [row, ["李二", *row[1:]]])
+    gap = [[None] * len(row), row, ["李二", *row[1:]]]
+    assert LXBZ_MEMBER("layered", "mass_score", [row], [[None, "较好", "一般"]], gap) == plain == 80
+
+
 @pytest.mark.parametrize(
     ("raw", "kind", "expected"),
     [
