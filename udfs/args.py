@@ -155,10 +155,11 @@ def unit_case(
             )
     names: list[str | None] = []
     if defn.members is not None:
-        rows = member_table(defn.members, args[-1])
+        rows: list[dict[str, Any] | None] = member_table(defn.members, args[-1])
         members = [r for r in rows if r is not None]
         if not members:
-            rows = members = list(default_members or [])
+            members = list(default_members or [])
+            rows = list(members)
         out.members = members
         # Ballot column j rates the member of table row j (a blank row rates nobody), as on the form.
         names = cells_reader.member_names(rows, defn.members.name_field)

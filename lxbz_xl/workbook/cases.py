@@ -108,8 +108,8 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[st
             value = reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
         else:
             size = len(block.slots) // block.cols
-            rows = arg_rows(spec, cell_at, size)
-            value = reader.input_value(spec, _flat(rows), rows)
+            grid = arg_rows(spec, cell_at, size)
+            value = reader.input_value(spec, _flat(grid), grid)
         if value is not None:
             reader.set_path(case, spec.path, value)
     if plan.members is not None:
