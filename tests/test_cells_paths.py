@@ -117,7 +117,11 @@ def raw_cells(draw: st.DrawFn, rubric: str) -> Cells:
     for key in sorted(cells, key=str):
         options = _variants(cells[key])
         out[key] = options[draw(st.integers(0, len(options) - 1))]
-    inputs = [(s.spec.sheet, s.spec.ref) for s in plan.slots if s.spec.role == "input" and s.spec.path]
+    inputs = [  # the roster is the form's own (its counts reach the item formulas through IF)
+        (s.spec.sheet, s.spec.ref)
+        for s in plan.slots
+        if s.spec.role == "input" and s.spec.path and not s.spec.path.startswith("roster.")
+    ]
     for _ in range(draw(st.integers(0, 3))):  # a few cells blanked with spaces, or junk
         key = inputs[draw(st.integers(0, len(inputs) - 1))]
         out[key] = draw(st.sampled_from(JUNK))
