@@ -193,15 +193,17 @@ def ballots(
         return None
     if not names:
         raise InputProblem(f"{spec.label}需要成员表:每列对应成员表中的一名成员")
+    tiers = frozenset(spec.values)
     out = []
     for i, row in enumerate(used, 1):
         if filled(row[len(names) :]):
             raise InputProblem(f"{spec.label}:第{i}张选票的列数多于被评价人数({len(names)}人)")
         ballot = {}
         for name, cell in zip(names, row, strict=False):
-            value = scalar(cell, "enum", spec)
-            if value is not None and name is not None:
-                ballot[name] = str(value)
+            if cell is None or name is None:
+                continue
+            # A tier as typed (the common case) is taken as it is; a label or alias is looked up.
+            ballot[name] = cell if cell in tiers else str(scalar(cell, "enum", spec))
         if ballot:
             out.append(ballot)
     return out or None
