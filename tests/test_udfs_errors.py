@@ -121,7 +121,7 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     (
         "ballot too wide",
         lambda: LXBZ_VALUE(L, "invalid_ballots", [["好", "好"]], [["王一", 80, 10, 0, 0, 90]]),
-        "第1张选票的列数多于被评价人数(1人)",
+        "群众评价选票:第1张选票的列数多于被评价人数(1人)",
     ),
     # outputs
     ("no tier", lambda: LXBZ_TIER("party_secretary", "张", [[90]], 88), "书记联述联评联考没有档次或称号"),

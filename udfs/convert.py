@@ -2,8 +2,9 @@
 
 xlwings hands a worksheet function what Excel holds: a scalar for a single cell, a list of rows for a
 range (the functions declare ``ndim=2``), None for an empty cell, a float for every number and, with
-``err_to_str``, text such as ``#N/A`` for an error cell. Everything here turns that into the plain values
-the core reads (``lxbz_xl.inputs.check_value`` parses and range-checks them) and turns results back.
+``err_to_str``, text such as ``#N/A`` for an error cell. Here an argument becomes its cells (flattened row
+by row, or as rows); what one cell means is decided by the shared reader ``lxbz_xl.cells``, the same one
+the filled form is read with. Results are turned back into cell values.
 """
 
 from __future__ import annotations
@@ -12,21 +13,15 @@ from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
 
-from lxbz_xl.inputs import InputProblem, number_of
+# What one cell means is the shared reader's; these names stay importable from here.
+from lxbz_xl.cells import clean, is_name
+from lxbz_xl.cells import filled as filled
+from lxbz_xl.cells import single as single
+from lxbz_xl.cells import text as text
 
 ERROR_PREFIX = "#LXBZ! "
 MAX_MESSAGE = 200  # a cell message stays short even when it echoes a long value
 EMPTY = ""  # what an empty result shows: a half-filled form stays clean
-
-
-def clean(value: Any) -> Any:
-    """One cell: blanks become None; integral floats become int (Excel stores 3 as 3.0)."""
-    kind = type(value)
-    if kind is float:
-        return int(value) if value.is_integer() and abs(value) < 2**53 else value
-    if kind is str:
-        return value.strip() or None
-    return value
 
 
 def flatten(arg: Any) -> list[Any]:
@@ -74,34 +69,6 @@ def blank(arg: Any) -> bool:
     if not isinstance(arg, list | tuple):
         return clean(arg) is None
     return all(blank(v) for v in arg)
-
-
-def filled(cells: Iterable[Any]) -> list[Any]:
-    return [c for c in cells if c is not None]
-
-
-def single(cells: list[Any], label: str) -> Any:
-    """The one value of a single-cell argument (given as its cells); None when empty."""
-    values = filled(cells)
-    if len(values) > 1:
-        raise InputProblem(f"{label}应只填一个值,实为{len(values)}个")
-    return values[0] if values else None
-
-
-def text(value: Any) -> str:
-    value = clean(value)
-    return "" if value is None else str(value)
-
-
-def is_name(value: Any) -> bool:
-    """A label cell such as 优秀 (as opposed to a count, also when the count is stored as text)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        number_of(value)
-    except InputProblem:
-        return True
-    return False
 
 
 def labelled_pairs(arg: Any) -> list[tuple[str, Any]] | None:

@@ -1,7 +1,10 @@
 """Cells ↔ case mapping: read a filled form into the case `evaluate` takes, and place a case into cells.
 
-Blank input cells are absent from the case (the core then applies its defaults); the roster of
-learning_team, when it has names, replaces the typed clause counts it feeds.
+This is the form's adapter over the shared cell reader (lxbz_xl.cells): it maps the plan's slots to
+cells, arranged as the worksheet functions receive them (a vote table's cells in tier order, a record's
+point/reason pairs, a ballot per row, a member's row), and lets the reader say what they mean. Blank input
+cells are absent from the case (the core then applies its defaults); the roster of learning_team, when it
+has names, replaces the typed clause counts it feeds.
 """
 
 from __future__ import annotations
@@ -10,53 +13,73 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from lxbz_xl import cells as reader
+from lxbz_xl.cells import is_blank
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.inputs import InputError, InputProblem, number_of
 from lxbz_xl.workbook.form import Plan, Slot, plan_for
-from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label, enum_value
+from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label
 from lxbz_xl.workbook.roster import derive_counts, named_rows
+
+Get = Callable[[str, str], Any]
 
 
 class FillError(ValueError):
     """A case that does not fit the form (more members than rows, a ballot naming an unknown member…)."""
 
 
-def blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+blank = is_blank  # the name cached_values and older callers use
 
 
-def _cell_value(slot: Slot, raw: Any) -> Any:
-    """A cell value as the case carries it: whole floats → int, enum labels → core values."""
-    if isinstance(raw, float) and raw.is_integer() and slot.spec.kind in ("count", "number"):
-        return int(raw)
-    if slot.spec.kind == "enum" and slot.fieldspec is not None:
-        return enum_value(slot.fieldspec, raw)
-    if isinstance(raw, str):
-        return raw.strip()
-    return raw
+def cell_value(slot: Slot, raw: Any) -> Any:
+    """One slot's cell as the case carries it (None for a blank cell): the shared reader, by the slot's kind."""
+    return reader.scalar(raw, slot.spec.kind, slot.fieldspec)
 
 
-def _leaf(slot: Slot) -> str:
-    return (slot.spec.path or "").rsplit(".", 1)[-1]
+_cell_value = cell_value  # the name lxbz_xl.workbook.cached_values imports
 
 
-def _set(root: dict[str, Any], path: list[str], value: Any) -> None:
-    node = root
-    for part in path[:-1]:
-        node = node.setdefault(part, {})
-    node[path[-1]] = value
+def _reader(get: Get) -> tuple[Callable[[Slot], Any], Callable[[Slot], Any]]:
+    """(cell, val): a slot's cleaned cell, and its case value."""
+
+    def cell(slot: Slot) -> Any:
+        return reader.clean(get(slot.spec.sheet, slot.spec.ref))
+
+    def val(slot: Slot) -> Any:
+        return cell_value(slot, get(slot.spec.sheet, slot.spec.ref))
+
+    return cell, val
 
 
-def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any]) -> dict[str, Any]:
+def arg_rows(spec: FieldSpec, cell_at: Callable[[str], Any], size: int) -> list[list[Any]]:
+    """The cells of one input, as rows, laid out as its worksheet-function argument: a vote table one row
+    per tier, a list one row per entry, records one (points, reason) row each, anything else one cell.
+    ``cell_at`` gives the cleaned cell of a path below the input (None where the form has no cell)."""
+    path = spec.path
+    if spec.type == "votes":
+        return [[cell_at(f"{path}.{tier}")] for tier in spec.values]
+    if spec.type == "numbers":
+        return [[cell_at(f"{path}.{k}")] for k in range(1, size + 1)]
+    if spec.type == "records":  # the form has the first two fields (points, reason) of each record
+        return [[cell_at(f"{path}.{k}.{sub.path}") for sub in spec.fields[:2]] for k in range(1, size + 1)]
+    return [[cell_at(path)]]
+
+
+def _flat(rows: list[list[Any]]) -> list[Any]:
+    return [c for row in rows for c in row]
+
+
+def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[str, Any]:
     plan = plan_for(defn)
+    cell, val = _reader(get)
     case: dict[str, Any] = {"rubric": defn.id}
     by_path = {s.spec.path: s for s in plan.slots if s.spec.path}
 
-    def val(slot: Slot) -> Any:
-        raw = get(slot.spec.sheet, slot.spec.ref)
-        return None if blank(raw) else _cell_value(slot, raw)
+    def cell_at(path: str) -> Any:
+        slot = by_path.get(path)
+        return None if slot is None else cell(slot)
 
     unit = val(by_path["unit"])
     if unit is not None:
@@ -66,10 +89,9 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, 
         case["year"] = year
     items: dict[int, dict[str, Any]] = {}
     for its in plan.items:
-        for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
-            v = val(slot)
-            if v is not None:
-                items.setdefault(its.item.id, {})[spec.path] = v
+        given = reader.read_inputs(its.item.inputs(), [get(s.spec.sheet, s.spec.ref) for s in its.inputs])
+        if given:
+            items[its.item.id] = given
     if plan.roster is not None:
         rows = roster_rows(plan, val)
         if named_rows(rows, plan.roster.name):
@@ -77,104 +99,54 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, 
                 items.setdefault(item_id, {})[fld] = n
     if items:
         case["items"] = {k: items[k] for k in sorted(items)}
+    rows_of_members = member_rows(plan, cell) if plan.members is not None else []
+    names = reader.member_names(rows_of_members, plan.members.inputs[0][0].path) if plan.members else []
     for block in plan.blocks:
         spec = block.spec
-        keys = spec.path.split(".")
-        if spec.type == "votes":
-            votes = {_leaf(s): v for s in block.slots if (v := val(s)) is not None}
-            if votes:
-                _set(case, keys, votes)
-        elif spec.type == "numbers":
-            values = [v for s in block.slots if (v := val(s)) is not None]
-            if values:
-                _set(case, keys, values)
-        elif spec.type == "records":
-            records = _records(block.slots, val)
-            if records:
-                _set(case, keys, records)
-        elif spec.type == "ballots":
-            ballots = _ballots(plan, block.slots, val)
-            if ballots:
-                _set(case, keys, ballots)
+        if spec.type == "ballots":
+            cells = [cell(s) for s in block.slots]
+            value = reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
         else:
-            v = val(block.slots[0])
-            if v is not None:
-                _set(case, keys, v)
+            size = len(block.slots) // block.cols
+            grid = arg_rows(spec, cell_at, size)
+            value = reader.input_value(spec, _flat(grid), grid)
+        if value is not None:
+            reader.set_path(case, spec.path, value)
     if plan.members is not None:
-        members = [rec for rec in member_rows(plan, val) if rec]
+        members = [rec for rec in rows_of_members if rec]
         if members:
             case[defn.members.key] = members  # type: ignore[union-attr]
     return case
 
 
-def _records(slots: list[Slot], val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
-    out = []
-    for a, b in zip(slots[::2], slots[1::2], strict=True):
-        rec = {}
-        for s in (a, b):
-            v = val(s)
-            if v is not None:
-                rec[_leaf(s)] = v
-        if rec:
-            out.append(rec)
-    return out
-
-
 def member_names(plan: Plan, val: Callable[[Slot], Any]) -> list[Any]:
+    """The name cell of each member row (None for a blank one): ballot column j rates row j."""
     m = plan.members
     assert m is not None
     name_key = m.inputs[0][0].path
     return [val(slots[name_key]) for slots in m.row_slots]
 
 
-def _ballots(plan: Plan, slots: list[Slot], val: Callable[[Slot], Any]) -> list[dict[str, str]]:
-    names = member_names(plan, val)
-    n = len(names)
-    out = []
-    for b in range(len(slots) // n):
-        ballot = {}
-        for j in range(n):
-            v = val(slots[b * n + j])
-            if v is not None and names[j] is not None:
-                ballot[str(names[j])] = v
-        if ballot:
-            out.append(ballot)
-    return out
-
-
-def member_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
-    """One record per table row (empty dict for a blank row), in row order."""
+def member_rows(plan: Plan, cell: Callable[[Slot], Any]) -> list[dict[str, Any]]:
+    """One record per table row (empty dict for a blank row), in row order: the row's cells in column
+    order, read as the worksheet functions read a member row. ``cell`` gives a slot's cleaned cell."""
     m = plan.members
     assert m is not None
-    rows = []
+    members = plan.defn.members
+    assert members is not None  # the plan has a member table only for a rubric with members
+    out = []
     for slots in m.row_slots:
-        rec: dict[str, Any] = {}
-        for spec, _cols in m.inputs:
-            if spec.type == "votes":
-                votes = {t: v for t in spec.values if (v := val(slots[f"{spec.path}.{t}"])) is not None}
-                if votes:
-                    rec[spec.path] = votes
-            elif spec.type == "numbers":
-                values = [
-                    v for k in range(1, len(_cols) + 1) if (v := val(slots[f"{spec.path}.{k}"])) is not None
-                ]
-                if values:
-                    rec[spec.path] = values
-            elif spec.type == "records":
-                pairs = [
-                    slots[f"{spec.path}.{k}.{sub.path}"]
-                    for k in range(1, len(_cols) // 2 + 1)
-                    for sub in spec.fields[:2]
-                ]
-                records = _records(pairs, val)
-                if records:
-                    rec[spec.path] = records
-            else:
-                v = val(slots[spec.path])
-                if v is not None:
-                    rec[spec.path] = v
-        rows.append(rec)
-    return rows
+
+        def cell_at(path: str, slots: dict[str, Slot] = slots) -> Any:
+            slot = slots.get(path)
+            return None if slot is None else cell(slot)
+
+        row: list[Any] = []
+        for spec, cols in m.inputs:
+            size = len(cols) // 2 if spec.type == "records" else len(cols)
+            row += _flat(arg_rows(spec, cell_at, size))
+        out.append(reader.member_record(members, row) or {})
+    return out
 
 
 def roster_errors(defn: RubricDefinition, get: Callable[[str, str], Any]) -> list[InputError]:
@@ -189,10 +161,7 @@ def roster_errors(defn: RubricDefinition, get: Callable[[str, str], Any]) -> lis
     if roster is None or defn.roster is None:
         return []
 
-    def val(slot: Slot) -> Any:
-        raw = get(slot.spec.sheet, slot.spec.ref)
-        return None if blank(raw) else _cell_value(slot, raw)
-
+    _, val = _reader(get)
     rows = roster_rows(plan, val)
     used = [r for r, row in enumerate(rows, 1) if row]
     named = [r for r in used if rows[r - 1].get(roster.name) not in (None, "")]
