@@ -28,8 +28,10 @@ from lxbz_xl.workbook.embed import (
     definition_digest,
     text_digest,
 )
-from lxbz_xl.workbook.form import HINT_REF, MAIN_SHEET, Plan, plan_for, quote
-from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.layout import formula_fingerprint, formulas_for
+from lxbz_xl.workbook.model import GENERATOR, MAIN_SHEET, META_SHEET, Plan, quote
+from lxbz_xl.workbook.plan_main import HINT_REF
 from lxbz_xl.workbook.styles import style
 
 FIXED_TIME = dt.datetime(2025, 1, 1)

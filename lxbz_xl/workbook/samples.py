@@ -15,7 +15,8 @@ from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
-from lxbz_xl.workbook.form import MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS, plan_for
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.plan_members import MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS
 
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊", "徐丽", "孙强"]
 
