@@ -55,7 +55,7 @@ def compose(defn: RubricDefinition) -> Plan:
         members, ctx.sheets = ctx.sheets, []
     plan_main(ctx)
     ctx.sheets = [ctx.sheets[0], *members, *ctx.sheets[1:]]
-    plan_roster(ctx)  # after the items: it rewrites their clause arguments
+    plan_roster(ctx)
     plan_readme(ctx)
     return ctx.finish()
 

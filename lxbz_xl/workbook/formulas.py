@@ -12,10 +12,9 @@ rows) is written here once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import Entity, Variable
 from lxbz_xl.workbook.model import MAIN_SHEET, ItemSlots, Plan, Slot
 from lxbz_xl.workbook.plan_results import share_path, vote_shares
@@ -32,7 +31,6 @@ class Scope:
     here: str
     row: dict[str, Slot] | None = None
     member_index: int | None = None
-    specs: dict[str, FieldSpec] = field(default_factory=dict)
 
     def ref(self, slot: Slot) -> str:
         return self.plan.ref(slot, self.here)
@@ -43,7 +41,9 @@ class Backend(Protocol):
 
     def preamble(self) -> dict[Cell, str]: ...  # variant-only cells (full formulas)
 
-    def item(self, its: ItemSlots) -> tuple[str, str, str]: ...  # score, deduction, explanation
+    def item(
+        self, its: ItemSlots, args: list[str]
+    ) -> tuple[str, str, str]: ...  # score, deduction, explanation
 
     def items_total(self, items: list[ItemSlots]) -> str: ...
 
@@ -67,7 +67,7 @@ def compile_formulas(plan: Plan, backend: Backend) -> dict[Cell, str]:
     out: dict[Cell, str] = dict(plan.helpers)
     out.update(backend.preamble())
     for its in plan.items:
-        score, deduction, text = backend.item(its)
+        score, deduction, text = backend.item(its, item_args(plan, its))
         out[(MAIN_SHEET, its.score.spec.ref)] = "=" + score
         out[(MAIN_SHEET, its.deduction.spec.ref)] = "=" + deduction
         out[(MAIN_SHEET, its.explain.spec.ref)] = "=" + text
@@ -92,6 +92,27 @@ def compile_formulas(plan: Plan, backend: Backend) -> dict[Cell, str]:
             for key, _label, _kind in m.outputs:
                 text = _entity_output(backend, defn.members, key, slots, scope)
                 out[_cell(slots[key])] = f'=IF({m.name_cell(r)}="","",{text})'  # a row without a name
+    return out
+
+
+def item_args(plan: Plan, its: ItemSlots) -> list[str]:
+    """The formula argument of each clause input of an item (Item.inputs() order): its cell, or, for a
+    count the roster derives, the roster's count when the roster has names, else the typed cell."""
+    cells = [plan.ref(slot) for slot in its.inputs]
+    roster = plan.roster
+    if roster is None:
+        return cells
+    count = plan.ref(plan.roster_cells["count"])
+    out = []
+    for spec, cell in zip(its.item.inputs(), cells, strict=True):
+        key = (its.item.id, spec.path)
+        typed = f'IF({cell}="","",{cell})'  # "" not 0 when blank, in every engine
+        if key == roster.count_field:
+            out.append(f"IF({count}>0,{count},{typed})")
+        elif key in plan.roster_cells:
+            out.append(f"IF({count}>0,{plan.ref(plan.roster_cells[key])},{typed})")
+        else:
+            out.append(cell)
     return out
 
 

@@ -179,7 +179,6 @@ class SheetPlan:
 class ItemSlots:
     item: Item
     inputs: list[Slot]  # Item.inputs() order
-    args: list[str]  # formula argument text per input (a cell, or roster-or-typed choice)
     score: Slot
     deduction: Slot
     explain: Slot

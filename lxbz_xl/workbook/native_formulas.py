@@ -603,9 +603,10 @@ class Compiler:
             raw = capped
         return raw, IF(cond, f'"{SEP}"&{text}', '""')
 
-    def item_formulas(self, its: Any) -> tuple[str, str, str]:
+    def item_formulas(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        """Score, deduction and explanation of an item; `args` per clause input (formulas.item_args)."""
         item = its.item
-        cells = {spec.path: arg for spec, arg in zip(item.inputs(), its.args, strict=True)}
+        cells = {spec.path: arg for spec, arg in zip(item.inputs(), args, strict=True)}
         prefix = f"items.{item.id}."
         defaults = {
             s.path[len(prefix) :]: s.default for s in all_inputs(self.defn) if s.path.startswith(prefix)
@@ -650,7 +651,7 @@ class Compiler:
         if all(defaults.get(spec.path) is not None for spec in item.inputs()):
             # RUBRICS.md §0: a blank item is absent and scores as nothing found (every input's default).
             return score, deduction, text
-        blank = AND(*[f'{a}=""' for a in its.args])  # inputs without a neutral value (done/target)
+        blank = AND(*[f'{a}=""' for a in args])  # inputs without a neutral value (done/target)
         return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))
 
 
@@ -680,8 +681,8 @@ class NativeBackend:
     def preamble(self) -> dict[Cell, str]:
         return {}
 
-    def item(self, its: ItemSlots) -> tuple[str, str, str]:
-        return self.comp.item_formulas(its)
+    def item(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        return self.comp.item_formulas(its, args)
 
     def items_total(self, items: list[ItemSlots]) -> str:
         # As LXBZ_TOTAL: no total until every item is scored (only an item with required inputs stays blank).

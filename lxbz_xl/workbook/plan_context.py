@@ -33,7 +33,6 @@ from lxbz_xl.workbook.model import (
     Slot,
     Text,
     enum_label,
-    quote,
 )
 from lxbz_xl.workbook.roster import roster_for
 
@@ -223,9 +222,32 @@ class PlanContext:
             return target.label if target is not None else spec.max[1:]
         return ""
 
-    def xref(self, where: tuple[str, str]) -> str:
-        sheet, ref = where
-        return f"{quote(sheet)}!{ref}" if sheet != MAIN_SHEET else ref
+    def row_sheet(
+        self,
+        title: str,
+        widths: dict[str, float],
+        first_row: int,
+        hidden: list[str],
+        heading: str,
+        last: str,
+        height: float,
+    ) -> SheetPlan:
+        """A sheet of one row per person (member table, roster): numbered in A, key columns A:B and heading
+        rows 2:3 repeated on every printed page, `heading` across A1:{last}1."""
+        sheet = SheetPlan(
+            title,
+            widths,
+            freeze=f"C{first_row}",
+            print_rows="2:3",
+            landscape=self.landscape,
+            print_cols="A:B",
+        )
+        sheet.hidden_cols = hidden
+        self.sheets.append(sheet)
+        self.text(sheet, "A1", heading, "title", f"A1:{last}1")
+        sheet.heights[1] = height
+        self.text(sheet, "A2", "序号", "header", "A2:A3")
+        return sheet
 
     # ---------------------------------------------------------------- labelled rows of a plain form
 

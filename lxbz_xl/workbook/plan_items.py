@@ -58,7 +58,7 @@ def plan_items(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
         ctx.text(sheet, f"B{first}", content, "text", span("B"))
         ctx.text(sheet, f"C{first}", fmt(Fraction(item.points)), "center", span("C"))
         ctx.text(sheet, f"D{first}", standard, "text", span("D"))
-        slots, args = [], []
+        slots = []
         for k, spec in enumerate(specs):
             r = first + k
             path = f"items.{item.id}.{spec.path}"
@@ -83,7 +83,6 @@ def plan_items(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
                 bound_label=ctx.bound_label(spec),
             )
             slots.append(slot)
-            args.append(f"F{r}")
             sheet.heights[r] = max(20.0, 15.0 * lines_needed(label, ITEM_WIDTHS["E"]) + 3)
         out = {}
         for key, c, kind, st in (
@@ -113,7 +112,7 @@ def plan_items(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
             extra = (need - have) / (last - first + 1)
             for r in range(first, last + 1):
                 sheet.heights[r] = sheet.heights.get(r, 20.0) + extra
-        ctx.items.append(ItemSlots(item, slots, args, out["score"], out["deduction"], out["explanation"]))
+        ctx.items.append(ItemSlots(item, slots, out["score"], out["deduction"], out["explanation"]))
         sheet.groups.append((first, last))
         row = last + 1
     return _total_row(ctx, sheet, row)

@@ -71,25 +71,8 @@ def plan_members(ctx: PlanContext) -> None:
     last_col = last_input + len(outputs)
     flag_col = last_col + 1  # hidden helper: 1 when the row has a name (counts members, no SUMPRODUCT)
     widths[col(flag_col)] = 5.0
-    sheet = SheetPlan(
-        title,
-        widths,
-        freeze=f"C{first_row}",
-        print_rows="2:3",
-        landscape=ctx.landscape,
-        print_cols="A:B",
-    )
-    sheet.hidden_cols = [col(flag_col)]
-    ctx.sheets.append(sheet)
-    ctx.text(
-        sheet,
-        "A1",
-        f"{defn.short_name} · {spec.label}明细(每行一人,空行不计)",
-        "title",
-        f"A1:{col(last_col)}1",
-    )
-    sheet.heights[1] = 32
-    ctx.text(sheet, "A2", "序号", "header", "A2:A3")
+    heading = f"{defn.short_name} · {spec.label}明细(每行一人,空行不计)"
+    sheet = ctx.row_sheet(title, widths, first_row, [col(flag_col)], heading, col(last_col), 32)
     for f, cols, subs in columns:
         head = f.label + ("(票数)" if f.type == "votes" else "")
         if subs:

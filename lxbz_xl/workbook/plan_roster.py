@@ -1,7 +1,7 @@
 """Planner of the roster sheet (班子成员明细), compiled from the rubric's `roster:` block (roster.py):
 its columns, one hidden helper column per derived count (1 when the row counts), the counts below, and
 the clause arguments of the item table switched to "the roster count when the roster has names, else
-the typed cell"."""
+the typed cell" (formulas.item_args)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.workbook.model import NO, YES, SheetPlan, col
+from lxbz_xl.workbook.model import NO, YES, col
 from lxbz_xl.workbook.plan_context import PlanContext, plain
 
 
@@ -27,27 +27,11 @@ def plan_roster(ctx: PlanContext) -> None:
     widths = {"A": 5.0} | {col(2 + k): c.width for k, c in enumerate(roster.columns)}
     for k in range(len(roster.derived) + 1):
         widths[col(helper_first + k)] = 6.0
-    sheet = SheetPlan(
-        roster.sheet,
-        widths,
-        freeze=f"C{first_row}",
-        print_rows="2:3",
-        landscape=ctx.landscape,
-        print_cols="A:B",
-    )
-    sheet.hidden_cols = [col(helper_first + k) for k in range(len(roster.derived) + 1)]
+    hidden = [col(helper_first + k) for k in range(len(roster.derived) + 1)]
     name_flag = col(helper_first + len(roster.derived))  # 1 when the row has a name
-    ctx.sheets.append(sheet)
     last_col = helper_first + len(roster.derived) - 1
-    ctx.text(
-        sheet,
-        "A1",
-        f"{defn.short_name} · {roster.sheet}(填写后,各项人数按明细统计;不填则在考评表直接填写人数)",
-        "title",
-        f"A1:{col(last_input)}1",
-    )
-    sheet.heights[1] = 36
-    ctx.text(sheet, "A2", "序号", "header", "A2:A3")
+    heading = f"{defn.short_name} · {roster.sheet}(填写后,各项人数按明细统计;不填则在考评表直接填写人数)"
+    sheet = ctx.row_sheet(roster.sheet, widths, first_row, hidden, heading, col(last_input), 36)
     for c in roster.columns:
         cc = col(cols_in[c.key])
         ctx.text(sheet, f"{cc}2", c.label, "header", f"{cc}2:{cc}3")
@@ -132,16 +116,6 @@ def plan_roster(ctx: PlanContext) -> None:
         sheet.heights[srow] = 18
         srow += 1
     sheet.last_row, sheet.last_col = srow, last_col
-    # Clause arguments: the roster count when the roster has names, else the typed cell.
-    count_ref = ctx.xref(ctx.roster_cells["count"])
-    for its in ctx.items:
-        for k, spec in enumerate(its.item.inputs()):
-            key = (its.item.id, spec.path)
-            typed = f'IF({its.args[k]}="","",{its.args[k]})'  # "" not 0 when blank, in every engine
-            if key == roster.count_field:
-                its.args[k] = f"IF({count_ref}>0,{count_ref},{typed})"
-            elif key in ctx.roster_cells:
-                its.args[k] = f"IF({count_ref}>0,{ctx.xref(ctx.roster_cells[key])},{typed})"
 
 
 def _number_below(defn: RubricDefinition, column: Any, cell: str, bound: str) -> str:

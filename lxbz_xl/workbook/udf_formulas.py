@@ -85,9 +85,9 @@ class UdfBackend:
     def preamble(self) -> dict[Cell, str]:
         return {(MAIN_SHEET, HINT_REF): hint_formula(self.plan, self.rid)}
 
-    def item(self, its: ItemSlots) -> tuple[str, str, str]:
-        args = [self.rid, str(its.item.id), *its.args]
-        return (_call("LXBZ_ITEM_SCORE", *args), _call("LXBZ_DEDUCTION", *args), _call("LXBZ_EXPLAIN", *args))
+    def item(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        call = [self.rid, str(its.item.id), *args]
+        return (_call("LXBZ_ITEM_SCORE", *call), _call("LXBZ_DEDUCTION", *call), _call("LXBZ_EXPLAIN", *call))
 
     def items_total(self, items: list[ItemSlots]) -> str:
         first = items[0].score.spec.ref
