@@ -41,9 +41,9 @@ class Backend(Protocol):
 
     def preamble(self) -> dict[Cell, str]: ...  # variant-only cells (full formulas)
 
-    def item(
-        self, its: ItemSlots, args: list[str]
-    ) -> tuple[str, str, str]: ...  # score, deduction, explanation
+    def item(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        """Score, deduction and explanation of an item, from one argument per clause input."""
+        ...
 
     def items_total(self, items: list[ItemSlots]) -> str: ...
 
@@ -68,9 +68,9 @@ def compile_formulas(plan: Plan, backend: Backend) -> dict[Cell, str]:
     out.update(backend.preamble())
     for its in plan.items:
         score, deduction, text = backend.item(its, item_args(plan, its))
-        out[(MAIN_SHEET, its.score.spec.ref)] = "=" + score
-        out[(MAIN_SHEET, its.deduction.spec.ref)] = "=" + deduction
-        out[(MAIN_SHEET, its.explain.spec.ref)] = "=" + text
+        out[_cell(its.score)] = "=" + score
+        out[_cell(its.deduction)] = "=" + deduction
+        out[_cell(its.explain)] = "=" + text
     if plan.items:
         out[_cell(plan.outputs[plan.total_key()])] = "=" + backend.items_total(plan.items)
     defn = plan.defn
