@@ -3,11 +3,13 @@ which node; the UDF and native back ends only say how."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lxbz_xl.definition.loader import builtin_ids, load_rubric
+import lxbz_xl
+from lxbz_xl.definition.loader import builtin_ids, load_definition, load_rubric
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.formulas import Scope, compile_formulas, item_args
 from lxbz_xl.workbook.model import MAIN_SHEET, ItemSlots, Slot
@@ -121,3 +123,23 @@ def test_roster_counts_become_the_clause_arguments() -> None:
     derived = set(plan.roster_cells) | {plan.roster.count_field}
     plain = next(i for i in plan.items if all((i.item.id, s.path) not in derived for s in i.item.inputs()))
     assert item_args(plan, plain) == [s.spec.ref for s in plain.inputs]
+
+
+def test_the_items_sum_row_is_labelled_from_the_yaml(tmp_path: Path) -> None:
+    """A rubric with items and a total of its own names the items' sum row in `form.items_total_label`."""
+    text = (Path(lxbz_xl.__file__).parent / "rubrics" / "water_saving.yaml").read_text(encoding="utf-8")
+    assert "items_total_label: 节水工作得分合计" in text
+
+    def row_label(yaml_text: str) -> str:
+        path = tmp_path / "water_saving.yaml"
+        path.write_text(yaml_text, encoding="utf-8")
+        plan = plan_for(load_definition(path))
+        row = plan.outputs["items_total"].spec.ref[1:]
+        return next(t.value for t in plan.texts if t.sheet == MAIN_SHEET and t.ref == f"A{row}")
+
+    assert row_label(text) == "节水工作得分合计"
+    assert (
+        row_label(text.replace("items_total_label: 节水工作得分合计", "items_total_label: 合计甲"))
+        == "合计甲"
+    )
+    assert row_label(text.replace(", items_total_label: 节水工作得分合计", "")) == "各项得分合计"

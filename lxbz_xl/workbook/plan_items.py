@@ -123,7 +123,7 @@ def _total_row(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
     ctx.text(
         sheet,
         f"A{row}",
-        defn.total_label if defn.total is None else "节水工作得分合计",
+        defn.total_label if defn.total is None else defn.form.items_total_label,
         "header",
         f"A{row}:B{row}",
     )
