@@ -15,6 +15,7 @@ ladders, vetoes, caps and titles. Nothing here names a rubric. Semantics follow 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -79,31 +80,32 @@ def _flat(name: str, parts: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _closes_at_end(text: str, start: int) -> bool:
+def _scan(text: str) -> Iterator[tuple[int, str, int, bool]]:
+    """(index, character, parenthesis depth after it, inside a string literal) of each character."""
     depth, in_str = 0, False
-    for i, ch in enumerate(text[start:], start):
+    for i, ch in enumerate(text):
         if ch == '"':
             in_str = not in_str
         elif not in_str and ch == "(":
             depth += 1
         elif not in_str and ch == ")":
             depth -= 1
-            if depth == 0:
-                return i == len(text) - 1
+        yield i, ch, depth, in_str
+
+
+def _closes_at_end(text: str, start: int) -> bool:
+    """The parenthesis opened at `start` closes at the end of `text`."""
+    for i, ch, depth, in_str in _scan(text[start:]):
+        if ch == ")" and not in_str and depth == 0:
+            return start + i == len(text) - 1
     return False
 
 
 def _args(text: str) -> list[str]:
+    """The comma-separated arguments of a call's argument text, split at the top level only."""
     out: list[str] = []
     cur: list[str] = []
-    depth, in_str = 0, False
-    for ch in text:
-        if ch == '"':
-            in_str = not in_str
-        elif not in_str and ch == "(":
-            depth += 1
-        elif not in_str and ch == ")":
-            depth -= 1
+    for _i, ch, depth, in_str in _scan(text):
         if ch == "," and depth == 0 and not in_str:
             out.append("".join(cur))
             cur = []
