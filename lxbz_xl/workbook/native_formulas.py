@@ -150,6 +150,15 @@ class Cond:
     false: str
 
 
+# n-ary expressions: node type → (its operands' field, the spreadsheet function; None for a product)
+_AGGREGATES: dict[type, tuple[str, str | None]] = {
+    L.SumExpr: ("sum", "SUM"),
+    L.MinExpr: ("min", "MIN"),
+    L.MaxExpr: ("max", "MAX"),
+    L.ProductExpr: ("product", None),
+}
+
+
 class CompileError(ValueError):
     pass
 
@@ -317,21 +326,12 @@ class Compiler:
             return Val(
                 f"({'+'.join(v.text for v in vals)})/{len(vals)}", AND(*[v.known for v in vals]), exact=False
             )
-        if isinstance(e, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
-            body = (
-                e.sum
-                if isinstance(e, L.SumExpr)
-                else e.product
-                if isinstance(e, L.ProductExpr)
-                else e.min
-                if isinstance(e, L.MinExpr)
-                else e.max
-            )
-            vals = [self.expr(x, scope) for x in body]
+        if type(e) in _AGGREGATES:
+            field, func = _AGGREGATES[type(e)]
+            vals = [self.expr(x, scope) for x in getattr(e, field)]
             known = AND(*[v.known for v in vals])
-            if isinstance(e, L.ProductExpr):
+            if func is None:  # a product
                 return Val("*".join(f"({v.text})" for v in vals), known, exact=False)
-            func = "SUM" if isinstance(e, L.SumExpr) else "MIN" if isinstance(e, L.MinExpr) else "MAX"
             return Val(f"{func}({','.join(v.text for v in vals)})", known, all(v.exact for v in vals))
         if isinstance(e, L.ClampExpr):
             v = self.expr(e.clamp.of, scope)
