@@ -120,3 +120,29 @@ def test_isolated_import_catches_a_cycle(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "a: ImportError" in done.stdout and "b: ImportError" in done.stdout
+
+
+def test_moved_names_stay_importable_from_their_old_modules() -> None:
+    """Code written against form.py / layout.py / roster.py before the re-layering keeps working."""
+    from lxbz_xl.workbook import form, layout, model, plan_main, plan_results, roster
+
+    for name in (
+        "Plan",
+        "Slot",
+        "SheetPlan",
+        "Text",
+        "ItemSlots",
+        "Block",
+        "MemberTable",
+        "MAIN_SHEET",
+        "quote",
+    ):
+        assert getattr(form, name) is getattr(model, name), name
+    for name in ("NO", "YES", "Layout", "CellSpec", "enum_label", "enum_value", "META_SHEET", "GENERATOR"):
+        assert getattr(layout, name) is getattr(model, name), name
+    for name in ("Roster", "RosterColumn", "Derived"):
+        assert getattr(roster, name) is getattr(model, name), name
+    for name in ("HINT_REF", "README_SHEET", "no_functions_hint", "readme_lines"):
+        assert getattr(form, name) is getattr(plan_main, name), name
+    assert form.vote_shares is plan_results.vote_shares and callable(form.plan_for)
+    assert callable(layout.case_from_cells) and callable(layout.expected_outputs)
