@@ -146,3 +146,11 @@ def test_moved_names_stay_importable_from_their_old_modules() -> None:
         assert getattr(form, name) is getattr(plan_main, name), name
     assert form.vote_shares is plan_results.vote_shares and callable(form.plan_for)
     assert callable(layout.case_from_cells) and callable(layout.expected_outputs)
+
+
+def test_model_column_letters_are_openpyxls() -> None:
+    from openpyxl.utils import get_column_letter
+
+    from lxbz_xl.workbook.model import col
+
+    assert [col(i) for i in range(1, 2000)] == [get_column_letter(i) for i in range(1, 2000)]

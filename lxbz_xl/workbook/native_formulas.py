@@ -364,11 +364,9 @@ class Compiler:
             return self.ballot_points(e.ballot_points, scope)
         if isinstance(e, L.InvalidBallotsExpr):
             flags = self.plan.ballot_flags
-            if flags is None:
+            if flags is None or e.invalid_ballots.ballots not in self.blocks:
                 raise CompileError("invalid_ballots needs the ballot sheet")
             sheet, _v, i, first, last = flags
-            ballots = self.blocks[e.invalid_ballots.ballots]
-            _ = ballots
             return Val(f"SUM({quote(sheet)}!{i}{first}:{i}{last})")
         raise CompileError(f"{self.defn.id}: no native form for expression {type(e).__name__}")
 
