@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.rubric import Members
 from lxbz_xl.workbook.model import MemberTable, SheetPlan, Slot, col
 from lxbz_xl.workbook.plan_context import PlanContext, sheet_title, text_width
 
@@ -15,20 +16,19 @@ MEMBER_LIST_CELLS = 5
 MEMBER_RECORD_PAIRS = 3
 
 
-def plan_members(ctx: PlanContext) -> None:
-    """The member table sheet (one row per member, results at the right); sets `ctx.members`."""
-    defn = ctx.defn
-    spec = defn.members
-    if spec is None:
-        return
-    title = sheet_title(spec.label)
-    first_row, n = 4, defn.form.members
+# One input cell of a member row: (slot key, column, name suffix, path suffix, kind, field spec, format);
+# the suffixes follow the input's own path in the cell's defined name and case path.
+Cell = tuple[str, int, str, str, str, FieldSpec, str | None]
+
+
+def _columns(defn_id: str, spec: Members) -> list[tuple[FieldSpec, list[int], list[str]]]:
+    """(input, its columns, sub-headings) of each member input, from column B on."""
     columns: list[tuple[FieldSpec, list[int], list[str]]] = []
     c = 2
     for i, f in enumerate(spec.inputs):
         if f.type in ("numbers", "records") and i != len(spec.inputs) - 1:
             raise ValueError(
-                f"{defn.id}: list input {f.path} must be the last member input (member-row rule)"
+                f"{defn_id}: list input {f.path} must be the last member input (member-row rule)"
             )
         if f.type == "votes":
             subs = list(f.values)
@@ -45,7 +45,11 @@ def plan_members(ctx: PlanContext) -> None:
         width = max(1, len(subs))
         columns.append((f, list(range(c, c + width)), subs))
         c += width
-    last_input = c - 1
+    return columns
+
+
+def _outputs(spec: Members) -> list[tuple[str, str, str]]:
+    """(key, heading, kind) of each member result, in the order of the columns at the right."""
     outputs: list[tuple[str, str, str]] = []
     for var in spec.variables:
         outputs.append((f"values.{var.name}", var.label, "percent" if var.display == "percent" else "number"))
@@ -59,6 +63,57 @@ def plan_members(ctx: PlanContext) -> None:
         outputs.append(("title", spec.title.name.split("(")[0], "bool"))
     if spec.flags:
         outputs.append(("flags", "提示事项", "text"))
+    return outputs
+
+
+def _cells(f: FieldSpec, cols: list[int]) -> list[Cell]:
+    """The input cells of member input `f` on one row (votes per tier, list cells, record pairs)."""
+    if f.type == "votes":
+        return [
+            (
+                f"{f.path}.{tier}",
+                cc,
+                f"_{j}",
+                f".{tier}",
+                "count",
+                f.model_copy(
+                    update={"type": "count", "label": f"{f.label}{tier}票数", "max": Decimal(100000)}
+                ),
+                None,
+            )
+            for j, (cc, tier) in enumerate(zip(cols, f.values, strict=True), 1)
+        ]
+    if f.type == "numbers":
+        one = f.model_copy(update={"type": "number"})
+        return [(f"{f.path}.{j}", cc, f"_{j}", f".{j}", "number", one, None) for j, cc in enumerate(cols, 1)]
+    if f.type == "records":
+        return [
+            (
+                f"{f.path}.{j + 1}.{part.path}",
+                cols[2 * j + h],
+                f"_{j + 1}_{part.path}",
+                f".{j + 1}.{part.path}",
+                part.type,
+                part,
+                None,
+            )
+            for j in range(MEMBER_RECORD_PAIRS)
+            for h, part in enumerate(f.fields[:2])
+        ]
+    return [(f.path, cols[0], "", "", f.type, f, "0%" if f.unit == "%" else None)]
+
+
+def plan_members(ctx: PlanContext) -> None:
+    """The member table sheet (one row per member, results at the right); sets `ctx.members`."""
+    defn = ctx.defn
+    spec = defn.members
+    if spec is None:
+        return
+    title = sheet_title(spec.label)
+    first_row, n = 4, defn.form.members
+    columns = _columns(defn.id, spec)
+    last_input = columns[-1][1][-1] if columns else 1
+    outputs = _outputs(spec)
     widths = {"A": 5.0}
     for f, cols, subs in columns:
         for j, cc in enumerate(cols):
@@ -86,63 +141,23 @@ def plan_members(ctx: PlanContext) -> None:
         ctx.text(sheet, f"{cc}2", label, "header", f"{cc}2:{cc}3")
     sheet.heights[2] = 30
     sheet.heights[3] = 44
+    cells = [(f.path, cell) for f, cols, _subs in columns for cell in _cells(f, cols)]
     row_slots = []
     for r in range(n):
         row = first_row + r
         ctx.text(sheet, f"A{row}", str(r + 1), "center")
         slots: dict[str, Slot] = {}
-        for f, cols, _subs in columns:
-            base = f"M{r + 1}_{f.path}"
-            if f.type == "votes":
-                for j, (cc, tier) in enumerate(zip(cols, f.values, strict=True), 1):
-                    one = f.model_copy(
-                        update={"type": "count", "label": f"{f.label}{tier}票数", "max": Decimal(100000)}
-                    )
-                    slots[f"{f.path}.{tier}"] = ctx.slot(
-                        sheet,
-                        f"{col(cc)}{row}",
-                        f"{base}_{j}",
-                        "input",
-                        f"{spec.key}.{r + 1}.{f.path}.{tier}",
-                        "count",
-                        one,
-                    )
-            elif f.type == "numbers":
-                one = f.model_copy(update={"type": "number"})
-                for j, cc in enumerate(cols, 1):
-                    slots[f"{f.path}.{j}"] = ctx.slot(
-                        sheet,
-                        f"{col(cc)}{row}",
-                        f"{base}_{j}",
-                        "input",
-                        f"{spec.key}.{r + 1}.{f.path}.{j}",
-                        "number",
-                        one,
-                    )
-            elif f.type == "records":
-                for j in range(MEMBER_RECORD_PAIRS):
-                    for h, part in enumerate(f.fields[:2]):
-                        cc = cols[2 * j + h]
-                        slots[f"{f.path}.{j + 1}.{part.path}"] = ctx.slot(
-                            sheet,
-                            f"{col(cc)}{row}",
-                            f"{base}_{j + 1}_{part.path}",
-                            "input",
-                            f"{spec.key}.{r + 1}.{f.path}.{j + 1}.{part.path}",
-                            part.type,
-                            part,
-                        )
-            else:
-                slots[f.path] = ctx.slot(
-                    sheet,
-                    f"{col(cols[0])}{row}",
-                    base,
-                    "input",
-                    f"{spec.key}.{r + 1}.{f.path}",
-                    f.type,
-                    f,
-                    number_format="0%" if f.unit == "%" else None,
-                )
+        for f_path, (key, cc, suffix, sub_path, kind, fs, number_format) in cells:
+            slots[key] = ctx.slot(
+                sheet,
+                f"{col(cc)}{row}",
+                f"M{r + 1}_{f_path}{suffix}",
+                "input",
+                f"{spec.key}.{r + 1}.{f_path}{sub_path}",
+                kind,
+                fs,
+                number_format=number_format,
+            )
         for k, (key, _label, kind) in enumerate(outputs):
             slots[key] = ctx.slot(
                 sheet,
