@@ -4,9 +4,12 @@ import cycle hidden by import order), and no function imports a workbook module 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lxbz_xl" / "workbook"
 MODULES = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__")
@@ -100,6 +103,15 @@ def test_every_workbook_module_imports_on_its_own() -> None:
         [sys.executable, "-c", _ISOLATED, *MODULES], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("LXBZ_SLOW"), reason="one interpreter per module: set LXBZ_SLOW=1")
+@pytest.mark.parametrize("name", MODULES)
+def test_each_workbook_module_imports_first_in_a_new_interpreter(name: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", f"import lxbz_xl.workbook.{name}"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_isolated_import_catches_a_cycle(tmp_path: Path) -> None:
