@@ -3,6 +3,7 @@ member table (plan_members runs first), and the 有效票/作废票 helper colum
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -29,6 +30,8 @@ def ballot_rule(defn: RubricDefinition, path: str) -> tuple[str, Fraction] | Non
             if body is not None and body.ballots == path and body.tier and body.max_share is not None:
                 share = body.max_share
                 value = defn.parameters[share[1:]].value if isinstance(share, str) else share
+                if not isinstance(value, Decimal):
+                    raise ValueError(f"{defn.id}: the ballot rule's max_share of {path} must be one number")
                 return body.tier, Fraction(value)
     return None
 
@@ -40,7 +43,7 @@ def plan_ballots(ctx: PlanContext, spec: FieldSpec) -> Block:
     m = ctx.members
     title = sheet_title(spec.label)
     n = m.rows
-    widths = {"A": 8} | {col(2 + j): 7 for j in range(n)}
+    widths: dict[str, float] = {"A": 8, **{col(2 + j): 7 for j in range(n)}}
     sheet = SheetPlan(title, widths, freeze="B4", print_rows="3:3", landscape=ctx.landscape, print_cols="A:A")
     ctx.sheets.append(sheet)
     last = col(1 + n)

@@ -137,8 +137,8 @@ def plan_members(ctx: PlanContext) -> None:
         else:
             ctx.text(sheet, f"{col(cols[0])}2", head, "header", f"{col(cols[0])}2:{col(cols[0])}3")
     for k, (_key, label, _kind) in enumerate(outputs):
-        cc = col(last_input + 1 + k)
-        ctx.text(sheet, f"{cc}2", label, "header", f"{cc}2:{cc}3")
+        out_col = col(last_input + 1 + k)
+        ctx.text(sheet, f"{out_col}2", label, "header", f"{out_col}2:{out_col}3")
     sheet.heights[2] = 30
     sheet.heights[3] = 44
     cells = [(f.path, cell) for f, cols, _subs in columns for cell in _cells(f, cols)]
