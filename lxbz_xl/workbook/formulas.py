@@ -98,21 +98,16 @@ def compile_formulas(plan: Plan, backend: Backend) -> dict[Cell, str]:
 def item_args(plan: Plan, its: ItemSlots) -> list[str]:
     """The formula argument of each clause input of an item (Item.inputs() order): its cell, or, for a
     count the roster derives, the roster's count when the roster has names, else the typed cell."""
-    cells = [plan.ref(slot) for slot in its.inputs]
-    roster = plan.roster
-    if roster is None:
-        return cells
-    count = plan.ref(plan.roster_cells["count"])
     out = []
-    for spec, cell in zip(its.item.inputs(), cells, strict=True):
-        key = (its.item.id, spec.path)
-        typed = f'IF({cell}="","",{cell})'  # "" not 0 when blank, in every engine
-        if key == roster.count_field:
-            out.append(f"IF({count}>0,{count},{typed})")
-        elif key in plan.roster_cells:
-            out.append(f"IF({count}>0,{plan.ref(plan.roster_cells[key])},{typed})")
-        else:
+    for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
+        cell = plan.ref(slot)
+        source = plan.roster_source(its.item.id, spec.path)
+        if source is None:
             out.append(cell)
+            continue
+        count = plan.ref(plan.roster_cells["count"])
+        typed = f'IF({cell}="","",{cell})'  # "" not 0 when blank, in every engine
+        out.append(f"IF({count}>0,{plan.ref(source)},{typed})")
     return out
 
 

@@ -268,6 +268,15 @@ class Plan:
     def block_range(self, block: Block, here: str = MAIN_SHEET) -> str:
         return self.rng(block.sheet, block.first, block.last, here)
 
+    def roster_source(self, item_id: int, path: str) -> tuple[str, str] | None:
+        """The roster-sheet cell counting clause input `path` of item `item_id`, when the roster derives it
+        (the number of named rows for the roster's count field)."""
+        if self.roster is None:
+            return None
+        if (item_id, path) == self.roster.count_field:
+            return self.roster_cells["count"]  # type: ignore[no-any-return]
+        return self.roster_cells.get((item_id, path))
+
     def total_key(self) -> str:
         """The output that sums the items: `total`, or `items_total` when the rubric computes its own total."""
         return "total" if self.defn.total is None else "items_total"

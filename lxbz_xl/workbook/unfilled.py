@@ -31,19 +31,11 @@ def unfilled_formula(plan: Plan) -> str:
     when the case has errors). An item is absent when every argument of its clauses is blank (a roster
     count counts as filled)."""
     total = plan.ref(plan.outputs[plan.total_key()])
-    count = None
-    if plan.roster is not None:
-        sheet, ref = plan.roster_cells["count"]
-        count = plan.ref((sheet, ref))
     parts = []
     for its in plan.items:
         blank = [f'{plan.ref(s)}=""' for s in its.inputs]
-        derived = plan.roster is not None and any(
-            (its.item.id, s.path) in plan.roster_cells or (its.item.id, s.path) == plan.roster.count_field
-            for s in its.item.inputs()
-        )
-        if derived:
-            blank.append(f"NOT({count}>0)")
+        if any(plan.roster_source(its.item.id, s.path) is not None for s in its.item.inputs()):
+            blank.append(f"NOT({plan.ref(plan.roster_cells['count'])}>0)")
         parts.append(f'IF(AND({",".join(blank)}),"、{its.item.id}","")')
     ids = f"MID({'&'.join(parts)},2,400)"
     head, tail = NOTE.split("{ids}")
