@@ -610,6 +610,7 @@ TEXT_FIELDS = frozenset(
         "RubricDefinition.short_name",
         "RubricDefinition.description",
         "RubricDefinition.total_label",
+        "FormHints.items_total_label",
         "RubricDefinition.notes",
         "RubricDefinition.parameters",  # declares the names
     }

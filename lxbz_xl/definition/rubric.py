@@ -456,6 +456,8 @@ class FormHints(Strict):
     roster_widths: dict[Annotated[str, Ref("roster_column")], Annotated[float, Field(gt=0, le=100)]] = Field(
         default_factory=dict
     )
+    # the label of the item table's sum row when the rubric computes a total of its own from it
+    items_total_label: str = Field(default="各项得分合计", min_length=1, max_length=40)
 
 
 class SummaryHints(Strict):

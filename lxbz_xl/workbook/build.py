@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import range_boundaries
+from openpyxl.utils.cell import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -28,8 +30,10 @@ from lxbz_xl.workbook.embed import (
     definition_digest,
     text_digest,
 )
-from lxbz_xl.workbook.form import HINT_REF, MAIN_SHEET, Plan, plan_for, quote
-from lxbz_xl.workbook.layout import GENERATOR, META_SHEET, formula_fingerprint, formulas_for
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.layout import formula_fingerprint, formulas_for
+from lxbz_xl.workbook.model import GENERATOR, MAIN_SHEET, META_SHEET, Plan, quote
+from lxbz_xl.workbook.plan_main import HINT_REF
 from lxbz_xl.workbook.styles import style
 
 FIXED_TIME = dt.datetime(2025, 1, 1)
@@ -47,9 +51,6 @@ def _abs(ref: str) -> str:
 
 
 def _cells(rng: str) -> list[str]:
-    from openpyxl.utils import range_boundaries
-    from openpyxl.utils.cell import get_column_letter
-
     c1, r1, c2, r2 = range_boundaries(rng)
     return [f"{get_column_letter(c)}{r}" for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
@@ -57,9 +58,6 @@ def _cells(rng: str) -> list[str]:
 def _clip_heading(merge: str, sp: Any, page: printing.PageFit) -> str | None:
     """A title above the repeated heading rows of a sheet split across pages spans only the columns of
     the first page (else it is cut in two at the page edge)."""
-    from openpyxl.utils import range_boundaries
-    from openpyxl.utils.cell import get_column_letter
-
     c1, r1, c2, r2 = range_boundaries(merge)
     first_title_row = int(sp.print_rows.split(":")[0]) if sp.print_rows else 1
     if page.fit_to_width or r2 >= first_title_row:

@@ -23,8 +23,9 @@ from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
 from lxbz_xl.workbook.cases import blank
 from lxbz_xl.workbook.form import plan_for
-from lxbz_xl.workbook.layout import NO, YES, Layout
-from lxbz_xl.workbook.roster import derive_counts, named_rows
+from lxbz_xl.workbook.model import NO, YES, Layout
+from lxbz_xl.workbook.plan_ballots import ballot_rule
+from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
 from lxbz_xl.workbook.unfilled import PATH as UNFILLED
 from lxbz_xl.workbook.unfilled import note, unfilled_ids
 
@@ -333,7 +334,6 @@ def helper_values(
 ) -> dict[tuple[str, str], Any]:
     """Values of the shared helper formulas (roster flags, ballot headings and validity flags)."""
     from lxbz_xl.workbook.cases import roster_rows
-    from lxbz_xl.workbook.roster import row_hits
 
     plan = plan_for(defn)
     out: dict[tuple[str, str], Any] = {}
@@ -359,7 +359,6 @@ def helper_values(
     if plan.ballot_flags is not None and plan.members is not None:
         sheet, vcol, icol, first, last = plan.ballot_flags
         from lxbz_xl.workbook.cases import member_names
-        from lxbz_xl.workbook.form import ballot_rule
 
         names = member_names(plan, val)
         for j, name in enumerate(names):

@@ -14,7 +14,7 @@ import hashlib
 import json
 
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.workbook.layout import META_SHEET
+from lxbz_xl.workbook.model import META_SHEET
 
 CHUNK = 30_000
 FIRST_CHUNK_ROW = 20

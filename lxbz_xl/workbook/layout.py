@@ -1,84 +1,34 @@
 """The public layout API: which cell holds which input or output, for every rubric.
 
 One layout drives building the templates, filling cases into copies, and reading submitted workbooks
-back (lxbz_xl.validation). Everything here is derived from the rubric definition by `form.plan_for`.
+back (lxbz_xl.validation). Everything here is derived from the rubric definition by `form.plan_for`;
+the layout's data classes live in model.py (re-exported here).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.model import GENERATOR as GENERATOR
+from lxbz_xl.workbook.model import META_SHEET as META_SHEET
+from lxbz_xl.workbook.model import NO as NO
+from lxbz_xl.workbook.model import VARIANTS, Layout
+from lxbz_xl.workbook.model import YES as YES
+from lxbz_xl.workbook.model import CellSpec as CellSpec
+from lxbz_xl.workbook.model import enum_label as enum_label
+from lxbz_xl.workbook.model import enum_value as enum_value
+from lxbz_xl.workbook.native_formulas import native_formulas
+from lxbz_xl.workbook.udf_formulas import udf_formulas
 
 if TYPE_CHECKING:
     from lxbz_xl.result import Result
 
-META_SHEET = "_lxbz"  # hidden; key/value rows in A/B: rubric, version, variant, fingerprint, generator
-GENERATOR = "lxbz_xl.workbook 1"
-VARIANTS = ("udf", "native")
-
-YES, NO = "是", "否"
-
-
-def enum_label(spec: FieldSpec | None, value: str) -> str:
-    """What a dropdown shows for a coded value: the field's `value_labels` in the rubric YAML (the one
-    source for forms, the CLI and the worksheet functions)."""
-    return spec.label_of(value) if spec is not None else value
-
-
-def enum_value(spec: FieldSpec | None, shown: Any) -> Any:
-    """A dropdown label, an alias or the raw core value back to the core value; unknown text passes through."""
-    if not isinstance(shown, str):
-        return shown
-    code = spec.value_of(shown) if spec is not None else None
-    return code if code is not None else shown.strip()
-
-
-@dataclass(frozen=True)
-class CellSpec:
-    name: str  # defined name, e.g. "LT_I1_MISSING_ELEMENTS"
-    sheet: str
-    ref: str  # "F7"
-    role: Literal["header", "input", "output"]
-    # Inputs: the case path ("items.1.missing_elements", "team_votes.优秀", "members.3.name", "roster.2.name",
-    # "ballots.4.2" = ballot 4, member row 2). Outputs: "items.1.score", "total", "tier", "values.<var>",
-    # "members.3.total", "members.3.values.<var>", "derived.items.5.members_failing_daily_study"…
-    path: str | None
-    kind: str  # inputs: count/bool/number/enum/text; outputs: number/percent/text/tier/bool
-
-
-@dataclass(frozen=True)
-class Layout:
-    rubric_id: str
-    version: str
-    prefix: str
-    main_sheet: str
-    sheets: tuple[str, ...]
-    cells: tuple[CellSpec, ...]
-
-    def inputs(self) -> list[CellSpec]:
-        return [c for c in self.cells if c.role == "input"]
-
-    def outputs(self) -> list[CellSpec]:
-        return [c for c in self.cells if c.role == "output"]
-
-    def headers(self) -> list[CellSpec]:
-        return [c for c in self.cells if c.role == "header"]
-
-    def by_path(self) -> dict[str, CellSpec]:
-        return {c.path: c for c in self.cells if c.path is not None}
-
-    def by_name(self) -> dict[str, CellSpec]:
-        return {c.name: c for c in self.cells}
-
 
 def layout_for(defn: RubricDefinition) -> Layout:
-    from lxbz_xl.workbook.form import plan_for
-
     return plan_for(defn).layout
 
 
@@ -90,16 +40,10 @@ def formulas_for(
     `rubric_ref` is the first argument of the LXBZ_* calls (default `id@version`; for a rubric built from
     an edited YAML file, the `_lxbz` range that holds its text, see workbook.embed).
     """
-    from lxbz_xl.workbook.form import plan_for
-
     plan = plan_for(defn)
     if variant == "udf":
-        from lxbz_xl.workbook.udf_formulas import udf_formulas
-
         return udf_formulas(plan, rubric_ref or f"{defn.id}@{defn.version}")
     if variant == "native":
-        from lxbz_xl.workbook.native_formulas import native_formulas
-
         return native_formulas(plan)
     raise ValueError(f"unknown variant {variant!r}; use one of {VARIANTS}")
 
@@ -125,6 +69,8 @@ def formula_fingerprint(formulas: dict[tuple[str, str], str]) -> str:
     return h.hexdigest()
 
 
+# cases.py imports this module (and cached_values imports cases): these two keep their imports in the
+# function until cases.py takes its names from model.py.
 def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any]) -> dict[str, Any]:
     from lxbz_xl.workbook.cases import case_from_cells as impl
 
@@ -142,8 +88,6 @@ def expected_outputs(
 
 def data_validations_for(defn: RubricDefinition) -> dict[tuple[str, str], dict[str, Any]]:
     """(sheet, ref) → the data validation each input cell carries: type, operator, formula1/2, prompt."""
-    from lxbz_xl.workbook.form import plan_for
-
     return {(s.spec.sheet, s.spec.ref): dict(s.validation) for s in plan_for(defn).slots if s.validation}
 
 

@@ -1,4 +1,5 @@
-"""Compile a rubric definition to built-in spreadsheet formulas (the 原生公式 variant).
+"""The native back end of the formula compiler (formulas.py): each node of a rubric definition compiled
+to built-in spreadsheet formulas (the 原生公式 variant).
 
 Generic over the definition's node types: clause kinds, conditions, expressions, tier rules and
 ladders, vetoes, caps and titles. Nothing here names a rubric. Semantics follow lxbz_xl.engine:
@@ -14,12 +15,11 @@ ladders, vetoes, caps and titles. Nothing here names a rubric. Semantics follow 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
-
-from openpyxl.utils import get_column_letter as col
 
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
@@ -32,21 +32,31 @@ from lxbz_xl.definition.rubric import (
     ProportionalClause,
     ShortfallClause,
     Tiers,
+    Variable,
     Veto,
 )
 from lxbz_xl.engine.items import render
 from lxbz_xl.exact import fmt
-from lxbz_xl.workbook.form import MAIN_SHEET, Block, Plan, Slot, quote, share_path, vote_shares
-from lxbz_xl.workbook.layout import NO, YES, enum_label
-from lxbz_xl.workbook.unfilled import unfilled_formula
+from lxbz_xl.workbook.formulas import Cell, Scope, compile_formulas
+from lxbz_xl.workbook.model import (
+    MAIN_SHEET,
+    NO,
+    YES,
+    ItemSlots,
+    Plan,
+    Slot,
+    col,
+    enum_label,
+    quote,
+    xl_string,
+)
 
 TRUE, FALSE = "TRUE", "FALSE"
 PENDING = "待定"
 SEP = "；"  # joins explanations, as LXBZ_EXPLAIN does
 
 
-def _s(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+_s = xl_string
 
 
 def _lit(value: Fraction | Decimal | int) -> str:
@@ -70,31 +80,32 @@ def _flat(name: str, parts: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _closes_at_end(text: str, start: int) -> bool:
+def _scan(text: str) -> Iterator[tuple[int, str, int, bool]]:
+    """(index, character, parenthesis depth after it, inside a string literal) of each character."""
     depth, in_str = 0, False
-    for i, ch in enumerate(text[start:], start):
+    for i, ch in enumerate(text):
         if ch == '"':
             in_str = not in_str
         elif not in_str and ch == "(":
             depth += 1
         elif not in_str and ch == ")":
             depth -= 1
-            if depth == 0:
-                return i == len(text) - 1
+        yield i, ch, depth, in_str
+
+
+def _closes_at_end(text: str, start: int) -> bool:
+    """The parenthesis opened at `start` closes at the end of `text`."""
+    for i, ch, depth, in_str in _scan(text[start:]):
+        if ch == ")" and not in_str and depth == 0:
+            return start + i == len(text) - 1
     return False
 
 
 def _args(text: str) -> list[str]:
+    """The comma-separated arguments of a call's argument text, split at the top level only."""
     out: list[str] = []
     cur: list[str] = []
-    depth, in_str = 0, False
-    for ch in text:
-        if ch == '"':
-            in_str = not in_str
-        elif not in_str and ch == "(":
-            depth += 1
-        elif not in_str and ch == ")":
-            depth -= 1
+    for _i, ch, depth, in_str in _scan(text):
         if ch == "," and depth == 0 and not in_str:
             out.append("".join(cur))
             cur = []
@@ -139,22 +150,17 @@ class Cond:
     false: str
 
 
+# n-ary expressions: node type → (its operands' field, the spreadsheet function; None for a product)
+_AGGREGATES: dict[type, tuple[str, str | None]] = {
+    L.SumExpr: ("sum", "SUM"),
+    L.MinExpr: ("min", "MIN"),
+    L.MaxExpr: ("max", "MAX"),
+    L.ProductExpr: ("product", None),
+}
+
+
 class CompileError(ValueError):
     pass
-
-
-@dataclass
-class Scope:
-    """Where names resolve: a member row (if any), then the unit."""
-
-    plan: Plan
-    here: str
-    row: dict[str, Slot] | None = None
-    member_index: int | None = None
-    specs: dict[str, FieldSpec] = field(default_factory=dict)
-
-    def ref(self, slot: Slot) -> str:
-        return self.plan.ref(slot, self.here)
 
 
 class Compiler:
@@ -320,21 +326,12 @@ class Compiler:
             return Val(
                 f"({'+'.join(v.text for v in vals)})/{len(vals)}", AND(*[v.known for v in vals]), exact=False
             )
-        if isinstance(e, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
-            body = (
-                e.sum
-                if isinstance(e, L.SumExpr)
-                else e.product
-                if isinstance(e, L.ProductExpr)
-                else e.min
-                if isinstance(e, L.MinExpr)
-                else e.max
-            )
-            vals = [self.expr(x, scope) for x in body]
+        if type(e) in _AGGREGATES:
+            field, func = _AGGREGATES[type(e)]
+            vals = [self.expr(x, scope) for x in getattr(e, field)]
             known = AND(*[v.known for v in vals])
-            if isinstance(e, L.ProductExpr):
+            if func is None:  # a product
                 return Val("*".join(f"({v.text})" for v in vals), known, exact=False)
-            func = "SUM" if isinstance(e, L.SumExpr) else "MIN" if isinstance(e, L.MinExpr) else "MAX"
             return Val(f"{func}({','.join(v.text for v in vals)})", known, all(v.exact for v in vals))
         if isinstance(e, L.ClampExpr):
             v = self.expr(e.clamp.of, scope)
@@ -367,11 +364,9 @@ class Compiler:
             return self.ballot_points(e.ballot_points, scope)
         if isinstance(e, L.InvalidBallotsExpr):
             flags = self.plan.ballot_flags
-            if flags is None:
+            if flags is None or e.invalid_ballots.ballots not in self.blocks:
                 raise CompileError("invalid_ballots needs the ballot sheet")
             sheet, _v, i, first, last = flags
-            ballots = self.blocks[e.invalid_ballots.ballots]
-            _ = ballots
             return Val(f"SUM({quote(sheet)}!{i}{first}:{i}{last})")
         raise CompileError(f"{self.defn.id}: no native form for expression {type(e).__name__}")
 
@@ -608,9 +603,10 @@ class Compiler:
             raw = capped
         return raw, IF(cond, f'"{SEP}"&{text}', '""')
 
-    def item_formulas(self, its: Any) -> tuple[str, str, str]:
+    def item_formulas(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        """Score, deduction and explanation of an item; `args` per clause input (formulas.item_args)."""
         item = its.item
-        cells = {spec.path: arg for spec, arg in zip(item.inputs(), its.args, strict=True)}
+        cells = {spec.path: arg for spec, arg in zip(item.inputs(), args, strict=True)}
         prefix = f"items.{item.id}."
         defaults = {
             s.path[len(prefix) :]: s.default for s in all_inputs(self.defn) if s.path.startswith(prefix)
@@ -655,7 +651,7 @@ class Compiler:
         if all(defaults.get(spec.path) is not None for spec in item.inputs()):
             # RUBRICS.md §0: a blank item is absent and scores as nothing found (every input's default).
             return score, deduction, text
-        blank = AND(*[f'{a}=""' for a in its.args])  # inputs without a neutral value (done/target)
+        blank = AND(*[f'{a}=""' for a in args])  # inputs without a neutral value (done/target)
         return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))
 
 
@@ -663,80 +659,69 @@ def _pct(value: Fraction) -> str:
     return fmt(value * 100) + "%"
 
 
-def native_formulas(plan: Plan) -> dict[tuple[str, str], str]:
-    comp = Compiler(plan)
-    defn = plan.defn
-    out: dict[tuple[str, str], str] = dict(plan.helpers)
-    main = Scope(plan, MAIN_SHEET)
-    for its in plan.items:
-        score, deduction, text = comp.item_formulas(its)
-        out[(MAIN_SHEET, its.score.spec.ref)] = f"={score}"
-        out[(MAIN_SHEET, its.deduction.spec.ref)] = f"={deduction}"
-        out[(MAIN_SHEET, its.explain.spec.ref)] = f"={text}"
-    if plan.items:
+class NativeBackend:
+    """Built-in formulas: each node compiled by `Compiler`; a result shows "" until the scope has what the
+    core requires (the unit's inputs; on a member row, the member's too)."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.comp = Compiler(plan)
+        self._ready: dict[tuple[str, int | None], str] = {}
+
+    def ready(self, scope: Scope) -> str:
+        key = (scope.here, scope.member_index)
+        if key not in self._ready:
+            unit = self.comp.unit_ready(scope)
+            self._ready[key] = unit if scope.row is None else AND(unit, self.comp.member_ready(scope))
+        return self._ready[key]
+
+    def guard(self, v: Val, scope: Scope) -> str:
+        return IF(AND(self.ready(scope), v.known), v.text, '""')
+
+    def preamble(self) -> dict[Cell, str]:
+        return {}
+
+    def item(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        return self.comp.item_formulas(its, args)
+
+    def items_total(self, items: list[ItemSlots]) -> str:
         # As LXBZ_TOTAL: no total until every item is scored (only an item with required inputs stays blank).
-        refs = [its.score.spec.ref for its in plan.items]
-        key = "total" if defn.total is None else "items_total"
-        any_blank = OR(*[f'{r}=""' for r in refs])
-        out[(MAIN_SHEET, plan.outputs[key].spec.ref)] = "=" + IF(any_blank, '""', f"SUM({','.join(refs)})")
-    ready = comp.unit_ready(main)
+        refs = [its.score.spec.ref for its in items]
+        return IF(OR(*[f'{r}=""' for r in refs]), '""', f"SUM({','.join(refs)})")
 
-    def guard(v: Val) -> str:
-        return IF(AND(ready, v.known), v.text, '""')
+    def value(self, entity: Entity, var: Variable, scope: Scope) -> str:
+        return self.guard(self.comp.expr(var.expr, scope), scope)
 
-    for var in defn.variables:
-        slot = plan.outputs[f"values.{var.name}"]
-        out[(MAIN_SHEET, slot.spec.ref)] = "=" + guard(comp.expr(var.expr, main))
-    if defn.total is not None and "total" in plan.outputs:
-        out[(MAIN_SHEET, plan.outputs["total"].spec.ref)] = "=" + guard(comp.expr(defn.total, main))
-    if defn.tiers is not None:
-        base = comp.base_tier(defn.tiers, main)
-        if "base_tier" in plan.outputs:
-            bref = plan.outputs["base_tier"].spec.ref
-            out[(MAIN_SHEET, bref)] = "=" + IF(ready, base, '""')
-            tier = IF(f'{bref}=""', '""', comp.adjusted(defn.tiers, bref, main))
-        else:
-            tier = IF(ready, base, '""')
-        out[(MAIN_SHEET, plan.outputs["tier"].spec.ref)] = "=" + tier
-    if defn.title is not None:
-        out[(MAIN_SHEET, plan.outputs["title"].spec.ref)] = "=" + IF(ready, comp.title(defn, main), '""')
-    if defn.flags:
-        out[(MAIN_SHEET, plan.outputs["flags"].spec.ref)] = "=" + IF(ready, comp.flags(defn, main), '""')
-    for votes, tiers in vote_shares(defn):
-        sel, tot = comp.votes(votes, list(tiers), main)
+    def total(self, entity: Entity, scope: Scope) -> str:
+        return self.guard(self.comp.expr(entity.total, scope), scope)
+
+    def share(self, votes: str, tiers: tuple[str, ...], scope: Scope) -> str:
         # Display only (a percentage); every comparison stays cross-multiplied in integers.
-        where = (MAIN_SHEET, plan.outputs[share_path(votes, tiers)].spec.ref)
-        out[where] = "=" + IF(f"{tot}>0", f"{sel}/{tot}", '""')
-    if "unfilled" in plan.outputs:
-        out[(MAIN_SHEET, plan.outputs["unfilled"].spec.ref)] = unfilled_formula(plan)
-    m = plan.members
-    if m is not None and defn.members is not None:
-        name_col = col(m.inputs[0][1][0])
-        for r, slots in enumerate(m.row_slots):
-            row = m.first_row + r
-            scope = Scope(plan, m.sheet, slots, r)
-            mready = AND(comp.unit_ready(scope), comp.member_ready(scope))
-            name = f'${name_col}{row}=""'
-            values: dict[str, str] = {}
-            for var in defn.members.variables:
-                v = comp.expr(var.expr, scope)
-                values[f"values.{var.name}"] = IF(AND(mready, v.known), v.text, '""')
-            if defn.members.total is not None:
-                v = comp.expr(defn.members.total, scope)
-                values["total"] = IF(AND(mready, v.known), v.text, '""')
-            if defn.members.tiers is not None:
-                base = comp.base_tier(defn.members.tiers, scope)
-                if "base_tier" in slots:
-                    bref = slots["base_tier"].spec.ref
-                    values["base_tier"] = IF(mready, base, '""')
-                    values["tier"] = IF(f'{bref}=""', '""', comp.adjusted(defn.members.tiers, bref, scope))
-                else:
-                    values["tier"] = IF(mready, comp.adjusted(defn.members.tiers, f"({base})", scope), '""')
-            if defn.members.title is not None:
-                values["title"] = IF(mready, comp.title(defn.members, scope), '""')
-            if defn.members.flags:
-                values["flags"] = IF(mready, comp.flags(defn.members, scope), '""')
-            for key, text in values.items():
-                out[(m.sheet, slots[key].spec.ref)] = f'=IF({name},"",{text})'
-    _ = Block  # re-exported type used by callers
-    return out
+        sel, tot = self.comp.votes(votes, list(tiers), scope)
+        return IF(f"{tot}>0", f"{sel}/{tot}", '""')
+
+    def base_tier(self, entity: Entity, scope: Scope) -> str:
+        assert entity.tiers is not None
+        return IF(self.ready(scope), self.comp.base_tier(entity.tiers, scope), '""')
+
+    def tier(self, entity: Entity, base: Slot | None, scope: Scope) -> str:
+        tiers = entity.tiers
+        assert tiers is not None
+        if base is not None:  # vetoes and caps move the base tier shown in its own cell
+            bref = scope.ref(base)
+            return IF(f'{bref}=""', '""', self.comp.adjusted(tiers, bref, scope))
+        text = self.comp.base_tier(tiers, scope)
+        if scope.row is not None:
+            text = f"({text})"  # member rows have always parenthesised it (kept: the templates stay the same)
+        return IF(self.ready(scope), text, '""')
+
+    def title(self, entity: Entity, scope: Scope) -> str:
+        return IF(self.ready(scope), self.comp.title(entity, scope), '""')
+
+    def flags(self, entity: Entity, scope: Scope) -> str:
+        return IF(self.ready(scope), self.comp.flags(entity, scope), '""')
+
+
+def native_formulas(plan: Plan) -> dict[Cell, str]:
+    """The native variant's formulas (formulas.compile_formulas with the native back end)."""
+    return compile_formulas(plan, NativeBackend(plan))

@@ -24,7 +24,7 @@ from openpyxl.worksheet.pagebreak import Break, RowBreak
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from lxbz_xl.workbook.form import SheetPlan
+from lxbz_xl.workbook.model import SheetPlan
 
 A4 = (595.3, 841.9)  # points, portrait
 MARGIN_LR, MARGIN_TOP, MARGIN_BOTTOM = 0.4, 0.6, 0.75  # inches

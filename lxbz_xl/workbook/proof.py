@@ -19,11 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from lxbz_xl.definition.rubric import RubricDefinition
-from lxbz_xl.workbook.build import cached_for
-from lxbz_xl.workbook.cached_values import read_values
+from lxbz_xl.engine.evaluate import evaluate
+from lxbz_xl.workbook.build import build_template, cached_for, template_name
+from lxbz_xl.workbook.cached_values import _num, _rewrite_sheet, _unit_value, read_values, sheet_parts
 from lxbz_xl.workbook.cases import cells_from_case
+from lxbz_xl.workbook.fill import fill_case
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.layout import formulas_for, same_value
+from lxbz_xl.workbook.model import META_SHEET
+from lxbz_xl.workbook.samples import valid_cases
+from lxbz_xl.workbook.unfilled import PATH as UNFILLED
 
 PLUGIN = "lxbz_xl_pycel_udfs"
 
@@ -107,10 +112,6 @@ def core_outputs(defn: RubricDefinition, case: dict[str, Any]) -> dict[tuple[str
     """What `lxbz score` gives for `case`, on the named output cells of the form: only the cells where
     the core has a value (a form may show more, never less). Read from the Result directly, not from
     the cached-value model, so a form that blanks a value the core computes is caught."""
-    from lxbz_xl.engine.evaluate import evaluate
-    from lxbz_xl.workbook.cached_values import _num, _unit_value
-    from lxbz_xl.workbook.unfilled import PATH as UNFILLED
-
     case = dict(case)
     case.setdefault("year", 2000)
     result = evaluate(defn, case)
@@ -219,7 +220,6 @@ def prove_native(
 ) -> tuple[int, list[Mismatch]]:
     """Fill every case, recalculate all files in one LibreOffice run, compare the recalculated values."""
     from lxbz_xl.office import recalculate_many
-    from lxbz_xl.workbook.fill import fill_case
 
     filled_dir, out_dir = work / "filled", work / "recalculated"
     paths, expected_all = [], []
@@ -342,9 +342,6 @@ def prepare_native(
     """Fill each case into the template's sheets (inputs + cached values, as `fill` does) and pack them."""
     import zipfile
 
-    from lxbz_xl.workbook.cached_values import _rewrite_sheet, sheet_parts
-    from lxbz_xl.workbook.layout import META_SHEET
-
     with zipfile.ZipFile(template) as z:
         parts = sheet_parts(z)
         base = {s: _lean(z.read(p).decode("utf-8")) for s, p in parts.items() if s != META_SHEET}
@@ -455,8 +452,6 @@ def prove(
     LibreOffice headless); every formula cell is compared with the cached-value model and every named
     result with the core. `templates`: an existing folder of templates (default: built into `work` from
     the definitions, `sources` being the YAML text of rubrics given as files, as `templates build`)."""
-    from lxbz_xl.workbook.build import build_template, template_name
-    from lxbz_xl.workbook.samples import valid_cases
 
     def template(defn: RubricDefinition, variant: str) -> Path:
         if templates is not None:

@@ -15,13 +15,12 @@ Supported rules (per clause input path `items.N.field`):
 * {all: [{flag: P} | {not: {flag: P}}, X]}     X, only for rows whose principal column P is 是 / 否
 
 Thresholds are read from the rubric's parameters, so an edited rubric moves the cut points.
-Counting itself is the core's (`lxbz_xl.engine.roster.derive_counts`); the sheet formulas (form.py)
+Counting itself is the core's (`lxbz_xl.engine.roster.derive_counts`); the sheet formulas (plan_roster.py)
 follow the same rules, and the equality proofs check that they agree.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -30,51 +29,13 @@ from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine import roster as core_roster
+from lxbz_xl.workbook.model import Derived as Derived
+from lxbz_xl.workbook.model import Roster as Roster
+from lxbz_xl.workbook.model import RosterColumn as RosterColumn
 
 ROWS = 30  # rows on the sheet (presentation, not rubric data)
 WIDTHS = {"text": 10.0, "bool": 8.0, "number": 9.0, "count": 7.0}  # column width by column type
 UNSUPPORTED = "roster derive rule not supported by the template compiler"
-
-
-@dataclass(frozen=True)
-class RosterColumn:
-    key: str
-    label: str
-    type: str  # bool | number | count | text
-    width: float = 9
-    default: Any = None  # a bool column's value when its cell is blank (None: blank never counts)
-    spec: FieldSpec | None = None  # the rubric's field spec (bounds for data validation)
-
-
-# A row counts toward a clause when it has a name, passes `who`, and any test holds.
-# Tests: ("no", col) the cell is 否 (or blank and the column defaults to false); ("yes", col) the cell is 是
-# (or blank and the column defaults to true); ("below", col, bound) a number was entered and is below the
-# bound ("$param" or a literal). A blank number never counts: an unknown fact is not a failure.
-@dataclass(frozen=True)
-class Derived:
-    item: int
-    field: str
-    tests: tuple[tuple[str, ...], ...]
-    who: str = "all"  # all | principal | other  (the principal column)
-    label: str = ""
-
-    @property
-    def path(self) -> str:
-        return f"items.{self.item}.{self.field}"
-
-
-@dataclass(frozen=True)
-class Roster:
-    sheet: str
-    rows: int
-    columns: tuple[RosterColumn, ...]
-    count_field: tuple[int, str]  # the clause input that is the number of named rows (班子成员人数)
-    derived: tuple[Derived, ...]
-    principal: str | None = None
-    name: str = "name"  # the column whose filled cells make a row count
-
-    def column(self, key: str) -> RosterColumn:
-        return next(c for c in self.columns if c.key == key)
 
 
 def _where(defn: RubricDefinition, path: str) -> str:

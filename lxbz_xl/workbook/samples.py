@@ -15,7 +15,10 @@ from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.evaluate import evaluate
-from lxbz_xl.workbook.form import MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS, plan_for
+from lxbz_xl.workbook.cases import case_from_cells, cells_from_case
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.plan_members import MEMBER_LIST_CELLS, MEMBER_RECORD_PAIRS
+from lxbz_xl.workbook.roster import bound
 
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊", "徐丽", "孙强"]
 
@@ -71,8 +74,6 @@ class Sampler:
 
     def _near_bounds(self, roster: Any, column: Any) -> list[Any]:
         """Values on and around the thresholds a roster column is compared with (within its bounds)."""
-        from lxbz_xl.workbook.roster import bound
-
         out: list[Any] = []
         for d in roster.derived:
             for t in d.tests:
@@ -234,8 +235,6 @@ def _drop(case: dict[str, Any], path: str) -> None:
 
 def valid_cases(defn: RubricDefinition, n: int, seed: int = 0) -> list[dict[str, Any]]:
     """`n` cases the core accepts (roster cases are checked through their derived counts)."""
-    from lxbz_xl.workbook.cases import case_from_cells, cells_from_case
-
     sampler = Sampler(defn, seed)
     layout = plan_for(defn).layout
     out: list[dict[str, Any]] = []

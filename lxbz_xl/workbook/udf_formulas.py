@@ -1,29 +1,22 @@
-"""Formulas of the UDF variant: every computed cell calls an LXBZ_* worksheet function.
+"""The UDF back end of the formula compiler (formulas.py): every node is a call of an LXBZ_* worksheet
+function, so the core itself computes it.
 
 Argument order follows the shared UDF conventions (see udfs/): item functions take one argument per
 clause input in `Item.inputs()` order; unit functions take the items total (if the rubric has items),
-then one argument per `defn.inputs` entry in YAML order, then the members table range.
+then one argument per `defn.inputs` entry in YAML order, then the members table range; member functions
+take the output's name, the member row's input cells, then the unit arguments.
 """
 
 from __future__ import annotations
 
 from lxbz_xl.definition.fields import FieldSpec
+from lxbz_xl.definition.rubric import Entity, Variable
 from lxbz_xl.workbook.embed import is_embedded_ref
-from lxbz_xl.workbook.form import (
-    HINT_REF,
-    MAIN_SHEET,
-    Block,
-    Plan,
-    no_functions_hint,
-    share_path,
-    vote_shares,
-)
-from lxbz_xl.workbook.layout import enum_label
-from lxbz_xl.workbook.unfilled import unfilled_formula
+from lxbz_xl.workbook.formulas import Cell, Scope, compile_formulas
+from lxbz_xl.workbook.model import MAIN_SHEET, Block, ItemSlots, Plan, Slot, enum_label, xl_string
+from lxbz_xl.workbook.plan_main import HINT_REF, no_functions_hint
 
-
-def _s(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+_s = xl_string
 
 
 def enum_arg(cell: str, spec: FieldSpec) -> str:
@@ -45,8 +38,7 @@ def block_arg(plan: Plan, block: Block, here: str) -> str:
 def unit_args(plan: Plan, here: str) -> list[str]:
     args = []
     if plan.defn.items:
-        key = "total" if plan.defn.total is None else "items_total"
-        args.append(plan.ref(plan.outputs[key], here))
+        args.append(plan.ref(plan.outputs[plan.total_key()], here))
     by_path = {b.spec.path: b for b in plan.blocks}
     for spec in plan.defn.inputs:
         args.append(block_arg(plan, by_path[spec.path], here))
@@ -56,7 +48,7 @@ def unit_args(plan: Plan, here: str) -> list[str]:
 
 
 def _call(func: str, *args: str) -> str:
-    return f"={func}({','.join(args)})"
+    return f"{func}({','.join(args)})"
 
 
 def hint_formula(plan: Plan, rid: str) -> str:
@@ -69,59 +61,63 @@ def hint_formula(plan: Plan, rid: str) -> str:
     )
 
 
-def udf_formulas(plan: Plan, rubric_ref: str) -> dict[tuple[str, str], str]:
-    rid = rubric_ref if is_embedded_ref(rubric_ref) else _s(rubric_ref)
-    out: dict[tuple[str, str], str] = dict(plan.helpers)
-    main = MAIN_SHEET
-    out[(main, HINT_REF)] = hint_formula(plan, rid)
-    for its in plan.items:
-        args = [rid, str(its.item.id), *its.args]
-        out[(main, its.score.spec.ref)] = _call("LXBZ_ITEM_SCORE", *args)
-        out[(main, its.deduction.spec.ref)] = _call("LXBZ_DEDUCTION", *args)
-        out[(main, its.explain.spec.ref)] = _call("LXBZ_EXPLAIN", *args)
-    if plan.items:
-        first = plan.items[0].score.spec.ref
-        last_row = int("".join(ch for ch in plan.items[-1].inputs[-1].spec.ref if ch.isdigit()))
-        key = "total" if plan.defn.total is None else "items_total"
-        out[(main, plan.outputs[key].spec.ref)] = _call("LXBZ_TOTAL", rid, f"{first}:H{last_row}")
-    uargs = unit_args(plan, main)
-    for path, slot in plan.outputs.items():
-        if (
-            path in ("total", "items_total")
-            and plan.defn.items
-            and (path == "items_total" or plan.defn.total is None)
-        ):
-            continue
-        if path == "tier":
-            out[(main, slot.spec.ref)] = _call("LXBZ_TIER", rid, *uargs)
-        elif path == "base_tier":
-            out[(main, slot.spec.ref)] = _call("LXBZ_BASE_TIER", rid, *uargs)
-        elif path == "title":
-            out[(main, slot.spec.ref)] = _call("LXBZ_TITLE", rid, *uargs)
-        elif path == "flags":
-            out[(main, slot.spec.ref)] = _call("LXBZ_FLAGS", rid, *uargs)
-        elif path == "total":
-            out[(main, slot.spec.ref)] = _call("LXBZ_VALUE", rid, _s("total"), *uargs)
-        elif path.startswith("shares."):
-            votes, tiers = next((v, t) for v, t in vote_shares(plan.defn) if share_path(v, t) == path)
-            block = next(b for b in plan.blocks if b.spec.path == votes)
-            positions = [str(block.spec.values.index(t) + 1) for t in tiers]  # 1 = the table's first tier
-            out[(main, slot.spec.ref)] = _call("LXBZ_VOTE_SHARE", plan.block_range(block, main), *positions)
-        elif path == "unfilled":
-            out[(main, slot.spec.ref)] = unfilled_formula(plan)
-        elif path.startswith("values."):
-            out[(main, slot.spec.ref)] = _call("LXBZ_VALUE", rid, _s(path.split(".", 1)[1]), *uargs)
-    m = plan.members
-    if m is not None:
-        margs = unit_args(plan, m.sheet)
-        name_col = m.inputs[0][1][0]
-        from openpyxl.utils import get_column_letter as col
+class UdfBackend:
+    """LXBZ_* calls; `rubric_ref` is the functions' first argument (`id@version` or an `_lxbz` range)."""
 
-        for r, slots in enumerate(m.row_slots):
-            row = m.first_row + r
-            row_range = f"{col(m.first_col)}{row}:{col(m.last_input_col)}{row}"
-            for key, _label, _kind in m.outputs:
-                output = key.split(".", 1)[1] if key.startswith("values.") else key
-                call = _call("LXBZ_MEMBER", rid, _s(output), row_range, *margs)[1:]
-                out[(m.sheet, slots[key].spec.ref)] = f'=IF(${col(name_col)}{row}="","",{call})'
-    return out
+    def __init__(self, plan: Plan, rubric_ref: str):
+        self.plan = plan
+        self.rid = rubric_ref if is_embedded_ref(rubric_ref) else _s(rubric_ref)
+        self._args: dict[str, list[str]] = {}
+
+    def args(self, here: str) -> list[str]:
+        if here not in self._args:
+            self._args[here] = unit_args(self.plan, here)
+        return self._args[here]
+
+    def unit_or_member(self, func: str, output: str, scope: Scope, *named: str) -> str:
+        """`func(rid, *named, unit args)` on the main sheet; LXBZ_MEMBER(rid, output, row, …) on a member row."""
+        m = self.plan.members
+        if scope.row is not None and scope.member_index is not None and m is not None:
+            row = m.row_range(scope.member_index)
+            return _call("LXBZ_MEMBER", self.rid, _s(output), row, *self.args(scope.here))
+        return _call(func, self.rid, *named, *self.args(scope.here))
+
+    def preamble(self) -> dict[Cell, str]:
+        return {(MAIN_SHEET, HINT_REF): hint_formula(self.plan, self.rid)}
+
+    def item(self, its: ItemSlots, args: list[str]) -> tuple[str, str, str]:
+        call = [self.rid, str(its.item.id), *args]
+        return (_call("LXBZ_ITEM_SCORE", *call), _call("LXBZ_DEDUCTION", *call), _call("LXBZ_EXPLAIN", *call))
+
+    def items_total(self, items: list[ItemSlots]) -> str:
+        first = items[0].score.spec.ref
+        last_row = int("".join(ch for ch in items[-1].inputs[-1].spec.ref if ch.isdigit()))
+        return _call("LXBZ_TOTAL", self.rid, f"{first}:H{last_row}")
+
+    def value(self, entity: Entity, var: Variable, scope: Scope) -> str:
+        return self.unit_or_member("LXBZ_VALUE", var.name, scope, _s(var.name))
+
+    def total(self, entity: Entity, scope: Scope) -> str:
+        return self.unit_or_member("LXBZ_VALUE", "total", scope, _s("total"))
+
+    def share(self, votes: str, tiers: tuple[str, ...], scope: Scope) -> str:
+        block = next(b for b in self.plan.blocks if b.spec.path == votes)
+        positions = [str(block.spec.values.index(t) + 1) for t in tiers]  # 1 = the table's first tier
+        return _call("LXBZ_VOTE_SHARE", self.plan.block_range(block, scope.here), *positions)
+
+    def base_tier(self, entity: Entity, scope: Scope) -> str:
+        return self.unit_or_member("LXBZ_BASE_TIER", "base_tier", scope)
+
+    def tier(self, entity: Entity, base: Slot | None, scope: Scope) -> str:
+        return self.unit_or_member("LXBZ_TIER", "tier", scope)
+
+    def title(self, entity: Entity, scope: Scope) -> str:
+        return self.unit_or_member("LXBZ_TITLE", "title", scope)
+
+    def flags(self, entity: Entity, scope: Scope) -> str:
+        return self.unit_or_member("LXBZ_FLAGS", "flags", scope)
+
+
+def udf_formulas(plan: Plan, rubric_ref: str) -> dict[Cell, str]:
+    """The UDF variant's formulas (formulas.compile_formulas with the UDF back end)."""
+    return compile_formulas(plan, UdfBackend(plan, rubric_ref))
