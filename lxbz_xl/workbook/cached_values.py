@@ -21,7 +21,7 @@ from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
-from lxbz_xl.workbook.cases import blank
+from lxbz_xl.workbook.cases import _cell_value, blank, case_from_cells, member_names, roster_rows
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import NO, YES, Layout
 from lxbz_xl.workbook.plan_ballots import ballot_rule
@@ -66,8 +66,6 @@ def expected_outputs(
 
     roster_named = False
     if plan.roster is not None:
-        from lxbz_xl.workbook.cases import roster_rows
-
         rows = roster_rows(plan, lambda s: None if blank(cell(s)) else cell(s)) if get else []
         counts = derive_counts(defn, plan.roster, rows)
         roster_named = bool(named_rows(rows, plan.roster.name))
@@ -76,7 +74,6 @@ def expected_outputs(
     error = ""
     if result.errors and variant == "udf":
         # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
-        from lxbz_xl.workbook.cases import case_from_cells
 
         bare = get is not None and set(case_from_cells(defn, layout, get)) <= {"rubric", "unit", "year"}
         error = "" if bare else ERROR_PREFIX + result.errors[0].message
@@ -173,7 +170,6 @@ def _share_shown(
 
 
 def _case_of(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None) -> dict[str, Any]:
-    from lxbz_xl.workbook.cases import case_from_cells
 
     return case_from_cells(defn, layout, get or (lambda s, r: None))
 
@@ -199,7 +195,6 @@ def _unit_value(outcome: Any, path: str) -> Any:
 
 def _item_alone(defn: RubricDefinition, its: Any, cell: Callable[[Any], Any], plan: Any, roster: bool) -> Any:
     """Score one item from its own cells (as LXBZ_ITEM_SCORE does) when the case as a whole has errors."""
-    from lxbz_xl.workbook.cases import _cell_value
 
     prefix = f"items.{its.item.id}."
     specs = [s for s in all_inputs(defn) if s.path.startswith(prefix)]
@@ -333,7 +328,6 @@ def helper_values(
     defn: RubricDefinition, get: Callable[[str, str], Any] | None
 ) -> dict[tuple[str, str], Any]:
     """Values of the shared helper formulas (roster flags, ballot headings and validity flags)."""
-    from lxbz_xl.workbook.cases import roster_rows
 
     plan = plan_for(defn)
     out: dict[tuple[str, str], Any] = {}
@@ -351,14 +345,11 @@ def helper_values(
             for j, hit in enumerate(row_hits(defn, roster, row)):
                 out[(roster.sheet, plan.roster_flags[(k, j)])] = hit
     if plan.members is not None:
-        from lxbz_xl.workbook.cases import member_names as _names
-
         m = plan.members
-        for r, name in enumerate(_names(plan, val)):
+        for r, name in enumerate(member_names(plan, val)):
             out[(m.sheet, f"{m.flag_col}{m.first_row + r}")] = 0 if name is None else 1
     if plan.ballot_flags is not None and plan.members is not None:
         sheet, vcol, icol, first, last = plan.ballot_flags
-        from lxbz_xl.workbook.cases import member_names
 
         names = member_names(plan, val)
         for j, name in enumerate(names):

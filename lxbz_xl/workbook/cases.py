@@ -19,8 +19,8 @@ from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.inputs import InputError, InputProblem, number_of
-from lxbz_xl.workbook.form import Plan, Slot, plan_for
-from lxbz_xl.workbook.layout import NO, YES, Layout, enum_label
+from lxbz_xl.workbook.form import plan_for
+from lxbz_xl.workbook.model import NO, YES, Layout, Plan, Slot, enum_label
 from lxbz_xl.workbook.roster import derive_counts, named_rows
 
 Get = Callable[[str, str], Any]

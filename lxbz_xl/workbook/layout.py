@@ -8,10 +8,12 @@ the layout's data classes live in model.py (re-exported here).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from lxbz_xl.cells import enum_code
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.workbook.cached_values import expected_outputs as outputs_shown
+from lxbz_xl.workbook.cases import case_from_cells as cells_to_case
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import GENERATOR as GENERATOR
 from lxbz_xl.workbook.model import META_SHEET as META_SHEET
@@ -20,12 +22,11 @@ from lxbz_xl.workbook.model import VARIANTS, Layout
 from lxbz_xl.workbook.model import YES as YES
 from lxbz_xl.workbook.model import CellSpec as CellSpec
 from lxbz_xl.workbook.model import enum_label as enum_label
-from lxbz_xl.workbook.model import enum_value as enum_value
 from lxbz_xl.workbook.native_formulas import native_formulas
 from lxbz_xl.workbook.udf_formulas import udf_formulas
 
 if TYPE_CHECKING:
-    from lxbz_xl.result import Result
+    pass
 
 
 def layout_for(defn: RubricDefinition) -> Layout:
@@ -69,21 +70,9 @@ def formula_fingerprint(formulas: dict[tuple[str, str], str]) -> str:
     return h.hexdigest()
 
 
-# cases.py imports this module (and cached_values imports cases): these two keep their imports in the
-# function until cases.py takes its names from model.py.
-def case_from_cells(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any]) -> dict[str, Any]:
-    from lxbz_xl.workbook.cases import case_from_cells as impl
-
-    return impl(defn, layout, get)
-
-
-def expected_outputs(
-    defn: RubricDefinition, layout: Layout, result: Result, variant: str = "udf"
-) -> dict[tuple[str, str], Any]:
-    """(sheet, ref) → the value a correct workbook shows for `result` (see cached_values.expected_outputs)."""
-    from lxbz_xl.workbook.cached_values import expected_outputs as impl
-
-    return impl(defn, layout, result, variant)
+case_from_cells = cells_to_case  # the public names of the layout API
+enum_value = enum_code  # a dropdown label, an alias or the code → the code (the shared cell reader's)
+expected_outputs = outputs_shown
 
 
 def data_validations_for(defn: RubricDefinition) -> dict[tuple[str, str], dict[str, Any]]:

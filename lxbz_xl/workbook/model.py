@@ -28,14 +28,6 @@ def enum_label(spec: FieldSpec | None, value: str) -> str:
     return spec.label_of(value) if spec is not None else value
 
 
-def enum_value(spec: FieldSpec | None, shown: Any) -> Any:
-    """A dropdown label, an alias or the raw core value back to the core value; unknown text passes through."""
-    if not isinstance(shown, str):
-        return shown
-    code = spec.value_of(shown) if spec is not None else None
-    return code if code is not None else shown.strip()
-
-
 def col(index: int) -> str:
     """Column letters of a 1-based column index (1 → A, 27 → AA), as openpyxl's get_column_letter."""
     letters = ""
