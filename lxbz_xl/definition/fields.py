@@ -51,6 +51,15 @@ class FieldSpec(Strict):
             raise ValueError(f"字段 {self.path}:类型 {self.type} 需要 values(可选值)")
         if self.type == "records" and not self.fields:
             raise ValueError(f"字段 {self.path}:类型 records 需要 fields(记录字段)")
+        if self.type == "records" and [f.type for f in self.fields] != ["number", "text"]:
+            # Forms, worksheet functions and validation all lay a record out as (分值, 理由): another shape
+            # would be read differently by some of them, so it is refused here.
+            raise ValueError(
+                f"字段 {self.path}:记录列表(records)的 fields 须为两个字段:先 number(分值),后 text(理由);"
+                f"实为 {'、'.join(f'{f.path}({f.type})' for f in self.fields)}"
+            )
+        if self.fields and self.type != "records":
+            raise ValueError(f"字段 {self.path}:只有类型 records 可以写 fields(记录字段)")
         if self.default is not None and self.required is True:
             raise ValueError(f"字段 {self.path}:有默认值(default)的字段不能是必填(required)")
         self._check_enum_words()

@@ -1,5 +1,5 @@
-"""An input an earlier version had is named with what replaced it (`retired_inputs:` in the YAML),
-not with a bare 未知字段; a retired name that is still an input fails at load."""
+"""Inputs at load time: a retired input is named with what replaced it (`retired_inputs:`), not with a
+bare 未知字段; a retired name that is still an input, or a record shape not every back end reads alike, fails."""
 
 from __future__ import annotations
 
@@ -46,3 +46,26 @@ def test_a_retired_name_that_is_still_an_input_fails_at_load(tmp_path: Path) -> 
 def test_hints_change_no_digest() -> None:
     defn = load_rubric("layered")
     assert definition_digest(defn) == definition_digest(defn.model_copy(update={"retired_inputs": {}}))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "[{path: points, label: 分值, type: number}]",
+        "[{path: reason, label: 理由, type: text}, {path: points, label: 分值, type: number}]",
+        "[{path: points, label: 分值, type: number}, {path: reason, label: 理由, type: text}, "
+        "{path: by, label: 认定单位, type: text}]",
+    ],
+)
+def test_a_record_shape_every_back_end_reads_alike_or_none(tmp_path: Path, fields: str) -> None:
+    """Forms, functions and validation lay a record out as (分值, 理由): any other shape fails at load."""
+    text = (RUBRIC_DIR / "performance.yaml").read_text(encoding="utf-8")
+    old = """    fields:
+      - {path: points, label: 加减分, type: number, min: -100, max: 100}
+      - {path: reason, label: 理由, type: text}
+"""
+    assert old in text
+    edited = tmp_path / "my.yaml"
+    edited.write_text(text.replace(old, f"    fields: {fields}\n", 1), encoding="utf-8")
+    with pytest.raises(DefinitionError, match="记录列表"):
+        load_definition(edited)
