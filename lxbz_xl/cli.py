@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
 import importlib
 import json
 import os
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lxbz_xl.case import Case
     from lxbz_xl.definition.rubric import RubricDefinition
+    from lxbz_xl.result import Result
 
 # Sub-commands contributed by the Excel, template and validation modules (command → module), when present.
 PLUGINS = {
@@ -82,23 +84,24 @@ def local_loader(path: str | None) -> Callable[[str], RubricDefinition]:
 def cmd_score(args: argparse.Namespace) -> int:
     from lxbz_xl.cohort import evaluate_cohort
     from lxbz_xl.definition.loader import DefinitionError
-    from lxbz_xl.validation.safe_text import console as esc
 
-    console = _console()
+    settled()
     if args.from_workbook:
         from lxbz_xl.cli_validate import score_workbook  # type: ignore[attr-defined]
 
         if not args.write:
-            console.print("需要 --write OUT 指定输出文件")
+            _console().print("需要 --write OUT 指定输出文件")
             return 2
         return int(score_workbook(Path(args.from_workbook), Path(args.write)))
     if not args.cases:
-        console.print("用法:lxbz score CASE... [--format table|json]")
+        _console().print("用法:lxbz score CASE... [--format table|json]")
         return 2
     try:
         load = local_loader(args.rubric)
     except DefinitionError as exc:  # every problem, one per line, unwrapped (paths and names stay whole)
-        console.print(esc(exc), style="red", soft_wrap=True)
+        from lxbz_xl.validation.safe_text import console as esc
+
+        _console().print(esc(exc), style="red", soft_wrap=True)
         return 2
     cases, problems = _cases(args.cases)
     unknown = []
@@ -125,14 +128,26 @@ def cmd_score(args: argparse.Namespace) -> int:
         payload = {"cases": records, "summary": batch.summary} if args.with_summary else records
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        from lxbz_xl.report_table import print_result, print_summary
-
-        for r in batch.results:
-            print_result(console, r)
-        for p in problems:
-            console.print(f"[red]无法评分[/red] {esc(p)}")
-        print_summary(console, batch.summary)
+        print_table(batch.results, problems, batch.summary)
     return 2 if failed else 0
+
+
+def print_table(results: Sequence[Result], problems: list[str], summary: list[str]) -> None:
+    """The readable report: rich on a terminal; to a pipe or file the same bytes without importing rich
+    (lxbz_xl/plain_text.py), unless the text needs rich's own layout."""
+    from lxbz_xl import plain_text
+    from lxbz_xl.report_table import RichReport, print_report
+
+    if plain_text.applies(sys.stdout):
+        plain = plain_text.PlainReport()
+        try:
+            print_report(plain, results, problems, summary)
+        except plain_text.Unsupported:
+            pass
+        else:
+            sys.stdout.write(plain.text())
+            return
+    print_report(RichReport(_console()), results, problems, summary)
 
 
 def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[str, str, str, str]:
@@ -372,6 +387,23 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
+# The `lxbz` process pauses the cyclic garbage collector while a command imports its modules: start-up
+# creates hundreds of thousands of long-lived objects (modules, pydantic model classes, a definition read
+# from the cache), which the collector would scan again and again for nothing. `settled()` then moves them
+# to the permanent generation (gc.freeze) and resumes collection, so neither the command's own work nor the
+# final collection at exit rescans them. Only the process itself does this (main() without argv), never a
+# caller in the same process (tests, the Excel UDF server).
+_gc_paused = False
+
+
+def settled() -> None:
+    """A command has imported (and loaded) what it needs: collect cyclic garbage as usual from here on."""
+    global _gc_paused
+    if _gc_paused:
+        _gc_paused = False
+        gc.freeze()
+        gc.enable()
+
 
 @contextlib.contextmanager
 def private_tmp() -> Iterator[Path | None]:
@@ -398,9 +430,15 @@ def private_tmp() -> Iterator[Path | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global _gc_paused
+    if argv is None and gc.isenabled():  # the `lxbz` process itself (see settled())
+        _gc_paused = True
+        gc.disable()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if args.command not in CORE_COMMANDS:
+        settled()  # a plugin command's module is imported by now; its work may be long
     try:
         with private_tmp():
             return int(args.func(args))
@@ -412,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         sys.stderr.write("lxbz 内部错误,已中止(退出码 3);设置 LXBZ_DEBUG=1 可查看详细信息\n")
         return EXIT_CRASH
+    finally:
+        settled()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from lxbz_xl.definition.check import check_definition
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 
@@ -129,6 +128,8 @@ def definition_from_mapping(raw: dict[str, Any], file: str, *, is_file: bool = T
         ) from None
     except ValueError as exc:  # a derived parameter that cannot be computed
         raise DefinitionError(file, [str(exc)], is_file=is_file) from None
+    from lxbz_xl.definition.check import check_definition  # only a load from YAML checks (not a cache hit)
+
     problems = check_definition(defn)
     if problems:
         raise DefinitionError(file, [f"{where}:{message}" for where, message in problems], is_file=is_file)
