@@ -150,7 +150,7 @@ class PlainReport:
             raise Unsupported("table wider than the console")
         for row in body:
             out = "".join(
-                " " * left + cell + " " * (total - left - right - cells(cell) + right)
+                " " * left + cell + " " * (total - left - cells(cell))
                 for cell, total, (left, right) in zip(row, totals, pads, strict=True)
             )
             self.parts.append(out + "\n")
