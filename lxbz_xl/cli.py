@@ -15,11 +15,8 @@ import contextlib
 import functools
 import gc
 import importlib
-import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,6 +123,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             {"source": p.split(":")[0], "errors": [{"field": "file", "message": p}]} for p in problems
         ]
         payload = {"cases": records, "summary": batch.summary} if args.with_summary else records
+        import json
+
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
         print_table(batch.results, problems, batch.summary)
@@ -410,6 +409,9 @@ def private_tmp() -> Iterator[Path | None]:
     """A temporary folder of this run, removed at the end whatever happens: whatever writes temporary
     files (openpyxl, template builds, worker processes, also ones killed by the watchdog) writes them
     here, so a run leaves nothing behind in TMPDIR but the outputs it was asked for."""
+    import shutil
+    import tempfile
+
     saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
     try:
         folder = Path(tempfile.mkdtemp(prefix="lxbz-run-"))
@@ -429,6 +431,11 @@ def private_tmp() -> Iterator[Path | None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _may_write_temporary_files(args: argparse.Namespace) -> bool:
+    """Every command but scoring case files (which reads YAML and prints) runs in a private_tmp()."""
+    return not (args.command == "score" and not args.from_workbook)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global _gc_paused
     if argv is None and gc.isenabled():  # the `lxbz` process itself (see settled())
@@ -440,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command not in CORE_COMMANDS:
         settled()  # a plugin command's module is imported by now; its work may be long
     try:
-        with private_tmp():
+        with private_tmp() if _may_write_temporary_files(args) else contextlib.nullcontext():
             return int(args.func(args))
     except KeyboardInterrupt:
         sys.stderr.write("已中断\n")

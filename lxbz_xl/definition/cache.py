@@ -29,7 +29,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,6 +114,8 @@ def _private(entry: Path) -> bool:
 
 
 def _store(entry: Path, value: Any) -> None:
+    import tempfile  # only when an entry is written (a cache miss)
+
     try:
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".pickle")
