@@ -125,6 +125,39 @@ def _crop(line: str, size: int) -> str:
     return line
 
 
+def _collapse(widths: list[int], size: int) -> list[int]:
+    """rich's Table._collapse_widths (every column may wrap), then its last resort (reduce evenly)."""
+    excess = sum(widths) - size
+    while excess > 0:
+        widest = max(widths)
+        second = max((w for w in widths if w != widest), default=0)
+        if widest == second:
+            break
+        ratios = [1 if w == widest else 0 for w in widths]
+        widths = _ratio_reduce(excess, ratios, [min(excess, widest - second)] * len(widths), widths)
+        excess = sum(widths) - size
+    if excess > 0:
+        widths = _ratio_reduce(excess, [1] * len(widths), widths, widths)
+    return widths
+
+
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """rich._ratio.ratio_reduce: take `total` from `values` in proportion to `ratios`, each at most its
+    maximum (Python's round, as rich rounds)."""
+    ratios = [r if m else 0 for r, m in zip(ratios, maximums, strict=True)]
+    left, weight = total, sum(ratios)
+    out = []
+    for ratio, most, value in zip(ratios, maximums, values, strict=True):
+        if ratio and weight > 0:
+            taken = min(most, round(ratio * left / weight))
+            out.append(value - taken)
+            left -= taken
+            weight -= ratio
+        else:
+            out.append(value)
+    return out
+
+
 class PlainReport:
     """The report_table.py output interface, writing what rich would write to a pipe."""
 
@@ -139,21 +172,34 @@ class PlainReport:
         self.parts.extend(one + "\n" for one in _fold(text, WIDTH))
 
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        """rich.table.Table(box=None, pad_edge=False, show_header=True), every column left-justified and
-        folding: each column is as wide as its widest cell, one space of padding between columns."""
+        """rich.table.Table(box=None, pad_edge=False, show_header=True), columns left-justified and folding:
+        each column as wide as its widest cell plus one space of padding between columns; a table wider
+        than the console shrinks its widest columns first (rich's Table._collapse_widths) and their cells
+        fold onto more lines."""
         body = [[checked(c) for c in row] for row in [list(columns), *rows]]
         last = len(columns) - 1
         pads = [(0 if i == 0 else 1, 0 if i == last else 1) for i in range(len(columns))]
-        # rich: a column is as wide as its widest cell plus its padding, at least 1
-        totals = [(max(cells(row[i]) for row in body) + sum(pads[i])) or 1 for i in range(len(columns))]
-        if sum(totals) > WIDTH:
-            raise Unsupported("table wider than the console")
+        # rich measures a column as its widest cell plus padding, at most the console width, at least 1
+        widest = [max(cells(row[i]) for row in body) + sum(pads[i]) for i in range(len(columns))]
+        widths = [min(w, WIDTH) or 1 for w in widest]
+        if sum(widths) > WIDTH:
+            widths = _collapse(widths, WIDTH)
         for row in body:
-            out = "".join(
-                " " * left + cell + " " * (total - left - cells(cell))
-                for cell, total, (left, right) in zip(row, totals, pads, strict=True)
-            )
-            self.parts.append(out + "\n")
+            blocks = []
+            for cell, total, (left, right) in zip(row, widths, pads, strict=True):
+                inner = total - left - right
+                if inner < 2:  # a wide character cannot fold into one cell: rich's own cropping applies
+                    raise Unsupported("column too narrow")
+                blocks.append(
+                    [" " * left + one + " " * (inner - cells(one) + right) for one in _fold(cell, inner)]
+                )
+            height = max(len(block) for block in blocks)
+            for i in range(height):
+                line = "".join(
+                    block[i] if i < len(block) else " " * total
+                    for block, total in zip(blocks, widths, strict=True)
+                )
+                self.parts.append(line + "\n")
 
     def text(self) -> str:
         return "".join(self.parts)

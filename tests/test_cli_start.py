@@ -267,7 +267,8 @@ def _compare(lines: list[tuple[str, str]], rows: list[list[str]]) -> None:
     except plain_text.Unsupported:
         event("declined")
         return
-    event(f"compared, folded: {any(plain_text.cells(t) > 150 for _, t in lines)}")
+    wide = sum(max((plain_text.cells(r[i]) for r in rows), default=0) for i in range(5)) > 150
+    event(f"compared, folded: {any(plain_text.cells(t) > 150 for _, t in lines) or wide}")
     for tag, text in lines:
         rich_report.line(f"  {tag}{rich_report.esc(text)}{tag.replace('[', '[/')}")
     if rows:
@@ -290,6 +291,28 @@ def test_plain_lines_are_byte_identical_to_rich_or_declined(lines: list[tuple[st
 def test_the_plain_table_is_byte_identical_to_rich_or_declined(rows: list[list[str]]) -> None:
     """The item table: columns as wide as their widest cell, padded, one space between."""
     _compare([], rows)
+
+
+_CLEAN_LONG = st.text(alphabet=st.sampled_from(_SAMPLE + "    "), min_size=40, max_size=250)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(_CLEAN.map(lambda t: t[:12]), min_size=4, max_size=4), st.one_of(_CLEAN_LONG, _LONG)
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_a_table_wider_than_the_console_shrinks_and_folds_as_rich_does(
+    rows: list[tuple[list[str], str]], several: bool
+) -> None:
+    """Long explanations: rich narrows the widest columns first and folds their cells onto more lines."""
+    table = [[*short[:3], long if several else short[3], long] for short, long in rows]
+    _compare([], table)
 
 
 def test_plain_output_of_every_example_is_rich_output(
