@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lxbz_xl.definition import lite
+
 if TYPE_CHECKING:
     from lxbz_xl.case import Case
     from lxbz_xl.definition.rubric import RubricDefinition
@@ -436,9 +438,31 @@ def _may_write_temporary_files(args: argparse.Namespace) -> bool:
     return not (args.command == "score" and not args.from_workbook)
 
 
+def _light(args: argparse.Namespace) -> bool:
+    """Whether this `lxbz` process can score without pydantic (definition/lite.py): scoring case files,
+    with the rubric cache on, definitions not imported yet, and not a run again after a lite.Miss."""
+    if args.command != "score" or args.from_workbook or os.environ.get("LXBZ_LITE") == "0":
+        return False
+    if "lxbz_xl.definition.base" in sys.modules:
+        return False
+    from lxbz_xl.definition.cache import cache_dir
+
+    return cache_dir() is not None
+
+
+def _again_with_pydantic(argv: list[str]) -> int:
+    """Run this command again in a fresh process that loads rubric files with pydantic (and so fills the
+    cache for the next run): the light process met something only that can do (lite.Miss)."""
+    import subprocess
+
+    env = {**os.environ, "LXBZ_LITE": "0"}
+    return subprocess.call([sys.executable, "-m", "lxbz_xl.cli", *argv], env=env)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global _gc_paused
-    if argv is None and gc.isenabled():  # the `lxbz` process itself (see settled())
+    process = argv is None  # the `lxbz` process itself, not a caller in the same process (tests)
+    if process and gc.isenabled():  # see settled()
         _gc_paused = True
         gc.disable()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -446,9 +470,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command not in CORE_COMMANDS:
         settled()  # a plugin command's module is imported by now; its work may be long
+    if process and _light(args):
+        lite.ACTIVE = True
     try:
         with private_tmp() if _may_write_temporary_files(args) else contextlib.nullcontext():
             return int(args.func(args))
+    except lite.Miss:  # nothing is printed before every definition is loaded
+        settled()
+        return _again_with_pydantic(argv)
     except KeyboardInterrupt:
         sys.stderr.write("已中断\n")
         return 130

@@ -362,3 +362,115 @@ def test_an_emoji_code_or_markup_in_a_unit_name_is_left_to_rich(
     assert main(["score", str(case)]) == 0
     out = capsys.readouterr().out
     assert "[red]x 😄 a\\b" in out  # what rich has always printed (an emoji code is replaced)
+
+
+# ---------------------------------------------------------------- scoring without pydantic (definition/lite.py)
+
+
+def _lxbz(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lxbz_xl.cli", *args], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+
+
+def _env(cache_dir: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("LXBZ_NO_CACHE", "LXBZ_LITE", *plain_text.RICH_ENV)
+    }
+    return {**env, "LXBZ_CACHE_DIR": str(cache_dir), **extra}
+
+
+_PROCESS_PROBE = (
+    "import sys, io, contextlib, json\nfrom lxbz_xl import cli\nreran = []\n"
+    "cli._again_with_pydantic = lambda argv: reran.append(argv) or 99\n"
+    "sys.argv = ['lxbz', *sys.argv[1:]]\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n    code = cli.main()\n"
+    "print(json.dumps({'code': code, 'reran': bool(reran), 'modules': sorted(sys.modules)}))"
+)
+
+
+def test_the_score_process_never_imports_pydantic_on_a_cache_hit(tmp_path: Path) -> None:
+    """Issue 14: `lxbz score CASE` with its rubrics in the cache imports neither pydantic nor rich, and does
+    not fall back to a run with pydantic."""
+    env = _env(tmp_path / "cache")
+    assert (
+        _lxbz(["score", str(CASE)], env).returncode == 0
+    )  # a cold cache: runs again with pydantic, fills it
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROCESS_PROBE, "score", str(CASE)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    found = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert found["code"] == 0 and not found["reran"]
+    modules = set(found["modules"])
+    assert "lxbz_xl.cohort" in modules
+    assert not {m.split(".")[0] for m in modules} & {"pydantic", "pydantic_core", *SCORE_NEVER_IMPORTS}
+    assert not [m for m in modules if m.startswith(SCORE_NEVER_IMPORTS_OURS)]
+
+
+def _dated_rubric(tmp_path: Path) -> Path:
+    text = (RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8")
+    dated = text.replace("    value: 0.20\n", "    values: {2010-01-01: 0.20, 2025-01-01: 0.50}\n", 1)
+    assert dated != text
+    path = tmp_path / "dated_learning_team.yaml"
+    path.write_text(dated, encoding="utf-8")
+    return path
+
+
+def test_light_and_pydantic_runs_print_the_same(tmp_path: Path) -> None:
+    """Every example (table and JSON), a dated rubric file given with --rubric (cases of several years, one
+    before its first date), a broken rubric file and a cold cache: the light process prints exactly what a
+    run with pydantic prints, with the same exit code."""
+    examples = sorted(str(p) for p in (ROOT / "examples" / "cases").glob("*.yaml"))
+    cases = []
+    for year in (2009, 2020, 2025):
+        case = tmp_path / f"case_{year}.yaml"
+        case.write_text(
+            CASE.read_text(encoding="utf-8").replace("year: 2025", f"year: {year}"), encoding="utf-8"
+        )
+        cases.append(str(case))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nnonsense: [\n", encoding="utf-8")
+    commands = [
+        ["score", *examples],
+        ["score", *examples, "--format", "json", "--with-summary"],
+        ["score", *cases, "--rubric", str(_dated_rubric(tmp_path))],
+        ["score", *cases, "--rubric", str(broken)],
+    ]
+    cold = tmp_path / "cold"
+    for command in commands:
+        heavy = _lxbz(command, _env(tmp_path / "full", LXBZ_LITE="0"))
+        first = _lxbz(command, _env(cold))  # entries missing: the light process runs it again with pydantic
+        light = _lxbz(command, _env(cold))  # now from the cache, without pydantic
+        for run in (first, light):
+            assert (run.returncode, run.stdout, run.stderr) == (heavy.returncode, heavy.stdout, heavy.stderr)
+    assert heavy.returncode == 2 and "broken.yaml" in heavy.stdout
+
+
+def test_lite_models_behave_as_frozen_pydantic_models() -> None:
+    from lxbz_xl.definition import lite
+
+    class Node(lite.BaseModel):
+        a: int
+        b: list[int]
+        _cache: Any = lite.PrivateAttr(default=None)
+
+    node = Node.model_construct(a=1, b=[2])
+    assert (node.a, node.b, node._cache) == (1, [2], None)
+    node._cache = "x"  # private attributes may be set, fields may not
+    with pytest.raises(TypeError):
+        node.a = 2
+    other = node.model_copy(update={"a": 3})
+    assert (other.a, other.b, other._cache, node.a) == (3, [2], "x", 1)
+    other._cache = "y"
+    assert node._cache == "x"  # the copy has its own private attributes
+    restored = object.__new__(Node)
+    restored.__setstate__(node.__getstate__())  # what unpickling does
+    assert restored == node and restored._cache == "x" and node != other
+    for needs_pydantic in (lambda: Node(a=1, b=[]), lambda: Node.model_construct(a=1)):
+        with pytest.raises(lite.Miss):
+            needs_pydantic()

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
@@ -118,6 +117,8 @@ def definition_from_text(text: str, name: str, *, is_file: bool = True) -> Rubri
 
 def definition_from_mapping(raw: dict[str, Any], file: str, *, is_file: bool = True) -> RubricDefinition:
     """Validate a raw rubric mapping and resolve every name in it; DefinitionError lists every problem."""
+    from pydantic import ValidationError  # not imported by a process that reads definitions from the cache
+
     try:
         defn = RubricDefinition.model_validate(raw)
     except ValidationError as exc:
