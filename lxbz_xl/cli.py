@@ -440,14 +440,16 @@ def _may_write_temporary_files(args: argparse.Namespace) -> bool:
 
 def _light(args: argparse.Namespace) -> bool:
     """Whether this `lxbz` process can score without pydantic (definition/lite.py): scoring case files,
-    with the rubric cache on, definitions not imported yet, and not a run again after a lite.Miss."""
+    with a rubric cache folder, definitions not imported yet, and not a run again after a lite.Miss
+    (`LXBZ_LITE=0` also turns this off)."""
     if args.command != "score" or args.from_workbook or os.environ.get("LXBZ_LITE") == "0":
         return False
     if "lxbz_xl.definition.base" in sys.modules:
         return False
     from lxbz_xl.definition.cache import cache_dir
 
-    return cache_dir() is not None
+    where = cache_dir()
+    return where is not None and where.is_dir()  # no cache yet (or none possible): nothing to read
 
 
 def _again_with_pydantic(argv: list[str]) -> int:
