@@ -395,7 +395,7 @@ def test_the_score_process_never_imports_pydantic_on_a_cache_hit(tmp_path: Path)
     env = _env(tmp_path / "cache")
     assert (
         _lxbz(["score", str(CASE)], env).returncode == 0
-    )  # a cold cache: runs again with pydantic, fills it
+    )  # no cache folder yet: runs with pydantic and fills it
     probe = subprocess.run(
         [sys.executable, "-c", _PROCESS_PROBE, "score", str(CASE)],
         cwd=ROOT,
@@ -442,6 +442,7 @@ def test_light_and_pydantic_runs_print_the_same(tmp_path: Path) -> None:
         ["score", *cases, "--rubric", str(broken)],
     ]
     cold = tmp_path / "cold"
+    cold.mkdir(mode=0o700)  # a cache folder without these entries yet
     for command in commands:
         heavy = _lxbz(command, _env(tmp_path / "full", LXBZ_LITE="0"))
         first = _lxbz(command, _env(cold))  # entries missing: the light process runs it again with pydantic
