@@ -393,9 +393,8 @@ def test_the_score_process_never_imports_pydantic_on_a_cache_hit(tmp_path: Path)
     """Issue 14: `lxbz score CASE` with its rubrics in the cache imports neither pydantic nor rich, and does
     not fall back to a run with pydantic."""
     env = _env(tmp_path / "cache")
-    assert (
-        _lxbz(["score", str(CASE)], env).returncode == 0
-    )  # no cache folder yet: runs with pydantic and fills it
+    # no cache folder yet: this run loads with pydantic and fills the cache
+    assert _lxbz(["score", str(CASE)], env).returncode == 0
     probe = subprocess.run(
         [sys.executable, "-c", _PROCESS_PROBE, "score", str(CASE)],
         cwd=ROOT,
