@@ -11,10 +11,10 @@ The children run without PYTHONDONTWRITEBYTECODE, so the warm-up writes the pack
 installed package has them (with it set, every run would compile lxbz_xl's sources again, ~50 ms).
 The load average is printed with the figures: on the shared 2-core machine they vary with it.
 
-Measured (2026-12-02, 2-core machine shared with other engineers' test runs; CPU medians of 21 runs;
-python -c pass ≈ 25–30 ms):
-  before issue 14's changes:  ≈ 11–12× (lxbz score ≈ 300–340 ms CPU, load 3–5)
-  after:                      see docs/testing.md "CLI start-up" (the pydantic floor is ≈ 4×)
+Measured (2026-12-02, 2-core machine shared with other engineers' test runs; medians of 21 runs):
+  before issue 14's changes:  11–12× (lxbz score ≈ 300–400 ms CPU against 30–37 ms, load 3–6.5)
+  after, three runs in a row at load 6.3–6.6: CPU 3.61×, 3.68×, 3.76×; wall 3.59×, 3.20×, 3.66×
+  (and 3.45× CPU / 3.60× wall at load 5.3); the same without the light path (LXBZ_LITE=0): ≈ 6.3×
 """
 
 from __future__ import annotations
