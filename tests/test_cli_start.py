@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from lxbz_xl import plain_text, report_table
 from lxbz_xl.definition import cache
 from lxbz_xl.definition.loader import RUBRIC_DIR, DefinitionError, load_definition
+from tests.test_dated_parameters import _file as dated_rubric_file
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pydantic", "openpyxl", "rich", "numpy", "yaml", "xlwings", "pycel", "python_calamine")
@@ -411,15 +412,6 @@ def test_the_score_process_never_imports_pydantic_on_a_cache_hit(tmp_path: Path)
     assert not [m for m in modules if m.startswith(SCORE_NEVER_IMPORTS_OURS)]
 
 
-def _dated_rubric(tmp_path: Path) -> Path:
-    text = (RUBRIC_DIR / "learning_team.yaml").read_text(encoding="utf-8")
-    dated = text.replace("    value: 0.20\n", "    values: {2010-01-01: 0.20, 2025-01-01: 0.50}\n", 1)
-    assert dated != text
-    path = tmp_path / "dated_learning_team.yaml"
-    path.write_text(dated, encoding="utf-8")
-    return path
-
-
 def test_light_and_pydantic_runs_print_the_same(tmp_path: Path) -> None:
     """Every example (table and JSON), a dated rubric file given with --rubric (cases of several years, one
     before its first date), a broken rubric file and a cold cache: the light process prints exactly what a
@@ -437,7 +429,7 @@ def test_light_and_pydantic_runs_print_the_same(tmp_path: Path) -> None:
     commands = [
         ["score", *examples],
         ["score", *examples, "--format", "json", "--with-summary"],
-        ["score", *cases, "--rubric", str(_dated_rubric(tmp_path))],
+        ["score", *cases, "--rubric", str(dated_rubric_file(tmp_path))],
         ["score", *cases, "--rubric", str(broken)],
     ]
     cold = tmp_path / "cold"

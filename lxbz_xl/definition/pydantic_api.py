@@ -10,27 +10,18 @@ from typing import TYPE_CHECKING
 from lxbz_xl.definition import lite
 
 if TYPE_CHECKING or not lite.ACTIVE:
-    from pydantic import (
-        BaseModel,
-        BeforeValidator,
-        ConfigDict,
-        Discriminator,
-        Field,
-        PrivateAttr,
-        Tag,
-        model_validator,
-    )
+    import pydantic as source
 else:
-    from lxbz_xl.definition.lite import (
-        BaseModel,
-        BeforeValidator,
-        ConfigDict,
-        Discriminator,
-        Field,
-        PrivateAttr,
-        Tag,
-        model_validator,
-    )
+    source = lite
+
+BaseModel = source.BaseModel
+BeforeValidator = source.BeforeValidator
+ConfigDict = source.ConfigDict
+Discriminator = source.Discriminator
+Field = source.Field
+PrivateAttr = source.PrivateAttr
+Tag = source.Tag
+model_validator = source.model_validator
 
 __all__ = [
     "BaseModel",
