@@ -452,6 +452,8 @@ def test_lite_models_behave_as_frozen_pydantic_models() -> None:
         _cache: Any = lite.PrivateAttr(default=None)
 
     node = Node.model_construct(a=1, b=[2])
+    with pytest.raises(AttributeError):
+        _ = node.c
     assert (node.a, node.b, node._cache) == (1, [2], None)
     node._cache = "x"  # private attributes may be set, fields may not
     with pytest.raises(TypeError):
@@ -463,6 +465,12 @@ def test_lite_models_behave_as_frozen_pydantic_models() -> None:
     restored = object.__new__(Node)
     restored.__setstate__(node.__getstate__())  # what unpickling does
     assert restored == node and restored._cache == "x" and node != other
-    for needs_pydantic in (lambda: Node(a=1, b=[]), lambda: Node.model_construct(a=1)):
+    needs = (
+        lambda: Node(a=1, b=[]),
+        lambda: Node.model_construct(a=1),
+        lambda: node.model_dump(),
+        lambda: Node.model_fields,
+    )
+    for needs_pydantic in needs:
         with pytest.raises(lite.Miss):
             needs_pydantic()

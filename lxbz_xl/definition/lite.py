@@ -88,8 +88,20 @@ def ConfigDict(**kwargs: Any) -> dict[str, Any]:
     return dict(kwargs)
 
 
-class BaseModel:
-    """The part of pydantic.BaseModel a checked, frozen definition is used through."""
+def _pydantic_only(name: str) -> bool:
+    return name.startswith(("model_", "__pydantic", "__get_pydantic"))
+
+
+class _Meta(type):
+    def __getattr__(cls, name: str) -> Any:
+        if _pydantic_only(name):  # e.g. model_fields: only pydantic has it, so run with pydantic
+            raise Miss(f"{cls.__name__}.{name}")
+        raise AttributeError(name)
+
+
+class BaseModel(metaclass=_Meta):
+    """The part of pydantic.BaseModel a checked, frozen definition is used through. Any other part of
+    pydantic's API (`model_dump`, `model_fields`, …) raises Miss: the command then runs with pydantic."""
 
     __slots__ = ("__dict__", "__pydantic_extra__", "__pydantic_fields_set__", "__pydantic_private__")
     model_config: ClassVar[dict[str, Any]] = {}
@@ -125,6 +137,11 @@ class BaseModel:
             "__pydantic_fields_set__": _slot(self, "__pydantic_fields_set__"),
             "__pydantic_private__": _slot(self, "__pydantic_private__"),
         }
+
+    def __getattr__(self, name: str) -> Any:  # only for names not found on the instance or its class
+        if _pydantic_only(name):
+            raise Miss(f"{type(self).__name__}.{name}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(getattr(type(self), name, None), _Private):
