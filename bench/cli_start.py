@@ -14,7 +14,8 @@ The load average is printed with the figures: on the shared 2-core machine they 
 Measured (2026-12-02, 2-core machine shared with other engineers' test runs; medians of 21 runs):
   before issue 14's changes:  11–12× (lxbz score ≈ 300–400 ms CPU against 30–37 ms, load 3–6.5)
   after, three runs in a row at load 6.3–6.6: CPU 3.61×, 3.68×, 3.76×; wall 3.59×, 3.20×, 3.66×
-  (and 3.45× CPU / 3.60× wall at load 5.3); the same without the light path (LXBZ_LITE=0): ≈ 6.3×
+  and at load 5.0–5.1: CPU 3.77×, 3.52×, 3.34×; wall 4.09×, 3.37×, 3.33×
+  the same without the light path (LXBZ_LITE=0, i.e. importing pydantic): ≈ 6.3×
 """
 
 from __future__ import annotations
