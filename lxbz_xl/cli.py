@@ -470,8 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    if args.command not in CORE_COMMANDS:
-        settled()  # a plugin command's module is imported by now; its work may be long
+    if args.command != "score":
+        settled()  # only `score` calls settled() itself, once its modules are imported; others may run long
     if process and _light(args):
         lite.ACTIVE = True
     try:
