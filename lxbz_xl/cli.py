@@ -13,19 +13,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import gc
 import importlib
-import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lxbz_xl.definition import lite
+
 if TYPE_CHECKING:
     from lxbz_xl.case import Case
     from lxbz_xl.definition.rubric import RubricDefinition
+    from lxbz_xl.result import Result
 
 # Sub-commands contributed by the Excel, template and validation modules (command → module), when present.
 PLUGINS = {
@@ -82,23 +83,24 @@ def local_loader(path: str | None) -> Callable[[str], RubricDefinition]:
 def cmd_score(args: argparse.Namespace) -> int:
     from lxbz_xl.cohort import evaluate_cohort
     from lxbz_xl.definition.loader import DefinitionError
-    from lxbz_xl.validation.safe_text import console as esc
 
-    console = _console()
+    settled()
     if args.from_workbook:
         from lxbz_xl.cli_validate import score_workbook  # type: ignore[attr-defined]
 
         if not args.write:
-            console.print("需要 --write OUT 指定输出文件")
+            _console().print("需要 --write OUT 指定输出文件")
             return 2
         return int(score_workbook(Path(args.from_workbook), Path(args.write)))
     if not args.cases:
-        console.print("用法:lxbz score CASE... [--format table|json]")
+        _console().print("用法:lxbz score CASE... [--format table|json]")
         return 2
     try:
         load = local_loader(args.rubric)
     except DefinitionError as exc:  # every problem, one per line, unwrapped (paths and names stay whole)
-        console.print(esc(exc), style="red", soft_wrap=True)
+        from lxbz_xl.validation.safe_text import console as esc
+
+        _console().print(esc(exc), style="red", soft_wrap=True)
         return 2
     cases, problems = _cases(args.cases)
     unknown = []
@@ -123,16 +125,30 @@ def cmd_score(args: argparse.Namespace) -> int:
             {"source": p.split(":")[0], "errors": [{"field": "file", "message": p}]} for p in problems
         ]
         payload = {"cases": records, "summary": batch.summary} if args.with_summary else records
+        import json
+
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     else:
-        from lxbz_xl.report_table import print_result, print_summary
-
-        for r in batch.results:
-            print_result(console, r)
-        for p in problems:
-            console.print(f"[red]无法评分[/red] {esc(p)}")
-        print_summary(console, batch.summary)
+        print_table(batch.results, problems, batch.summary)
     return 2 if failed else 0
+
+
+def print_table(results: Sequence[Result], problems: list[str], summary: list[str]) -> None:
+    """The readable report: rich on a terminal; to a pipe or file the same bytes without importing rich
+    (lxbz_xl/plain_text.py), unless the text needs rich's own layout."""
+    from lxbz_xl import plain_text
+    from lxbz_xl.report_table import RichReport, print_report
+
+    if plain_text.applies(sys.stdout):
+        plain = plain_text.PlainReport()
+        try:
+            print_report(plain, results, problems, summary)
+        except plain_text.Unsupported:
+            pass
+        else:
+            sys.stdout.write(plain.text())
+            return
+    print_report(RichReport(_console()), results, problems, summary)
 
 
 def _field_line(defn: RubricDefinition, spec_path: str, spec: object) -> tuple[str, str, str, str]:
@@ -372,12 +388,32 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
+# The `lxbz` process pauses the cyclic garbage collector while a command imports its modules: start-up
+# creates hundreds of thousands of long-lived objects (modules, pydantic model classes, a definition read
+# from the cache), which the collector would scan again and again for nothing. `settled()` then moves them
+# to the permanent generation (gc.freeze) and resumes collection, so neither the command's own work nor the
+# final collection at exit rescans them. Only the process itself does this (main() without argv), never a
+# caller in the same process (tests, the Excel UDF server).
+_gc_paused = False
+
+
+def settled() -> None:
+    """A command has imported (and loaded) what it needs: collect cyclic garbage as usual from here on."""
+    global _gc_paused
+    if _gc_paused:
+        _gc_paused = False
+        gc.freeze()
+        gc.enable()
+
 
 @contextlib.contextmanager
 def private_tmp() -> Iterator[Path | None]:
     """A temporary folder of this run, removed at the end whatever happens: whatever writes temporary
     files (openpyxl, template builds, worker processes, also ones killed by the watchdog) writes them
     here, so a run leaves nothing behind in TMPDIR but the outputs it was asked for."""
+    import shutil
+    import tempfile
+
     saved_env, saved_dir = os.environ.get("TMPDIR"), tempfile.tempdir
     try:
         folder = Path(tempfile.mkdtemp(prefix="lxbz-run-"))
@@ -397,13 +433,53 @@ def private_tmp() -> Iterator[Path | None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _may_write_temporary_files(args: argparse.Namespace) -> bool:
+    """Every command but scoring case files (which reads YAML and prints) runs in a private_tmp()."""
+    return not (args.command == "score" and not args.from_workbook)
+
+
+def _light(args: argparse.Namespace) -> bool:
+    """Whether this `lxbz` process can score without pydantic (definition/lite.py): scoring case files,
+    with a rubric cache folder, definitions not imported yet, and not a run again after a lite.Miss
+    (`LXBZ_LITE=0` also turns this off)."""
+    if args.command != "score" or args.from_workbook or os.environ.get("LXBZ_LITE") == "0":
+        return False
+    if "lxbz_xl.definition.base" in sys.modules:
+        return False
+    from lxbz_xl.definition.cache import cache_dir
+
+    where = cache_dir()
+    return where is not None and where.is_dir()  # no cache yet (or none possible): nothing to read
+
+
+def _again_with_pydantic(argv: list[str]) -> int:
+    """Run this command again in a fresh process that loads rubric files with pydantic (and so fills the
+    cache for the next run): the light process met something only that can do (lite.Miss)."""
+    import subprocess
+
+    env = {**os.environ, "LXBZ_LITE": "0"}
+    return subprocess.call([sys.executable, "-m", "lxbz_xl.cli", *argv], env=env)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _gc_paused
+    process = argv is None  # the `lxbz` process itself, not a caller in the same process (tests)
+    if process and gc.isenabled():  # see settled()
+        _gc_paused = True
+        gc.disable()
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if args.command != "score":
+        settled()  # only `score` calls settled() itself, once its modules are imported; others may run long
+    if process and _light(args):
+        lite.ACTIVE = True
     try:
-        with private_tmp():
+        with private_tmp() if _may_write_temporary_files(args) else contextlib.nullcontext():
             return int(args.func(args))
+    except lite.Miss:  # nothing is printed before every definition is loaded
+        settled()
+        return _again_with_pydantic(argv)
     except KeyboardInterrupt:
         sys.stderr.write("已中断\n")
         return 130
@@ -412,6 +488,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         sys.stderr.write("lxbz 内部错误,已中止(退出码 3);设置 LXBZ_DEBUG=1 可查看详细信息\n")
         return EXIT_CRASH
+    finally:
+        settled()
 
 
 if __name__ == "__main__":

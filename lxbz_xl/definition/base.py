@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from lxbz_xl.definition.pydantic_api import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 
 def _decimal(value: Any) -> Any:
@@ -147,7 +147,8 @@ class Parameter(Strict):
         """The dated value in force on 1 January of `year`; None before the first start date.
         A parameter without `values` has one value for every year."""
         if not self.values:
-            return DatedValue(value=self.value, reference=self.reference)
+            # model_construct: both values are this parameter's, validated already
+            return DatedValue.model_construct(value=self.value, reference=self.reference)
         day, found = dt.date(year, 1, 1), None
         for start, dated in self.values.items():
             if start > day:

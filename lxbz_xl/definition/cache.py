@@ -19,20 +19,25 @@ command does. The checked definition is pickled once per distinct file content a
 
 Directory: `$LXBZ_CACHE_DIR`, else `$XDG_CACHE_HOME/lxbz-xl/rubrics`, else `~/.cache/lxbz-xl/rubrics`.
 `LXBZ_NO_CACHE=1` turns the cache off.
+
+A light process (definition/lite.py: `lxbz score`, without pydantic) only reads entries; a file with no
+entry raises `lite.Miss`, and the command runs again with pydantic, which loads and stores it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from lxbz_xl.definition import lite
 
 T = TypeVar("T")
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -51,10 +56,20 @@ def cache_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Everything besides the rubric file that decides what a loaded definition looks like."""
-    import pydantic
+    """Everything besides the rubric file that decides what a loaded definition looks like. pydantic's
+    version is read from its version.py without importing pydantic (a light process never imports it)."""
+    digest = hashlib.sha256(f"{FORMAT}|{sys.version}|".encode())
+    spec = importlib.util.find_spec("pydantic")
+    try:
+        if spec is None or not spec.origin:
+            raise OSError("pydantic not found as files")
+        digest.update(Path(spec.origin).with_name("version.py").read_bytes())
+    except OSError:  # not an ordinary folder (a zip): ask pydantic itself
+        if lite.ACTIVE:
+            raise lite.Miss("pydantic's version") from None
+        import pydantic
 
-    digest = hashlib.sha256(f"{FORMAT}|{sys.version}|pydantic {pydantic.VERSION}".encode())
+        digest.update(f"pydantic {pydantic.VERSION}".encode())
     for source in sorted(PACKAGE_DIR.glob("*.py")):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
@@ -85,6 +100,8 @@ def cached(path: Path, load: Callable[[Path], T]) -> T:
     """`load(path)`, or the stored result for a file with these exact bytes."""
     where = cache_dir()
     if where is None:
+        if lite.ACTIVE:
+            raise lite.Miss(str(path))
         return load(path)
     try:
         data = path.read_bytes()
@@ -97,6 +114,8 @@ def cached(path: Path, load: Callable[[Path], T]) -> T:
                 return pickle.load(fh)  # our own private cache directory (checked just above)
     except Exception:
         pass  # absent, truncated, or written by an incompatible build: load from YAML
+    if lite.ACTIVE:  # no pydantic in this process to load the YAML with: run the command with it
+        raise lite.Miss(str(path))
     value = load(path)
     _store(entry, value)
     return value
@@ -115,6 +134,8 @@ def _private(entry: Path) -> bool:
 
 
 def _store(entry: Path, value: Any) -> None:
+    import tempfile  # only when an entry is written (a cache miss)
+
     try:
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".pickle")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
-
 from lxbz_xl.definition.base import NumLike, Strict
+from lxbz_xl.definition.pydantic_api import Field, model_validator
 
 FieldType = Literal["count", "bool", "number", "enum", "votes", "numbers", "records", "text", "ballots"]
 

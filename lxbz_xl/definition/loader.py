@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
-from lxbz_xl.definition.check import check_definition
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import RubricDefinition
 
@@ -119,6 +117,8 @@ def definition_from_text(text: str, name: str, *, is_file: bool = True) -> Rubri
 
 def definition_from_mapping(raw: dict[str, Any], file: str, *, is_file: bool = True) -> RubricDefinition:
     """Validate a raw rubric mapping and resolve every name in it; DefinitionError lists every problem."""
+    from pydantic import ValidationError  # not imported by a process that reads definitions from the cache
+
     try:
         defn = RubricDefinition.model_validate(raw)
     except ValidationError as exc:
@@ -129,6 +129,8 @@ def definition_from_mapping(raw: dict[str, Any], file: str, *, is_file: bool = T
         ) from None
     except ValueError as exc:  # a derived parameter that cannot be computed
         raise DefinitionError(file, [str(exc)], is_file=is_file) from None
+    from lxbz_xl.definition.check import check_definition  # only a load from YAML checks (not a cache hit)
+
     problems = check_definition(defn)
     if problems:
         raise DefinitionError(file, [f"{where}:{message}" for where, message in problems], is_file=is_file)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Discriminator, Field, Tag
-
 from lxbz_xl.definition.base import ByField, Dec, FieldRef, FlagRef, NumLike, Ref, Strict
+from lxbz_xl.definition.pydantic_api import Discriminator, Field, Tag
 from lxbz_xl.exact import Op
 
 # ---------------------------------------------------------------- expressions

@@ -6,8 +6,6 @@ import itertools
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
-
 from lxbz_xl.definition.base import (
     Dec,
     FlagRef,
@@ -22,6 +20,7 @@ from lxbz_xl.definition.base import (
 from lxbz_xl.definition.derived import fill_derived
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.logic import Condition, Expr
+from lxbz_xl.definition.pydantic_api import Discriminator, Field, PrivateAttr, Tag, model_validator
 
 # ---------------------------------------------------------------- clauses
 
