@@ -58,6 +58,7 @@ class CompiledRubric:
         self.read_unit = Reader(defn, self.unit_specs)
         self.read_member = Reader(defn, defn.members.inputs) if defn.members is not None else None
         self._texts: dict[str, str] = {}
+        self._plans: dict[int, Any] = {}  # entity id → engine/plan.EntityPlan, built on first use
         # Derived facts of field lists read by lxbz_xl/inputs.py (bounds, key shapes), by kind and list.
         self.memo: dict[Any, Any] = {}
         from lxbz_xl.engine.compiled_exprs import CondCompiler, ExprCompiler
@@ -68,6 +69,15 @@ class CompiledRubric:
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}
         self.score_items: Callable[[dict[str, Any]], list[ItemResult]] = _items_source(self.items, defn.id)
+
+    def plan(self, entity: Any) -> Any:
+        """The compiled steps (engine/plan.EntityPlan) of this definition's unit or member entity."""
+        hit = self._plans.get(id(entity))
+        if hit is None or hit.entity is not entity:  # the plan holds its entity: the id is not reused
+            from lxbz_xl.engine.plan import EntityPlan
+
+            hit = self._plans[id(entity)] = EntityPlan(self, entity)
+        return hit
 
     def item(self, item: Item) -> ItemFn:
         """The compiled scorer of one of this definition's items (an item of a copy: compiled anew)."""
@@ -158,42 +168,70 @@ class CompiledRubric:
 
         return shortfall
 
+    def _final(self, item: Item, clause: Any, prefix: str) -> Callable[[dict[str, Any]], ClauseResult]:
+        """A clause's result after its own cap. ClauseResults are immutable, so the result for counts
+        seen before is the same object (a count is a small integer that repeats across units)."""
+        raw_of = self._clause(item, clause, prefix)
+        word = "扣" if item.mode == "deduct" else "得"
+        cap = dec(clause.cap) if clause.cap is not None else None
+        clause_id, label = clause.id, self.text(clause.label)
+
+        def make(values: dict[str, Any]) -> ClauseResult:
+            raw, text = raw_of(values)
+            value = raw
+            if raw and cap is not None and raw > cap:
+                value = cap
+                text = f"{text}(本条最多{word}{fmt(value)}分)"
+            return ClauseResult(clause_id, label, value, text)
+
+        paths = [prefix + s.path for s in _clause_inputs(clause)]
+        seen: dict[Any, ClauseResult] = {}
+        if len(paths) == 1:
+            (only,) = paths
+
+            def one(values: dict[str, Any]) -> ClauseResult:
+                key = values.get(only)
+                hit = seen.get(key)
+                if hit is None:
+                    hit = make(values)
+                    if (key is None or type(key) is int) and len(seen) < 1024:
+                        seen[key] = hit
+                return hit
+
+            return one
+
+        def several(values: dict[str, Any]) -> ClauseResult:
+            key = tuple([values.get(p) for p in paths])
+            hit = seen.get(key)
+            if hit is None:
+                hit = make(values)
+                if len(seen) < 1024 and all(v is None or type(v) is int for v in key):
+                    seen[key] = hit
+            return hit
+
+        return several
+
     def _item(self, item: Item, prefix: str = "") -> ItemFn:
         from lxbz_xl.engine.items import item_outcome
 
         points = dec(item.points)
         mode = item.mode
-        word = "扣" if mode == "deduct" else "得"
-        plan = [
-            (
-                clause.id,
-                self.text(clause.label),
-                self._clause(item, clause, prefix),
-                dec(clause.cap) if clause.cap is not None else None,
-            )
-            for clause in item.clauses
-        ]
+        finals = [self._final(item, clause, prefix) for clause in item.clauses]
         item_id, name = item.id, item.name
 
         def compute(values: dict[str, Any]) -> ItemResult:
-            clauses: list[ClauseResult] = []
+            clauses = [final(values) for final in finals]
             explanations: list[str] = []
             total: Fraction | int = 0
-            for clause_id, label, points_of, cap in plan:
-                raw, text = points_of(values)
-                value = raw
-                if raw and cap is not None and raw > cap:
-                    value = cap
-                    text = f"{text}(本条最多{word}{fmt(value)}分)"
-                total += value
-                clauses.append(ClauseResult(clause_id, label, value, text))
-                if text:
-                    explanations.append(text)
+            for clause in clauses:
+                total += clause.value
+                if clause.explanation:
+                    explanations.append(clause.explanation)
             score, deduction = item_outcome(mode, points, total, explanations)
             return ItemResult(item_id, name, points, score, deduction, clauses, explanations)
 
         # Counts are small integers that repeat across units: an item's outcome for the same counts is
-        # kept (as immutable parts) and each Result still gets its own ItemResult and ClauseResults.
+        # kept (its immutable parts) and each Result still gets its own ItemResult and lists.
         paths = [prefix + spec.path for spec in item.inputs()]
         seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
@@ -215,31 +253,32 @@ class CompiledRubric:
                 result = compute(values)
                 if len(seen) < 4096 and all(v is None or type(v) is int for v in key):
                     seen[key] = (
-                        tuple((c.id, c.label, c.value, c.explanation) for c in result.clauses),
+                        tuple(result.clauses),
                         tuple(result.explanations),
                         result.score,
                         result.deduction,
                     )
                 return result
-            parts, explanations, score_, deduction = hit
-            return ItemResult(
-                item_id,
-                name,
-                points,
-                score_,
-                deduction,
-                [ClauseResult(*c) for c in parts],
-                list(explanations),
-            )
+            clauses, explanations, score_, deduction = hit
+            return ItemResult(item_id, name, points, score_, deduction, list(clauses), list(explanations))
 
         score.memo = (paths, seen, (item_id, name, points))  # type: ignore[attr-defined]
         return score
 
 
+def _clause_inputs(clause: Any) -> list[FieldSpec]:
+    """The inputs one clause reads (as Item.inputs lists them, clause by clause)."""
+    if isinstance(clause, PerUnitClause):
+        return [clause.input]
+    if isinstance(clause, ShortfallClause):
+        return [clause.base, clause.achieved]
+    return [clause.done, clause.target]
+
+
 def _items_source(items: list[ItemFn], rubric: str) -> Callable[[dict[str, Any]], list[ItemResult]]:
     """Every item scored in one straight-line function: an item whose counts were seen before is
     rebuilt from its kept parts inline; any other item runs its scorer (which keeps its parts)."""
-    env: dict[str, Any] = {"IR": ItemResult, "CR": ClauseResult}
+    env: dict[str, Any] = {"IR": ItemResult}
     lines = ["def score_items(values):", "    g = values.get"]
     for i, score in enumerate(items):
         paths, seen, (item_id, name, points) = score.memo  # type: ignore[attr-defined]
@@ -248,7 +287,7 @@ def _items_source(items: list[ItemFn], rubric: str) -> Callable[[dict[str, Any]]
         lines += [
             f"    h = S{i}.get({key})",
             f"    r{i} = F{i}(values) if h is None else "
-            f"IR(I{i}, N{i}, P{i}, h[2], h[3], [CR(*c) for c in h[0]], list(h[1]))",
+            f"IR(I{i}, N{i}, P{i}, h[2], h[3], list(h[0]), list(h[1]))",
         ]
     lines.append("    return [" + ", ".join(f"r{i}" for i in range(len(items))) + "]")
     exec(compile("\n".join(lines), f"<items of {rubric}>", "exec"), env)

@@ -25,6 +25,7 @@ from lxbz_xl.engine.conditions import (
     value_label,
 )
 from lxbz_xl.engine.env import MISSING, Env, number
+from lxbz_xl.exact import compare
 from lxbz_xl.inputs import dec, resolve_num
 
 ExprFn = Callable[[Env], Any]
@@ -229,6 +230,7 @@ class CondCompiler:
     def __init__(self, exprs: ExprCompiler) -> None:
         self.exprs = exprs
         self._done: dict[int, tuple[Any, Callable[[Env], Verdict]]] = {}
+        self._values: dict[int, tuple[Any, Callable[[Env], bool | None]]] = {}
 
     def __call__(self, cond: Any) -> Callable[[Env], Verdict]:
         hit = self._done.get(id(cond))
@@ -237,6 +239,75 @@ class CondCompiler:
         fn = self._compile(cond)
         self._done[id(cond)] = (cond, fn)
         return fn
+
+    def value(self, cond: Any) -> Callable[[Env], bool | None]:
+        """The condition's value alone (no Verdict, no label): for a caller that reads the label only
+        in some outcomes, and then asks the full closure (`self(cond)`), on the same environment."""
+        hit = self._values.get(id(cond))
+        if hit is not None and hit[0] is cond:
+            return hit[1]
+        fn = self._value(cond)
+        self._values[id(cond)] = (cond, fn)
+        return fn
+
+    def _value(self, cond: Any) -> Callable[[Env], bool | None]:
+        if isinstance(cond, L.FlagCond):
+            flag = cond.flag
+
+            def flag_of(env: Env) -> bool | None:
+                raw = env.get(flag)
+                return None if raw is MISSING or raw is None else bool(raw)
+
+            return flag_of
+        if isinstance(cond, L.EqualsCond):
+            field, wanted = cond.equals.field, cond.equals.value
+
+            def equals(env: Env) -> bool | None:
+                raw = env.get(field)
+                return None if raw is MISSING else raw == wanted
+
+            return equals
+        if isinstance(cond, L.NotCond):
+            inner = self.value(cond.not_)
+
+            def negation(env: Env) -> bool | None:
+                value = inner(env)
+                return None if value is None else not value
+
+            return negation
+        if isinstance(cond, L.AllCond | L.AnyCond | L.AtLeastCond):
+            if isinstance(cond, L.AllCond):
+                body, need = cond.all, len(cond.all)
+            elif isinstance(cond, L.AnyCond):
+                body, need = cond.any, 1
+            else:
+                body, need = cond.of, cond.at_least
+            parts = [self.value(c) for c in body]
+
+            def group(env: Env) -> bool | None:  # every part is evaluated, as group_verdict's are
+                held = unknown = 0
+                for part in parts:
+                    value = part(env)
+                    if value:
+                        held += 1
+                    elif value is None:
+                        unknown += 1
+                if held >= need:
+                    return True
+                return None if held + unknown >= need else False
+
+            return group
+        if isinstance(cond, L.CompareCond):
+            left, right = self.exprs(cond.compare.left), self.exprs(cond.compare.right)
+            op = cond.compare.op
+
+            def compared(env: Env) -> bool | None:
+                a, b = left(env), right(env)
+                return None if a is None or b is None else compare(a, op, b)
+
+            return compared
+        whole = self(cond)
+        return lambda env: whole(env).value
 
     def _compile(self, cond: Any) -> Callable[[Env], Verdict]:
         label: str | None = getattr(cond, "label", None)
