@@ -367,6 +367,9 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     }
     lines: list[str] = []
     bounded: list[tuple[str, str, str]] = []  # (flag variable, path, spec constant) of @-bounded fields
+    # Only a field that bounds another (`max: "@items.7.members"`) is looked up in `given`.
+    bounds_named: set[str] = set()
+    _bound_names(tree, bounds_named)
 
     def const(value: Any) -> str:
         name = f"c{len(env)}"
@@ -397,7 +400,7 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
                 level(payload, depth + 1, pad + "    ")
                 continue
             path, bounds, spec, needed, default, at, flag = payload
-            target = f"values[{path!r}] = given[{path!r}]"
+            target = f"values[{path!r}] = given[{path!r}]" if path in bounds_named else f"values[{path!r}]"
             branch = "if"
             if bounds is not None:
                 top = "" if bounds[1] is None else f" and raw <= {bounds[1]!r}"
@@ -434,17 +437,34 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     lines.append("        return False")
     level(tree, 0, "    ")
     for flag_name, path, spec_name in bounded:
+        spec = env[spec_name]
+        lines += [f"    if {flag_name}:", f"        v = values[{path!r}]"]
+        if spec.type == "count" and spec.min is None:  # inputs.within_named_bound, written out
+            lines += [
+                f"        b = given.get({str(spec.max)[1:]!r})",
+                "        ok = type(v) is int and v >= 0 and (b is None or (type(b) is int and v <= b))",
+            ]
+        else:
+            lines.append(f"        ok = within_named_bound({spec_name}, v, given)")
         lines += [
-            f"    if {flag_name} and not within_named_bound({spec_name}, values[{path!r}], given):",
-            "        try:",
-            f"            values[{path!r}] = check_value(defn, {spec_name}, values[{path!r}], given.get)",
-            "        except InputProblem:",
-            "            return False",
+            "        if not ok:",
+            "            try:",
+            f"                values[{path!r}] = check_value(defn, {spec_name}, v, given.get)",
+            "            except InputProblem:",
+            "                return False",
         ]
     lines.append("    return True")
     head = ["def walk(n0, values, given):", *(f"    {f} = False" for f, _, _ in bounded)]
     exec(compile("\n".join(head + lines), f"<reader of {defn.id}>", "exec"), env)
     return env["walk"]  # type: ignore[no-any-return]
+
+
+def _bound_names(plan: list[Any], out: set[str]) -> None:
+    for _, _, leaf, payload in plan:
+        if not leaf:
+            _bound_names(payload, out)
+        elif payload[5]:  # bounded by the field its `max` names
+            out.add(str(payload[2].max)[1:])
 
 
 def _is_at(bound: Any) -> bool:
