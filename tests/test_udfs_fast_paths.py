@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from udfs.cache import freeze
+from udfs.cache import cell_key, freeze
 from udfs.convert import blank, clean, flatten
 
 CELLS = st.one_of(
@@ -52,6 +52,36 @@ def test_freeze_is_the_recursive_tuple_copy(value: Any) -> None:
 @given(st.lists(ARGS, max_size=5).map(tuple))
 def test_freeze_of_an_argument_tuple(args: tuple[Any, ...]) -> None:
     assert freeze(args) == freeze_reference(args)
+
+
+@given(ARGS, ARGS)
+def test_cell_key_is_equal_only_for_the_same_cells(a: Any, b: Any) -> None:
+    """The memo key of an argument list: the same cells (values and types, rows) give the same key, and
+    equal keys mean the same cells, so a remembered evaluation is never handed to other cells."""
+    key = cell_key(a)
+    hash(key)
+    assert cell_key(_copy(a)) == key
+    if cell_key(b) == key:
+        assert freeze(b) == freeze(a)
+        assert [type(x) for x in _leaves(freeze(b))] == [type(x) for x in _leaves(freeze(a))]
+
+
+def test_cell_key_tells_apart_what_freeze_equates() -> None:
+    # True == 1 == 1.0 in Python, so freeze's tuples are equal; a yes/no cell and a number cell are not.
+    assert freeze([[True]]) == freeze([[1]]) == freeze([[1.0]])
+    assert len({cell_key([[True]]), cell_key([[1]]), cell_key([[1.0]])}) == 3
+    assert cell_key([[None, "是"]]) != cell_key([["None", "是"]])
+    # A value marshal does not know (a date cell) still gets a key: freeze's tuples.
+    import datetime
+
+    day = datetime.date(2025, 1, 1)
+    assert cell_key([[day, 1.0]]) == ((day, 1.0),)
+
+
+def _copy(value: Any) -> Any:
+    if type(value) in (list, tuple):
+        return type(value)(_copy(v) for v in value)
+    return value
 
 
 @given(ARGS)

@@ -10,6 +10,7 @@ and LXBZ_MEMBER calls on the same unit share one `evaluate`.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 import time
 from collections import OrderedDict
@@ -153,6 +154,17 @@ def freeze(value: Any) -> Any:
         else:
             out.append(arg)
     return tuple(out)
+
+
+def cell_key(value: Any) -> Any:
+    """A memo key for an argument list: equal keys only for the same cells (same values of the same
+    types, in the same rows). The marshal bytes of the cells (version 2: no back-references, so the
+    bytes depend on the values alone), about four times cheaper than `freeze` and hashed once; a value
+    marshal does not know (a date, a subclass) falls back to `freeze`."""
+    try:
+        return marshal.dumps(value, 2)
+    except ValueError:
+        return freeze(value)
 
 
 def _memo_of(defn: RubricDefinition | None) -> OrderedDict[Any, Any]:

@@ -14,7 +14,7 @@ from lxbz_xl.engine.exprs import share
 from lxbz_xl.inputs import InputProblem, check_value, parse_bool
 from lxbz_xl.result import MemberResult, Outcome
 from udfs.args import UnitCase, member_record, unit_case, unit_labels
-from udfs.cache import freeze, memo, rubric
+from udfs.cache import cell_key, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
 
 NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached
@@ -32,7 +32,7 @@ def _evaluate(defn: RubricDefinition, unit: UnitCase | None) -> tuple[UnitCase, 
 def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | None:
     """Evaluate the unit the arguments describe (once per distinct arguments); None for an empty form."""
     defn = rubric(ref)
-    done = memo(defn, ("unit", freeze(args)), lambda: _evaluate(defn, unit_case(defn, args)))
+    done = memo(defn, ("unit", cell_key(args)), lambda: _evaluate(defn, unit_case(defn, args)))
     if done is None:
         return None
     _first_error(done[1])
@@ -42,8 +42,8 @@ def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | N
 def member(ref: Any, row: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, MemberResult] | None:
     """The member whose row is given, evaluated together with the unit (and the whole members table)."""
     defn = rubric(ref)
-    frozen = freeze(args)
-    return memo(defn, ("member", freeze(row), frozen), lambda: _member(defn, row, args, frozen))
+    frozen = cell_key(args)
+    return memo(defn, ("member", cell_key(row), frozen), lambda: _member(defn, row, args, frozen))
 
 
 def _member(
@@ -57,7 +57,7 @@ def _member(
         return None
     with_table = len(args) >= len(unit_labels(defn)) and not blank(args[-1])
     # Same key as LXBZ_TIER when the table is given, so every member of a unit shares one evaluation.
-    key = ("unit", frozen) if with_table else ("unit+row", freeze(row), frozen)
+    key = ("unit", frozen) if with_table else ("unit+row", cell_key(row), frozen)
     done = memo(defn, key, lambda: _evaluate(defn, unit_case(defn, args, default_members=[record])))
     if done is None:
         return None
@@ -261,7 +261,7 @@ def _votes_spec(names: tuple[str, ...]) -> FieldSpec:
 
 def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
     """Σ counts of the given tiers / Σ all counts (valid ballots), exact in the core, a float in the cell."""
-    return memo(None, ("share", freeze(counts), freeze(tiers)), lambda: _vote_share(counts, tiers))
+    return memo(None, ("share", cell_key(counts), cell_key(tiers)), lambda: _vote_share(counts, tiers))
 
 
 def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:

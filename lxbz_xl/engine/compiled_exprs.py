@@ -26,7 +26,7 @@ from lxbz_xl.engine.conditions import (
 )
 from lxbz_xl.engine.env import MISSING, Env, number
 from lxbz_xl.exact import compare
-from lxbz_xl.inputs import dec, resolve_num
+from lxbz_xl.inputs import INVALID_BALLOTS, dec, resolve_num
 
 ExprFn = Callable[[Env], Any]
 
@@ -72,6 +72,10 @@ class ExprCompiler:
         literal = resolve_num(self.defn, value)
         return lambda env: literal
 
+    def literal(self, value: Any) -> Any:
+        """A number the definition fixes (a literal or a $parameter), resolved once."""
+        return dec(value) if isinstance(value, Decimal) else resolve_num(self.defn, value)
+
     # ------------------------------------------------------------ expressions
 
     def _compile(self, expr: Any) -> ExprFn:
@@ -84,6 +88,8 @@ class ExprCompiler:
             return lambda env: number(env.get(expr))
         if isinstance(expr, L.WeightedExpr):
             constant = dec(expr.constant)
+            if all(_static(t.weight) for t in expr.weighted):
+                return _weighted([(self.literal(t.weight), self(t.of)) for t in expr.weighted], constant)
             terms = [(self.num(t.weight), self(t.of)) for t in expr.weighted]
 
             def weighted(env: Env) -> Any:
@@ -99,6 +105,15 @@ class ExprCompiler:
         if isinstance(expr, L.ShareExpr):
             votes_path, tiers = expr.share.votes, expr.share.tiers
 
+            if len(tiers) == 1:
+                (tier,) = tiers
+
+                def one_share(env: Env) -> Any:
+                    votes = env.get(votes_path)
+                    return None if votes is MISSING else Fraction(votes.get(tier, 0), _valid(votes))
+
+                return one_share
+
             def share(env: Env) -> Any:
                 votes = env.get(votes_path)
                 return None if votes is MISSING else X.share(votes, tiers)
@@ -109,7 +124,10 @@ class ExprCompiler:
 
             def mean(env: Env) -> Any:
                 values = operands(env)
-                return None if values is None or not values else sum(values, Fraction(0)) / len(values)
+                if not values:  # None (an operand is missing) or no values
+                    return None
+                total = _sum(values)
+                return Fraction(total, len(values)) if type(total) is int else total / len(values)
 
             return mean
         if isinstance(expr, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
@@ -132,9 +150,9 @@ class ExprCompiler:
 
             def list_sum(env: Env) -> Any:
                 rows = env.get(of)
-                if rows is MISSING:
-                    return Fraction(0)
-                return sum((Fraction(r[key]) for r in rows), Fraction(0))
+                if rows is MISSING or not rows:
+                    return ZERO
+                return _sum([Fraction(r[key]) for r in rows])
 
             return list_sum
         if isinstance(expr, L.VotePointsExpr):
@@ -182,7 +200,9 @@ class ExprCompiler:
 
             def fold(env: Env) -> Any:
                 values = operands(env)
-                return None if values is None else sum(values, Fraction(0))
+                if values is None:
+                    return None
+                return _sum(values) if values else ZERO
 
         elif isinstance(expr, L.ProductExpr):
 
@@ -190,8 +210,10 @@ class ExprCompiler:
                 values = operands(env)
                 if values is None:
                     return None
-                out = Fraction(1)
-                for v in values:
+                if not values:
+                    return ONE
+                out = values[0]
+                for v in values[1:]:
                     out *= v
                 return out
 
@@ -222,6 +244,53 @@ class ExprCompiler:
             return value
 
         return clamp
+
+
+ZERO, ONE = Fraction(0), Fraction(1)  # immutable: returned as they are
+
+
+def _static(value: Any) -> bool:
+    return isinstance(value, Decimal) or (isinstance(value, str) and value.startswith("$"))
+
+
+def _sum(values: list[Any]) -> Any:
+    """Σ values (at least one), exactly; a zero term adds nothing, so it builds no new Fraction."""
+    total = values[0]
+    for v in values[1:]:
+        if v:
+            total = total + v
+    return total
+
+
+def _valid(votes: dict[str, int]) -> int:
+    """exprs.valid_ballots: every count but the invalid ballots'."""
+    total = sum(votes.values())
+    return total - votes[INVALID_BALLOTS] if INVALID_BALLOTS in votes else total
+
+
+def _weighted(terms: list[tuple[Any, ExprFn]], constant: Any) -> ExprFn:
+    """constant + Σ weight × operand with weights the definition fixes: a weight of 1 or −1 adds or
+    subtracts the operand (no product), and a zero constant is not added."""
+    plan = [(1 if w == 1 else -1 if w == -1 else 0, w, operand) for w, operand in terms]
+    start = None if constant == 0 else constant
+
+    def weighted(env: Env) -> Any:
+        total = start
+        for kind, w, operand in plan:
+            v = operand(env)
+            if v is None:
+                return None
+            if total is None:
+                total = v if kind == 1 else -v if kind == -1 else w * v
+            elif kind == 1:
+                total = total + v
+            elif kind == -1:
+                total = total - v
+            else:
+                total = total + w * v
+        return constant if total is None else total
+
+    return weighted
 
 
 class CondCompiler:
