@@ -27,6 +27,7 @@ _SLOT = re.compile(r"\{(\w+)\}")
 
 ClauseFn = Callable[[dict[str, Any]], tuple[Any, str | None]]
 ItemFn = Callable[[dict[str, Any]], ItemResult]
+ItemsFn = Callable[[dict[str, Any]], tuple[list[ItemResult], Any, int]]  # (items, total, below full)
 
 
 class CompiledRubric:
@@ -68,7 +69,7 @@ class CompiledRubric:
         # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}
-        self.score_items: Callable[[dict[str, Any]], list[ItemResult]] = _items_source(self.items, defn.id)
+        self.score_items: ItemsFn = _items_source(self.items, defn.id)
 
     def plan(self, entity: Any) -> Any:
         """The compiled steps (engine/plan.EntityPlan) of this definition's unit or member entity."""
@@ -233,33 +234,40 @@ class CompiledRubric:
         # Counts are small integers that repeat across units: an item's outcome for the same counts is
         # kept (its immutable parts) and each Result still gets its own ItemResult and lists.
         paths = [prefix + spec.path for spec in item.inputs()]
-        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        seen: dict[Any, tuple[Any, ...]] = {}  # keyed by the one count, or by the tuple of counts
 
         if len(paths) == 1:
             (only,) = paths
 
-            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
-                return (values.get(only),)
+            def key_of(values: dict[str, Any]) -> Any:
+                return values.get(only)
+
+            def keep(key: Any) -> bool:
+                return key is None or type(key) is int
 
         else:
 
-            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+            def key_of(values: dict[str, Any]) -> Any:
                 return tuple([values.get(p) for p in paths])
+
+            def keep(key: Any) -> bool:
+                return all(v is None or type(v) is int for v in key)
 
         def score(values: dict[str, Any]) -> ItemResult:
             key = key_of(values)
             hit = seen.get(key)
             if hit is None:
                 result = compute(values)
-                if len(seen) < 4096 and all(v is None or type(v) is int for v in key):
+                if len(seen) < 4096 and keep(key):
                     seen[key] = (
                         tuple(result.clauses),
                         tuple(result.explanations),
                         result.score,
                         result.deduction,
+                        result.score < points,
                     )
                 return result
-            clauses, explanations, score_, deduction = hit
+            clauses, explanations, score_, deduction, _ = hit
             return ItemResult(item_id, name, points, score_, deduction, list(clauses), list(explanations))
 
         score.memo = (paths, seen, (item_id, name, points))  # type: ignore[attr-defined]
@@ -275,21 +283,32 @@ def _clause_inputs(clause: Any) -> list[FieldSpec]:
     return [clause.done, clause.target]
 
 
-def _items_source(items: list[ItemFn], rubric: str) -> Callable[[dict[str, Any]], list[ItemResult]]:
-    """Every item scored in one straight-line function: an item whose counts were seen before is
-    rebuilt from its kept parts inline; any other item runs its scorer (which keeps its parts)."""
+def _items_source(items: list[ItemFn], rubric: str) -> ItemsFn:
+    """Every item scored in one straight-line function, with the items total and how many items are
+    below full marks: an item whose counts were seen before is rebuilt from its kept parts inline; any
+    other item runs its scorer (which keeps its parts). The total is exact and stays an int while the
+    scores are (item points are whole numbers), where a Fraction sum would build one per item."""
     env: dict[str, Any] = {"IR": ItemResult}
     lines = ["def score_items(values):", "    g = values.get"]
     for i, score in enumerate(items):
         paths, seen, (item_id, name, points) = score.memo  # type: ignore[attr-defined]
         env |= {f"F{i}": score, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
-        key = "(" + "".join(f"g({p!r}), " for p in paths) + ")"
+        key = f"g({paths[0]!r})" if len(paths) == 1 else "(" + "".join(f"g({p!r}), " for p in paths) + ")"
         lines += [
             f"    h = S{i}.get({key})",
-            f"    r{i} = F{i}(values) if h is None else "
-            f"IR(I{i}, N{i}, P{i}, h[2], h[3], list(h[0]), list(h[1]))",
+            "    if h is None:",
+            f"        r{i} = F{i}(values)",
+            f"        s{i} = r{i}.score",
+            f"        b{i} = s{i} < P{i}",
+            "    else:",
+            f"        r{i} = IR(I{i}, N{i}, P{i}, h[2], h[3], list(h[0]), list(h[1]))",
+            f"        s{i} = h[2]",
+            f"        b{i} = h[4]",
         ]
-    lines.append("    return [" + ", ".join(f"r{i}" for i in range(len(items))) + "]")
+    n = range(len(items))
+    total = " + ".join(f"s{i}" for i in n) or "0"
+    below = " + ".join(f"b{i}" for i in n) or "0"
+    lines.append(f"    return [{', '.join(f'r{i}' for i in n)}], {total}, int({below})")
     exec(compile("\n".join(lines), f"<items of {rubric}>", "exec"), env)
     return env["score_items"]  # type: ignore[no-any-return]
 

@@ -7,6 +7,7 @@ numbers a definition fixes ($parameters, literals) are resolved here, once, inst
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -25,7 +26,6 @@ from lxbz_xl.engine.conditions import (
     value_label,
 )
 from lxbz_xl.engine.env import MISSING, Env, number
-from lxbz_xl.exact import compare
 from lxbz_xl.inputs import INVALID_BALLOTS, dec, resolve_num
 
 ExprFn = Callable[[Env], Any]
@@ -85,7 +85,14 @@ class ExprCompiler:
         if isinstance(expr, str):
             if expr.startswith("$"):
                 return self.num(expr)
-            return lambda env: number(env.get(expr))
+            name = expr
+
+            def named(env: Env) -> Any:
+                value = env.get(name)
+                kind = type(value)
+                return value if kind is Fraction or kind is int else number(value)
+
+            return named
         if isinstance(expr, L.WeightedExpr):
             constant = dec(expr.constant)
             if all(_static(t.weight) for t in expr.weighted):
@@ -230,6 +237,21 @@ class ExprCompiler:
         of = self(expr.clamp.of)
         lo = self.num(expr.clamp.min) if expr.clamp.min is not None else None
         hi = self.num(expr.clamp.max) if expr.clamp.max is not None else None
+        if all(b is None or _static(b) for b in (expr.clamp.min, expr.clamp.max)):
+            low = self.literal(expr.clamp.min) if expr.clamp.min is not None else None
+            high = self.literal(expr.clamp.max) if expr.clamp.max is not None else None
+
+            def fixed(env: Env) -> Any:  # max(low, value), then min(high, value), as written below
+                value = of(env)
+                if value is None:
+                    return None
+                if low is not None and not value > low:
+                    value = low
+                if high is not None and not value < high:
+                    value = high
+                return value
+
+            return fixed
 
         def clamp(env: Env) -> Any:
             value = of(env)
@@ -247,6 +269,7 @@ class ExprCompiler:
 
 
 ZERO, ONE = Fraction(0), Fraction(1)  # immutable: returned as they are
+_OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
 
 def _static(value: Any) -> bool:
@@ -368,11 +391,11 @@ class CondCompiler:
             return group
         if isinstance(cond, L.CompareCond):
             left, right = self.exprs(cond.compare.left), self.exprs(cond.compare.right)
-            op = cond.compare.op
+            op = _OPS[cond.compare.op]  # exact.compare's operators
 
             def compared(env: Env) -> bool | None:
                 a, b = left(env), right(env)
-                return None if a is None or b is None else compare(a, op, b)
+                return None if a is None or b is None else op(a, b)
 
             return compared
         whole = self(cond)

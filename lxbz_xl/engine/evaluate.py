@@ -144,8 +144,7 @@ def run(
     elif defn.items:
         result.total_points = comp.total_points
         if fast:  # the compiled scorers read items.N.name from the case values directly
-            result.items = comp.score_items(values)
-            total, below_full = _scores_sum(result.items)
+            result.items, total, below_full = comp.score_items(values)
         else:
             by_item: dict[str, dict[str, Any]] = {}
             for key, value in values.items():
@@ -187,19 +186,6 @@ def run(
         if isinstance(value, dict) and value.get(INVALID_BALLOTS):
             result.notes.append(f"{specs[path].label}无效票{value[INVALID_BALLOTS]}张,不计入得票率")
     return result
-
-
-def _scores_sum(items: list[Any]) -> tuple[Any, int]:
-    """The items total and how many items are below full marks: exact, in ints while the scores are
-    (most are: item points are whole numbers), where a Fraction sum would build a Fraction per item."""
-    total: Any = 0
-    below = 0
-    for i in items:
-        score = i.score
-        total += score
-        if score < i.points:
-            below += 1
-    return total, below
 
 
 def given_scores(
