@@ -383,6 +383,8 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
         "within_named_bound": within_named_bound,
         "absent": _absent,
         "defn": defn,
+        "quick_votes": _quick_votes,
+        "Fraction": Fraction,
     }
     lines: list[str] = []
     bounded: list[tuple[str, str, str]] = []  # (flag variable, path, spec constant) of @-bounded fields
@@ -444,6 +446,15 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
             if flag:
                 lines.append(f"{pad}elif type(raw) is bool:")
                 lines.append(f"{pad}    {target} = raw")
+            number = _whole_number_test(defn, spec)
+            if number is not None:  # a whole number within fixed bounds: inputs.number_of gives Fraction(raw)
+                lines.append(f"{pad}elif {number}:")
+                lines.append(f"{pad}    {target} = Fraction(raw)")
+            if spec.type == "votes" and spec.values:
+                lines.append(
+                    f"{pad}elif type(raw) is dict and (q := quick_votes({const(tuple(spec.values))}, raw)):"
+                )
+                lines.append(f"{pad}    {target} = q")
             lines.append(f"{pad}else:")
             lines.append(f"{pad}    try:")
             lines.append(f"{pad}        {target} = check_value(defn, {spec_name}, raw, values.get)")
@@ -476,6 +487,41 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     head = ["def walk(n0, values, given):", *(f"    {f} = False" for f, _, _ in bounded)]
     exec(compile("\n".join(head + lines), f"<reader of {defn.id}>", "exec"), env)
     return env["walk"]  # type: ignore[no-any-return]
+
+
+def _whole_number_test(defn: RubricDefinition, spec: FieldSpec) -> str | None:
+    """For a `number` input with fixed bounds: the test that `raw` is a whole number inputs._check would
+    accept as it is (an int of at most 30 digits within the bounds); None for any other input."""
+    from lxbz_xl.inputs import _LIMIT, _is_static, resolve_num
+
+    if spec.type != "number" or not (_is_static(spec.min) and _is_static(spec.max)):
+        return None
+    test = f"type(raw) is int and {-_LIMIT} < raw < {_LIMIT}"
+    for bound, op in ((spec.min, ">="), (spec.max, "<=")):
+        value = resolve_num(defn, bound) if bound is not None else None
+        if value is not None:
+            if Fraction(value).denominator != 1:
+                return None  # a fractional bound: leave the comparison to inputs._check
+            test += f" and raw {op} {int(value)}"
+    return test
+
+
+def _quick_votes(tiers: tuple[str, ...], raw: dict[Any, Any]) -> dict[str, int] | None:
+    """inputs._votes of the plain vote table: each tier once as a whole non-negative count, no other key
+    (no 无效 count), some votes cast. None sends any other table to inputs._votes (and its message)."""
+    from lxbz_xl.inputs import _LIMIT
+
+    if len(raw) != len(tiers):
+        return None
+    out: dict[str, int] = {}
+    total = 0
+    for tier in tiers:
+        count = raw.get(tier)
+        if type(count) is not int or not 0 <= count < _LIMIT:
+            return None
+        out[tier] = count
+        total += count
+    return out if total else None
 
 
 def _bound_names(plan: list[Any], out: set[str]) -> None:
