@@ -66,6 +66,9 @@ class CompiledRubric:
 
         self.expr = ExprCompiler(defn)  # expression node → closure over an Env
         self.cond = CondCompiler(self.expr)  # condition node → closure returning its Verdict
+        from lxbz_xl.engine.compiled_describe import Describer
+
+        self.describe = Describer(self.expr)  # expression node → closure giving its explanation
         # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}

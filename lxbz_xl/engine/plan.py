@@ -16,9 +16,8 @@ from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.rubric import Cap, Entity, Tiers, Veto
 from lxbz_xl.engine import consequences
 from lxbz_xl.engine.env import Env
-from lxbz_xl.engine.exprs import describe, is_percent
 from lxbz_xl.engine.tiers import PENDING
-from lxbz_xl.exact import fmt, pct
+from lxbz_xl.exact import fmt
 from lxbz_xl.result import Adjustment, Outcome, ValueResult
 
 if TYPE_CHECKING:
@@ -31,16 +30,12 @@ class EntityPlan:
     def __init__(self, comp: CompiledRubric, entity: Entity) -> None:
         expr, cond = comp.expr, comp.cond
         self.entity = entity
-        self.variables = [
-            (
-                v.name,
-                v.label,
-                expr(v.expr),
-                "percent" if v.display == "percent" or v.unit == "%" else "number",
-                v.expr,
+        self.variables = []
+        for v in entity.variables:
+            display = "percent" if v.display == "percent" or v.unit == "%" else "number"
+            self.variables.append(
+                (v.name, v.label, expr(v.expr), display, comp.describe(v.expr, display == "percent"))
             )
-            for v in entity.variables
-        ]
         self.total = expr(entity.total) if entity.total is not None else None
         self.tier = _tiers(comp, entity.tiers) if entity.tiers is not None else None
         title = entity.title
@@ -59,11 +54,11 @@ class EntityPlan:
         if self.variables:
             labels = env.labels
             values = out.values
-            for name, label, fn, display, expr in self.variables:
+            for name, label, fn, display, explained in self.variables:
                 labels[name] = label
                 value = fn(env)
                 computed[name] = value
-                text = describe(expr, env, display == "percent") if explain else ""
+                text = explained(env) if explain else ""
                 values.append(ValueResult(name, label, value, text, display))
         if total is None and self.total is not None:
             total = self.total(env)
@@ -108,26 +103,11 @@ def _held(comp: CompiledRubric, when: Any) -> Callable[[Env], list[str]]:
     return lambda env: [whole(env).label]
 
 
-def _score_text(comp: CompiledRubric, score: Any) -> Callable[[Env, Any], str]:
-    """describe(score, env) for the tier reason; a named value (the usual `total`) without re-dispatch."""
-    if not isinstance(score, str) or score.startswith("$"):
-        return lambda env, value: describe(score, env)
-    percent: list[bool] = []  # is_percent depends only on the entity's scopes: found once
-
-    def named(env: Env, value: Any) -> str:
-        if not percent:
-            percent.append(is_percent(score, env))
-        shown = "缺" if value is None else pct(value) if percent[0] else fmt(value)
-        return f"{env.label(score)}({shown})"
-
-    return named
-
-
 def _tiers(comp: CompiledRubric, tiers: Tiers) -> Callable[[Env, Outcome], None]:
     """engine/tiers.decide_tier (and its adjustments) of one tier ladder, compiled."""
     rules = [(r, comp.cond.value(r.when), comp.cond(r.when), _held(comp, r.when)) for r in tiers.rules]
     score_of = comp.expr(tiers.score) if tiers.score is not None else None
-    score_text = _score_text(comp, tiers.score) if tiers.score is not None else None
+    score_text = comp.describe(tiers.score) if tiers.score is not None else None
     steps = [(s.tier, comp.expr.num(s.min)) for s in tiers.thresholds]
     default = tiers.default
     default_reason = f"{default}:不符合其他档次的条件"
@@ -157,7 +137,7 @@ def _tiers(comp: CompiledRubric, tiers: Tiers) -> Callable[[Env, Outcome], None]
                 bound = bound_of(env)
                 if score is not None and bound is not None and score >= bound:
                     out.base_tier = tier
-                    out.tier_reason = f"{tier}:{score_text(env, score)}达到{fmt(bound)}分以上"  # type: ignore[misc]
+                    out.tier_reason = f"{tier}:{score_text(env)}达到{fmt(bound)}分以上"  # type: ignore[misc]
                     break
             else:
                 out.base_tier = default
