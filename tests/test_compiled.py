@@ -4,6 +4,8 @@ on generated cases for every rubric, every explanation included (issue 11)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,72 @@ def test_compiled_rubric_is_built_once_and_follows_a_copy() -> None:
     assert compiled(defn) is compiled(defn)
     copy_ = defn.model_copy(update={"version": "x"})
     assert compiled(copy_) is not compiled(defn) and compiled(copy_).defn is copy_
+
+
+def _performance_case(**changes: Any) -> dict[str, Any]:
+    member = {
+        "name": "甲",
+        "truth_votes": {"真实": 9, "不完全真实": 1, "不真实": 0},
+        "overall_votes": {"好": 16, "较好": 7, "一般": 1, "较差": 2},
+        "qualitative": 69,
+    }
+    case: dict[str, Any] = {
+        "rubric": "performance",
+        "unit": "某县",
+        "year": 2025,
+        "team": {"quantitative": 86, "qualitative": 92},
+        "members": [member],
+    }
+    for key, value in changes.items():
+        if key in member:
+            member[key] = value
+        else:
+            case["team"][key] = value
+    return case
+
+
+@pytest.mark.parametrize(
+    "votes",
+    [
+        {"真实": 9, "不完全真实": 1, "不真实": 0},
+        {"真实": 0, "不完全真实": 0, "不真实": 0},  # no valid vote: an error
+        {"真实": 9, "不完全真实": 1},  # a tier left out counts 0
+        {"真实": 9, "不完全真实": 1, "不真实": None},
+        {"真实": 9, "不完全真实": 1, "不真实": 0, "无效": 3},
+        {"真实": 9, "不完全真实": 1, "无效": 3},
+        {"真实": 9.0, "不完全真实": 1, "不真实": 0},
+        {"真实": True, "不完全真实": 1, "不真实": 0},
+        {"真实": -1, "不完全真实": 5, "不真实": 0},
+        {"真实": 10**30, "不完全真实": 1, "不真实": 0},
+        {"真实": "9", "不完全真实": 1, "不真实": 0},
+        {"真实": 9, "不完全真实": 1, "不真实": 0, "其他": 1},
+        [9, 1, 0],
+    ],
+)
+def test_vote_tables_read_inline_as_the_reference_reads_them(votes: Any) -> None:
+    _same(load_rubric("performance"), _performance_case(truth_votes=votes))
+
+
+@pytest.mark.parametrize(
+    "value", [0, 1, 100, 101, -1, 86, 10**30, -(10**30), 86.0, 86.5, "86", True, None, Fraction(173, 2)]
+)
+def test_whole_numbers_read_inline_as_the_reference_reads_them(value: Any) -> None:
+    defn = load_rubric("performance")
+    _same(defn, _performance_case(quantitative=value))
+    _same(defn, _performance_case(qualitative=value))
+
+
+def test_results_share_no_mutable_parts() -> None:
+    """Item and clause outcomes for the same counts are kept and reused: each Result still gets its own
+    ItemResults and lists, and the reused ClauseResults cannot be changed."""
+    defn = load_rubric("learning_team")
+    case = {"rubric": "learning_team", "unit": "甲", "year": 2025, "items": {1: {"missing_elements": 2}}}
+    first, second = evaluate(defn, case), evaluate(defn, case)
+    assert first == second
+    for a, b in zip(first.items, second.items, strict=True):
+        assert a is not b and a.clauses is not b.clauses and a.explanations is not b.explanations
+    first.items[0].explanations.append("另加")
+    assert "另加" not in second.items[0].explanations
+    assert evaluate(defn, case).items[0].explanations == second.items[0].explanations
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.items[0].clauses[0].value = 5  # type: ignore[misc]
