@@ -42,11 +42,16 @@ class EntityPlan:
         self.title_name = title.name if title is not None else None
         # Conditions run for their value; the Verdict (with its label) only where a label is shown.
         self.requires = (
-            [(r.label, cond.value(r.when), cond(r.when)) for r in title.requires] if title is not None else []
+            [(r.label, cond.value(r.when), _label_of(comp, r.when)) for r in title.requires]
+            if title is not None
+            else []
         )
         self.flags = [(r.label, cond.value(r.when)) for r in entity.flags]
-        # consequences.apply only clears what it is about to recompute when the entity has no tiers.
-        self.plain = entity.tiers is None
+        # Without consequences or promotion rules, consequences.apply only clears what it recomputes
+        # (its own notes, none on a fresh outcome): it is skipped then, unless there is something to clear.
+        tiers = entity.tiers
+        self.plain = tiers is None or (not tiers.consequences and tiers.promotable is None)
+        self.prefixes = (consequences.NOTE_PREFIX, consequences.PROMOTE_NOTE)
 
     def run(self, env: Env, out: Outcome, total: Any, explain: bool) -> None:
         """As engine/evaluate._entity: the same values, tier, title, notes and explanations."""
@@ -70,10 +75,10 @@ class EntityPlan:
         if self.title_name is not None:
             out.title_name = self.title_name
             failed, provisional = out.failed, out.provisional_on
-            for label, holds, check in self.requires:
+            for label, holds, label_of in self.requires:
                 value = holds(env)
                 if value is False:
-                    shown = check(env).label
+                    shown = label_of(env)
                     failed.append(f"{label}:{shown}" if shown != label else label)
                 elif value is None:
                     provisional.append(label)
@@ -84,11 +89,23 @@ class EntityPlan:
         for label, holds in self.flags:
             if holds(env):
                 out.flags.append(label)
-        if self.plain:
-            if out.consequences or out.may_promote is not None or out.notes:
-                consequences.apply(self.entity, out)
-        else:
+        if (
+            not self.plain
+            or out.consequences
+            or out.may_promote is not None
+            or any(note.startswith(self.prefixes) for note in out.notes)
+        ):
             consequences.apply(self.entity, out)
+
+
+def _label_of(comp: CompiledRubric, cond: Any) -> Callable[[Env], str]:
+    """The condition's Verdict label. A label the rubric writes on the condition is its label whatever
+    the values (a share's adds 实为…: it is built by the Verdict)."""
+    written = getattr(cond, "label", None)
+    if written and not isinstance(cond, L.ShareCond):
+        return lambda env: written
+    check = comp.cond(cond)
+    return lambda env: check(env).label
 
 
 def _held(comp: CompiledRubric, when: Any) -> Callable[[Env], list[str]]:
