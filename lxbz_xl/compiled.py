@@ -202,6 +202,7 @@ class CompiledRubric:
                         seen[key] = hit
                 return hit
 
+            one.seen = seen  # type: ignore[attr-defined]  # looked up inline by the item's scorer
             return one
 
         def several(values: dict[str, Any]) -> ClauseResult:
@@ -213,31 +214,20 @@ class CompiledRubric:
                     seen[key] = hit
             return hit
 
+        several.seen = seen  # type: ignore[attr-defined]
         return several
 
     def _item(self, item: Item, prefix: str = "") -> ItemFn:
         from lxbz_xl.engine.items import item_outcome
 
         points = dec(item.points)
-        mode = item.mode
         finals = [self._final(item, clause, prefix) for clause in item.clauses]
         item_id, name = item.id, item.name
-
-        def compute(values: dict[str, Any]) -> ItemResult:
-            clauses = [final(values) for final in finals]
-            explanations: list[str] = []
-            total: Fraction | int = 0
-            for clause in clauses:
-                total += clause.value
-                if clause.explanation:
-                    explanations.append(clause.explanation)
-            score, deduction = item_outcome(mode, points, total, explanations)
-            return ItemResult(item_id, name, points, score, deduction, clauses, explanations)
-
         # Counts are small integers that repeat across units: an item's outcome for the same counts is
         # kept (its immutable parts) and each Result still gets its own ItemResult and lists.
         paths = [prefix + spec.path for spec in item.inputs()]
         seen: dict[Any, tuple[Any, ...]] = {}  # keyed by the one count, or by the tuple of counts
+        miss = _miss_source(item, finals, paths, seen, points, item_outcome)
 
         if len(paths) == 1:
             (only,) = paths
@@ -245,36 +235,62 @@ class CompiledRubric:
             def key_of(values: dict[str, Any]) -> Any:
                 return values.get(only)
 
-            def keep(key: Any) -> bool:
-                return key is None or type(key) is int
-
         else:
 
             def key_of(values: dict[str, Any]) -> Any:
                 return tuple([values.get(p) for p in paths])
 
-            def keep(key: Any) -> bool:
-                return all(v is None or type(v) is int for v in key)
-
         def score(values: dict[str, Any]) -> ItemResult:
             key = key_of(values)
             hit = seen.get(key)
             if hit is None:
-                result = compute(values)
-                if len(seen) < 4096 and keep(key):
-                    seen[key] = (
-                        tuple(result.clauses),
-                        tuple(result.explanations),
-                        result.score,
-                        result.deduction,
-                        result.score < points,
-                    )
-                return result
+                return miss(values, key)
             clauses, explanations, score_, deduction, _ = hit
             return ItemResult(item_id, name, points, score_, deduction, list(clauses), list(explanations))
 
-        score.memo = (paths, seen, (item_id, name, points))  # type: ignore[attr-defined]
+        score.memo = (paths, seen, (item_id, name, points), miss)  # type: ignore[attr-defined]
         return score
+
+
+def _miss_source(
+    item: Item, finals: list[Any], paths: list[str], seen: dict[Any, Any], points: Any, outcome: Any
+) -> Callable[[dict[str, Any], Any], ItemResult]:
+    """The scorer of an item whose counts were not seen before, in straight-line Python: each clause's
+    result looked up by its own counts (a part of the item's key `k`), else computed; summed, capped
+    (engine/items.item_outcome), and kept under `k` while the memo has room and `k` is whole counts."""
+    env: dict[str, Any] = {"IR": ItemResult, "outcome": outcome, "S": seen, "P": points}
+    env |= {"I": item.id, "N": item.name, "MODE": item.mode}
+    lines = ["def miss(values, k):"]
+    position = 0
+    for j, (clause, final) in enumerate(zip(item.clauses, finals, strict=True)):
+        env |= {f"F{j}": final, f"T{j}": final.seen}
+        width = len(_clause_inputs(clause))
+        if len(paths) == 1:
+            key = "k"
+        elif width == 1:
+            key = f"k[{position}]"
+        else:
+            key = "(" + "".join(f"k[{position + w}], " for w in range(width)) + ")"
+        position += width
+        lines += [f"    c{j} = T{j}.get({key})", f"    if c{j} is None:", f"        c{j} = F{j}(values)"]
+    n = range(len(finals))
+    parts = ", ".join(f"c{j}" for j in n)
+    lines += [
+        f"    explanations = [e for e in ({''.join(f'c{j}.explanation, ' for j in n)}) if e]",
+        f"    total = 0{''.join(f' + c{j}.value' for j in n)}",
+        "    score, deduction = outcome(MODE, P, total, explanations)",
+        f"    result = IR(I, N, P, score, deduction, [{parts}], explanations)",
+    ]
+    whole = (
+        "(k is None or type(k) is int)" if len(paths) == 1 else "all(v is None or type(v) is int for v in k)"
+    )
+    lines += [
+        f"    if len(S) < 4096 and {whole}:",
+        f"        S[k] = (({parts}{',' if len(finals) == 1 else ''}), tuple(explanations), score, deduction, score < P)",
+        "    return result",
+    ]
+    exec(compile("\n".join(lines), f"<item {item.id}>", "exec"), env)
+    return env["miss"]  # type: ignore[no-any-return]
 
 
 def _clause_inputs(clause: Any) -> list[FieldSpec]:
@@ -294,13 +310,14 @@ def _items_source(items: list[ItemFn], rubric: str) -> ItemsFn:
     env: dict[str, Any] = {"IR": ItemResult}
     lines = ["def score_items(values):", "    g = values.get"]
     for i, score in enumerate(items):
-        paths, seen, (item_id, name, points) = score.memo  # type: ignore[attr-defined]
-        env |= {f"F{i}": score, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
+        paths, seen, (item_id, name, points), miss = score.memo  # type: ignore[attr-defined]
+        env |= {f"M{i}": miss, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
         key = f"g({paths[0]!r})" if len(paths) == 1 else "(" + "".join(f"g({p!r}), " for p in paths) + ")"
         lines += [
-            f"    h = S{i}.get({key})",
+            f"    k = {key}",
+            f"    h = S{i}.get(k)",
             "    if h is None:",
-            f"        r{i} = F{i}(values)",
+            f"        r{i} = M{i}(values, k)",
             f"        s{i} = r{i}.score",
             f"        b{i} = s{i} < P{i}",
             "    else:",
