@@ -411,6 +411,7 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     # Only a field that bounds another (`max: "@items.7.members"`) is looked up in `given`.
     bounds_named: set[str] = set()
     _bound_names(tree, bounds_named)
+    tops: dict[str, str] = {}  # bounding field → variable holding the largest plain count it bounds
 
     def const(value: Any) -> str:
         name = f"c{len(env)}"
@@ -459,6 +460,13 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
             if at:  # bounded by another field: checked once every field is read
                 flag_name = f"p{len(bounded)}"
                 bounded.append((flag_name, path, spec_name))
+                if spec.type == "count" and spec.min is None:
+                    # A plain count: only the largest one per bounding field is compared at the end.
+                    top = tops.setdefault(str(spec.max)[1:], f"t{len(tops)}")
+                    lines.append(f"{pad}elif type(raw) is int and raw >= 0:")
+                    lines.append(f"{pad}    values[{path!r}] = raw")
+                    lines.append(f"{pad}    if raw > {top}:")
+                    lines.append(f"{pad}        {top} = raw")
                 lines.append(f"{pad}else:")
                 lines.append(f"{pad}    values[{path!r}] = raw")
                 lines.append(f"{pad}    {flag_name} = True")
@@ -486,6 +494,10 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     lines.append("    if type(n0) is not dict:")
     lines.append("        return False")
     level(tree, 0, "    ")
+    for name, top in tops.items():  # a plain count above its bound (or an odd bound): read_fields says
+        lines.append(f"    b = given.get({name!r})")
+        lines.append(f"    if b is not None and (type(b) is not int or {top} > b):")
+        lines.append("        return False")
     for flag_name, path, spec_name in bounded:
         spec = env[spec_name]
         lines += [f"    if {flag_name}:", f"        v = values[{path!r}]"]
@@ -505,6 +517,7 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
         ]
     lines.append("    return True")
     head = ["def walk(n0, values, given):", *(f"    {f} = False" for f, _, _ in bounded)]
+    head += [f"    {top} = 0" for top in tops.values()]
     exec(compile("\n".join(head + lines), f"<reader of {defn.id}>", "exec"), env)
     return env["walk"]  # type: ignore[no-any-return]
 

@@ -196,3 +196,16 @@ def test_results_share_no_mutable_parts() -> None:
     assert evaluate(defn, case).items[0].explanations == second.items[0].explanations
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.items[0].clauses[0].value = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("members", "failing"),
+    [(10, 10), (10, 11), (0, 0), (0, 1), (None, 50), ("10", 11), (10, "11"), (10, 2.0), (10, -1), (10, True)],
+)
+def test_counts_bounded_by_another_field_read_as_the_reference_reads_them(members: Any, failing: Any) -> None:
+    """learning_team: every 人数 is at most the team's members (items.7.members, `max: "@items.7.members"`)."""
+    items: dict[int, dict[str, Any]] = {5: {"members_failing_daily_study": failing}}
+    if members is not None:
+        items[7] = {"members": members, "members_lectured": 2}
+    case = {"rubric": "learning_team", "unit": "甲", "year": 2025, "items": items}
+    _same(load_rubric("learning_team"), case)
