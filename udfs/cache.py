@@ -41,6 +41,10 @@ def rubric(ref: Any) -> RubricDefinition:
     """The definition named by a cell: an id, `id@version`, a Chinese name, a YAML path,
     or the YAML text itself (the `_lxbz` cells of a template built from a department's own rubric: one
     cell or a range of chunks)."""
+    if type(ref) is str:  # the usual cell: a name looked up as it is (a padded one is cleaned below)
+        hit = _rubrics.get(ref)
+        if hit is not None and time.monotonic() - hit[1] < RECHECK_SECONDS:
+            return hit[0]
     if isinstance(ref, list | tuple):
         key = "".join(_raw_cells(ref))  # chunks of YAML text: kept exactly (no strip), blanks dropped
     elif isinstance(ref, str) and "\n" in ref:

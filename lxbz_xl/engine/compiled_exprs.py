@@ -277,11 +277,13 @@ def _static(value: Any) -> bool:
 
 
 def _sum(values: list[Any]) -> Any:
-    """Σ values (at least one), exactly; a zero term adds nothing, so it builds no new Fraction."""
+    """Σ values (at least one), exactly; a zero term (an int 0, or the ZERO of an empty list) adds
+    nothing, so it builds no new Fraction."""
     total = values[0]
     for v in values[1:]:
-        if v:
-            total = total + v
+        if v is ZERO or (type(v) is int and not v):
+            continue
+        total = total + v
     return total
 
 

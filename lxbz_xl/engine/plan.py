@@ -89,13 +89,13 @@ class EntityPlan:
         for label, holds in self.flags:
             if holds(env):
                 out.flags.append(label)
-        if (
-            not self.plain
-            or out.consequences
-            or out.may_promote is not None
-            or any(note.startswith(self.prefixes) for note in out.notes)
-        ):
-            consequences.apply(self.entity, out)
+        if self.plain and not out.consequences and out.may_promote is None:
+            for note in out.notes:
+                if note.startswith(self.prefixes):
+                    break
+            else:
+                return  # nothing for consequences.apply to set or clear
+        consequences.apply(self.entity, out)
 
 
 def _label_of(comp: CompiledRubric, cond: Any) -> Callable[[Env], str]:
