@@ -404,6 +404,8 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
         "absent": _absent,
         "defn": defn,
         "quick_votes": _quick_votes,
+        "quick_records": _quick_records,
+        "plain_decimal": _plain_decimal,
         "Fraction": Fraction,
     }
     lines: list[str] = []
@@ -474,10 +476,23 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
             if flag:
                 lines.append(f"{pad}elif type(raw) is bool:")
                 lines.append(f"{pad}    {target} = raw")
-            number = _whole_number_test(defn, spec)
-            if number is not None:  # a whole number within fixed bounds: inputs.number_of gives Fraction(raw)
-                lines.append(f"{pad}elif {number}:")
+            number = _number_tests(defn, spec, const)
+            if number is not None:  # a plain number within fixed bounds: inputs.number_of's exact value
+                whole, decimal = number
+                lines.append(f"{pad}elif {whole}:")
                 lines.append(f"{pad}    {target} = Fraction(raw)")
+                lines.append(f"{pad}elif {decimal}:")
+                lines.append(f"{pad}    {target} = q")
+            if spec.type == "text":  # inputs._check: str(value)
+                lines.append(f"{pad}elif type(raw) is str:")
+                lines.append(f"{pad}    {target} = raw")
+            if spec.type == "records" and spec.fields:
+                rows = Reader(defn, spec.fields)
+                if rows.usable:
+                    lines.append(
+                        f"{pad}elif type(raw) is list and (q := quick_records({const(rows)}, raw)) is not None:"
+                    )
+                    lines.append(f"{pad}    {target} = q")
             if spec.type == "votes" and spec.values:
                 lines.append(
                     f"{pad}elif type(raw) is dict and (q := quick_votes({const(tuple(spec.values))}, raw)):"
@@ -522,21 +537,48 @@ def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
     return env["walk"]  # type: ignore[no-any-return]
 
 
-def _whole_number_test(defn: RubricDefinition, spec: FieldSpec) -> str | None:
-    """For a `number` input with fixed bounds: the test that `raw` is a whole number inputs._check would
-    accept as it is (an int of at most 30 digits within the bounds); None for any other input."""
+def _number_tests(
+    defn: RubricDefinition, spec: FieldSpec, const: Callable[[Any], str]
+) -> tuple[str, str] | None:
+    """For a `number` input with fixed bounds, two tests on `raw` that inputs._check would accept as it
+    is: a whole number (an int of at most 30 digits; its value Fraction(raw)) and a float written
+    without an exponent (inputs.number_of reads its shortest repr; here `_plain_decimal`, kept in
+    `q`), each within the bounds. None for any other input."""
     from lxbz_xl.inputs import _LIMIT, _is_static, resolve_num
 
     if spec.type != "number" or not (_is_static(spec.min) and _is_static(spec.max)):
         return None
-    test = f"type(raw) is int and {-_LIMIT} < raw < {_LIMIT}"
+    whole = f"type(raw) is int and {-_LIMIT} < raw < {_LIMIT}"
+    # repr(x) has no exponent for 1e-4 <= |x| < 1e16: a plain decimal, as a clerk would type it.
+    decimal = (
+        "type(raw) is float and (raw == 0.0 or 0.0001 <= abs(raw) < 1e16) and (q := plain_decimal(raw)) is q"
+    )
     for bound, op in ((spec.min, ">="), (spec.max, "<=")):
         value = resolve_num(defn, bound) if bound is not None else None
         if value is not None:
-            if Fraction(value).denominator != 1:
-                return None  # a fractional bound: leave the comparison to inputs._check
-            test += f" and raw {op} {int(value)}"
-    return test
+            whole += f" and raw {op} {const(value)}"
+            decimal += f" and q {op} {const(value)}"
+    return whole, decimal
+
+
+def _plain_decimal(raw: float) -> Fraction:
+    """The exact value of a float's shortest repr written without an exponent ("0.75" → 3/4)."""
+    whole, _, decimals = repr(raw).partition(".")
+    return Fraction(int(whole + decimals), 10 ** len(decimals))
+
+
+def _quick_records(rows: Reader, raw: list[Any]) -> list[dict[str, Any]] | None:
+    """inputs._records of records that each read soundly (their fields' reading plan): the same parsed
+    records; None sends any other list to inputs._records (and its message)."""
+    out = []
+    for record in raw:
+        if type(record) is not dict:
+            return None
+        parsed = rows.read(record)
+        if parsed is None:
+            return None
+        out.append(parsed)
+    return out
 
 
 def _quick_votes(tiers: tuple[str, ...], raw: dict[Any, Any]) -> dict[str, int] | None:

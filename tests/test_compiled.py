@@ -209,3 +209,26 @@ def test_counts_bounded_by_another_field_read_as_the_reference_reads_them(member
         items[7] = {"members": members, "members_lectured": 2}
     case = {"rubric": "learning_team", "unit": "甲", "year": 2025, "items": items}
     _same(load_rubric("learning_team"), case)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_plain_decimals_are_read_as_inputs_reads_a_float(x: float) -> None:
+    """The reading plan takes a float written without an exponent as its shortest repr, exactly."""
+    from lxbz_xl.compiled import _plain_decimal
+    from lxbz_xl.inputs import number_of
+
+    if x == 0.0 or 0.0001 <= abs(x) < 1e16:
+        assert _plain_decimal(x) == number_of(x)
+
+
+@pytest.mark.parametrize(
+    "value", [0.75, 0.0, -0.0, 1.0, 1.5, 0.0001, 0.00009, 1e16, float("inf"), "75%", "0.75"]
+)
+def test_rates_read_inline_as_the_reference_reads_them(value: Any) -> None:
+    defn = load_rubric("performance")
+    case = _performance_case()
+    case["satisfaction_share"] = value
+    case["adjustments"] = [{"points": 2.5, "reason": "比较法"}, {"points": -1, "reason": "梳理法"}]
+    _same(defn, case)
+    case["adjustments"] = [{"points": 2.5}, {"points": "x", "reason": "梳理法"}]
+    _same(defn, case)
