@@ -221,7 +221,7 @@ class ExprCompiler:
                     return ONE
                 out = values[0]
                 for v in values[1:]:
-                    out *= v
+                    out = v * out if type(out) is int and type(v) is Fraction else out * v
                 return out
 
         else:
@@ -283,7 +283,7 @@ def _sum(values: list[Any]) -> Any:
     for v in values[1:]:
         if v is ZERO or (type(v) is int and not v):
             continue
-        total = total + v
+        total = v + total if type(total) is int and type(v) is Fraction else total + v
     return total
 
 
@@ -295,7 +295,8 @@ def _valid(votes: dict[str, int]) -> int:
 
 def _weighted(terms: list[tuple[Any, ExprFn]], constant: Any) -> ExprFn:
     """constant + Σ weight × operand with weights the definition fixes: a weight of 1 or −1 adds or
-    subtracts the operand (no product), and a zero constant is not added."""
+    subtracts the operand (no product), and a zero constant is not added. Where an int meets a Fraction
+    the Fraction's own operator runs (int ∘ Fraction goes through Fraction's slower reflected path)."""
     plan = [(1 if w == 1 else -1 if w == -1 else 0, w, operand) for w, operand in terms]
     start = None if constant == 0 else constant
 
@@ -305,14 +306,22 @@ def _weighted(terms: list[tuple[Any, ExprFn]], constant: Any) -> ExprFn:
             v = operand(env)
             if v is None:
                 return None
-            if total is None:
-                total = v if kind == 1 else -v if kind == -1 else w * v
-            elif kind == 1:
-                total = total + v
+            if kind == 0:
+                v = v * w if type(v) is Fraction else w * v
             elif kind == -1:
-                total = total - v
+                if total is None:
+                    total = -v
+                elif type(total) is int and type(v) is Fraction:
+                    total = Fraction(total) - v
+                else:
+                    total = total - v
+                continue
+            if total is None:
+                total = v
+            elif type(total) is int and type(v) is Fraction:
+                total = v + total
             else:
-                total = total + w * v
+                total = total + v
         return constant if total is None else total
 
     return weighted
