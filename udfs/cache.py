@@ -173,13 +173,20 @@ def cell_key(value: Any) -> Any:
 
 def _memo_of(defn: RubricDefinition | None) -> OrderedDict[Any, Any]:
     """The evaluations remembered for `defn`, kept on its compiled rubric (so they go with it)."""
+    global _last
     if defn is None:
         return _memo
+    if _last[0] is defn and _last[1] == _generation:  # a sheet's calls mostly name one rubric in a row
+        return _last[2]
     slot = compiled(defn).memo
     held: tuple[int, OrderedDict[Any, Any]] | None = slot.get("udfs.memo")
     if held is None or held[0] != _generation:
         held = slot["udfs.memo"] = (_generation, OrderedDict())
+    _last = (defn, _generation, held[1])
     return held[1]
+
+
+_last: tuple[Any, int, OrderedDict[Any, Any]] = (None, -1, OrderedDict())  # the latest _memo_of answer
 
 
 def memo(defn: RubricDefinition | None, key: Any, compute: Callable[[], T]) -> T:
