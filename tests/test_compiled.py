@@ -214,7 +214,7 @@ def test_counts_bounded_by_another_field_read_as_the_reference_reads_them(member
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_plain_decimals_are_read_as_inputs_reads_a_float(x: float) -> None:
     """The reading plan takes a float written without an exponent as its shortest repr, exactly."""
-    from lxbz_xl.compiled import _plain_decimal
+    from lxbz_xl.engine.reader import _plain_decimal
     from lxbz_xl.inputs import number_of
 
     if x == 0.0 or 0.0001 <= abs(x) < 1e16:
