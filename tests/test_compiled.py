@@ -232,3 +232,13 @@ def test_rates_read_inline_as_the_reference_reads_them(value: Any) -> None:
     _same(defn, case)
     case["adjustments"] = [{"points": 2.5}, {"points": "x", "reason": "梳理法"}]
     _same(defn, case)
+
+
+@pytest.mark.parametrize("scope", ["county", "city_dept", " county", "县区", "市直", "County", "", None, 1])
+def test_coded_values_read_inline_as_the_reference_reads_them(scope: Any) -> None:
+    import yaml
+
+    path = Path(__file__).parents[1] / "examples" / "cases" / "annual_team_红星县委.yaml"
+    case = yaml.safe_load(path.read_text(encoding="utf-8"))
+    case["scope"] = scope
+    _same(load_rubric("annual_team"), case)
