@@ -16,7 +16,12 @@ evaluations it made (at most one per distinct unit: LXBZ_TIER/BASE_TIER/VALUE/FL
 "warm" recalculates the same inputs again (Ctrl+Alt+F9). The baseline is a trivial Python
 function taking the same arguments, called in the same loop, so the ratio is the cost of the function
 over the cost of merely calling Python. This is Python time only: the COM (classic) or Office.js (Lite)
-round trip per cell comes on top and is the same for any Python function.
+round trip per cell comes on top and is the same for any Python function. Times are CPU time of this
+process (`time.process_time`), best of --repeat: on a shared machine wall time mostly measures the others.
+
+Measured 2026-12-02 on the shared 2-core machine: performance sheet cold 77.6–82.3 ms at load 4.9–5.1
+(core evaluate 37–46 ms for its 200 evaluations), 83–100 ms at load 6.4–7.1; learning_team 32–34 ms,
+annual_team 29–33 ms. Before (2026-12-01, wall time, load ~0.5): performance 150–175 ms.
 """
 
 from __future__ import annotations
