@@ -133,8 +133,7 @@ class ExprCompiler:
                 values = operands(env)
                 if not values:  # None (an operand is missing) or no values
                     return None
-                total = _sum(values)
-                return Fraction(total, len(values)) if type(total) is int else total / len(values)
+                return _sum(values, len(values))
 
             return mean
         if isinstance(expr, L.SumExpr | L.ProductExpr | L.MinExpr | L.MaxExpr):
@@ -159,7 +158,7 @@ class ExprCompiler:
                 rows = env.get(of)
                 if rows is MISSING or not rows:
                     return ZERO
-                return _sum([Fraction(r[key]) for r in rows])
+                return _sum([v if type(v) is Fraction else Fraction(v) for v in (r[key] for r in rows)])
 
             return list_sum
         if isinstance(expr, L.VotePointsExpr):
@@ -219,10 +218,14 @@ class ExprCompiler:
                     return None
                 if not values:
                     return ONE
-                out = values[0]
-                for v in values[1:]:
-                    out = v * out if type(out) is int and type(v) is Fraction else out * v
-                return out
+                num = den = 1  # Π values as an integer pair, reduced once
+                for v in values:
+                    if type(v) is int:
+                        num *= v
+                    else:
+                        num *= v.numerator
+                        den *= v.denominator
+                return num if den == 1 else Fraction(num, den)
 
         else:
             pick = min if isinstance(expr, L.MinExpr) else max
@@ -276,15 +279,19 @@ def _static(value: Any) -> bool:
     return isinstance(value, Decimal) or (isinstance(value, str) and value.startswith("$"))
 
 
-def _sum(values: list[Any]) -> Any:
-    """Σ values (at least one), exactly; a zero term (an int 0, or the ZERO of an empty list) adds
-    nothing, so it builds no new Fraction."""
-    total = values[0]
-    for v in values[1:]:
-        if v is ZERO or (type(v) is int and not v):
-            continue
-        total = v + total if type(total) is int and type(v) is Fraction else total + v
-    return total
+def _sum(values: list[Any], scale: int = 1) -> Any:
+    """Σ values / scale, exactly: the Fractions added as integer pairs and reduced once (each Fraction
+    operation reduces its result), an int while every value is one and scale is 1."""
+    num, den = 0, 1
+    for v in values:
+        if type(v) is int:
+            num += v * den
+        else:
+            b = v.denominator
+            num = num * b + v.numerator * den
+            den *= b
+    den *= scale
+    return num if den == 1 else Fraction(num, den)
 
 
 def _valid(votes: dict[str, int]) -> int:
@@ -294,35 +301,27 @@ def _valid(votes: dict[str, int]) -> int:
 
 
 def _weighted(terms: list[tuple[Any, ExprFn]], constant: Any) -> ExprFn:
-    """constant + Σ weight × operand with weights the definition fixes: a weight of 1 or −1 adds or
-    subtracts the operand (no product), and a zero constant is not added. Where an int meets a Fraction
-    the Fraction's own operator runs (int ∘ Fraction goes through Fraction's slower reflected path)."""
-    plan = [(1 if w == 1 else -1 if w == -1 else 0, w, operand) for w, operand in terms]
-    start = None if constant == 0 else constant
+    """constant + Σ weight × operand with weights the definition fixes, exactly: accumulated as an
+    integer pair and reduced once (as _sum), an int while every number is one."""
+    plan = [(w.numerator, w.denominator, operand) for w, operand in terms]
+    start = (constant.numerator, constant.denominator)
 
     def weighted(env: Env) -> Any:
-        total = start
-        for kind, w, operand in plan:
+        num, den = start
+        for p, q, operand in plan:
             v = operand(env)
             if v is None:
                 return None
-            if kind == 0:
-                v = v * w if type(v) is Fraction else w * v
-            elif kind == -1:
-                if total is None:
-                    total = -v
-                elif type(total) is int and type(v) is Fraction:
-                    total = Fraction(total) - v
-                else:
-                    total = total - v
-                continue
-            if total is None:
-                total = v
-            elif type(total) is int and type(v) is Fraction:
-                total = v + total
+            if type(v) is int:
+                a, b = v, q
             else:
-                total = total + v
-        return constant if total is None else total
+                a, b = v.numerator, v.denominator * q
+            if b == 1:  # + p·a
+                num += p * a * den
+            else:  # num/den + p·a/b
+                num = num * b + p * a * den
+                den *= b
+        return num if den == 1 else Fraction(num, den)
 
     return weighted
 
