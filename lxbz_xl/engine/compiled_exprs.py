@@ -7,6 +7,7 @@ numbers a definition fixes ($parameters, literals) are resolved here, once, inst
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from decimal import Decimal
@@ -176,8 +177,41 @@ class ExprCompiler:
             return vote_points
         if isinstance(expr, ByField):
             return self.num(expr)
-        # Ballot means and invalid-ballot counts: the reference primitives (they scan the ballots anyway).
+        if isinstance(expr, L.BallotPointsExpr):
+            return self._ballot_points(expr.ballot_points)
+        # Invalid-ballot counts (once per unit): the reference primitive.
         return lambda env: X.evaluate_expr_reference(expr, env)
+
+    def _ballot_points(self, spec: L.BallotPoints) -> ExprFn:
+        """exprs._ballot_points: the mean of the points of the marks a member got on the valid ballots.
+        Which ballots are valid depends only on the unit (its ballots, its member count): found once per
+        unit, not once per member, and kept while the next member reads the same ballots."""
+        path, tier = spec.ballots, spec.tier
+        share_of = self.num(spec.max_share) if tier is not None and spec.max_share is not None else None
+        points = [(t, self.num(p)) for t, p in spec.points.items()]
+        kept: list[Any] = [None, None, None]  # the ballots list, its limit → the valid ballots
+
+        def ballot_points(env: Env) -> Any:
+            ballots = env.get(path)
+            me = env.get("name")
+            if ballots is MISSING or me is MISSING:
+                return None
+            if share_of is not None:  # exprs.invalid_ballots: more than floor(share × evaluated) of `tier`
+                evaluated = env.lookup("member_count") or 0
+                limit = math.floor((share_of(env) or Fraction(0)) * evaluated)
+                if kept[0] is ballots and kept[1] == limit:
+                    ballots = kept[2]
+                else:
+                    valid = [b for b in ballots if sum(1 for t in b.values() if t == tier) <= limit]
+                    kept[:] = [ballots, limit, valid]
+                    ballots = valid
+            marks = [b[me] for b in ballots if me in b]
+            if not marks:
+                return None
+            worth = {t: p(env) or Fraction(0) for t, p in points}
+            return _sum([worth[m] for m in marks], len(marks))
+
+        return ballot_points
 
     def _operands(self, body: Any) -> Callable[[Env], list[Any] | None]:
         if isinstance(body, str):  # the path of a numbers input
