@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -211,14 +212,18 @@ def test_counts_bounded_by_another_field_read_as_the_reference_reads_them(member
     _same(load_rubric("learning_team"), case)
 
 
-@given(st.floats(allow_nan=False, allow_infinity=False))
-def test_plain_decimals_are_read_as_inputs_reads_a_float(x: float) -> None:
-    """The reading plan takes a float written without an exponent as its shortest repr, exactly."""
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(-2, 2))
+def test_plain_decimals_are_read_as_inputs_reads_a_float(x: float, step: int) -> None:
+    """The reading plan takes a float written without an exponent as its shortest repr, exactly, and
+    compares it with a whole bound as a float (as its shortest repr compares)."""
     from lxbz_xl.engine.reader import _plain_decimal
     from lxbz_xl.inputs import number_of
 
     if x == 0.0 or 0.0001 <= abs(x) < 1e16:
-        assert _plain_decimal(x) == number_of(x)
+        q = _plain_decimal(x)
+        assert q == number_of(x)
+        bound = math.floor(x) + step
+        assert (x >= bound) == (q >= bound) and (x <= bound) == (q <= bound)
 
 
 @pytest.mark.parametrize(

@@ -236,15 +236,19 @@ def _number_tests(
         return None
     whole = f"type(raw) is int and {-_LIMIT} < raw < {_LIMIT}"
     # repr(x) has no exponent for 1e-4 <= |x| < 1e16: a plain decimal, as a clerk would type it.
-    decimal = (
-        "type(raw) is float and (raw == 0.0 or 0.0001 <= abs(raw) < 1e16) and (q := plain_decimal(raw)) is q"
-    )
+    decimal = "type(raw) is float and (raw == 0.0 or 0.0001 <= abs(raw) < 1e16)"
+    exact = " and (q := plain_decimal(raw)) is q"
     for bound, op in ((spec.min, ">="), (spec.max, "<=")):
         value = resolve_num(defn, bound) if bound is not None else None
         if value is not None:
             whole += f" and raw {op} {const(value)}"
-            decimal += f" and q {op} {const(value)}"
-    return whole, decimal
+            if type(value) is int and abs(value) < 2**53:
+                # A whole bound is a float exactly, and rounding to the nearest float keeps order: the
+                # float compares with it as its shortest repr does (one equal to it reads as it).
+                decimal += f" and raw {op} {value}"
+            else:
+                exact += f" and q {op} {const(value)}"
+    return whole, decimal + exact
 
 
 def _plain_decimal(raw: float) -> Fraction:
