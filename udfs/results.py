@@ -55,7 +55,10 @@ def _member(
     record = member_record(spec, flatten(row))
     if record is None:
         return None
-    with_table = len(args) >= len(unit_labels(defn)) and not blank(args[-1])
+    # A pure function of the arguments: decided once per unit, not once per member row.
+    with_table = memo(
+        defn, ("with_table", frozen), lambda: len(args) >= len(unit_labels(defn)) and not blank(args[-1])
+    )
     # Same key as LXBZ_TIER when the table is given, so every member of a unit shares one evaluation.
     key = ("unit", frozen) if with_table else ("unit+row", cell_key(row), frozen)
     done = memo(defn, key, lambda: _evaluate(defn, unit_case(defn, args, default_members=[record])))
