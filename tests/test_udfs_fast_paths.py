@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from udfs import cache, results
 from udfs.cache import cell_key, freeze
 from udfs.convert import blank, clean, flatten
+from udfs.functions import LXBZ_MEMBER
 
 CELLS = st.one_of(
     st.none(),
@@ -103,3 +106,38 @@ def _leaves(value: Any) -> list[Any]:
     if isinstance(value, tuple):
         return [leaf for v in value for leaf in _leaves(v)]
     return [value]
+
+
+def _performance_sheet(table: list[list[Any]]) -> tuple[Any, ...]:
+    return ("performance", [[86.0]], [[None]], [[92.0]], [[2.0, "比较法进位"], [None, None]], [[0.75]], table)
+
+
+def _member_row(name: str, qualitative: Any) -> list[Any]:
+    return [name, 9.0, 1.0, 0.0, 16.0, 7.0, 1.0, 2.0, qualitative, None, None]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        [_member_row("甲", 69.0), _member_row("乙", 94.0), [None] * 11],
+        [[None] * 11, _member_row("甲", 69.0), [None, "", None] + [None] * 8, _member_row("乙", 94.0)],
+        [_member_row("甲", 69.0), _member_row("甲", 69.0), _member_row("乙", 94.0)],  # a repeated row
+        [_member_row("甲", 69.0), [*_member_row("乙", 94.0), 5.0]],  # a row with an extra cell
+        [_member_row("甲", 69.0), _member_row("乙", "高")],  # a bad value in one row
+    ],
+)
+def test_members_found_by_their_table_row_as_by_their_record(
+    table: list[list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LXBZ_MEMBER finds a row of the members table by its position (udfs/results._row_of_table): the
+    same answers as reading the row again and looking its record up, for every row and output."""
+    rid, *args = _performance_sheet(table)
+    rows = [[r] for r in table] + [[_member_row("甲", 70.0)], [_member_row("丙", 69.0)]]
+
+    def answers() -> list[Any]:
+        cache.clear()
+        return [LXBZ_MEMBER(rid, out, row, *args) for row in rows for out in ("total", "tier", "truth_rate")]
+
+    fast = answers()
+    monkeypatch.setattr(results, "_row_of_table", lambda *_: None)
+    assert fast == answers()
