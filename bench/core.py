@@ -7,11 +7,11 @@ of merely touching the input once. Targets (issue 2): one item < 20 µs; a full 
 (issue 11) learning_team `evaluate` with explanations ≤ 2× deepcopy. Times are the best of several rounds
 of CPU time (`time.process_time`); the issue-11 line interleaves its rounds with the baseline's.
 
-Measured 2026-12-02 on the shared 2-core machine (load 4.6–5.9), after the learning_team table has filled
-the item memos with 10,000 cases: learning_team evaluate 21.9–24.4 µs = 1.31–1.44× deepcopy (3 runs),
-reference interpreter 8.9–10.7× in the same runs; table: learning_team 25.8 µs (1.7×, rounds then
-not interleaved), performance 353 µs, layered 554 µs, water_saving 598 µs. Before (2026-12-01, load 0.5):
-55.6 µs = 3.40× deepcopy, performance/layered/water_saving 870–980 µs.
+Measured 2026-12-02 on the shared 2-core machine, after the learning_team table has filled the item
+memos with 10,000 cases: learning_team evaluate 26.9 µs = 1.36× deepcopy at load 3.7–4.5 (1.31–1.44× in
+three earlier runs at load 4.6–5.9), reference interpreter 9.5× (8.9–10.7×) in the same runs; table at
+load 3.7–4.5: learning_team 25.6 µs (1.4×), performance 352 µs, layered 381 µs, water_saving 508 µs.
+Before (2026-12-01, load 0.5): 55.6 µs = 3.40× deepcopy; performance/layered/water_saving 870–980 µs.
 """
 
 from __future__ import annotations

@@ -19,9 +19,11 @@ over the cost of merely calling Python. This is Python time only: the COM (class
 round trip per cell comes on top and is the same for any Python function. Times are CPU time of this
 process (`time.process_time`), best of --repeat: on a shared machine wall time mostly measures the others.
 
-Measured 2026-12-02 on the shared 2-core machine: performance sheet cold 77.6–82.3 ms at load 4.9–5.1
-(core evaluate 37–46 ms for its 200 evaluations), 83–100 ms at load 6.4–7.1; learning_team 32–34 ms,
-annual_team 29–33 ms. Before (2026-12-01, wall time, load ~0.5): performance 150–175 ms.
+Measured 2026-12-02 on the shared 2-core machine at load 1.8–2.4: performance sheet cold 63–76 ms
+(best of 5, three runs; core evaluate 30–43 ms of it for 200 evaluations), 62 ms best of 15;
+learning_team 29–47 ms, annual_team 28–42 ms. Earlier the same day at load 4–7 (before the last
+LXBZ_MEMBER and arithmetic changes) best-of-5 runs hit 83–106 ms while other jobs contended for the
+cores. Before (2026-12-01, wall time, load ~0.5): performance 150–175 ms.
 """
 
 from __future__ import annotations
