@@ -176,8 +176,9 @@ def _memo_of(defn: RubricDefinition | None) -> OrderedDict[Any, Any]:
     global _last
     if defn is None:
         return _memo
-    if _last[0] is defn and _last[1] == _generation:  # a sheet's calls mostly name one rubric in a row
-        return _last[2]
+    last = _last  # read once: a consistent triple
+    if last[0] is defn and last[1] == _generation:  # a sheet's calls mostly name one rubric in a row
+        return last[2]
     slot = compiled(defn).memo
     held: tuple[int, OrderedDict[Any, Any]] | None = slot.get("udfs.memo")
     if held is None or held[0] != _generation:

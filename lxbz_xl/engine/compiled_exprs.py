@@ -189,7 +189,7 @@ class ExprCompiler:
         path, tier = spec.ballots, spec.tier
         share_of = self.num(spec.max_share) if tier is not None and spec.max_share is not None else None
         points = [(t, self.num(p)) for t, p in spec.points.items()]
-        kept: list[Any] = [None, None, None]  # the ballots list, its limit → the valid ballots
+        kept: list[Any] = [(None, None, None)]  # (the ballots list, its limit, the valid ballots)
 
         def ballot_points(env: Env) -> Any:
             ballots = env.get(path)
@@ -199,11 +199,12 @@ class ExprCompiler:
             if share_of is not None:  # exprs.invalid_ballots: more than floor(share × evaluated) of `tier`
                 evaluated = env.lookup("member_count") or 0
                 limit = math.floor((share_of(env) or Fraction(0)) * evaluated)
-                if kept[0] is ballots and kept[1] == limit:
-                    ballots = kept[2]
+                last = kept[0]  # read and replaced whole: a consistent triple even across threads
+                if last[0] is ballots and last[1] == limit:
+                    ballots = last[2]
                 else:
                     valid = [b for b in ballots if sum(1 for t in b.values() if t == tier) <= limit]
-                    kept[:] = [ballots, limit, valid]
+                    kept[0] = (ballots, limit, valid)
                     ballots = valid
             marks = [b[me] for b in ballots if me in b]
             if not marks:
