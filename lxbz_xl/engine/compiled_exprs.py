@@ -443,6 +443,22 @@ class CondCompiler:
                 return None if a is None or b is None else op(a, b)
 
             return compared
+        if isinstance(cond, L.ShareCond):
+            votes_path, tiers, op = cond.share.votes, tuple(cond.share.tiers), _OPS[cond.share.op]
+            threshold = self.exprs.num(cond.share.value)
+
+            def shared(env: Env) -> bool | None:  # conditions.share_verdict's value
+                votes = env.get(votes_path)
+                bound = threshold(env)
+                if votes is MISSING or bound is None:
+                    return None
+                valid = _valid(votes)
+                if not valid:  # not after input checking; exprs.share says what it says then
+                    return op(X.share(votes, list(tiers)), bound)
+                count = sum([votes.get(t, 0) for t in tiers])
+                return op(count * bound.denominator, bound.numerator * valid)  # count/valid op bound
+
+            return shared
         whole = self(cond)
         return lambda env: whole(env).value
 
