@@ -124,7 +124,9 @@ class ExprCompiler:
 
             def share(env: Env) -> Any:
                 votes = env.get(votes_path)
-                return None if votes is MISSING else X.share(votes, tiers)
+                if votes is MISSING:
+                    return None
+                return Fraction(sum([votes.get(t, 0) for t in tiers]), _valid(votes))  # exprs.share
 
             return share
         if isinstance(expr, L.MeanExpr):
