@@ -310,9 +310,9 @@ def _clause_inputs(clause: Any) -> list[FieldSpec]:
 def _items_source(items: list[ItemFn], rubric: str) -> ItemsFn:
     """Every item scored in one straight-line function, with the items total and how many items are
     below full marks: an item whose counts were seen before is rebuilt from its kept parts inline; any
-    other item runs its scorer (which keeps its parts). The total is exact and stays an int while the
-    scores are (item points are whole numbers), where a Fraction sum would build one per item."""
-    env: dict[str, Any] = {"IR": ItemResult}
+    other item runs its scorer (which keeps its parts). The total is summed in ints while the scores
+    are (item points are whole numbers), where a Fraction sum would build one per item."""
+    env: dict[str, Any] = {"IR": ItemResult, "Fraction": Fraction}
     lines = ["def score_items(values):", "    g = values.get"]
     for i, score in enumerate(items):
         paths, seen, (item_id, name, points), miss = score.memo  # type: ignore[attr-defined]
@@ -333,7 +333,12 @@ def _items_source(items: list[ItemFn], rubric: str) -> ItemsFn:
     n = range(len(items))
     total = " + ".join(f"s{i}" for i in n) or "0"
     below = " + ".join(f"b{i}" for i in n) or "0"
-    lines.append(f"    return [{', '.join(f'r{i}' for i in n)}], {total}, int({below})")
+    lines.append(
+        f"    t = {total}"
+    )  # a Fraction, as the reference's Fraction(0) + … (a shown total keeps its type)
+    lines.append(
+        f"    return [{', '.join(f'r{i}' for i in n)}], Fraction(t) if type(t) is int else t, int({below})"
+    )
     exec(compile("\n".join(lines), f"<items of {rubric}>", "exec"), env)
     return env["score_items"]  # type: ignore[no-any-return]
 

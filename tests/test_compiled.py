@@ -29,10 +29,22 @@ def _same(defn: RubricDefinition, case: dict[str, Any]) -> None:
     fast = evaluate(defn, copy.deepcopy(case))
     slow = reference.evaluate(defn, copy.deepcopy(case))
     assert fast == slow
+    assert _types(fast) == _types(slow)  # 1 == Fraction(1), but a shown rate is "100%" only for a Fraction
     assert fast.to_json() == slow.to_json()  # key order and number forms too
     assert list(fast.inputs) == list(slow.inputs)  # parsed inputs in field order
     assert [list(m.inputs) for m in fast.members] == [list(m.inputs) for m in slow.members]
     assert evaluate(defn, case, explain=False) == reference.evaluate(defn, case, explain=False)
+
+
+def _types(result: Any) -> list[Any]:
+    """The types of the totals, computed values and parsed inputs of a Result, in order. (Item and clause
+    scores are ints on the compiled path where the reference has Fraction(0) + …: equal numbers, shown
+    alike, and only ever shown through fmt/as_json_number/to_cell.)"""
+    out: list[Any] = [type(result.total_points)]
+    for o in [result, *result.members]:
+        out += [type(o.total), *(type(v.value) for v in o.values)]
+        out += [(k, type(v)) for k, v in o.inputs.items()]
+    return out
 
 
 @st.composite

@@ -255,14 +255,14 @@ class ExprCompiler:
                     return None
                 if not values:
                     return ONE
-                num = den = 1  # Π values as an integer pair, reduced once
+                num = den = 1  # Π values as an integer pair, reduced once; a Fraction, as Fraction(1)·…
                 for v in values:
                     if type(v) is int:
                         num *= v
                     else:
                         num *= v.numerator
                         den *= v.denominator
-                return num if den == 1 else Fraction(num, den)
+                return Fraction(num) if den == 1 else Fraction(num, den)
 
         else:
             pick = min if isinstance(expr, L.MinExpr) else max
@@ -318,7 +318,7 @@ def _static(value: Any) -> bool:
 
 def _sum(values: list[Any], scale: int = 1) -> Any:
     """Σ values / scale, exactly: the Fractions added as integer pairs and reduced once (each Fraction
-    operation reduces its result), an int while every value is one and scale is 1."""
+    operation reduces its result). A Fraction, as the reference's sum(values, Fraction(0)) is."""
     num, den = 0, 1
     for v in values:
         if type(v) is int:
@@ -328,7 +328,7 @@ def _sum(values: list[Any], scale: int = 1) -> Any:
             num = num * b + v.numerator * den
             den *= b
     den *= scale
-    return num if den == 1 else Fraction(num, den)
+    return Fraction(num) if den == 1 else Fraction(num, den)
 
 
 def _valid(votes: dict[str, int]) -> int:
@@ -339,12 +339,15 @@ def _valid(votes: dict[str, int]) -> int:
 
 def _weighted(terms: list[tuple[Any, ExprFn]], constant: Any) -> ExprFn:
     """constant + Σ weight × operand with weights the definition fixes, exactly: accumulated as an
-    integer pair and reduced once (as _sum), an int while every number is one."""
+    integer pair and reduced once (as _sum). An int while every number is one, else a Fraction, as the
+    reference's int and Fraction arithmetic gives."""
     plan = [(w.numerator, w.denominator, operand) for w, operand in terms]
     start = (constant.numerator, constant.denominator)
+    ints = type(constant) is int and all(type(w) is int for w, _ in terms)
 
     def weighted(env: Env) -> Any:
         num, den = start
+        whole = ints
         for p, q, operand in plan:
             v = operand(env)
             if v is None:
@@ -352,13 +355,16 @@ def _weighted(terms: list[tuple[Any, ExprFn]], constant: Any) -> ExprFn:
             if type(v) is int:
                 a, b = v, q
             else:
+                whole = False
                 a, b = v.numerator, v.denominator * q
             if b == 1:  # + p·a
                 num += p * a * den
             else:  # num/den + p·a/b
                 num = num * b + p * a * den
                 den *= b
-        return num if den == 1 else Fraction(num, den)
+        if whole:
+            return num
+        return Fraction(num) if den == 1 else Fraction(num, den)
 
     return weighted
 
