@@ -8,9 +8,10 @@ of merely touching the input once. Targets (issue 2): one item < 20 µs; a full 
 of CPU time (`time.process_time`); the issue-11 line interleaves its rounds with the baseline's.
 
 Measured 2026-12-02 on the shared 2-core machine, after the learning_team table has filled the item
-memos with 10,000 cases: learning_team evaluate 23.7 µs = 1.36× deepcopy at load 2.5–3.4 (1.31–1.44×
-in six earlier runs at load 3.7–5.9), reference interpreter 9.4× (8.9–10.7×) in the same runs; table at
-load 2.5–3.4: learning_team 19.6 µs (1.3×), performance 275 µs, layered 423 µs, water_saving 501 µs.
+memos with 10,000 cases: learning_team evaluate 22.6–23.7 µs = 1.36–1.41× deepcopy at load 1.7–3.4
+(1.31–1.44× in six runs at load 3.7–5.9; 1.34–1.80× in five runs at load 4.6–4.8 while another job
+contended for the cores), reference interpreter 8.5–10.7× in the same runs; table at load 2.5–3.4:
+learning_team 19.6 µs (1.3×), performance 275 µs, layered 423 µs, water_saving 501 µs.
 Before (2026-12-01, load 0.5): 55.6 µs = 3.40× deepcopy; performance/layered/water_saving 870–980 µs.
 """
 

@@ -19,11 +19,11 @@ over the cost of merely calling Python. This is Python time only: the COM (class
 round trip per cell comes on top and is the same for any Python function. Times are CPU time of this
 process (`time.process_time`), best of --repeat: on a shared machine wall time mostly measures the others.
 
-Measured 2026-12-02 on the shared 2-core machine at load 2.1–2.3: performance sheet cold 62.5–65.5 ms
-(best of 5, three runs; core evaluate 29–31 ms of it for 200 evaluations; `--check` exits 0);
-learning_team 29–48 ms, annual_team 28 ms. Earlier the same day at load 4–7, before the last
-LXBZ_MEMBER and arithmetic changes, best-of-5 runs hit 83–106 ms while other jobs contended for the
-cores. Before (2026-12-01, wall time, load ~0.5): performance 150–175 ms.
+Measured 2026-12-02 on the shared 2-core machine at load 1.8–2.3: performance sheet cold 62.5–67.5 ms
+(best of 5, five of six runs; core evaluate 29–34 ms of it for 200 evaluations; `--check` exits 0), one
+run 93.9 ms while another job contended for the cores (its warm recalc took 14 ms instead of 8.5);
+learning_team 29–48 ms, annual_team 28–43 ms. Before (2026-12-01, wall time, load ~0.5): performance
+150–175 ms.
 """
 
 from __future__ import annotations
