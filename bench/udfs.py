@@ -16,7 +16,14 @@ evaluations it made (at most one per distinct unit: LXBZ_TIER/BASE_TIER/VALUE/FL
 "warm" recalculates the same inputs again (Ctrl+Alt+F9). The baseline is a trivial Python
 function taking the same arguments, called in the same loop, so the ratio is the cost of the function
 over the cost of merely calling Python. This is Python time only: the COM (classic) or Office.js (Lite)
-round trip per cell comes on top and is the same for any Python function.
+round trip per cell comes on top and is the same for any Python function. Times are CPU time of this
+process (`time.process_time`), best of --repeat: on a shared machine wall time mostly measures the others.
+
+Measured 2026-12-02 on the shared 2-core machine at load 1.8–2.3: performance sheet cold 62.5–67.5 ms
+(best of 5, five of six runs; core evaluate 29–34 ms of it for 200 evaluations; `--check` exits 0), one
+run 93.9 ms while another job contended for the cores (its warm recalc took 14 ms instead of 8.5);
+learning_team 29–48 ms, annual_team 28–43 ms. Before (2026-12-01, wall time, load ~0.5): performance
+150–175 ms.
 """
 
 from __future__ import annotations
@@ -137,14 +144,14 @@ def performance(rng: random.Random, units: int) -> list[Call]:
 
 
 def recalc(calls: list[Call], trivial: bool = False) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     if trivial:
         for _, args in calls:
             baseline(*args)
     else:
         for func, args in calls:
             func(*args)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 class CoreClock:
@@ -157,12 +164,12 @@ class CoreClock:
 
     def __enter__(self) -> CoreClock:
         def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start = time.process_time()
             self.calls += 1
             try:
                 return self.original(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                self.seconds += time.process_time() - start
 
         results.evaluate = timed  # type: ignore[assignment]
         return self

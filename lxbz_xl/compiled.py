@@ -2,9 +2,12 @@
 
 A definition is data; evaluating it straight from the pydantic tree (lxbz_xl/engine/reference.py) walks
 the same nodes, renders the same texts and resolves the same parameters for every case. The compiled
-rubric does that once: input specs by path, rendered rule texts, and each item and condition turned into
-a Python closure with its numbers resolved. `lxbz_xl.evaluate` uses the closures; tests/test_compiled.py
-proves them equal to the reference interpreter, explanations included, on generated cases.
+rubric does that once: input specs by path, reading plans (engine/reader.py), rendered rule texts, each
+item scored by generated straight-line Python with its outcomes for seen counts kept, each expression,
+condition and explanation turned into a closure with its numbers resolved (engine/compiled_exprs.py,
+engine/compiled_describe.py), and each entity's steps in order (engine/plan.py). `lxbz_xl.evaluate` uses
+them; tests/test_compiled.py proves them equal to the reference interpreter, explanations included, on
+generated cases.
 
 Nothing here knows a rubric by name.
 """
@@ -27,6 +30,7 @@ _SLOT = re.compile(r"\{(\w+)\}")
 
 ClauseFn = Callable[[dict[str, Any]], tuple[Any, str | None]]
 ItemFn = Callable[[dict[str, Any]], ItemResult]
+ItemsFn = Callable[[dict[str, Any]], tuple[list[ItemResult], Any, int]]  # (items, total, below full)
 
 
 class CompiledRubric:
@@ -54,20 +58,35 @@ class CompiledRubric:
         self.total_points: Fraction | None = (
             Fraction(defn.total_points) if defn.total_points is not None else None
         )
+        from lxbz_xl.engine.reader import Reader
+
         self.read_all = Reader(defn, self.spec_list)
         self.read_unit = Reader(defn, self.unit_specs)
         self.read_member = Reader(defn, defn.members.inputs) if defn.members is not None else None
         self._texts: dict[str, str] = {}
+        self._plans: dict[int, Any] = {}  # entity id → engine/plan.EntityPlan, built on first use
         # Derived facts of field lists read by lxbz_xl/inputs.py (bounds, key shapes), by kind and list.
         self.memo: dict[Any, Any] = {}
         from lxbz_xl.engine.compiled_exprs import CondCompiler, ExprCompiler
 
         self.expr = ExprCompiler(defn)  # expression node → closure over an Env
         self.cond = CondCompiler(self.expr)  # condition node → closure returning its Verdict
+        from lxbz_xl.engine.compiled_describe import Describer
+
+        self.describe = Describer(self.expr)  # expression node → closure giving its explanation
         # Scorers reading the parsed case values (items.N.name), and scorers of one item's own inputs.
         self.items: list[ItemFn] = [self._item(item, f"items.{item.id}.") for item in defn.items]
         self._by_item = {item.id: (item, self._item(item)) for item in defn.items}
-        self.score_items: Callable[[dict[str, Any]], list[ItemResult]] = _items_source(self.items, defn.id)
+        self.score_items: ItemsFn = _items_source(self.items, defn.id)
+
+    def plan(self, entity: Any) -> Any:
+        """The compiled steps (engine/plan.EntityPlan) of this definition's unit or member entity."""
+        hit = self._plans.get(id(entity))
+        if hit is None or hit.entity is not entity:  # the plan holds its entity: the id is not reused
+            from lxbz_xl.engine.plan import EntityPlan
+
+            hit = self._plans[id(entity)] = EntityPlan(self, entity)
+        return hit
 
     def item(self, item: Item) -> ItemFn:
         """The compiled scorer of one of this definition's items (an item of a copy: compiled anew)."""
@@ -158,286 +177,170 @@ class CompiledRubric:
 
         return shortfall
 
+    def _final(self, item: Item, clause: Any, prefix: str) -> Callable[[dict[str, Any]], ClauseResult]:
+        """A clause's result after its own cap. ClauseResults are immutable, so the result for counts
+        seen before is the same object (a count is a small integer that repeats across units)."""
+        raw_of = self._clause(item, clause, prefix)
+        word = "扣" if item.mode == "deduct" else "得"
+        cap = dec(clause.cap) if clause.cap is not None else None
+        clause_id, label = clause.id, self.text(clause.label)
+
+        def make(values: dict[str, Any]) -> ClauseResult:
+            raw, text = raw_of(values)
+            value = raw
+            if raw and cap is not None and raw > cap:
+                value = cap
+                text = f"{text}(本条最多{word}{fmt(value)}分)"
+            return ClauseResult(clause_id, label, value, text)
+
+        paths = [prefix + s.path for s in _clause_inputs(clause)]
+        seen: dict[Any, ClauseResult] = {}
+        if len(paths) == 1:
+            (only,) = paths
+
+            def one(values: dict[str, Any]) -> ClauseResult:
+                key = values.get(only)
+                hit = seen.get(key)
+                if hit is None:
+                    hit = make(values)
+                    if (key is None or type(key) is int) and len(seen) < 1024:
+                        seen[key] = hit
+                return hit
+
+            one.seen = seen  # type: ignore[attr-defined]  # looked up inline by the item's scorer
+            return one
+
+        def several(values: dict[str, Any]) -> ClauseResult:
+            key = tuple([values.get(p) for p in paths])
+            hit = seen.get(key)
+            if hit is None:
+                hit = make(values)
+                if len(seen) < 1024 and all(v is None or type(v) is int for v in key):
+                    seen[key] = hit
+            return hit
+
+        several.seen = seen  # type: ignore[attr-defined]
+        return several
+
     def _item(self, item: Item, prefix: str = "") -> ItemFn:
         from lxbz_xl.engine.items import item_outcome
 
         points = dec(item.points)
-        mode = item.mode
-        word = "扣" if mode == "deduct" else "得"
-        plan = [
-            (
-                clause.id,
-                self.text(clause.label),
-                self._clause(item, clause, prefix),
-                dec(clause.cap) if clause.cap is not None else None,
-            )
-            for clause in item.clauses
-        ]
+        finals = [self._final(item, clause, prefix) for clause in item.clauses]
         item_id, name = item.id, item.name
-
-        def compute(values: dict[str, Any]) -> ItemResult:
-            clauses: list[ClauseResult] = []
-            explanations: list[str] = []
-            total: Fraction | int = 0
-            for clause_id, label, points_of, cap in plan:
-                raw, text = points_of(values)
-                value = raw
-                if raw and cap is not None and raw > cap:
-                    value = cap
-                    text = f"{text}(本条最多{word}{fmt(value)}分)"
-                total += value
-                clauses.append(ClauseResult(clause_id, label, value, text))
-                if text:
-                    explanations.append(text)
-            score, deduction = item_outcome(mode, points, total, explanations)
-            return ItemResult(item_id, name, points, score, deduction, clauses, explanations)
-
         # Counts are small integers that repeat across units: an item's outcome for the same counts is
-        # kept (as immutable parts) and each Result still gets its own ItemResult and ClauseResults.
+        # kept (its immutable parts) and each Result still gets its own ItemResult and lists.
         paths = [prefix + spec.path for spec in item.inputs()]
-        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        seen: dict[Any, tuple[Any, ...]] = {}  # keyed by the one count, or by the tuple of counts
+        miss = _miss_source(item, finals, paths, seen, points, item_outcome)
 
         if len(paths) == 1:
             (only,) = paths
 
-            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
-                return (values.get(only),)
+            def key_of(values: dict[str, Any]) -> Any:
+                return values.get(only)
 
         else:
 
-            def key_of(values: dict[str, Any]) -> tuple[Any, ...]:
+            def key_of(values: dict[str, Any]) -> Any:
                 return tuple([values.get(p) for p in paths])
 
         def score(values: dict[str, Any]) -> ItemResult:
             key = key_of(values)
             hit = seen.get(key)
             if hit is None:
-                result = compute(values)
-                if len(seen) < 4096 and all(v is None or type(v) is int for v in key):
-                    seen[key] = (
-                        tuple((c.id, c.label, c.value, c.explanation) for c in result.clauses),
-                        tuple(result.explanations),
-                        result.score,
-                        result.deduction,
-                    )
-                return result
-            parts, explanations, score_, deduction = hit
-            return ItemResult(
-                item_id,
-                name,
-                points,
-                score_,
-                deduction,
-                [ClauseResult(*c) for c in parts],
-                list(explanations),
-            )
+                return miss(values, key)
+            clauses, explanations, score_, deduction, _ = hit
+            return ItemResult(item_id, name, points, score_, deduction, list(clauses), list(explanations))
 
-        score.memo = (paths, seen, (item_id, name, points))  # type: ignore[attr-defined]
+        score.memo = (paths, seen, (item_id, name, points), miss)  # type: ignore[attr-defined]
         return score
 
 
-def _items_source(items: list[ItemFn], rubric: str) -> Callable[[dict[str, Any]], list[ItemResult]]:
-    """Every item scored in one straight-line function: an item whose counts were seen before is
-    rebuilt from its kept parts inline; any other item runs its scorer (which keeps its parts)."""
-    env: dict[str, Any] = {"IR": ItemResult, "CR": ClauseResult}
+def _miss_source(
+    item: Item, finals: list[Any], paths: list[str], seen: dict[Any, Any], points: Any, outcome: Any
+) -> Callable[[dict[str, Any], Any], ItemResult]:
+    """The scorer of an item whose counts were not seen before, in straight-line Python: each clause's
+    result looked up by its own counts (a part of the item's key `k`), else computed; summed, capped
+    (engine/items.item_outcome), and kept under `k` while the memo has room and `k` is whole counts."""
+    env: dict[str, Any] = {"IR": ItemResult, "outcome": outcome, "S": seen, "P": points}
+    env |= {"I": item.id, "N": item.name, "MODE": item.mode}
+    lines = ["def miss(values, k):"]
+    position = 0
+    for j, (clause, final) in enumerate(zip(item.clauses, finals, strict=True)):
+        env |= {f"F{j}": final, f"T{j}": final.seen}
+        width = len(_clause_inputs(clause))
+        if len(paths) == 1:
+            key = "k"
+        elif width == 1:
+            key = f"k[{position}]"
+        else:
+            key = "(" + "".join(f"k[{position + w}], " for w in range(width)) + ")"
+        position += width
+        lines += [f"    c{j} = T{j}.get({key})", f"    if c{j} is None:", f"        c{j} = F{j}(values)"]
+    n = range(len(finals))
+    parts = ", ".join(f"c{j}" for j in n)
+    lines += [
+        f"    explanations = [e for e in ({''.join(f'c{j}.explanation, ' for j in n)}) if e]",
+        f"    total = 0{''.join(f' + c{j}.value' for j in n)}",
+        "    score, deduction = outcome(MODE, P, total, explanations)",
+        f"    result = IR(I, N, P, score, deduction, [{parts}], explanations)",
+    ]
+    whole = (
+        "(k is None or type(k) is int)" if len(paths) == 1 else "all(v is None or type(v) is int for v in k)"
+    )
+    lines += [
+        f"    if len(S) < 4096 and {whole}:",
+        f"        S[k] = (({parts}{',' if len(finals) == 1 else ''}), tuple(explanations), score, deduction, score < P)",
+        "    return result",
+    ]
+    exec(compile("\n".join(lines), f"<item {item.id}>", "exec"), env)
+    return env["miss"]  # type: ignore[no-any-return]
+
+
+def _clause_inputs(clause: Any) -> list[FieldSpec]:
+    """The inputs one clause reads (as Item.inputs lists them, clause by clause)."""
+    if isinstance(clause, PerUnitClause):
+        return [clause.input]
+    if isinstance(clause, ShortfallClause):
+        return [clause.base, clause.achieved]
+    return [clause.done, clause.target]
+
+
+def _items_source(items: list[ItemFn], rubric: str) -> ItemsFn:
+    """Every item scored in one straight-line function, with the items total and how many items are
+    below full marks: an item whose counts were seen before is rebuilt from its kept parts inline; any
+    other item runs its scorer (which keeps its parts). The total is summed in ints while the scores
+    are (item points are whole numbers), where a Fraction sum would build one per item."""
+    env: dict[str, Any] = {"IR": ItemResult, "Fraction": Fraction}
     lines = ["def score_items(values):", "    g = values.get"]
     for i, score in enumerate(items):
-        paths, seen, (item_id, name, points) = score.memo  # type: ignore[attr-defined]
-        env |= {f"F{i}": score, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
-        key = "(" + "".join(f"g({p!r}), " for p in paths) + ")"
+        paths, seen, (item_id, name, points), miss = score.memo  # type: ignore[attr-defined]
+        env |= {f"M{i}": miss, f"S{i}": seen, f"N{i}": name, f"P{i}": points, f"I{i}": item_id}
+        key = f"g({paths[0]!r})" if len(paths) == 1 else "(" + "".join(f"g({p!r}), " for p in paths) + ")"
         lines += [
-            f"    h = S{i}.get({key})",
-            f"    r{i} = F{i}(values) if h is None else "
-            f"IR(I{i}, N{i}, P{i}, h[2], h[3], [CR(*c) for c in h[0]], list(h[1]))",
+            f"    k = {key}",
+            f"    h = S{i}.get(k)",
+            "    if h is None:",
+            f"        r{i} = M{i}(values, k)",
+            f"        s{i} = r{i}.score",
+            f"        b{i} = s{i} < P{i}",
+            "    else:",
+            f"        r{i} = IR(I{i}, N{i}, P{i}, h[2], h[3], list(h[0]), list(h[1]))",
+            f"        s{i} = h[2]",
+            f"        b{i} = h[4]",
         ]
-    lines.append("    return [" + ", ".join(f"r{i}" for i in range(len(items))) + "]")
+    n = range(len(items))
+    total = " + ".join(f"s{i}" for i in n) or "0"
+    below = " + ".join(f"b{i}" for i in n) or "0"
+    lines.append(
+        f"    t = {total}"
+    )  # a Fraction, as the reference's Fraction(0) + … (a shown total keeps its type)
+    lines.append(
+        f"    return [{', '.join(f'r{i}' for i in n)}], Fraction(t) if type(t) is int else t, int({below})"
+    )
     exec(compile("\n".join(lines), f"<items of {rubric}>", "exec"), env)
     return env["score_items"]  # type: ignore[no-any-return]
-
-
-_ABSENT = object()
-
-
-class Reader:
-    """A field list's reading plan: the key tree walked once, literal count bounds resolved once.
-
-    `read` returns the parsed values of a sound input, or None when anything is off (a missing, bad or
-    unknown value): the caller then runs inputs.read_fields for the exact errors, so a sound input reads
-    the same either way (tests/test_compiled.py). Values come out in field order, as read_fields gives.
-    """
-
-    def __init__(self, defn: RubricDefinition, specs: list[FieldSpec]) -> None:
-        from lxbz_xl.inputs import _is_static, resolve_num
-
-        self.defn = defn
-        self.order = [s.path for s in specs]
-        self.tree: list[Any] = []
-        # A bound chosen by another field (ByField) reads the fields before it: keep the flat order then.
-        self.usable = all(_is_static(s.min) and (_is_static(s.max) or _is_at(s.max)) for s in specs)
-        branches: dict[tuple[str, ...], list[Any]] = {(): self.tree}
-        leaves: set[tuple[str, ...]] = set()
-        for spec in specs:
-            bounds = None
-            if spec.type == "count" and _is_static(spec.min) and _is_static(spec.max):
-                lo = resolve_num(defn, spec.min) if spec.min is not None else None
-                hi = resolve_num(defn, spec.max) if spec.max is not None else None
-                if (lo is None or int(lo) == lo) and (hi is None or int(hi) == hi):
-                    bounds = (0 if lo is None else max(0, int(lo)), None if hi is None else int(hi))
-            parts = tuple(spec.path.split("."))
-            for i in range(1, len(parts)):
-                if parts[:i] not in branches:
-                    branches[parts[:i]] = []
-                    branches[parts[: i - 1]].append(
-                        (parts[i - 1], _number(parts[i - 1]), False, branches[parts[:i]])
-                    )
-            needed = spec.required or spec.required is None
-            quick = (spec.path, bounds, spec, needed, spec.default, _is_at(spec.max), spec.type == "bool")
-            branches[parts[:-1]].append((parts[-1], _number(parts[-1]), True, quick))
-            leaves.add(parts)
-        if leaves & set(branches):  # a path that is both a value and a group: leave it to read_fields
-            self.usable = False
-        walked: list[str] = []
-        _leaf_order(self.tree, walked)
-        self.reorder = walked != self.order
-        self._walk = _generate(self.tree, defn) if self.usable else None
-
-    def read(self, data: dict[str, Any]) -> dict[str, Any] | None:
-        if not self.usable:
-            return None
-        values: dict[str, Any] = {}
-        given: dict[str, Any] = {}
-        if self._walk is None or not self._walk(data, values, given):
-            return None
-        if self.reorder:
-            return {p: values[p] for p in self.order if p in values}
-        return values
-
-
-def _generate(tree: list[Any], defn: RubricDefinition) -> Callable[..., bool]:
-    """Straight-line Python for one key tree: each level's keys looked up by name, each field parsed by
-    the branch its type needs, and a level with a key it does not know refused (read_fields names it)."""
-    from lxbz_xl.inputs import InputProblem, check_value, within_named_bound
-
-    env: dict[str, Any] = {
-        "ABSENT": _ABSENT,
-        "InputProblem": InputProblem,
-        "check_value": check_value,
-        "within_named_bound": within_named_bound,
-        "absent": _absent,
-        "defn": defn,
-    }
-    lines: list[str] = []
-    bounded: list[tuple[str, str, str]] = []  # (flag variable, path, spec constant) of @-bounded fields
-
-    def const(value: Any) -> str:
-        name = f"c{len(env)}"
-        env[name] = value
-        return name
-
-    def level(plan: list[Any], depth: int, pad: str) -> None:
-        node, seen = f"n{depth}", f"m{depth}"
-        lines.append(f"{pad}{seen} = 0")
-        for key, number, leaf, payload in plan:
-            lines.append(f"{pad}if {key!r} in {node}:")
-            lines.append(f"{pad}    raw = {node}[{key!r}]")
-            lines.append(f"{pad}    {seen} += 1")
-            if number is not None:
-                lines.append(f"{pad}elif {number!r} in {node}:")
-                lines.append(f"{pad}    raw = {node}[{number!r}]")
-                lines.append(f"{pad}    {seen} += 1")
-            lines.append(f"{pad}else:")
-            lines.append(f"{pad}    raw = ABSENT")
-            if not leaf:
-                lines.append(f"{pad}if raw is ABSENT:")
-                lines.append(f"{pad}    if not absent({const(payload)}, values):")
-                lines.append(f"{pad}        return False")
-                lines.append(f"{pad}else:")
-                lines.append(f"{pad}    if type(raw) is not dict:")
-                lines.append(f"{pad}        return False")
-                lines.append(f"{pad}    n{depth + 1} = raw")
-                level(payload, depth + 1, pad + "    ")
-                continue
-            path, bounds, spec, needed, default, at, flag = payload
-            target = f"values[{path!r}] = given[{path!r}]"
-            branch = "if"
-            if bounds is not None:
-                top = "" if bounds[1] is None else f" and raw <= {bounds[1]!r}"
-                lines.append(f"{pad}if type(raw) is int and {bounds[0]!r} <= raw{top}:")
-                lines.append(f"{pad}    {target} = raw")
-                branch = "elif"
-            lines.append(f"{pad}{branch} raw is ABSENT or raw is None:")
-            if needed:
-                lines.append(f"{pad}    return False")
-            elif default is not None:
-                lines.append(f"{pad}    values[{path!r}] = {const(default)}")
-            else:
-                lines.append(f"{pad}    pass")
-            spec_name = const(spec)
-            if at:  # bounded by another field: checked once every field is read
-                flag_name = f"p{len(bounded)}"
-                bounded.append((flag_name, path, spec_name))
-                lines.append(f"{pad}else:")
-                lines.append(f"{pad}    values[{path!r}] = raw")
-                lines.append(f"{pad}    {flag_name} = True")
-                continue
-            if flag:
-                lines.append(f"{pad}elif type(raw) is bool:")
-                lines.append(f"{pad}    {target} = raw")
-            lines.append(f"{pad}else:")
-            lines.append(f"{pad}    try:")
-            lines.append(f"{pad}        {target} = check_value(defn, {spec_name}, raw, values.get)")
-            lines.append(f"{pad}    except InputProblem:")
-            lines.append(f"{pad}        return False")
-        lines.append(f"{pad}if {seen} != len({node}):")
-        lines.append(f"{pad}    return False")
-
-    lines.append("    if type(n0) is not dict:")
-    lines.append("        return False")
-    level(tree, 0, "    ")
-    for flag_name, path, spec_name in bounded:
-        lines += [
-            f"    if {flag_name} and not within_named_bound({spec_name}, values[{path!r}], given):",
-            "        try:",
-            f"            values[{path!r}] = check_value(defn, {spec_name}, values[{path!r}], given.get)",
-            "        except InputProblem:",
-            "            return False",
-        ]
-    lines.append("    return True")
-    head = ["def walk(n0, values, given):", *(f"    {f} = False" for f, _, _ in bounded)]
-    exec(compile("\n".join(head + lines), f"<reader of {defn.id}>", "exec"), env)
-    return env["walk"]  # type: ignore[no-any-return]
-
-
-def _is_at(bound: Any) -> bool:
-    return isinstance(bound, str) and bound.startswith("@")
-
-
-def _number(part: str) -> int | None:
-    # Item keys may be ints in YAML (`1:`) or strings in JSON ("1"): both are read.
-    return int(part) if part.isdigit() else None
-
-
-def _absent(plan: list[Any], values: dict[str, Any]) -> bool:
-    """A whole group is missing: its optional fields take their defaults; a required one fails."""
-    for _, _, leaf, payload in plan:
-        if not leaf:
-            if not _absent(payload, values):
-                return False
-            continue
-        path, _, _, needed, default, *_ = payload
-        if needed:
-            return False
-        if default is not None:
-            values[path] = default
-    return True
-
-
-def _leaf_order(plan: list[Any], out: list[str]) -> None:
-    for _, _, leaf, payload in plan:
-        if leaf:
-            out.append(payload[0])
-        else:
-            _leaf_order(payload, out)
 
 
 def _render(text: str, defn: RubricDefinition) -> str:

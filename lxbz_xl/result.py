@@ -11,8 +11,10 @@ from lxbz_xl.exact import show as show_as
 from lxbz_xl.inputs import InputError
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ClauseResult:
+    """Immutable: the compiled scorers hand the same ClauseResult to every Result with the same counts."""
+
     id: str
     label: str
     value: Fraction  # points deducted (deduct items) or earned (award/proportional items), after its cap

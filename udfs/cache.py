@@ -10,6 +10,7 @@ and LXBZ_MEMBER calls on the same unit share one `evaluate`.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 import time
 from collections import OrderedDict
@@ -40,6 +41,10 @@ def rubric(ref: Any) -> RubricDefinition:
     """The definition named by a cell: an id, `id@version`, a Chinese name, a YAML path,
     or the YAML text itself (the `_lxbz` cells of a template built from a department's own rubric: one
     cell or a range of chunks)."""
+    if type(ref) is str:  # the usual cell: a name looked up as it is (a padded one is cleaned below)
+        hit = _rubrics.get(ref)
+        if hit is not None and time.monotonic() - hit[1] < RECHECK_SECONDS:
+            return hit[0]
     if isinstance(ref, list | tuple):
         key = "".join(_raw_cells(ref))  # chunks of YAML text: kept exactly (no strip), blanks dropped
     elif isinstance(ref, str) and "\n" in ref:
@@ -155,15 +160,34 @@ def freeze(value: Any) -> Any:
     return tuple(out)
 
 
+def cell_key(value: Any) -> Any:
+    """A memo key for an argument list: equal keys only for the same cells (same values of the same
+    types, in the same rows). The marshal bytes of the cells (version 2: no back-references, so the
+    bytes depend on the values alone), about four times cheaper than `freeze` and hashed once; a value
+    marshal does not know (a date, a subclass) falls back to `freeze`."""
+    try:
+        return marshal.dumps(value, 2)
+    except ValueError:
+        return freeze(value)
+
+
 def _memo_of(defn: RubricDefinition | None) -> OrderedDict[Any, Any]:
     """The evaluations remembered for `defn`, kept on its compiled rubric (so they go with it)."""
+    global _last
     if defn is None:
         return _memo
+    last = _last  # read once: a consistent triple
+    if last[0] is defn and last[1] == _generation:  # a sheet's calls mostly name one rubric in a row
+        return last[2]
     slot = compiled(defn).memo
     held: tuple[int, OrderedDict[Any, Any]] | None = slot.get("udfs.memo")
     if held is None or held[0] != _generation:
         held = slot["udfs.memo"] = (_generation, OrderedDict())
+    _last = (defn, _generation, held[1])
     return held[1]
+
+
+_last: tuple[Any, int, OrderedDict[Any, Any]] = (None, -1, OrderedDict())  # the latest _memo_of answer
 
 
 def memo(defn: RubricDefinition | None, key: Any, compute: Callable[[], T]) -> T:

@@ -14,7 +14,7 @@ from lxbz_xl.engine.exprs import share
 from lxbz_xl.inputs import InputProblem, check_value, parse_bool
 from lxbz_xl.result import MemberResult, Outcome
 from udfs.args import UnitCase, member_record, unit_case, unit_labels
-from udfs.cache import freeze, memo, rubric
+from udfs.cache import cell_key, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
 
 NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached
@@ -32,7 +32,7 @@ def _evaluate(defn: RubricDefinition, unit: UnitCase | None) -> tuple[UnitCase, 
 def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | None:
     """Evaluate the unit the arguments describe (once per distinct arguments); None for an empty form."""
     defn = rubric(ref)
-    done = memo(defn, ("unit", freeze(args)), lambda: _evaluate(defn, unit_case(defn, args)))
+    done = memo(defn, ("unit", cell_key(args)), lambda: _evaluate(defn, unit_case(defn, args)))
     if done is None:
         return None
     _first_error(done[1])
@@ -42,8 +42,8 @@ def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | N
 def member(ref: Any, row: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, MemberResult] | None:
     """The member whose row is given, evaluated together with the unit (and the whole members table)."""
     defn = rubric(ref)
-    frozen = freeze(args)
-    return memo(defn, ("member", freeze(row), frozen), lambda: _member(defn, row, args, frozen))
+    frozen = cell_key(args)
+    return memo(defn, ("member", cell_key(row), frozen), lambda: _member(defn, row, args, frozen))
 
 
 def _member(
@@ -52,17 +52,69 @@ def _member(
     spec = defn.members
     if spec is None:
         raise InputProblem(f"{defn.short_name}没有成员明细")
+    # A pure function of the arguments: decided once per unit, not once per member row.
+    with_table = memo(
+        defn, ("with_table", frozen), lambda: len(args) >= len(unit_labels(defn)) and not blank(args[-1])
+    )
+    if with_table and not blank(row):
+        found = _row_of_table(defn, row, args, frozen)
+        if found is not None:
+            return found
     record = member_record(spec, flatten(row))
     if record is None:
         return None
-    with_table = len(args) >= len(unit_labels(defn)) and not blank(args[-1])
     # Same key as LXBZ_TIER when the table is given, so every member of a unit shares one evaluation.
-    key = ("unit", frozen) if with_table else ("unit+row", freeze(row), frozen)
+    key = ("unit", frozen) if with_table else ("unit+row", cell_key(row), frozen)
     done = memo(defn, key, lambda: _evaluate(defn, unit_case(defn, args, default_members=[record])))
     if done is None:
         return None
     case, result = done
-    index = _find(case.members, record, spec.name_field)
+    return defn, _pick(defn, result, _find(case.members, record, spec.name_field))
+
+
+def _row_of_table(
+    defn: RubricDefinition, row: Any, args: tuple[Any, ...], frozen: Any
+) -> tuple[RubricDefinition, MemberResult] | None:
+    """The member of a row that is one of the members table's rows, cell for cell: its record is the
+    table's record for that row (convert.grid reads a row as flatten does), so it is found by position
+    instead of being read again. None (the general path answers) for any other row, or when the unit
+    has no evaluation (an empty form) or it fails (the general path then reports in its own order)."""
+    table = args[-1]
+    if type(row) is not list or len(row) != 1 or type(table) is not list:
+        return None
+    try:
+        done = memo(defn, ("unit", frozen), lambda: _evaluate(defn, unit_case(defn, args)))
+    except InputProblem:
+        return None
+    if done is None:  # an empty form: the general path (a row with extra cells still says so)
+        return None
+    case, result = done
+    positions = memo(defn, ("rows", frozen), lambda: _row_positions(table))
+    k = positions.get(cell_key(row[0])) if positions is not None else None
+    if k is None or k >= len(case.members):
+        return None
+    members = case.members
+    return defn, _pick(defn, result, members.index(members[k]))  # the first equal record, as _find
+
+
+def _row_positions(table: list[Any]) -> dict[Any, int] | None:
+    """Row cells (cell_key) → index among the table's non-blank rows (convert.grid / args.member_table)."""
+    if not all(type(r) is list for r in table):
+        return None
+    out: dict[Any, int] = {}
+    k = 0
+    for r in table:
+        if blank(r):
+            continue
+        out.setdefault(cell_key(r), k)
+        k += 1
+    return out
+
+
+def _pick(defn: RubricDefinition, result: Result, index: int) -> MemberResult:
+    """The member at `index` of the case's members, or its first error."""
+    spec = defn.members
+    assert spec is not None
     prefix = f"{spec.key}.{index + 1}."
     mine = [e for e in result.errors if e.field.startswith(prefix) or e.field == prefix[:-1]]
     unit_errors = [e for e in result.errors if not e.field.startswith(f"{spec.key}.")]
@@ -71,7 +123,7 @@ def _member(
             raise InputProblem(errors[0].message)
     # Members with errors are left out of result.members: count the ones before this member.
     failed = {int(e.field.split(".")[1]) for e in result.errors if e.field.startswith(f"{spec.key}.")}
-    return defn, result.members[index - sum(1 for i in failed if i <= index)]
+    return result.members[index - sum(1 for i in failed if i <= index)]
 
 
 def _find(members: list[dict[str, Any]], record: dict[str, Any], name_field: str) -> int:
@@ -261,7 +313,7 @@ def _votes_spec(names: tuple[str, ...]) -> FieldSpec:
 
 def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
     """Σ counts of the given tiers / Σ all counts (valid ballots), exact in the core, a float in the cell."""
-    return memo(None, ("share", freeze(counts), freeze(tiers)), lambda: _vote_share(counts, tiers))
+    return memo(None, ("share", cell_key(counts), cell_key(tiers)), lambda: _vote_share(counts, tiers))
 
 
 def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:

@@ -144,7 +144,7 @@ def run(
     elif defn.items:
         result.total_points = comp.total_points
         if fast:  # the compiled scorers read items.N.name from the case values directly
-            result.items = comp.score_items(values)
+            result.items, total, below_full = comp.score_items(values)
         else:
             by_item: dict[str, dict[str, Any]] = {}
             for key, value in values.items():
@@ -154,11 +154,11 @@ def run(
             result.items = [
                 score_item_reference(defn, item, by_item.get(str(item.id), {})) for item in defn.items
             ]
-        total = Fraction(0)
-        below_full = 0
-        for i in result.items:
-            total += i.score
-            below_full += i.score < i.points
+            total = Fraction(0)
+            below_full = 0
+            for i in result.items:
+                total += i.score
+                below_full += i.score < i.points
         env.computed["items_total"] = total
         given = data.get("items") or {}  # after the roster: an item whose counts it derives is not absent
         absent = [text for number, text in comp.item_ids if number not in given and text not in given]
@@ -169,7 +169,10 @@ def run(
         env.computed["member_count"] = len(members_raw) if isinstance(members_raw, list) else 0
     if defn.total is not None:
         total = None  # a composite total (water_saving) is computed from items_total and other parts
-    _entity(defn, env, result, total, explain)
+    if fast:
+        comp.plan(defn).run(env, result, total, explain)
+    else:
+        _entity(defn, env, result, total, explain)
     if defn.members is not None:
         _members(defn, env, members_raw or [], result, explain, fast)
     if defn.total is not None and result.total is None:
@@ -239,6 +242,7 @@ def _members(
     comp = compiled(defn)
     member_specs = comp.member_specs
     reader = comp.read_member if fast else None
+    plan = comp.plan(spec) if fast else None
     for i, record in enumerate(raw, 1):
         prefix = f"{spec.key}.{i}."
         if not isinstance(record, dict):
@@ -253,7 +257,10 @@ def _members(
             continue
         env = Env(defn, values, member_specs, labels={"total": "个人得分"}, parent=unit_env, fast=fast)
         member = MemberResult(name=str(values.get(spec.name_field, i)), inputs=values)
-        _entity(spec, env, member, None, explain)
+        if plan is not None:
+            plan.run(env, member, None, explain)
+        else:
+            _entity(spec, env, member, None, explain)
         result.members.append(member)
         if spec.total is not None and member.total is None:
             _blank(result, spec.total, env, "个人得分", f"{spec.label}第{i}条({member.name}):", prefix)
