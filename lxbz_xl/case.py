@@ -7,6 +7,7 @@ command line (`--rubric my.yaml`), the user's own choice.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,14 @@ def _cut(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+_PATH_CHARS = re.compile(r"[/\\:\x00-\x1f]")  # separators, drive colons, control characters
+
+
 def _path_like(ref: str) -> bool:
-    lowered = ref.lower()
     return (
-        any(ch in ref for ch in "/\\:\0")
+        _PATH_CHARS.search(ref) is not None
         or ref.startswith(("~", "."))
-        or lowered.endswith((".yaml", ".yml", ".json"))
-        or any(ord(ch) < 0x20 for ch in ref)
+        or ref.lower().endswith((".yaml", ".yml", ".json"))
     )
 
 
