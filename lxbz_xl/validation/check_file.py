@@ -107,18 +107,21 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
     report.findings += check_package(book, rubric)
 
     sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}
+    values: dict[tuple[str, str], Any] = {}  # each cell is looked up once; the core's readers ask often
 
     def read(sheet_name: str, ref: str) -> Any:
+        key = (sheet_name, ref)
+        if key in values:
+            return values[key]
         sheet = sheets.get(sheet_name) if sheet_name in sheets else book.sheet(sheet_name)
-        return None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
+        value = values[key] = None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
+        return value
 
     masked, found = check_values(rubric, read)
     report.findings += found
-
-    def get(sheet_name: str, ref: str) -> Any:
-        if (sheet_name, ref) in masked:
-            return None  # out of range or too long: reported above, never handed to the core
-        return read(sheet_name, ref)
+    for key in masked:
+        values[key] = None  # out of range or too long: reported above, never handed to the core
+    get = read
 
     case, result, found = check_inputs(rubric, get)
     report.case = case

@@ -70,6 +70,13 @@ class RubricContext:
         return cache[(variant, ref)]  # type: ignore[no-any-return]
 
     @cached_property
+    def definition_sha256(self) -> str:
+        """The digest `_lxbz!definition_sha256` must carry (of the whole definition for a dated rubric)."""
+        from lxbz_xl.workbook.embed import definition_digest
+
+        return definition_digest(self.whole or self.defn)
+
+    @cached_property
     def validations(self) -> dict[tuple[str, str], dict[str, Any]]:
         from lxbz_xl.workbook import layout as layout_mod
 
