@@ -22,7 +22,14 @@ from lxbz_xl.validation.checks_tamper import (
     check_validations,
 )
 from lxbz_xl.validation.context import Context, RubricContext
-from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardFinding, GuardLimits, open_package, stream_finding
+from lxbz_xl.validation.guard import (
+    DEFAULT_LIMITS,
+    GuardFinding,
+    GuardLimits,
+    open_package,
+    read_whole,
+    stream_finding,
+)
 from lxbz_xl.validation.model import CODES, Finding, WorkbookReport, finding
 from lxbz_xl.validation.read_fast import FastBook, ReadError, StreamError
 
@@ -62,10 +69,13 @@ def check_file_full(
     """One streaming pass: the guard's package checks, then the reader, which enforces the same limits on
     every part it streams (the template's sheets first, then every other member)."""
     start = time.perf_counter()
-    report = WorkbookReport(str(path), sha256=sha256_of(path))
+    data = read_whole(path, limits)  # one read: the bytes hashed are the bytes checked
+    report = WorkbookReport(
+        str(path), sha256=sha256_of(path) if data is None else hashlib.sha256(data).hexdigest()
+    )
     checked = Checked(report)
     guard: list[GuardFinding] = []
-    package = open_package(path, limits, guard)
+    package = open_package(path, limits, guard, data)
     for g in guard:
         report.findings.append(_as_finding(g))
     if package is not None:
