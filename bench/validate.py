@@ -13,12 +13,16 @@ Usage: python bench/validate.py [--n 2000] [--baseline-n 100] [--jobs N] [--keep
    21 MB file) plus the largest legal submission (a form with 99,000 extra rows) validated in a fresh
    process; peak RSS of that process (ru_maxrss) and its increment over the idle interpreter.
 
-Measured 2026-12-01 on the 2-core development machine, shared with five other jobs (load average 6.2), --n 1000:
-  baseline openpyxl x2, 1 process :    1.2 workbooks/s
-  bare python-calamine, 1 process :  470.3 workbooks/s  (0.75 ms CPU per workbook)
-  lxbz validate, 2 processes      :   56.8 workbooks/s  = 47x the baseline; calamine 8.3x faster (wall),
-                                     9.5x less CPU per workbook
-  worst case memory: peak RSS 107 MiB in one process, no growth over the idle interpreter
+Measured 2026-12-02 on the 2-core development machine, shared with other jobs, --n 1000:
+  --jobs 1 (load 4.4):
+  bare python-calamine, 1 process :  221.9 workbooks/s  (1.03 ms CPU per workbook)
+  lxbz validate, 1 process        :   42.1 workbooks/s  (5.68 ms CPU per workbook) = 5.5x calamine's CPU
+  default jobs (load 5.0):
+  baseline openpyxl x2, 1 process :    1.9 workbooks/s
+  bare python-calamine, 1 process :  300.7 workbooks/s  (1.05 ms CPU per workbook)
+  lxbz validate, 2 processes      :   86.2 workbooks/s  = 47x the baseline; calamine 3.5x faster (wall),
+                                     5.2x less CPU per workbook (before the row memo: 8.3x and 9.5x)
+  worst case memory: peak RSS 105-108 MiB in one process, no growth over the idle interpreter
 """
 
 from __future__ import annotations
@@ -114,13 +118,14 @@ def calamine(paths: list[Path]) -> tuple[float, float]:
 
 
 def ours(paths: list[Path], jobs: int | None) -> tuple[float, float, dict[str, int]]:
-    """(wall seconds, CPU seconds of the workers, statuses). CPU time shows the cost per workbook even when
-    other programs share the cores (wall time then measures the machine, not the validator)."""
+    """(wall seconds, CPU seconds of this process and its workers, statuses). CPU time shows the cost per
+    workbook even when other programs share the cores (wall time then measures the machine, not the
+    validator); with ``--jobs 1`` everything runs in this process."""
     from lxbz_xl.validation.runner import run
 
-    started, cpu = time.perf_counter(), _cpu(children=True)
+    started, cpu = time.perf_counter(), _cpu() + _cpu(children=True)
     reports = run(paths, jobs=jobs)
-    elapsed, used = time.perf_counter() - started, _cpu(children=True) - cpu
+    elapsed, used = time.perf_counter() - started, _cpu() + _cpu(children=True) - cpu
     statuses: dict[str, int] = {}
     for r in reports:
         statuses[r.status] = statuses.get(r.status, 0) + 1
