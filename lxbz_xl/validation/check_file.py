@@ -155,7 +155,7 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
     report.unit = result.unit or None
     report.year = result.year
     if result.ok and not masked:
-        report.findings += check_recompute(book, rubric, variant, result, get)
+        report.findings += check_recompute(book, rubric, variant, result, get, case)
         if result.total is not None:
             report.total = as_json_number(result.total)
             report.total_exact = str(result.total)
