@@ -14,14 +14,15 @@ Usage: python bench/validate.py [--n 2000] [--baseline-n 100] [--jobs N] [--keep
    process; peak RSS of that process (ru_maxrss) and its increment over the idle interpreter.
 
 Measured 2026-12-02 on the 2-core development machine, shared with other jobs, --n 1000:
-  --jobs 1 (load 4.4):
-  bare python-calamine, 1 process :  221.9 workbooks/s  (1.03 ms CPU per workbook)
-  lxbz validate, 1 process        :   42.1 workbooks/s  (5.68 ms CPU per workbook) = 5.5x calamine's CPU
-  default jobs (load 5.0):
-  baseline openpyxl x2, 1 process :    1.9 workbooks/s
-  bare python-calamine, 1 process :  300.7 workbooks/s  (1.05 ms CPU per workbook)
-  lxbz validate, 2 processes      :   86.2 workbooks/s  = 47x the baseline; calamine 3.5x faster (wall),
-                                     5.2x less CPU per workbook (before the row memo: 8.3x and 9.5x)
+  --jobs 1, load 1.1-2.8, three runs: bare python-calamine 0.67-0.83 ms CPU per workbook, lxbz validate
+  3.6-4.8 ms = 5.2-6.0x calamine in the same run (the code before issue 14's row memo, same script and
+  load: 8.5-9.5 ms = 10.6-13.7x)
+  default jobs, load 2.2:
+  baseline openpyxl x2, 1 process :    6.1 workbooks/s
+  bare python-calamine, 1 process : 1004.2 workbooks/s  (0.95 ms CPU per workbook)
+  lxbz validate, 2 processes      :  176.1 workbooks/s  = 29x the baseline; calamine 5.7x faster (wall),
+                                     5.7x less CPU per workbook incl. worker start
+  (load 5.0: 86 workbooks/s, wall 3.5x, CPU 5.2x; before, 2026-12-01, load 6.2: wall 8.3x, CPU 9.5x)
   worst case memory: peak RSS 105-108 MiB in one process, no growth over the idle interpreter
 """
 
