@@ -13,12 +13,17 @@ Usage: python bench/validate.py [--n 2000] [--baseline-n 100] [--jobs N] [--keep
    21 MB file) plus the largest legal submission (a form with 99,000 extra rows) validated in a fresh
    process; peak RSS of that process (ru_maxrss) and its increment over the idle interpreter.
 
-Measured 2026-12-01 on the 2-core development machine, shared with five other jobs (load average 6.2), --n 1000:
-  baseline openpyxl x2, 1 process :    1.2 workbooks/s
-  bare python-calamine, 1 process :  470.3 workbooks/s  (0.75 ms CPU per workbook)
-  lxbz validate, 2 processes      :   56.8 workbooks/s  = 47x the baseline; calamine 8.3x faster (wall),
-                                     9.5x less CPU per workbook
-  worst case memory: peak RSS 107 MiB in one process, no growth over the idle interpreter
+Measured 2026-12-02 on the 2-core development machine, shared with other jobs, --n 1000:
+  --jobs 1, load 1.1-2.8, three runs: bare python-calamine 0.67-0.83 ms CPU per workbook, lxbz validate
+  3.6-4.8 ms = 5.2-6.0x calamine in the same run (the code before issue 14's row memo, same script and
+  load: 8.5-9.5 ms = 10.6-13.7x)
+  default jobs, load 2.2:
+  baseline openpyxl x2, 1 process :    6.1 workbooks/s
+  bare python-calamine, 1 process : 1004.2 workbooks/s  (0.95 ms CPU per workbook)
+  lxbz validate, 2 processes      :  176.1 workbooks/s  = 29x the baseline; calamine 5.7x faster (wall),
+                                     5.7x less CPU per workbook incl. worker start
+  (load 5.0: 86 workbooks/s, wall 3.5x, CPU 5.2x; before, 2026-12-01, load 6.2: wall 8.3x, CPU 9.5x)
+  worst case memory: peak RSS 105-108 MiB in one process, no growth over the idle interpreter
 """
 
 from __future__ import annotations
@@ -114,13 +119,14 @@ def calamine(paths: list[Path]) -> tuple[float, float]:
 
 
 def ours(paths: list[Path], jobs: int | None) -> tuple[float, float, dict[str, int]]:
-    """(wall seconds, CPU seconds of the workers, statuses). CPU time shows the cost per workbook even when
-    other programs share the cores (wall time then measures the machine, not the validator)."""
+    """(wall seconds, CPU seconds of this process and its workers, statuses). CPU time shows the cost per
+    workbook even when other programs share the cores (wall time then measures the machine, not the
+    validator); with ``--jobs 1`` everything runs in this process."""
     from lxbz_xl.validation.runner import run
 
-    started, cpu = time.perf_counter(), _cpu(children=True)
+    started, cpu = time.perf_counter(), _cpu() + _cpu(children=True)
     reports = run(paths, jobs=jobs)
-    elapsed, used = time.perf_counter() - started, _cpu(children=True) - cpu
+    elapsed, used = time.perf_counter() - started, _cpu() + _cpu(children=True) - cpu
     statuses: dict[str, int] = {}
     for r in reports:
         statuses[r.status] = statuses.get(r.status, 0) + 1

@@ -22,7 +22,14 @@ from lxbz_xl.validation.checks_tamper import (
     check_validations,
 )
 from lxbz_xl.validation.context import Context, RubricContext
-from lxbz_xl.validation.guard import DEFAULT_LIMITS, GuardFinding, GuardLimits, open_package, stream_finding
+from lxbz_xl.validation.guard import (
+    DEFAULT_LIMITS,
+    GuardFinding,
+    GuardLimits,
+    open_package,
+    read_whole,
+    stream_finding,
+)
 from lxbz_xl.validation.model import CODES, Finding, WorkbookReport, finding
 from lxbz_xl.validation.read_fast import FastBook, ReadError, StreamError
 
@@ -62,10 +69,13 @@ def check_file_full(
     """One streaming pass: the guard's package checks, then the reader, which enforces the same limits on
     every part it streams (the template's sheets first, then every other member)."""
     start = time.perf_counter()
-    report = WorkbookReport(str(path), sha256=sha256_of(path))
+    data = read_whole(path, limits)  # one read: the bytes hashed are the bytes checked
+    report = WorkbookReport(
+        str(path), sha256=sha256_of(path) if data is None else hashlib.sha256(data).hexdigest()
+    )
     checked = Checked(report)
     guard: list[GuardFinding] = []
-    package = open_package(path, limits, guard)
+    package = open_package(path, limits, guard, data)
     for g in guard:
         report.findings.append(_as_finding(g))
     if package is not None:
@@ -107,18 +117,21 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
     report.findings += check_package(book, rubric)
 
     sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}
+    values: dict[tuple[str, str], Any] = {}  # each cell is looked up once; the core's readers ask often
 
     def read(sheet_name: str, ref: str) -> Any:
+        key = (sheet_name, ref)
+        if key in values:
+            return values[key]
         sheet = sheets.get(sheet_name) if sheet_name in sheets else book.sheet(sheet_name)
-        return None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
+        value = values[key] = None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
+        return value
 
     masked, found = check_values(rubric, read)
     report.findings += found
-
-    def get(sheet_name: str, ref: str) -> Any:
-        if (sheet_name, ref) in masked:
-            return None  # out of range or too long: reported above, never handed to the core
-        return read(sheet_name, ref)
+    for key in masked:
+        values[key] = None  # out of range or too long: reported above, never handed to the core
+    get = read
 
     case, result, found = check_inputs(rubric, get)
     report.case = case
@@ -142,7 +155,7 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
     report.unit = result.unit or None
     report.year = result.year
     if result.ok and not masked:
-        report.findings += check_recompute(book, rubric, variant, result, get)
+        report.findings += check_recompute(book, rubric, variant, result, get, case)
         if result.total is not None:
             report.total = as_json_number(result.total)
             report.total_exact = str(result.total)

@@ -136,21 +136,18 @@ def identify(book: FastBook, context: Context) -> tuple[Identity, list[Finding]]
                 )
             )
     digest = meta.get("definition_sha256")
-    if digest:
-        from lxbz_xl.workbook.embed import definition_digest
-
-        if digest != definition_digest(rubric.whole or rubric.defn):
-            # The embedded rubric is data: only its hash is compared, no path it names is ever opened.
-            given = "所给的考评细则文件" if rubric.custom else "内置考评细则"
-            out.append(
-                finding(
-                    "rubric_changed",
-                    f"模板中的“{rubric.defn.short_name}”(版本{version})与{given}内容不同"
-                    f"(同一版本号,规则不一致):请确认使用的考评细则文件,或重新生成模板。{RENEW}",
-                    META_SHEET,
-                    _meta_cell(book, "definition_sha256"),
-                )
+    if digest and digest != rubric.definition_sha256:
+        # The embedded rubric is data: only its hash is compared, no path it names is ever opened.
+        given = "所给的考评细则文件" if rubric.custom else "内置考评细则"
+        out.append(
+            finding(
+                "rubric_changed",
+                f"模板中的“{rubric.defn.short_name}”(版本{version})与{given}内容不同"
+                f"(同一版本号,规则不一致):请确认使用的考评细则文件,或重新生成模板。{RENEW}",
+                META_SHEET,
+                _meta_cell(book, "definition_sha256"),
             )
+        )
     return identity, out
 
 

@@ -45,8 +45,9 @@ def check_recompute(
     variant: str,
     result: Result,
     get: Callable[[str, str], Any] | None = None,
+    case: dict[str, Any] | None = None,
 ) -> list[Finding]:
-    expected = rubric.expected_outputs(result, variant, get)
+    expected = rubric.expected_outputs(result, variant, get, case)
     cached = 0
     cells: dict[tuple[str, str], Any] = {}
     sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}

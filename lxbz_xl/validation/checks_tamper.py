@@ -291,7 +291,13 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
                         )
                     )
         if sheet.merged:
-            merged += _merged_inputs(sheet, sheet_name, positions)
+            # The merges are part of the sheet's tail digest: a set found clean once is not searched again.
+            key = ("merged", sheet_name, sheet.tail_digest)
+            if sheet.tail_digest is None or key not in rubric.clean:
+                found = _merged_inputs(sheet, sheet_name, positions)
+                if not found and sheet.tail_digest is not None:
+                    rubric.clean.add(key)
+                merged += found
     return (
         cap(out, "hidden_row", "处行列被隐藏")
         + cap(cells, "hidden_cell", "个填写格内容被隐藏")

@@ -70,6 +70,13 @@ class RubricContext:
         return cache[(variant, ref)]  # type: ignore[no-any-return]
 
     @cached_property
+    def definition_sha256(self) -> str:
+        """The digest `_lxbz!definition_sha256` must carry (of the whole definition for a dated rubric)."""
+        from lxbz_xl.workbook.embed import definition_digest
+
+        return definition_digest(self.whole or self.defn)
+
+    @cached_property
     def validations(self) -> dict[tuple[str, str], dict[str, Any]]:
         from lxbz_xl.workbook import layout as layout_mod
 
@@ -108,11 +115,14 @@ class RubricContext:
             rows[sheet] = max(rows.get(sheet, 0), split_ref(ref)[0])
         return {sheet: last + 50 for sheet, last in rows.items()}
 
-    def expected_outputs(self, result: Any, variant: str, get: Any = None) -> dict[tuple[str, str], Any]:
-        """What each output cell shows; ``get`` reads the inputs (a blank item shows blank scores)."""
+    def expected_outputs(
+        self, result: Any, variant: str, get: Any = None, case: dict[str, Any] | None = None
+    ) -> dict[tuple[str, str], Any]:
+        """What each output cell shows; ``get`` reads the inputs (a blank item shows blank scores);
+        ``case``: what :meth:`case_from_cells` read from ``get``, if the caller has it already."""
         from lxbz_xl.workbook.cached_values import expected_outputs
 
-        return expected_outputs(self.defn, self.layout, result, variant, get)
+        return expected_outputs(self.defn, self.layout, result, variant, get, case)
 
     def case_from_cells(self, get: Any) -> dict[str, Any]:
         from lxbz_xl.workbook.layout import case_from_cells

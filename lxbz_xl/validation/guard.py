@@ -26,6 +26,7 @@ Why each check exists:
 from __future__ import annotations
 
 import codecs
+import io
 import math
 import stat
 import struct
@@ -150,11 +151,15 @@ def inspect(path: Path | str, limits: GuardLimits = DEFAULT_LIMITS) -> list[Guar
     return findings
 
 
-def open_package(path: Path, limits: GuardLimits, findings: list[GuardFinding]) -> Package | None:
+def open_package(
+    path: Path, limits: GuardLimits, findings: list[GuardFinding], data: bytes | None = None
+) -> Package | None:
     """The checks before any worksheet is parsed (size, magic bytes, zip directory, content types,
-    workbook part, macros). Returns the open package for the reader, or None after a fatal finding."""
+    workbook part, macros). Returns the open package for the reader, or None after a fatal finding.
+    ``data``: the file's bytes when the caller has read it whole (:func:`read_whole`); they are checked
+    and read instead of the file, so what was hashed is what is checked."""
     try:
-        return _run_checks(path, limits, findings)
+        return _run_checks(path, limits, findings, data)
     except _Fatal as stop:
         findings.append(stop.finding)
     except StreamError as exc:
@@ -256,18 +261,36 @@ def _label(path: Path) -> str:
     return f"文件「{path.name}」"
 
 
-def _run_checks(path: Path, limits: GuardLimits, findings: list[GuardFinding]) -> Package:
+def read_whole(path: Path, limits: GuardLimits) -> bytes | None:
+    """A regular file of at most ``max_file_bytes`` read in one go (None otherwise, or when it cannot be
+    read: :func:`open_package` then reports it from the file itself, as before)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or not 0 < info.st_size <= limits.max_file_bytes:
+            return None
+        with path.open("rb") as fh:
+            data = fh.read(limits.max_file_bytes + 1)
+    except OSError:
+        return None
+    return data if 0 < len(data) <= limits.max_file_bytes else None
+
+
+def _run_checks(
+    path: Path, limits: GuardLimits, findings: list[GuardFinding], data: bytes | None = None
+) -> Package:
     label = _label(path)
     size = _check_size(path, limits, label)
+    if data is not None:
+        size = len(data)
     try:
-        with path.open("rb") as fh:
+        with path.open("rb") if data is None else io.BytesIO(data) as fh:
             head = fh.read(_HEAD_BYTES)
             _check_magic(fh, head, label)
             _check_declared_entry_count(fh, size, limits, label)
     except OSError as exc:
         raise _stop("unreadable", f"{label}无法读取({exc.strerror or '读取失败'})。请重新上传") from exc
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(path if data is None else io.BytesIO(data))
     except Exception as exc:
         raise _stop("corrupt", f"{label}不是完整的 Excel 文件(压缩结构损坏)。{_RESAVE_HINT}") from exc
     try:

@@ -21,6 +21,7 @@ from typing import Any
 
 from lxbz_xl.validation.number_formats import hides_numbers
 from lxbz_xl.validation.numbers_guard import small_int
+from lxbz_xl.validation.sheet_fast import read_plain_sheet
 from lxbz_xl.validation.sheet_scan import (
     Cell,
     Cells,
@@ -53,6 +54,7 @@ __all__ = [
 CONTENT_TYPES = "[Content_Types].xml"
 EXTERNAL_LINK_TYPE = "externallink"
 _XML_SUFFIXES = (".xml", ".rels")
+FAST_SHEET_BYTES = 1_000_000  # sheets up to this size may take sheet_fast (below every text/token limit)
 
 
 @dataclass(slots=True)
@@ -349,15 +351,29 @@ class FastBook:
         part = self._parts.get(name)
         if part is None or part not in self._names:
             return None
-        sheet = Sheet(name, part, self.sheet_states.get(name, "visible"))
-        self._read_sheet(sheet, max_row)
+        sheet = self._read_sheet(Sheet(name, part, self.sheet_states.get(name, "visible")), max_row)
         self._sheets[name] = (max_row, sheet)
         return sheet
 
-    def _read_sheet(self, sheet: Sheet, keep_rows: int | None) -> None:
-        reader = SheetReader(sheet, self._shared_strings(), keep_rows, self.limits)
+    def _read_sheet(self, sheet: Sheet, keep_rows: int | None) -> Sheet:
+        """The sheet read from its part: a plain part of a form's size by ``sheet_fast`` (rows read before
+        in this worker are not parsed again), anything else — and any plain part it declines — streamed."""
+        budget, sst, data = self.package.budget, self._shared_strings(), None
+        if self._archive.getinfo(sheet.part).file_size < FAST_SHEET_BYTES:
+            inflated = budget.inflated
+            try:
+                data = read_member(self._archive, sheet.part, budget)
+            except StreamError:
+                budget.inflated = inflated  # streamed below, which reports what it always reported
+            if data is not None:
+                if read_plain_sheet(sheet, data, sst, keep_rows, self.limits, budget):
+                    budget.check_time(sheet.part, len(data))
+                    self.package.done.add(sheet.part)
+                    return sheet
+                sheet = Sheet(sheet.name, sheet.part, sheet.state)
+        reader = SheetReader(sheet, sst, keep_rows, self.limits)
         try:
-            parse_member(self._archive, sheet.part, reader, self.package.budget)
+            parse_member(self._archive, sheet.part, reader, budget, data=data)
         except StreamError as exc:
             if exc.cell is None and reader.where and reader.in_cell:
                 exc.cell = reader.where
@@ -365,6 +381,7 @@ class FastBook:
             raise
         reader.finish()
         self.package.done.add(sheet.part)
+        return sheet
 
     def guard_rest(self) -> None:
         """Stream every member not read yet: worksheets for their limits and rows (no cells kept), the

@@ -205,6 +205,8 @@ class SheetReader(Handler):
         self.max_rows = limits.max_sheet_rows
         self.row = 0
         self.row_text = "0"
+        self.row_size = 1
+        self.cells = sheet.cells
         self.keep = True
         self.col = 0
         self.last_ref: str | None = None
@@ -226,18 +228,41 @@ class SheetReader(Handler):
         self.formula_keys: list[str] = []
         self.styles: dict[str, int] = {}
 
-    # -- events (the base class's bookkeeping is inlined: these run once per element of every sheet) --
+    # -- events (the base class's bookkeeping is inlined: these run once per element of every sheet, so the
+    # cell's start and end are inlined too; the rare paths stay in helpers) --
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        self.depth += 1
+        depth = self.depth = self.depth + 1
         self.count += 1
         self.text_len = 0
-        if self.depth > self.max_depth:
+        if depth > self.max_depth:
             self.too_deep()
         if ":" in name:
             name = name.rpartition(":")[2]
         if name == "c":
-            if self.keep:
-                self._start_cell(attrs)
+            if not self.keep:
+                return
+            ref = attrs.get("r")
+            if ref is None:
+                ref = self._next_ref()
+            else:
+                self.last_ref = ref
+                size = self.row_size
+                if not (len(ref) > size and ref.endswith(self.row_text) and ref[-size - 1].isalpha()):
+                    self._misplaced(ref, "不在所在的行")
+                if ref in self.cells:
+                    self._misplaced(ref, "重复出现")
+            self.in_cell = True
+            self.where = self.ref = ref
+            self.ctype = attrs.get("t", "n")
+            s = attrs.get("s")
+            if s is None:
+                self.style = 0
+            else:
+                style = self.styles.get(s)
+                if style is None:
+                    style = self.styles[s] = small_int(s) or 0
+                self.style = style
+            self.fattrs = self.formula = self.value = self.inline = None
             return
         if self.in_cell:
             if name == "v" or (name == "t" and not self.phonetic):
@@ -280,15 +305,18 @@ class SheetReader(Handler):
             if name == "c":
                 self._end_cell()
             elif name == "v":
-                self.value = "".join(self.collect or ())
+                collect = self.collect
+                self.value = "" if collect is None else collect[0] if len(collect) == 1 else "".join(collect)
                 self.collect = None
             elif name == "f":
-                self.formula = "".join(self.collect or ())
+                collect = self.collect
+                self.formula = "" if collect is None else "".join(collect)
                 self.collect = None
             elif name == "t" and self.collect is not None:
                 if self.inline is None:
-                    self.inline = []
-                self.inline.extend(self.collect)
+                    self.inline = self.collect
+                else:
+                    self.inline.extend(self.collect)
                 self.collect = None
             elif name == "rPh":
                 self.phonetic -= 1
@@ -302,11 +330,12 @@ class SheetReader(Handler):
                 self._end_validation()
 
     def text(self, data: str) -> None:
-        self.text_len += len(data)
-        if self.text_len > self.max_text:
+        size = self.text_len = self.text_len + len(data)
+        if size > self.max_text:
             self.too_long_text()
-        if self.collect is not None:
-            self.collect.append(data)
+        collect = self.collect
+        if collect is not None:
+            collect.append(data)
 
     # -- parts ----------------------------------------------------------------------------------------
     def _start_row(self, attrs: dict[str, str]) -> None:
@@ -323,6 +352,7 @@ class SheetReader(Handler):
         self.col = 0
         self.last_ref = None
         self.row_text = str(self.row)
+        self.row_size = len(self.row_text)
         self.keep = self.keep_rows is None or self.row <= self.keep_rows
         if not self.keep:
             self._skip_rows()
@@ -414,49 +444,32 @@ class SheetReader(Handler):
             hi = small_int(attrs.get("max", "1")) or lo
             self.sheet.hidden_cols.append((lo, min(hi, MAX_COL)))
 
-    def _start_cell(self, attrs: dict[str, str]) -> None:
-        ref = attrs.get("r")
-        if ref is None:
-            if self.last_ref is not None:
-                self.col = split_ref(self.last_ref)[1]
-                self.last_ref = None
-            self.col += 1
-            ref = f"{col_letter(self.col)}{self.row}"
-        else:
-            self.last_ref = ref
-            digits = self.row_text
-            if not (ref.endswith(digits) and len(ref) > len(digits) and ref[-len(digits) - 1].isalpha()):
-                self._misplaced(ref, "不在所在的行")
-            if ref in self.sheet.cells:
-                self._misplaced(ref, "重复出现")
-        self.in_cell = True
-        self.where = self.ref = ref
-        self.ctype = attrs.get("t", "n")
-        s = attrs.get("s")
-        if s is None:
-            self.style = 0
-        else:
-            style = self.styles.get(s)
-            if style is None:
-                style = self.styles[s] = small_int(s) or 0
-            self.style = style
-        self.fattrs = self.formula = self.value = self.inline = None
+    def _next_ref(self) -> str:
+        """The reference of a cell written without ``r`` (the next column of its row)."""
+        if self.last_ref is not None:
+            self.col = split_ref(self.last_ref)[1]
+            self.last_ref = None
+        self.col += 1
+        return f"{col_letter(self.col)}{self.row}"
 
     def _end_cell(self) -> None:
         self.in_cell = False
         self.collect = None
-        ref, kind = self.ref, self.ctype
-        cell = Cell(type=kind, style=self.style)
-        if self.fattrs is not None:
-            self._formula(cell, ref)
+        kind = self.ctype
         if kind == "inlineStr":
-            cell.value = "".join(self.inline) if self.inline is not None else None
-            cell.cached = self.inline is not None
+            inline = self.inline
+            if inline is None:
+                cell = Cell(None, None, kind, self.style, False)
+            else:
+                cell = Cell(inline[0] if len(inline) == 1 else "".join(inline), None, kind, self.style, True)
         elif self.value is not None:
             raw = self.value
-            cell.value = _value(kind, raw, self.sst)
-            cell.cached = raw != "" or kind == "str"
-        self.sheet.cells[ref] = cell
+            cell = Cell(_value(kind, raw, self.sst), None, kind, self.style, raw != "" or kind == "str")
+        else:
+            cell = Cell(None, None, kind, self.style, False)
+        if self.fattrs is not None:
+            self._formula(cell, self.ref)
+        self.cells[self.ref] = cell
 
     def _formula(self, cell: Cell, ref: str) -> None:
         attrs = self.fattrs or {}

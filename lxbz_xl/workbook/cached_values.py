@@ -48,6 +48,7 @@ def expected_outputs(
     result: Result,
     variant: str = "udf",
     get: Callable[[str, str], Any] | None = None,
+    case: dict[str, Any] | None = None,
 ) -> dict[tuple[str, str], Any]:
     """(sheet, ref) → value a correct workbook shows. Numbers are exact-as-float (compare with
     layout.same_value, i.e. within 1e-6); text as shown; titles 是/否; "" for nothing.
@@ -56,7 +57,8 @@ def expected_outputs(
     and which member rows hold members. Without it every item counts as filled and members fill the
     first rows. When the core reports input errors, unit-level cells show "" (native) or the error text
     ("#LXBZ! …", udf); items whose own inputs are valid still show their scores. Evaluate `result` with
-    a year even when the form has none: no formula reads the year.
+    a year even when the form has none: no formula reads the year. `case`: the case `get` gives
+    (`case_from_cells`), when the caller has already read it (the validator), so it is not read again.
     """
     plan = plan_for(defn)
     out: dict[tuple[str, str], Any] = {}
@@ -75,7 +77,8 @@ def expected_outputs(
     if result.errors and variant == "udf":
         # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
 
-        bare = get is not None and set(case_from_cells(defn, layout, get)) <= {"rubric", "unit", "year"}
+        read = case if case is not None else case_from_cells(defn, layout, get) if get is not None else None
+        bare = read is not None and set(read) <= {"rubric", "unit", "year"}
         error = "" if bare else ERROR_PREFIX + result.errors[0].message
     item_results = {i.id: i for i in result.items}
     for its in plan.items:
@@ -115,7 +118,7 @@ def expected_outputs(
         elif path == UNFILLED:
             continue  # after the items total, below
         elif path.startswith("shares."):
-            value = _share_shown(defn, layout, get, path)
+            value = _share_shown(defn, layout, get, path, case)
         elif not ok:
             value = error
         else:
@@ -126,8 +129,8 @@ def expected_outputs(
         key = "total" if plan.defn.total is None else "items_total"
         shown = out[(plan.outputs[key].spec.sheet, plan.outputs[key].spec.ref)]
         numeric = isinstance(shown, int | float) and not isinstance(shown, bool)
-        case = _case_of(defn, layout, get)
-        out[(slot.spec.sheet, slot.spec.ref)] = note(unfilled_ids(plan, case)) if numeric else ""
+        read = case if case is not None else _case_of(defn, layout, get)
+        out[(slot.spec.sheet, slot.spec.ref)] = note(unfilled_ids(plan, read)) if numeric else ""
     m = plan.members
     if m is not None:
         name_key = m.inputs[0][0].path
@@ -152,13 +155,17 @@ def expected_outputs(
 
 
 def _share_shown(
-    defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None, path: str
+    defn: RubricDefinition,
+    layout: Layout,
+    get: Callable[[str, str], Any] | None,
+    path: str,
+    case: dict[str, Any] | None = None,
 ) -> Any:
     """A vote share as the form shows it: from its vote table alone, "" while the table is empty."""
     from lxbz_xl.engine.exprs import share
 
     _, votes, tiers = path.split(".", 2)
-    table: Any = _case_of(defn, layout, get)
+    table: Any = case if case is not None else _case_of(defn, layout, get)
     for key in votes.split("."):
         table = table.get(key) if isinstance(table, dict) else None
     if not isinstance(table, dict):

@@ -194,15 +194,27 @@ def roster_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
     roster = plan.roster
     assert roster is not None
     rows: dict[int, dict[str, Any]] = {}
-    for slot in plan.slots:
-        path = slot.spec.path or ""
-        if path.startswith("roster."):
-            _, r, key = path.split(".")
-            v = val(slot)
-            row = rows.setdefault(int(r), {})
-            if v is not None:
-                row[key] = v
+    for slot, r, key in _roster_slots(plan):
+        v = val(slot)
+        row = rows.setdefault(r, {})
+        if v is not None:
+            row[key] = v
     return [rows[r] for r in sorted(rows)]
+
+
+def _roster_slots(plan: Plan) -> list[tuple[Slot, int, str]]:
+    """(slot, row, field) of every roster cell, in slot order; found once per plan (the validator reads
+    the roster of every submission several times)."""
+    found: list[tuple[Slot, int, str]] | None = plan.__dict__.get("_roster_slots")
+    if found is None:
+        found = []
+        for slot in plan.slots:
+            path = slot.spec.path or ""
+            if path.startswith("roster."):
+                _, r, key = path.split(".")
+                found.append((slot, int(r), key))
+        plan.__dict__["_roster_slots"] = found
+    return found
 
 
 # ---------------------------------------------------------------- case → cells (fill)
