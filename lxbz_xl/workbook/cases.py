@@ -48,7 +48,8 @@ def _reader(get: Get) -> tuple[Callable[[Slot], Any], Callable[[Slot], Any]]:
         return reader.clean(get(slot.spec.sheet, slot.spec.ref))
 
     def val(slot: Slot) -> Any:
-        return cell_value(slot, get(slot.spec.sheet, slot.spec.ref))
+        raw = get(slot.spec.sheet, slot.spec.ref)
+        return None if raw is None else cell_value(slot, raw)  # most roster cells are blank
 
     return cell, val
 
