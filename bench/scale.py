@@ -125,11 +125,13 @@ def main() -> None:
         results: dict[int, dict[str, float]] = {}
         for n in args.sizes:
             folder = root / f"n{n}"
-            folder.mkdir(exist_ok=True)
-            started = time.perf_counter()
-            paths = make_submissions(folder, n)
-            print(f"{n:,} submissions built in {time.perf_counter() - started:.1f} s", flush=True)
-            r = run_validate(paths[0].parent, args.jobs)
+            submissions = folder / "submissions"
+            if not submissions.is_dir():  # a kept folder (--keep) is reused as it is
+                folder.mkdir(exist_ok=True)
+                started = time.perf_counter()
+                make_submissions(folder, n)
+                print(f"{n:,} submissions built in {time.perf_counter() - started:.1f} s", flush=True)
+            r = run_validate(submissions, args.jobs)
             results[n] = r
             print(
                 f"  lxbz validate: {r['seconds']:.1f} s ({n / r['seconds']:.0f} files/s, exit {r['exit']:.0f}); "

@@ -1,49 +1,113 @@
-"""The terse console report (rich): one line per workbook, then its findings."""
+"""The terse console report (rich): one line per workbook, then its findings.
+
+Streamed: the reports are read three times (from the runner's spool) and never held. The first pass
+keeps, per column, the two cells that decide rich's column width (the widest line and the longest
+word); a table of just those rows gives the widths the whole table would get, and the rows are then
+printed in blocks of tables with those fixed widths: the same text as one table of every row.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from lxbz_xl.validation.model import STATUS_WORDS, WorkbookReport
 from lxbz_xl.validation.report_json import summary
 from lxbz_xl.validation.safe_text import console as esc
 
 PER_FILE = 8  # findings shown per workbook; all of them are in --json/--junit/--xlsx
+BLOCK = 256  # table rows rendered at a time
+HEADERS = ("文件", "状态", "细则", "单位", "年度", "总分", "档次/称号", "问题")
 _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
-def print_report(reports: Sequence[WorkbookReport], console: Console | None = None) -> None:
+def _row(r: WorkbookReport) -> tuple[str, ...]:
+    status = STATUS_WORDS[r.status]
+    return (  # everything but the status word is data from the submission: escaped
+        esc(r.path),
+        f"[green]{status}[/]" if r.status == "valid" else f"[red]{status}[/]",
+        esc(r.rubric or "—"),
+        esc(r.unit or "—"),
+        esc(r.year or "—"),
+        "—" if r.total is None else esc(r.total),
+        esc(r.tier or r.title or "—"),
+        str(len(r.findings)),
+    )
+
+
+def _table(widths: Sequence[int] | None = None, header: bool = True) -> Table:
+    columns = [
+        Column(t, overflow="fold", width=None if widths is None else widths[i]) for i, t in enumerate(HEADERS)
+    ]
+    return Table(*columns, box=None, pad_edge=False, show_edge=False, header_style="bold", show_header=header)
+
+
+def _measure(cell: str) -> tuple[int, int]:
+    """(longest word, widest line) of a cell as rich measures its text (Text.__rich_measure__)."""
+    from rich.cells import cell_len
+
+    plain = Text.from_markup(cell).plain
+    lines = plain.splitlines()
+    widest = max((cell_len(line) for line in lines), default=0)
+    words = plain.split()
+    return (max((cell_len(w) for w in words), default=widest), widest)
+
+
+def column_widths(rows: Iterable[Sequence[str]], console: Console) -> list[int] | None:
+    """The content widths rich gives the columns of one table holding all ``rows`` (None: no rows)."""
+    best: list[list[tuple[int, str]]] = [
+        [(-1, ""), (-1, "")] for _ in HEADERS
+    ]  # per column: by word, by line
+    for row in rows:
+        for keep, cell in zip(best, row, strict=True):
+            for k, size in enumerate(_measure(cell)):
+                if size > keep[k][0]:
+                    keep[k] = (size, cell)
+    if best[0][0][0] < 0:
+        return None
+    table = _table()
+    table.add_row(*(keep[0][1] for keep in best))
+    table.add_row(*(keep[1][1] for keep in best))
+    options = console.options
+    widths = table._calculate_column_widths(
+        console, options.update_width(options.max_width - table._extra_width)
+    )
+    return [w - table._get_padding_width(i) for i, w in enumerate(widths)]
+
+
+def print_report(
+    reports: Sequence[WorkbookReport], console: Console | None = None, totals: dict[str, int] | None = None
+) -> None:
+    """``totals``: :func:`report_json.summary` of the same reports when the caller already counted them."""
     console = console or Console()
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for title in ("文件", "状态", "细则", "单位", "年度", "总分", "档次/称号", "问题"):
-        table.add_column(title, overflow="fold")
-    for r in reports:
-        status = STATUS_WORDS[r.status]
-        table.add_row(  # everything but the status word is data from the submission: escaped
-            esc(r.path),
-            f"[green]{status}[/]" if r.status == "valid" else f"[red]{status}[/]",
-            esc(r.rubric or "—"),
-            esc(r.unit or "—"),
-            esc(r.year or "—"),
-            "—" if r.total is None else esc(r.total),
-            esc(r.tier or r.title or "—"),
-            str(len(r.findings)),
-        )
-    console.print(table)
+    widths = column_widths((_row(r) for r in reports), console)
+    if widths is None:
+        console.print(_table())
+    else:
+        block = _table(widths)
+        for r in reports:
+            block.add_row(*_row(r))
+            if block.row_count == BLOCK:
+                console.print(block)
+                block = _table(widths, header=False)
+        if block.row_count or block.show_header:
+            console.print(block)
     for r in reports:
         if not r.findings:
             continue
         console.print(f"[bold]{esc(r.path)}[/]", highlight=False)
         for f in r.findings[:PER_FILE]:
             where = f" {f.where}" if f.where and f.where not in f.message else ""  # terse: say it once
-            line = f"  [{_STYLE[f.severity]}]{esc(f.code)}[/]{esc(where)} {esc(f.message)}"
+            # One escape over all the submission's text: two escaped pieces side by side could still
+            # form a tag (a cell "[/" before a message "红]").
+            line = f"  [{_STYLE[f.severity]}]{esc(f.code)}[/]" + esc(f"{where} {f.message}")
             console.print(line, highlight=False)
         if len(r.findings) > PER_FILE:
             console.print(f"  …另有{len(r.findings) - PER_FILE}个问题(见 --json/--xlsx 报告)")
-    s = summary(reports)
+    s = totals or summary(reports)
     console.print(
         f"共{s['workbooks']}个工作簿:{s['valid']}个通过,{s['invalid']}个不通过,{s['findings']}个问题。",
         highlight=False,
