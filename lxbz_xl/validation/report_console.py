@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
-from rich.text import Text
 
 from lxbz_xl.validation.model import STATUS_WORDS, WorkbookReport
 from lxbz_xl.validation.report_json import summary
 from lxbz_xl.validation.safe_text import console as esc
+from lxbz_xl.validation.safe_text import plain
 
 PER_FILE = 8  # findings shown per workbook; all of them are in --json/--junit/--xlsx
 BLOCK = 256  # table rows rendered at a time
@@ -25,17 +27,25 @@ _STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def _row(r: WorkbookReport) -> tuple[str, ...]:
+    return _cells(r)[0]
+
+
+def _cells(r: WorkbookReport) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A table row as rich markup, and as the plain text that markup renders to (for measuring)."""
     status = STATUS_WORDS[r.status]
-    return (  # everything but the status word is data from the submission: escaped
-        esc(r.path),
-        f"[green]{status}[/]" if r.status == "valid" else f"[red]{status}[/]",
-        esc(r.rubric or "—"),
-        esc(r.unit or "—"),
-        esc(r.year or "—"),
-        "—" if r.total is None else esc(r.total),
-        esc(r.tier or r.title or "—"),
+    text = [  # everything but the status word is data from the submission: escaped
+        plain(r.path),
+        plain(r.rubric or "—"),
+        plain(r.unit or "—"),
+        plain(r.year or "—"),
+        "—" if r.total is None else plain(r.total),
+        plain(r.tier or r.title or "—"),
         str(len(r.findings)),
-    )
+    ]
+    markup = [escape(t) for t in text]
+    markup.insert(1, f"[green]{status}[/]" if r.status == "valid" else f"[red]{status}[/]")
+    text.insert(1, status)
+    return tuple(markup), tuple(text)
 
 
 def _table(widths: Sequence[int] | None = None, header: bool = True) -> Table:
@@ -45,25 +55,22 @@ def _table(widths: Sequence[int] | None = None, header: bool = True) -> Table:
     return Table(*columns, box=None, pad_edge=False, show_edge=False, header_style="bold", show_header=header)
 
 
-def _measure(cell: str) -> tuple[int, int]:
-    """(longest word, widest line) of a cell as rich measures its text (Text.__rich_measure__)."""
-    from rich.cells import cell_len
-
-    plain = Text.from_markup(cell).plain
-    lines = plain.splitlines()
+def _measure(text: str) -> tuple[int, int]:
+    """(longest word, widest line) of a cell's plain text, as rich measures it (Text.__rich_measure__)."""
+    lines = text.splitlines()
     widest = max((cell_len(line) for line in lines), default=0)
-    words = plain.split()
+    words = text.split()
     return (max((cell_len(w) for w in words), default=widest), widest)
 
 
-def column_widths(rows: Iterable[Sequence[str]], console: Console) -> list[int] | None:
-    """The content widths rich gives the columns of one table holding all ``rows`` (None: no rows)."""
-    best: list[list[tuple[int, str]]] = [
-        [(-1, ""), (-1, "")] for _ in HEADERS
-    ]  # per column: by word, by line
-    for row in rows:
-        for keep, cell in zip(best, row, strict=True):
-            for k, size in enumerate(_measure(cell)):
+def column_widths(rows: Iterable[tuple[Sequence[str], Sequence[str]]], console: Console) -> list[int] | None:
+    """The content widths rich gives the columns of one table holding all ``rows`` ((markup, plain
+    text) pairs, see `_cells`; None: no rows)."""
+    # Per column: the cell with the longest word, the cell with the widest line.
+    best: list[list[tuple[int, str]]] = [[(-1, ""), (-1, "")] for _ in HEADERS]
+    for markup, text in rows:
+        for keep, cell, shown in zip(best, markup, text, strict=True):
+            for k, size in enumerate(_measure(shown)):
                 if size > keep[k][0]:
                     keep[k] = (size, cell)
     if best[0][0][0] < 0:
@@ -83,7 +90,7 @@ def print_report(
 ) -> None:
     """``totals``: :func:`report_json.summary` of the same reports when the caller already counted them."""
     console = console or Console()
-    widths = column_widths((_row(r) for r in reports), console)
+    widths = column_widths((_cells(r) for r in reports), console)
     if widths is None:
         console.print(_table())
     else:
