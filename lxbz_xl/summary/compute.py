@@ -73,7 +73,7 @@ def build_summary(
     used = [s for s in submissions if s.used]
     cases = [Case.from_mapping(dict(s.case or {}), source=s.path) for s in used]
     definitions = {s.rubric: load(s.rubric) for s in used if s.rubric}
-    cohort = evaluate_cohort(cases, load, prefer_batch=True)
+    cohort = evaluate_cohort(cases, load, prefer_batch=True, keep=_slim)
     entries = []
     for sub, case, result, alone in zip(used, cases, cohort.results, cohort.standalone, strict=True):
         if result.errors:  # validated files have none; a value the batch fed in might still be refused
@@ -84,7 +84,7 @@ def build_summary(
         defn = definitions[case.rubric]
         # The item scores stay (ranking ties count items below full marks); their wording is the forms'.
         result.items = [replace(i, clauses=[], explanations=[]) for i in result.items]
-        entries.append(Entry(sub, defn, result, _slim(alone), _refs(defn, sub)))
+        entries.append(Entry(sub, defn, result, alone, _refs(defn, sub)))  # alone: slim (keep=_slim)
     cohort.standalone = []  # each entry keeps the slim copy: the full results are the biggest holder
     every_year = entries
     if year is not None:
