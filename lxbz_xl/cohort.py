@@ -798,7 +798,9 @@ def evaluate_cohort(
     results per case)."""
     links: list[LinkRecord] = []
     alone: list[Result] = []
-    results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone, keep=keep)
+    results = evaluate_linked(
+        cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone, keep=keep
+    )
     out = CohortResult(results, links=links, standalone=alone)
     for defn, r in ((load(r.rubric).fixed(r.year), r) for r in results if r.ok):
         refresh_consequences(defn, r)
