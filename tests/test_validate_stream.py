@@ -46,9 +46,20 @@ def reports(draw: st.DrawFn) -> WorkbookReport:
     return r
 
 
-def _whole_console(batch: list[WorkbookReport], width: int) -> str:
+def _console(width: int, color: bool) -> Console:
+    """A console writing to a string: plain text (as in CI logs), or a terminal with colours."""
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        highlight=False,
+        force_terminal=color,
+        color_system="standard" if color else None,
+    )
+
+
+def _whole_console(batch: list[WorkbookReport], width: int, color: bool) -> str:
     """The table as one rich Table of every row (what the console report printed before streaming)."""
-    console = Console(file=io.StringIO(), width=width, highlight=False)
+    console = _console(width, color)
     table = report_console._table()
     for r in batch:
         table.add_row(*report_console._row(r))
@@ -57,19 +68,23 @@ def _whole_console(batch: list[WorkbookReport], width: int) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(batch=st.lists(reports(), min_size=1, max_size=9), width=st.sampled_from([40, 80, 160]))
+@given(
+    batch=st.lists(reports(), min_size=1, max_size=9),
+    width=st.sampled_from([40, 80, 160]),
+    color=st.booleans(),
+)
 def test_streamed_reports_equal_the_whole_batch_renderers(
-    batch: list[WorkbookReport], width: int, tmp_path_factory: pytest.TempPathFactory
+    batch: list[WorkbookReport], width: int, color: bool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     old_block = report_console.BLOCK
     report_console.BLOCK = 2  # several blocks, full and partial, in a handful of rows
     try:
-        console = Console(file=io.StringIO(), width=width, highlight=False)
+        console = _console(width, color)
         report_console.print_report(batch, console)
     finally:
         report_console.BLOCK = old_block
     text = console.file.getvalue()  # type: ignore[attr-defined]
-    assert text.startswith(_whole_console(batch, width))
+    assert text.startswith(_whole_console(batch, width, color))
     folder = tmp_path_factory.mktemp("reports")
     report_json.write_json(batch, folder / "r.json")
     whole = json.dumps(report_json.to_json(batch), ensure_ascii=False, indent=1) + "\n"
