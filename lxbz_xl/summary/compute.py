@@ -16,7 +16,7 @@ from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.exact import fmt, pct
-from lxbz_xl.result import MemberResult, Result
+from lxbz_xl.result import MemberResult, Result, ValueResult
 from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
     CellRefs,
@@ -84,6 +84,10 @@ def build_summary(
         defn = definitions[case.rubric]
         # The item scores stay (ranking ties count items below full marks); their wording is the forms'.
         result.items = [replace(i, clauses=[], explanations=[]) for i in result.items]
+        # Variables keep their values; their wording (read only by the cohort step, now done) goes.
+        result.values = _unworded(result.values)
+        for m in result.members:
+            m.values = _unworded(m.values)
         entries.append(Entry(sub, defn, result, alone, _refs(defn, sub)))  # alone: slim (keep=_slim)
     cohort.standalone = []  # each entry keeps the slim copy: the full results are the biggest holder
     every_year = entries
@@ -111,6 +115,10 @@ def build_summary(
         consequences=_consequences(entries, persons),
     )
     return summary
+
+
+def _unworded(values: list[ValueResult]) -> list[ValueResult]:
+    return [replace(v, explanation="") if v.explanation else v for v in values]
 
 
 def _slim(alone: Result) -> Result:
