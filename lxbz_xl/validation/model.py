@@ -177,7 +177,29 @@ STATUS_WORDS = {"valid": "通过", "invalid": "不通过"}
 SEVERITY_WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-class SpooledReports(Sequence[WorkbookReport]):
+class LazyReports(Sequence[WorkbookReport]):
+    """A sequence of reports built one at a time by ``_get`` when asked for, never held."""
+
+    def _get(self, index: int) -> WorkbookReport:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> WorkbookReport: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WorkbookReport]: ...
+
+    def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
+        if isinstance(index, slice):
+            return [self._get(i) for i in range(*index.indices(len(self)))]
+        return self._get(index)
+
+    def __iter__(self) -> Iterator[WorkbookReport]:
+        for i in range(len(self)):
+            yield self._get(i)
+
+
+class SpooledReports(LazyReports):
     """Reports kept on disk, not in memory: a sequence in path order whose items are read back one at a
     time (the runner writes each finished report here as it arrives). Only one 8-byte offset per file
     stays in memory, so a 10,000-file batch does not grow the parent process. The spool is an unnamed
@@ -197,15 +219,7 @@ class SpooledReports(Sequence[WorkbookReport]):
     def __len__(self) -> int:
         return len(self._offsets)
 
-    @overload
-    def __getitem__(self, index: int) -> WorkbookReport: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[WorkbookReport]: ...
-
-    def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _get(self, index: int) -> WorkbookReport:
         offset = self._offsets[index]
         if offset < 0:
             raise IndexError(index)
@@ -213,15 +227,11 @@ class SpooledReports(Sequence[WorkbookReport]):
         report: WorkbookReport = pickle.load(self._file)  # our own file, written above
         return report
 
-    def __iter__(self) -> Iterator[WorkbookReport]:
-        for i in range(len(self)):
-            yield self[i]
-
     def close(self) -> None:
         self._file.close()
 
 
-class MergedReports(Sequence[WorkbookReport]):
+class MergedReports(LazyReports):
     """Every entry of a run in entry order: a refused entry (a symlink, a special or oversize file) as a
     report with its one finding, any other entry as the next report of ``checked`` (e.g. a
     :class:`SpooledReports`), read when asked for. Holds one index per entry, never a report."""
@@ -244,21 +254,9 @@ class MergedReports(Sequence[WorkbookReport]):
     def __len__(self) -> int:
         return len(self._index)
 
-    @overload
-    def __getitem__(self, index: int) -> WorkbookReport: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[WorkbookReport]: ...
-
-    def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _get(self, index: int) -> WorkbookReport:
         k = self._index[index]
         if k >= 0:
             return self._checked[k]
         path = str(self._entries[index])
         return WorkbookReport(path, findings=[self._refused[path]])
-
-    def __iter__(self) -> Iterator[WorkbookReport]:
-        for i in range(len(self)):
-            yield self[i]
