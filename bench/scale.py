@@ -10,8 +10,11 @@ Usage: python bench/scale.py [--sizes 1000 10000] [--jobs N] [--keep DIR]
    from /proc/self/status as it finishes) and the peak of the whole process tree, parent and workers
    (sampled from /proc every 20 ms), then the ratios between the sizes: flat memory means a ratio near 1.
 
-Measured 2026-12-01 on the 2-core development machine, shared with five other jobs (load average 4-6):
-see docs/validation.md, "Speed".
+Measured 2026-12-02 on the 2-core development machine, shared with other engineers' jobs, default --jobs:
+  1,000 files  (load 2.4-4.6): 11.3-21.8 s, peak RSS validate process 62-65 MiB, whole tree 179-183 MiB
+  10,000 files (load 2.1-3.1): 65.0-88.6 s, peak RSS validate process 66-67 MiB, whole tree 194 MiB
+  10,000 vs 1,000, same run: peak process RSS x1.07, peak tree RSS x1.09 (flat); TMPDIR empty.
+See docs/validation.md, "Speed".
 """
 
 from __future__ import annotations
@@ -125,11 +128,13 @@ def main() -> None:
         results: dict[int, dict[str, float]] = {}
         for n in args.sizes:
             folder = root / f"n{n}"
-            folder.mkdir(exist_ok=True)
-            started = time.perf_counter()
-            paths = make_submissions(folder, n)
-            print(f"{n:,} submissions built in {time.perf_counter() - started:.1f} s", flush=True)
-            r = run_validate(paths[0].parent, args.jobs)
+            submissions = folder / "submissions"
+            if not submissions.is_dir():  # a kept folder (--keep) is reused as it is
+                folder.mkdir(exist_ok=True)
+                started = time.perf_counter()
+                make_submissions(folder, n)
+                print(f"{n:,} submissions built in {time.perf_counter() - started:.1f} s", flush=True)
+            r = run_validate(submissions, args.jobs)
             results[n] = r
             print(
                 f"  lxbz validate: {r['seconds']:.1f} s ({n / r['seconds']:.0f} files/s, exit {r['exit']:.0f}); "

@@ -15,11 +15,10 @@ Usage: python bench/scale_summary.py [--n 1000 10000] [--keep DIR] [--jobs N] [-
 
 Targets (issue 14): under 60 s and under 250 MiB at 10,000 files, flat from 1,000 to 10,000.
 
-Measured 2026-12-01 on the 2-core machine shared with other jobs (load average about 4), 2 workers:
-  1000 files   lxbz validate (baseline):  11.8 s wall, peak RSS parent  73.5 MiB, tree 202.8 MiB
-               lxbz summary            :  12.1 s wall, peak RSS parent  91.0 MiB, tree 206.4 MiB (1.02x)
-  10000 files  lxbz validate (baseline):  76.9 s wall, peak RSS parent 185.3 MiB, tree 271.2 MiB
-               lxbz summary            :  89.3 s wall, peak RSS parent 265.7 MiB, tree 275.0 MiB (1.16x)
+Measured 2026-12-02 on the 2-core machine shared with other jobs (load average 2-4), 2 workers:
+  1000 files   lxbz summary            :  24.2-27.7 s wall, peak RSS parent  89.5-89.8 MiB, tree 207 MiB
+  10000 files  lxbz summary            : 145.9-161.5 s wall, peak RSS parent 246.1-249.2 MiB, tree 246-249 MiB
+  (2026-12-01, before the parent stopped holding reports: 10000 files 89.3 s at load ~4, parent 265.7 MiB)
 The tree figure sums RSS over the processes (pages shared with forked workers count more than once).
 See docs/summary.md ("Scale").
 """

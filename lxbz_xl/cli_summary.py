@@ -15,6 +15,7 @@ from rich.console import Console
 from lxbz_xl.cli_validate import _run_with_progress, add_run_options, find_inputs, load_custom
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.rubric_ref import by_id
+from lxbz_xl.validation.model import MergedReports
 from lxbz_xl.validation.safe_text import console as esc
 
 
@@ -61,13 +62,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     custom = load_custom(args.rubrics, console)
     if custom is None:
         return 2
-    reports = found.merge(_run_with_progress(found.files, args, console))
+    # The reports stay in the runner's spool: each is read back once, and only its submission is kept.
+    reports = MergedReports(found.entries, found.refused, _run_with_progress(found.files, args, console))
 
     def load(ref: str) -> RubricDefinition:
         return by_id(ref, custom)  # a submission names its rubric by id, never by path
 
     submissions = [submission_of(r) for r in reports]
-    del reports  # the submissions keep what the summary needs; the reports' findings need not wait
+    del reports
     summary = build_summary(submissions, [str(p) for p in args.paths], load, year=args.year)
     write_summary(summary, args.out)
     if args.json is not None:

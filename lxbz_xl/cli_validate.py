@@ -16,9 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lxbz_xl.cli_rescore import score_workbook
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.validation.discover import MAX_ENTRIES, Discovery, find
-from lxbz_xl.validation.model import WorkbookReport
+from lxbz_xl.validation.model import MergedReports, WorkbookReport
 from lxbz_xl.validation.report_console import print_report
-from lxbz_xl.validation.report_json import write_json
+from lxbz_xl.validation.report_json import summary, write_json
 from lxbz_xl.validation.report_junit import write_junit
 from lxbz_xl.validation.report_xlsx import write_xlsx
 from lxbz_xl.validation.runner import FILE_TIMEOUT, run
@@ -93,15 +93,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 2
     if not _outputs_ok(args, console) or load_custom(args.rubrics, console) is None:
         return 2
-    reports = found.merge(_run_with_progress(found.files, args, console))
-    print_report(reports, console)
+    # Every report stays in the runner's spool; each writer reads them back one at a time.
+    reports = MergedReports(found.entries, found.refused, _run_with_progress(found.files, args, console))
+    totals = summary(reports)
+    print_report(reports, console, totals)
     if args.json:
-        write_json(reports, args.json)
+        write_json(reports, args.json, totals)
     if args.junit:
         write_junit(reports, args.junit)
     if args.xlsx:
         write_xlsx(reports, args.xlsx)
-    return 0 if all(r.status == "valid" for r in reports) else 1
+    return 0 if totals["invalid"] == 0 else 1
 
 
 def find_inputs(paths: list[str], outputs: tuple[Path | None, ...], console: Console) -> Discovery | None:

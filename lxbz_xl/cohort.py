@@ -191,6 +191,7 @@ def evaluate_linked(
     prefer_batch: bool = False,
     trace: list[LinkRecord] | None = None,
     standalone: list[Result] | None = None,
+    keep: Callable[[Result], Result] | None = None,
 ) -> list[Result]:
     """Evaluate cases, feeding one rubric's outputs into another's inputs (same unit and year).
 
@@ -199,12 +200,13 @@ def evaluate_linked(
     differing self-declared value is traced as a conflict. The chain has a cycle (learning_team needs the
     annual tier; annual_team caps 优秀 by the learning-team title), broken because the link reads the
     annual tier *before* caps. Passes repeat until stable; ``trace`` receives the final pass's links and
-    ``standalone`` each case's result on its own (no batch). Returned results are never those objects.
+    ``standalone`` each case's result on its own (no batch), as ``keep`` reduces it (e.g. to what a
+    summary compares; default: whole). Returned results are never those objects.
     """
     defns = [load(c.rubric) for c in cases]
     results = [evaluate(d, c) for d, c in zip(defns, cases, strict=True)]
     if standalone is not None:
-        standalone.extend(results)
+        standalone.extend(results if keep is None else (keep(r) for r in results))
         results = [_copy(r) for r in results]  # the cohort step annotates results; keep these clean
     member_records: list[LinkRecord] = []
     member_notes: list[list[str]] = [[] for _ in cases]
@@ -789,11 +791,16 @@ def evaluate_cohort(
     load: Callable[[str], RubricDefinition] = load_rubric,
     *,
     prefer_batch: bool = False,
+    keep: Callable[[Result], Result] | None = None,
 ) -> CohortResult:
-    """Evaluate a batch: linked inputs first, then ranking, banding, quotas and shares per rubric-year."""
+    """Evaluate a batch: linked inputs first, then ranking, banding, quotas and shares per rubric-year.
+    ``keep`` reduces each standalone result as it is stored (a batch of 10,000 need not hold two full
+    results per case)."""
     links: list[LinkRecord] = []
     alone: list[Result] = []
-    results = evaluate_linked(cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone)
+    results = evaluate_linked(
+        cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone, keep=keep
+    )
     out = CohortResult(results, links=links, standalone=alone)
     for defn, r in ((load(r.rubric).fixed(r.year), r) for r in results if r.ok):
         refresh_consequences(defn, r)

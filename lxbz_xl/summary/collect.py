@@ -69,8 +69,9 @@ def unify_names(submissions: list[Submission]) -> list[Problem]:
         others = [s for s in submissions if s.unit in variants and s.unit != canonical]
         for s in others:
             s.unit = canonical
-            if s.case is not None:
-                s.case = {**s.case, "unit": canonical}
+            case = s.case
+            if case is not None:
+                s.case = {**case, "unit": canonical}
         problems.append(
             Problem(
                 "名称写法不一致",
@@ -95,7 +96,7 @@ def choose(submissions: list[Submission]) -> list[Problem]:
                     "未通过校验", s.unit, s.year, s.rubric, [s.path], ";".join(s.problems) or "未通过校验"
                 )
             )
-        elif s.rubric is None or s.case is None or not s.unit or s.year is None:
+        elif s.rubric is None or not s.has_case or not s.unit or s.year is None:
             problems.append(
                 Problem(
                     "无法归属", s.unit, s.year, s.rubric, [s.path], "缺少考评细则、单位名称或年度,未计入汇总"

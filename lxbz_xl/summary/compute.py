@@ -16,7 +16,7 @@ from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.exact import fmt, pct
-from lxbz_xl.result import MemberResult, Result
+from lxbz_xl.result import MemberResult, Result, ValueResult
 from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
     CellRefs,
@@ -74,7 +74,7 @@ def build_summary(
     used = [s for s in submissions if s.used]
     cases = [Case.from_mapping(dict(s.case or {}), source=s.path) for s in used]
     definitions = {s.rubric: load(s.rubric) for s in used if s.rubric}
-    cohort = evaluate_cohort(cases, load, prefer_batch=True)
+    cohort = evaluate_cohort(cases, load, prefer_batch=True, keep=_slim)
     entries = []
     for sub, case, result, alone in zip(used, cases, cohort.results, cohort.standalone, strict=True):
         if result.errors:  # validated files have none; a value the batch fed in might still be refused
@@ -85,7 +85,11 @@ def build_summary(
         defn = definitions[case.rubric]
         # The item scores stay (ranking ties count items below full marks); their wording is the forms'.
         result.items = [replace(i, clauses=[], explanations=[]) for i in result.items]
-        entries.append(Entry(sub, defn, result, _slim(alone), _refs(defn, sub)))
+        # Variables keep their values; their wording (read only by the cohort step, now done) goes.
+        result.values = _unworded(result.values)
+        for m in result.members:
+            m.values = _unworded(m.values)
+        entries.append(Entry(sub, defn, result, alone, _refs(defn, sub)))  # alone: slim (keep=_slim)
     cohort.standalone = []  # each entry keeps the slim copy: the full results are the biggest holder
     every_year = entries
     if year is not None:
@@ -114,6 +118,10 @@ def build_summary(
         chain=words,
     )
     return summary
+
+
+def _unworded(values: list[ValueResult]) -> list[ValueResult]:
+    return [replace(v, explanation="") if v.explanation else v for v in values]
 
 
 def _slim(alone: Result) -> Result:

@@ -7,6 +7,7 @@ summary recomputed it (the §1 chain changes figures no single workbook shows).
 
 from __future__ import annotations
 
+import pickle
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,22 +61,58 @@ class CellRefs(Mapping[str, Ref]):
         return key in self._cells
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Submission:
-    """One file of the batch, valid or not."""
+    """One file of the batch, valid or not.
+
+    The case read from the cells is kept pickled (``case`` unpickles a fresh mapping on each read; assign
+    to change it): 10,000 nested mappings were a quarter of the summary's memory, their bytes a sixth."""
 
     path: str
     sha256: str | None
     status: Literal["valid", "invalid"]
-    rubric: str | None = None
-    version: str | None = None
-    variant: str | None = None
-    unit: str | None = None
-    year: int | None = None
-    problems: list[str] = field(default_factory=list)  # Chinese, the validator's findings (first few)
-    case: dict[str, Any] | None = None
-    used: bool = False  # chosen as the unit's record for this rubric and year
-    shown: dict[str, Any] | None = None  # "Sheet!A1" → what the file shows in its headline output cells
+    rubric: str | None
+    version: str | None
+    variant: str | None
+    unit: str | None
+    year: int | None
+    problems: list[str]  # Chinese, the validator's findings (first few)
+    packed_case: bytes | None
+    used: bool  # chosen as the unit's record for this rubric and year
+    shown: dict[str, Any] | None  # "Sheet!A1" → what the file shows in its headline output cells
+
+    def __init__(
+        self,
+        path: str,
+        sha256: str | None,
+        status: Literal["valid", "invalid"],
+        rubric: str | None = None,
+        version: str | None = None,
+        variant: str | None = None,
+        unit: str | None = None,
+        year: int | None = None,
+        problems: list[str] | None = None,
+        case: dict[str, Any] | None = None,
+        used: bool = False,
+        shown: dict[str, Any] | None = None,
+    ) -> None:
+        self.path, self.sha256, self.status = path, sha256, status
+        self.rubric, self.version, self.variant, self.unit, self.year = rubric, version, variant, unit, year
+        self.problems = [] if problems is None else problems
+        self.case = case
+        self.used, self.shown = used, shown
+
+    @property
+    def case(self) -> dict[str, Any] | None:
+        return None if self.packed_case is None else pickle.loads(self.packed_case)  # our own bytes
+
+    @case.setter
+    def case(self, value: dict[str, Any] | None) -> None:
+        self.packed_case = None if value is None else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+    @property
+    def has_case(self) -> bool:
+        return self.packed_case is not None
 
 
 @dataclass(slots=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
@@ -176,27 +177,11 @@ STATUS_WORDS = {"valid": "通过", "invalid": "不通过"}
 SEVERITY_WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-class SpooledReports(Sequence[WorkbookReport]):
-    """Reports kept on disk, not in memory: a sequence in path order whose items are read back one at a
-    time (the runner writes each finished report here as it arrives). Only the offsets and a small
-    summary (status and finding codes per file) stay in memory, so a 10,000-file batch does not grow
-    the parent process. The spool is an unnamed temporary file: nothing is left behind."""
+class LazyReports(Sequence[WorkbookReport]):
+    """A sequence of reports built one at a time by ``_get`` when asked for, never held."""
 
-    def __init__(self, count: int) -> None:
-        self._file = tempfile.TemporaryFile(prefix="lxbz-reports-")  # noqa: SIM115 (lives with the sequence)
-        self._offsets: list[int] = [-1] * count
-        self.statuses: list[str | None] = [None] * count
-        self.codes: list[tuple[str, ...]] = [()] * count
-
-    def put(self, index: int, report: WorkbookReport) -> None:
-        self._file.seek(0, 2)
-        self._offsets[index] = self._file.tell()
-        pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.statuses[index] = report.status
-        self.codes[index] = tuple(dict.fromkeys(f.code for f in report.findings))
-
-    def __len__(self) -> int:
-        return len(self._offsets)
+    def _get(self, index: int) -> WorkbookReport:
+        raise NotImplementedError
 
     @overload
     def __getitem__(self, index: int) -> WorkbookReport: ...
@@ -206,7 +191,35 @@ class SpooledReports(Sequence[WorkbookReport]):
 
     def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+            return [self._get(i) for i in range(*index.indices(len(self)))]
+        return self._get(index)
+
+    def __iter__(self) -> Iterator[WorkbookReport]:
+        for i in range(len(self)):
+            yield self._get(i)
+
+
+class SpooledReports(LazyReports):
+    """Reports kept on disk, not in memory: a sequence in path order whose items are read back one at a
+    time (the runner writes each finished report here as it arrives). Only one 8-byte offset per file
+    stays in memory, so a 10,000-file batch does not grow the parent process. The spool is an unnamed
+    temporary file: nothing is left behind."""
+
+    def __init__(self, count: int) -> None:
+        self._file = tempfile.TemporaryFile(prefix="lxbz-reports-")  # noqa: SIM115 (lives with the sequence)
+        self._offsets = array("q", [-1]) * count
+        self._end = 0
+
+    def put(self, index: int, report: WorkbookReport) -> None:
+        self._file.seek(self._end)
+        self._offsets[index] = self._end
+        pickle.dump(report, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._end = self._file.tell()
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    def _get(self, index: int) -> WorkbookReport:
         offset = self._offsets[index]
         if offset < 0:
             raise IndexError(index)
@@ -214,9 +227,36 @@ class SpooledReports(Sequence[WorkbookReport]):
         report: WorkbookReport = pickle.load(self._file)  # our own file, written above
         return report
 
-    def __iter__(self) -> Iterator[WorkbookReport]:
-        for i in range(len(self)):
-            yield self[i]
-
     def close(self) -> None:
         self._file.close()
+
+
+class MergedReports(LazyReports):
+    """Every entry of a run in entry order: a refused entry (a symlink, a special or oversize file) as a
+    report with its one finding, any other entry as the next report of ``checked`` (e.g. a
+    :class:`SpooledReports`), read when asked for. Holds one index per entry, never a report."""
+
+    def __init__(
+        self, entries: Sequence[Any], refused: Mapping[str, Finding], checked: Sequence[WorkbookReport]
+    ) -> None:
+        self._entries, self._refused, self._checked = entries, refused, checked
+        self._index = array("q")
+        k = 0
+        for path in entries:
+            if str(path) in refused:
+                self._index.append(-1)
+            else:
+                self._index.append(k)
+                k += 1
+        if k != len(checked):
+            raise ValueError(f"{k} files to check, {len(checked)} reports")
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def _get(self, index: int) -> WorkbookReport:
+        k = self._index[index]
+        if k >= 0:
+            return self._checked[k]
+        path = str(self._entries[index])
+        return WorkbookReport(path, findings=[self._refused[path]])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -51,37 +52,50 @@ _HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
 _BAD_FILL = PatternFill("solid", fgColor="FDE2E1")
 
 
-def _sheet(wb: Workbook, title: str, headers: Sequence[str], rows: list[list[Any]], first: bool) -> None:
-    ws = wb.active if first else wb.create_sheet()
-    assert ws is not None
-    ws.title = title
-    ws.append(list(headers))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = _HEAD_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-    for r, row in enumerate(rows, 2):
-        for c, value in enumerate(row, 1):
-            put_text(ws.cell(r, c), value)  # submission text stays text: never a formula
+def _sheet(
+    wb: Workbook, title: str, headers: Sequence[str], rows: Iterable[list[Any]], *, findings: bool
+) -> None:
+    """One sheet, written row by row (write-only): widths and the frozen header first, the autofilter
+    once the last row is known. ``findings``: the 问题清单 layout (invalid status filled, 说明 wrapped)."""
+    ws = wb.create_sheet(title)
     for i, name in enumerate(headers, 1):
         ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, 11)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, len(rows) + 1)}"
+    head = []
+    for name in headers:
+        cell = WriteOnlyCell(ws, name)
+        cell.font = Font(bold=True)
+        cell.fill = _HEAD_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        head.append(cell)
+    ws.append(head)
+    count = 0
+    for row in rows:
+        cells = [put_text(WriteOnlyCell(ws), value) for value in row]  # submission text stays text
+        if findings:
+            if row[1] == STATUS_WORDS["invalid"]:
+                cells[1].fill = _BAD_FILL
+            cells[-1].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.append(cells)
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(1, count + 1)}"
 
 
 def _head(r: WorkbookReport) -> list[Any]:
     return [r.path, STATUS_WORDS[r.status], r.rubric, r.version, r.unit, r.year, r.total, r.tier, r.title]
 
 
-def write_xlsx(reports: Sequence[WorkbookReport], path: Path) -> None:
-    rows: list[list[Any]] = []
+def _finding_rows(reports: Iterable[WorkbookReport]) -> Iterator[list[Any]]:
     for r in reports:
         if not r.findings:
-            rows.append([*_head(r), None, None, None, None, None, "未发现问题"])
+            yield [*_head(r), None, None, None, None, None, "未发现问题"]
         for f in r.findings:
-            rows.append([*_head(r), SEVERITY_WORDS[f.severity], f.title, f.code, f.sheet, f.cell, f.message])
-    summary = [
-        [
+            yield [*_head(r), SEVERITY_WORDS[f.severity], f.title, f.code, f.sheet, f.cell, f.message]
+
+
+def _summary_rows(reports: Iterable[WorkbookReport]) -> Iterator[list[Any]]:
+    for r in reports:
+        yield [
             r.path,
             STATUS_WORDS[r.status],
             r.rubric,
@@ -97,14 +111,11 @@ def write_xlsx(reports: Sequence[WorkbookReport], path: Path) -> None:
             sum(f.severity == "info" for f in r.findings),
             r.sha256,
         ]
-        for r in reports
-    ]
-    wb = Workbook()
-    _sheet(wb, "问题清单", FINDING_HEADERS, rows, first=True)
-    _sheet(wb, "汇总", SUMMARY_HEADERS, summary, first=False)
-    ws = wb["问题清单"]
-    for row in ws.iter_rows(min_row=2):
-        if row[1].value == STATUS_WORDS["invalid"]:
-            row[1].fill = _BAD_FILL
-        row[-1].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def write_xlsx(reports: Sequence[WorkbookReport], path: Path) -> None:
+    """Streamed: each sheet is written row by row as the reports are read (two passes), never held."""
+    wb = Workbook(write_only=True)
+    _sheet(wb, "问题清单", FINDING_HEADERS, _finding_rows(reports), findings=True)
+    _sheet(wb, "汇总", SUMMARY_HEADERS, _summary_rows(reports), findings=False)
     wb.save(path)

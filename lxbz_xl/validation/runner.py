@@ -202,7 +202,8 @@ def run(
                             process.kill()  # the executor then fails every pending future as broken
                         continue
                     for future in finished:
-                        n, chunk = futures[future]
+                        # Popped: a finished future holds its chunk's reports until it is dropped.
+                        n, chunk = futures.pop(future)
                         try:
                             reports = future.result()
                         except BrokenProcessPool:
