@@ -65,8 +65,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
     # The reports stay in the runner's spool: each is read back once, and only its submission is kept.
     reports = MergedReports(found.entries, found.refused, _run_with_progress(found.files, args, console))
 
+    loaded: dict[str, RubricDefinition] = {}  # one look-up per rubric: the batch asks once per file and link
+
     def load(ref: str) -> RubricDefinition:
-        return by_id(ref, custom)  # a submission names its rubric by id, never by path
+        found = loaded.get(ref)
+        if found is None:
+            found = loaded[ref] = by_id(ref, custom)  # a submission names its rubric by id, never by path
+        return found
 
     submissions = [submission_of(r) for r in reports]
     del reports
