@@ -16,7 +16,7 @@ from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.rubric import Cap, Entity, Tiers, Veto
 from lxbz_xl.engine import consequences
 from lxbz_xl.engine.env import Env
-from lxbz_xl.engine.tiers import PENDING
+from lxbz_xl.engine.tiers import PENDING, apply_rule, unknown_note
 from lxbz_xl.exact import fmt
 from lxbz_xl.result import Adjustment, Outcome, ValueResult
 
@@ -138,16 +138,11 @@ def _tiers(comp: CompiledRubric, tiers: Tiers) -> Callable[[Env, Outcome], None]
             if rule.note and rule.note not in notes:
                 notes.append(rule.note)
             if value:
-                reasons = "、".join(held(env)) or check(env).label
-                if rule.manual:
-                    out.manual = rule.manual
-                    out.tier_reason = f"{reasons}:{rule.manual}"
+                if apply_rule(rule, "、".join(held(env)) or check(env).label, out):
                     return
-                out.base_tier = rule.tier
-                out.tier_reason = f"{rule.tier}:{reasons}"
                 break
             if value is None:
-                notes.append(f"无法判断“{check(env).label}”(缺少数据),按不成立处理")
+                notes.append(unknown_note(check(env).label))
         else:
             score = score_of(env) if score_of is not None else None
             for tier, bound_of in steps:

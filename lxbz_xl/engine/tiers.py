@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lxbz_xl.definition.rubric import Cap, Entity, Tiers, Veto
+from lxbz_xl.definition.rubric import Cap, Entity, TierRule, Tiers, Veto
 from lxbz_xl.engine.conditions import check, held_parts
 from lxbz_xl.engine.env import Env
 from lxbz_xl.engine.exprs import describe, evaluate_expr, num
@@ -12,6 +12,22 @@ from lxbz_xl.result import Adjustment, Outcome
 PENDING = "待本地确定"
 
 
+def apply_rule(rule: TierRule, reasons: str, out: Outcome) -> bool:
+    """A tier rule that holds: its tier and why, or (True: stop deciding) the body that decides by hand."""
+    if rule.manual:
+        out.manual = rule.manual
+        out.tier_reason = f"{reasons}:{rule.manual}"
+        return True
+    out.base_tier = rule.tier
+    out.tier_reason = f"{rule.tier}:{reasons}"
+    return False
+
+
+def unknown_note(label: str) -> str:
+    """The note for a tier condition that cannot be decided for want of data (it counts as not holding)."""
+    return f"无法判断“{label}”(缺少数据),按不成立处理"
+
+
 def decide_tier(tiers: Tiers, env: Env, out: Outcome) -> None:
     """Base tier: the first rule that holds, else the score ladder, else the default."""
     for rule in tiers.rules:
@@ -19,16 +35,11 @@ def decide_tier(tiers: Tiers, env: Env, out: Outcome) -> None:
         if rule.note and rule.note not in out.notes:
             out.notes.append(rule.note)  # e.g. “一般在…以上” applied as a hard threshold: say so either way
         if verdict.value:
-            reasons = "、".join(held_parts(rule.when, env)) or verdict.label
-            if rule.manual:
-                out.manual = rule.manual
-                out.tier_reason = f"{reasons}:{rule.manual}"
+            if apply_rule(rule, "、".join(held_parts(rule.when, env)) or verdict.label, out):
                 return
-            out.base_tier = rule.tier
-            out.tier_reason = f"{rule.tier}:{reasons}"
             break
         if verdict.value is None:
-            out.notes.append(f"无法判断“{verdict.label}”(缺少数据),按不成立处理")
+            out.notes.append(unknown_note(verdict.label))
     else:
         score = evaluate_expr(tiers.score, env) if tiers.score is not None else None
         for step in tiers.thresholds:
