@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.base import ByField
@@ -32,6 +32,19 @@ from lxbz_xl.inputs import INVALID_BALLOTS, dec, resolve_num
 ExprFn = Callable[[Env], Any]
 
 
+F = TypeVar("F")
+
+
+def _once(done: dict[int, tuple[Any, F]], node: Any, make: Callable[[Any], F]) -> F:
+    """The closure of a definition node, compiled on first use. Keyed by the node's id; the entry holds
+    the node, so its id is not reused while cached."""
+    hit = done.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    fn = done[id(node)] = (node, make(node))
+    return fn[1]
+
+
 class ExprCompiler:
     def __init__(self, defn: RubricDefinition) -> None:
         self.defn = defn
@@ -39,12 +52,7 @@ class ExprCompiler:
         self._done: dict[int, tuple[Any, ExprFn]] = {}
 
     def __call__(self, expr: Any) -> ExprFn:
-        hit = self._done.get(id(expr))
-        if hit is not None and hit[0] is expr:
-            return hit[1]
-        fn = self._compile(expr)
-        self._done[id(expr)] = (expr, fn)
-        return fn
+        return _once(self._done, expr, self._compile)
 
     # ------------------------------------------------------------ numbers of the definition
 
@@ -378,22 +386,12 @@ class CondCompiler:
         self._values: dict[int, tuple[Any, Callable[[Env], bool | None]]] = {}
 
     def __call__(self, cond: Any) -> Callable[[Env], Verdict]:
-        hit = self._done.get(id(cond))
-        if hit is not None and hit[0] is cond:
-            return hit[1]
-        fn = self._compile(cond)
-        self._done[id(cond)] = (cond, fn)
-        return fn
+        return _once(self._done, cond, self._compile)
 
     def value(self, cond: Any) -> Callable[[Env], bool | None]:
         """The condition's value alone (no Verdict, no label): for a caller that reads the label only
         in some outcomes, and then asks the full closure (`self(cond)`), on the same environment."""
-        hit = self._values.get(id(cond))
-        if hit is not None and hit[0] is cond:
-            return hit[1]
-        fn = self._value(cond)
-        self._values[id(cond)] = (cond, fn)
-        return fn
+        return _once(self._values, cond, self._value)
 
     def _value(self, cond: Any) -> Callable[[Env], bool | None]:
         if isinstance(cond, L.FlagCond):

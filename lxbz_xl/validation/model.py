@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
+from abc import abstractmethod
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -180,8 +181,9 @@ SEVERITY_WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
 class LazyReports(Sequence[WorkbookReport]):
     """A sequence of reports built one at a time by ``_get`` when asked for, never held."""
 
+    @abstractmethod
     def _get(self, index: int) -> WorkbookReport:
-        raise NotImplementedError
+        """The report at `index`, built now (each subclass reads it from where it is kept)."""
 
     @overload
     def __getitem__(self, index: int) -> WorkbookReport: ...
