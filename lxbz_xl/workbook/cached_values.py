@@ -16,12 +16,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.sax.saxutils import escape
 
+from lxbz_xl.cells import read_inputs
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
-from lxbz_xl.workbook.cases import _cell_value, blank, case_from_cells, member_names, roster_rows
+from lxbz_xl.workbook.cases import blank, case_from_cells, member_names, roster_rows
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import NO, YES, Layout
 from lxbz_xl.workbook.plan_ballots import ballot_rule
@@ -203,15 +204,11 @@ def _unit_value(outcome: Any, path: str) -> Any:
 def _item_alone(defn: RubricDefinition, its: Any, cell: Callable[[Any], Any], plan: Any, roster: bool) -> Any:
     """Score one item from its own cells (as LXBZ_ITEM_SCORE does) when the case as a whole has errors."""
 
-    prefix = f"items.{its.item.id}."
-    specs = [s for s in all_inputs(defn) if s.path.startswith(prefix)]
-    data: dict[str, Any] = {}
-    for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
-        raw = cell(slot)
-        if not blank(raw):
-            data[spec.path] = _cell_value(slot, raw)
     if roster:
         return None  # roster-derived counts: leave to the unit evaluation
+    prefix = f"items.{its.item.id}."
+    specs = [s for s in all_inputs(defn) if s.path.startswith(prefix)]
+    data = read_inputs(its.item.inputs(), [cell(slot) for slot in its.inputs])  # the shared cell reader
     local = [s.model_copy(update={"path": s.path[len(prefix) :]}) for s in specs]
     values, errors = read_fields(defn, local, data)
     if errors:

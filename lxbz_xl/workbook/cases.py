@@ -38,9 +38,6 @@ def cell_value(slot: Slot, raw: Any) -> Any:
     return reader.scalar(raw, slot.spec.kind, slot.fieldspec)
 
 
-_cell_value = cell_value  # the name lxbz_xl.workbook.cached_values imports
-
-
 def _reader(get: Get) -> tuple[Callable[[Slot], Any], Callable[[Slot], Any]]:
     """(cell, val): a slot's cleaned cell, and its case value."""
 
