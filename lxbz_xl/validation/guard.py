@@ -295,7 +295,7 @@ def _run_checks(
         raise _stop("corrupt", f"{label}不是完整的 Excel 文件(压缩结构损坏)。{_RESAVE_HINT}") from exc
     try:
         infos = _check_members(archive, limits, label)
-        package = Package(archive, Budget(limits))
+        package = Package(archive, Budget(limits), source=data)
         info = _read_package(package, infos, label)
         _check_extension(path, label)
         findings.extend(_macro_findings(info, label))

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxbz_xl.validation import sheet_memo
+from lxbz_xl.validation.member_memo import member_digest
 from lxbz_xl.validation.number_formats import hides_numbers
 from lxbz_xl.validation.numbers_guard import small_int
 from lxbz_xl.validation.sheet_fast import read_plain_sheet
@@ -55,6 +57,7 @@ CONTENT_TYPES = "[Content_Types].xml"
 EXTERNAL_LINK_TYPE = "externallink"
 _XML_SUFFIXES = (".xml", ".rels")
 FAST_SHEET_BYTES = 1_000_000  # sheets up to this size may take sheet_fast (below every text/token limit)
+_NO_MEMO = b"no memo"  # the digest of a shared-strings table too large to cache
 
 
 @dataclass(slots=True)
@@ -91,20 +94,21 @@ class ElementList(Handler):
 
 
 def read_elements(
-    archive: zipfile.ZipFile, part: str, budget: Budget
+    archive: zipfile.ZipFile, part: str, budget: Budget, source: bytes | None = None
 ) -> list[tuple[str, dict[str, str], str]]:
     def result(handler: ElementList) -> list[tuple[str, dict[str, str], str]]:
         return [(tag, attrs, "".join(text)) for tag, attrs, text in handler.items]
 
     found: list[tuple[str, dict[str, str], str]] = parse_cached(
-        archive, part, budget, "elements", lambda: ElementList(budget.limits), result
+        archive, part, budget, "elements", lambda: ElementList(budget.limits), result, source=source
     )
     return found
 
 
 # Parts that submissions of one template share byte for byte (workbook.xml, rels, styles, theme ...): a part
-# is still inflated to its end (CRC) and hashed, but parsed only the first time a worker meets its bytes.
-# The key is a cryptographic digest of the bytes, never the zip's CRC-32 (which anyone can forge).
+# is parsed only the first time a worker meets its bytes, and inflated only the first time it meets them
+# stored alike (member_memo). The key is a cryptographic digest of the bytes, never the zip's CRC-32
+# (which anyone can forge).
 _CACHE: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
 _CACHE_SIZE = 256
 _CACHE_MAX_PART = 4 * 1024 * 1024
@@ -118,15 +122,32 @@ def parse_cached(
     make: Callable[[], Any],
     result: Callable[[Any], Any],
     strict: bool = True,
+    source: bytes | None = None,
 ) -> Any:
     """``result(handler)`` after streaming ``part`` into ``make()``, or the same result for the same bytes
-    parsed clean before under the same limits (the results are shared: callers never mutate them)."""
+    parsed clean before under the same limits (the results are shared: callers never mutate them).
+    ``source``: the whole file's bytes, so a member stored as before is not even inflated again."""
+    return parse_cached_digest(archive, part, budget, kind, make, result, strict, source)[0]
+
+
+def parse_cached_digest(
+    archive: zipfile.ZipFile,
+    part: str,
+    budget: Budget,
+    kind: str,
+    make: Callable[[], Any],
+    result: Callable[[Any], Any],
+    strict: bool = True,
+    source: bytes | None = None,
+) -> tuple[Any, bytes | None]:
+    """:func:`parse_cached` and the digest of the member's bytes (None for a part too large to cache)."""
     if archive.getinfo(part).file_size > _CACHE_MAX_PART:
         handler = make()
         parse_member(archive, part, handler, budget, strict=strict)
-        return result(handler)
-    data = read_member(archive, part, budget)
-    key = (kind, strict, budget.limits, digest(data))
+        return result(handler), None
+    inflated = budget.inflated
+    member, data = member_digest(archive, part, budget, source)
+    key = (kind, strict, budget.limits, member)
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
@@ -137,7 +158,10 @@ def parse_cached(
                 f"XML 元素总数超过允许上限 {budget.limits.max_elements:,} 个(在内部文件 {part} 中)",
                 part,
             )
-        return hit[0]
+        return hit[0], member
+    if data is None:  # known stored bytes whose parse was forgotten: inflate them again
+        budget.inflated = inflated
+        data = read_member(archive, part, budget)
     before = budget.elements
     handler = make()
     parse_member(archive, part, handler, budget, strict=strict, data=data)
@@ -145,7 +169,7 @@ def parse_cached(
     _CACHE[key] = (value, budget.elements - before)
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return value
+    return value, member
 
 
 _DIGESTS: dict[int, tuple[Any, bytes]] = {}
@@ -161,6 +185,49 @@ def _digest_of(elements: list[Any]) -> bytes:
         _DIGESTS.clear()
     _DIGESTS[id(elements)] = (elements, value)
     return value
+
+
+_WORKBOOKS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _workbook_facts(
+    workbook_part: str,
+    elements: list[tuple[str, dict[str, str], str]],
+    rels_elements: list[tuple[str, dict[str, str], str]] | None,
+) -> tuple[Any, ...]:
+    """(relationships, external links, sheet names, sheet states, sheet parts, defined names)."""
+    external: list[tuple[str, str]] = []  # (rels part or link part, target) of external links
+    rels: dict[str, str] = {}
+    base = posixpath.dirname(workbook_part)
+    for tag, attrs, _text in rels_elements or ():
+        if tag != "Relationship":
+            continue
+        target = attrs.get("Target", "")
+        if attrs.get("TargetMode") == "External":
+            external.append((rels_part(workbook_part), target))
+            continue
+        if target:
+            rels[attrs.get("Id", "")] = resolve(base, target)
+    names: list[str] = []
+    states: dict[str, str] = {}
+    parts: dict[str, str] = {}
+    defined: dict[str, str] = {}
+    for tag, attrs, _text in elements:
+        if tag == "sheet":
+            name = attrs.get("name", "")
+            names.append(name)
+            states[name] = attrs.get("state", "visible")
+            part = rels.get(attrs.get("id", ""))
+            if part is not None:
+                parts[name] = part
+    for tag, attrs, text in elements:
+        if tag == "definedName":
+            name = attrs.get("name", "")
+            index = small_int(attrs.get("localSheetId", ""))
+            if index is not None and index < len(names):
+                name = f"{names[index]}!{name}"  # sheet-scope names keep their sheet
+            defined[name] = text.strip()
+    return rels, external, names, states, parts, defined
 
 
 def rels_part(part: str) -> str:
@@ -208,11 +275,12 @@ class Package:
     workbook_part: str = "xl/workbook.xml"
     parsed: dict[str, list[tuple[str, dict[str, str], str]]] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)  # members already streamed (and CRC-checked)
+    source: bytes | None = None  # the whole file, when it was read whole (see member_memo)
 
     def elements(self, part: str) -> list[tuple[str, dict[str, str], str]]:
         found = self.parsed.get(part)
         if found is None:
-            found = self.parsed[part] = read_elements(self.archive, part, self.budget)
+            found = self.parsed[part] = read_elements(self.archive, part, self.budget, self.source)
             self.done.add(part)
         return found
 
@@ -241,6 +309,7 @@ class FastBook:
         self._names = set(self._archive.namelist())
         self.limits = package.budget.limits
         self._sst: SharedStrings | None = None
+        self._sst_digest: bytes | None = None
         self._hiding: frozenset[int] | None = None
         self._sheets: dict[str, tuple[int | None, Sheet]] = {}
         try:
@@ -264,46 +333,27 @@ class FastBook:
         self.workbook_part = package.workbook_part
         if self.workbook_part not in self._names:
             raise ReadError("缺少工作簿主体(xl/workbook.xml)")
-        self.external: list[tuple[str, str]] = []  # (rels part or link part, target) of external links
-        self._rels = self._relationships(self.workbook_part)
+        rels = rels_part(self.workbook_part)
+        rels_elements = package.elements(rels) if rels in self._names else None
         elements = package.elements(self.workbook_part)
         self.workbook_digest = _digest_of(elements)
-        self.sheet_names: list[str] = []
-        self.sheet_states: dict[str, str] = {}
-        self._parts: dict[str, str] = {}
-        self.defined_names: dict[str, str] = {}
-        for tag, attrs, _text in elements:
-            if tag == "sheet":
-                name = attrs.get("name", "")
-                self.sheet_names.append(name)
-                self.sheet_states[name] = attrs.get("state", "visible")
-                part = self._rels.get(attrs.get("id", ""))
-                if part is not None:
-                    self._parts[name] = part
-        for tag, attrs, text in elements:
-            if tag == "definedName":
-                name = attrs.get("name", "")
-                index = small_int(attrs.get("localSheetId", ""))
-                if index is not None and index < len(self.sheet_names):
-                    name = f"{self.sheet_names[index]}!{name}"  # sheet-scope names keep their sheet
-                self.defined_names[name] = text.strip()
-
-    def _relationships(self, part: str) -> dict[str, str]:
-        rels = rels_part(part)
-        if rels not in self._names:
-            return {}
-        base = posixpath.dirname(part)
-        out = {}
-        for tag, attrs, _text in self.package.elements(rels):
-            if tag != "Relationship":
-                continue
-            target = attrs.get("Target", "")
-            if attrs.get("TargetMode") == "External":
-                self.external.append((rels, target))
-                continue
-            if target:
-                out[attrs.get("Id", "")] = resolve(base, target)
-        return out
+        # What workbook.xml and its rels say is the same for every submission of a template: derived once
+        # per worker from the (shared) element lists, handed out as copies (guard_rest adds to `external`).
+        key = (
+            self.workbook_part,
+            self.workbook_digest,
+            None if rels_elements is None else _digest_of(rels_elements),
+        )
+        known = _WORKBOOKS.get(key)
+        if known is None:
+            known = _workbook_facts(self.workbook_part, elements, rels_elements)
+            if len(_WORKBOOKS) >= _CACHE_SIZE:
+                _WORKBOOKS.clear()
+            _WORKBOOKS[key] = known
+        rels_map, external, names, states, parts, defined = known
+        self._rels, self.external = dict(rels_map), list(external)
+        self.sheet_names, self.sheet_states = list(names), dict(states)
+        self._parts, self.defined_names = dict(parts), dict(defined)
 
     # -- styles and strings ---------------------------------------------------------------------------
     def _styles_part(self) -> str:
@@ -321,7 +371,13 @@ class FastBook:
                 self._hiding = frozenset()
             else:
                 self._hiding = parse_cached(
-                    self._archive, part, self.package.budget, "styles", lambda: _Styles(self.limits), _hiding
+                    self._archive,
+                    part,
+                    self.package.budget,
+                    "styles",
+                    lambda: _Styles(self.limits),
+                    _hiding,
+                    source=self.package.source,
                 )
                 self.package.done.add(part)
         return self._hiding
@@ -334,9 +390,17 @@ class FastBook:
                 posixpath.join(base, "sharedStrings.xml"),
             )
             if part in self._names:
-                self._sst = parse_cached(
-                    self._archive, part, self.package.budget, "sst", lambda: SharedStrings(self.limits), _same
+                self._sst, self._sst_digest = parse_cached_digest(
+                    self._archive,
+                    part,
+                    self.package.budget,
+                    "sst",
+                    lambda: SharedStrings(self.limits),
+                    _same,
+                    source=self.package.source,
                 )
+                if self._sst_digest is None:
+                    self._sst_digest = _NO_MEMO  # a huge table: sheets are not memoised with it
                 self.package.done.add(part)
             else:
                 self._sst = SharedStrings(self.limits)
@@ -356,19 +420,32 @@ class FastBook:
         return sheet
 
     def _read_sheet(self, sheet: Sheet, keep_rows: int | None) -> Sheet:
-        """The sheet read from its part: a plain part of a form's size by ``sheet_fast`` (rows read before
-        in this worker are not parsed again), anything else — and any plain part it declines — streamed."""
+        """The sheet read from its part: a part read clean before in this worker, byte for byte, is taken
+        from the sheet memo; a plain part of a form's size is read by ``sheet_fast`` (rows read before in
+        this worker are not parsed again); anything else — and any plain part it declines — streamed."""
         budget, sst, data = self.package.budget, self._shared_strings(), None
-        if self._archive.getinfo(sheet.part).file_size < FAST_SHEET_BYTES:
+        memo_key: tuple[Any, ...] | None = None
+        size = self._archive.getinfo(sheet.part).file_size
+        elements = budget.elements
+        if size < FAST_SHEET_BYTES:
             inflated = budget.inflated
             try:
-                data = read_member(self._archive, sheet.part, budget)
+                member, data = member_digest(self._archive, sheet.part, budget, self.package.source)
+                if self._sst_digest is not _NO_MEMO:
+                    memo_key = (member, keep_rows, self.limits, self._sst_digest)
+                if sheet_memo.restore(memo_key, sheet, budget):
+                    self.package.done.add(sheet.part)
+                    return sheet
+                if data is None:
+                    data = read_member(self._archive, sheet.part, budget)
             except StreamError:
                 budget.inflated = inflated  # streamed below, which reports what it always reported
+                memo_key = data = None
             if data is not None:
                 if read_plain_sheet(sheet, data, sst, keep_rows, self.limits, budget):
                     budget.check_time(sheet.part, len(data))
                     self.package.done.add(sheet.part)
+                    sheet_memo.keep(memo_key, sheet, budget.elements - elements, size)
                     return sheet
                 sheet = Sheet(sheet.name, sheet.part, sheet.state)
         reader = SheetReader(sheet, sst, keep_rows, self.limits)
@@ -381,6 +458,7 @@ class FastBook:
             raise
         reader.finish()
         self.package.done.add(sheet.part)
+        sheet_memo.keep(memo_key, sheet, budget.elements - elements, size)
         return sheet
 
     def guard_rest(self) -> None:
@@ -407,6 +485,7 @@ class FastBook:
                     lambda: Handler(self.limits),
                     _none,
                     strict=False,
+                    source=self.package.source,
                 )
                 if posixpath.basename(posixpath.dirname(low)) == "externallinks":
                     self.external.append((part, ""))

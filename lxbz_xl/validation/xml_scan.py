@@ -53,5 +53,5 @@ def col_letter(col: int) -> str:
     return out
 
 
-def digest(data: bytes) -> bytes:
+def digest(data: bytes | memoryview) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
