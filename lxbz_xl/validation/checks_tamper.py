@@ -110,19 +110,19 @@ def check_input_formulas(
     book: FastBook, rubric: RubricContext, variant: str, rubric_ref: str | None = None
 ) -> list[Finding]:
     """Inputs are values: a formula in an input cell, or anywhere the template has none, is a finding."""
-    expected = rubric.formulas(variant, rubric_ref)
+    expected = rubric.formula_refs(variant, rubric_ref)
     inputs: list[Finding] = []
     added: list[Finding] = []
-    input_refs = {(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"}
+    input_refs = rubric.input_key_set
     for sheet_name in rubric.layout.sheets:
         sheet = book.sheet(sheet_name, rubric.max_rows.get(sheet_name))
         if sheet is None:
             continue
-        for ref, cell in sheet.cells.items():
-            if not cell.formula or (sheet_name, ref) in expected:
-                continue
-            danger = _danger(cell.formula)
-            shown = f"={_shown(cell.formula)}"
+        here = expected.get(sheet_name, frozenset())
+        found = [(ref, cell.formula) for ref, cell in sheet.cells.items() if cell.formula and ref not in here]
+        for ref, text in found:
+            danger = _danger(text)
+            shown = f"={_shown(text)}"
             if (sheet_name, ref) in input_refs:
                 inputs.append(
                     finding(
