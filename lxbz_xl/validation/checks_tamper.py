@@ -253,7 +253,9 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
             continue
         rows_done: set[int] = set()
         cols_done: set[int] = set()
-        if sheet.hidden_rows or sheet.hidden_cols or sheet.zero_height:
+        if (sheet.hidden_rows or sheet.hidden_cols or sheet.zero_height) and _hides_input(
+            sheet, rubric.input_lines[sheet_name]
+        ):
             for row, col, spec in positions:
                 if row not in rows_done and sheet.row_hidden(row):
                     rows_done.add(row)
@@ -303,6 +305,12 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
         + cap(cells, "hidden_cell", "个填写格内容被隐藏")
         + cap(merged, "merged_input", "个填写格被合并")
     )
+
+
+def _hides_input(sheet: Sheet, lines: tuple[frozenset[int], frozenset[int]]) -> bool:
+    """Whether any row or column holding an input of the sheet is hidden (``lines``: those rows, columns)."""
+    rows, cols = lines
+    return any(sheet.row_hidden(row) for row in rows) or any(sheet.col_hidden(col) for col in cols)
 
 
 def _merged_inputs(sheet: Sheet, sheet_name: str, positions: list[tuple[int, int, Any]]) -> list[Finding]:

@@ -160,6 +160,14 @@ class RubricContext:
         return out
 
     @cached_property
+    def input_lines(self) -> dict[str, tuple[frozenset[int], frozenset[int]]]:
+        """sheet → (rows, columns) that hold an input or header cell."""
+        return {
+            sheet: (frozenset(row for row, _, _ in cells), frozenset(col for _, col, _ in cells))
+            for sheet, cells in self.input_positions.items()
+        }
+
+    @cached_property
     def max_rows(self) -> dict[str, int]:
         """Last template row per sheet (+ a margin): rows below it are never read."""
         rows: dict[str, int] = {}

@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,6 +20,7 @@ from xml.sax.saxutils import escape
 from lxbz_xl.cells import read_inputs
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.exprs import share
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
@@ -37,7 +39,7 @@ FIXED_DATE = (2025, 1, 1, 0, 0, 0)
 FIXED_W3CDTF = "2025-01-01T00:00:00Z"
 
 
-def _num(value: Fraction | None) -> Any:
+def _num(value: Fraction | int | None) -> Any:
     if value is None:
         return ""
     return value.numerator if value.denominator == 1 else float(value)
@@ -108,7 +110,9 @@ def expected_outputs(
         if plan.items and not scored:
             value: Any = ""
         elif path in ("items_total",) or (path == "total" and plan.items and plan.defn.total is None):
-            value = _num(sum((i.score for i in result.items), Fraction(0))) if result.items else error
+            value = (
+                _num(sum(i.score for i in result.items)) if result.items else error
+            )  # exact: ints and Fractions
         elif path == UNFILLED:
             continue  # after the items total, below
         elif path.startswith("shares."):
@@ -187,18 +191,23 @@ def _share_shown(
     case: dict[str, Any] | None = None,
 ) -> Any:
     """A vote share as the form shows it: from its vote table alone, "" while the table is empty."""
-    from lxbz_xl.engine.exprs import share
-
-    _, votes, tiers = path.split(".", 2)
+    keys, tiers = _share_path(path)
     table: Any = case if case is not None else _case_of(defn, layout, form)
-    for key in votes.split("."):
+    for key in keys:
         table = table.get(key) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         return ""
     counts = {k: v for k, v in table.items() if isinstance(v, int)}
     if not sum(counts.values()):
         return ""
-    return float(share(counts, tiers.split("+")))
+    return float(share(counts, tiers))
+
+
+@lru_cache(maxsize=1024)
+def _share_path(path: str) -> tuple[tuple[str, ...], list[str]]:
+    """ "shares.<vote table path>.<tier>+<tier>…" → (the table's path keys, the tiers)."""
+    _, votes, tiers = path.split(".", 2)
+    return tuple(votes.split(".")), tiers.split("+")
 
 
 def _case_of(defn: RubricDefinition, layout: Layout, form: FormCells | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from lxbz_xl.workbook.roster import derive_counts, named_rows
 
 Get = Callable[[str, str], Any]
 Key = tuple[str, str]  # (sheet, ref) of a cell
+COMPOSITE = frozenset({"votes", "numbers", "records", "ballots"})  # inputs of several cells
 
 
 class FillError(ValueError):
@@ -104,7 +105,7 @@ class Reading:
                 for spec, slot in zip(its.item.inputs(), its.inputs, strict=True)
                 if (its.item.id, spec.path) in wanted
             ]
-        self.roster_keys = frozenset(self.roster)
+        self.roster_keys = set(self.roster)  # a set: `raw.keys() & roster_keys` then walks the (few) raw keys
         self.roster_unique = len(self.roster) == len(_roster_slots(plan)) if plan.roster is not None else True
 
 
@@ -221,14 +222,12 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[st
     names = reader.member_names(rows_of_members, plan.members.inputs[0][0].path) if plan.members else []
     clean = reader.clean
     for spec, grid, present in r.blocks:
-        if raw.keys().isdisjoint(present):
+        if spec.type not in COMPOSITE:  # one cell: reader.input_value's scalar(single(cells))
+            value = reader.scalar(cell(grid[0][0]), spec.type, spec)  # type: ignore[arg-type]
+        elif raw.keys().isdisjoint(present):
             continue  # every cell blank: the input is absent
-        values = [[clean(cell(k)) for k in row] for row in grid]  # type: ignore[arg-type]
-        if spec.type == "ballots":
-            cells = values[0]
-            value = reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
         else:
-            value = reader.input_value(spec, _flat(values), values)
+            value = _composite(spec, [[clean(cell(k)) for k in row] for row in grid], names)  # type: ignore[arg-type]
         if value is not None:
             reader.set_path(case, spec.path, value)
     if plan.members is not None:
@@ -236,6 +235,14 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[st
         if members:
             case[defn.members.key] = members  # type: ignore[union-attr]
     return case
+
+
+def _composite(spec: FieldSpec, values: list[list[Any]], names: list[str | None]) -> Any:
+    """A vote table, list, records or ballots input from its cleaned cells, as rows."""
+    if spec.type == "ballots":
+        cells = values[0]
+        return reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
+    return reader.input_value(spec, _flat(values), values)
 
 
 def member_names(plan: Plan, val: Callable[[Slot], Any]) -> list[Any]:
