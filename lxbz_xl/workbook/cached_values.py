@@ -56,8 +56,9 @@ def expected_outputs(
     """(sheet, ref) → value a correct workbook shows. Numbers are exact-as-float (compare with
     layout.same_value, i.e. within 1e-6); text as shown; titles 是/否; "" for nothing.
 
-    `get(sheet, ref)` reads the input cells: it tells which items are wholly blank (their cells show "")
-    and which member rows hold members. Without it every item counts as filled and members fill the
+    `get(sheet, ref)` reads the input cells (a FormCells of the plan is used as it is, any other reader
+    is read once per input cell): it tells which items are wholly blank (their cells show "") and which
+    member rows hold members. Without it every item counts as filled and members fill the
     first rows. When the core reports input errors, unit-level cells show "" (native) or the error text
     ("#LXBZ! …", udf); items whose own inputs are valid still show their scores. Evaluate `result` with
     a year even when the form has none: no formula reads the year. `case`: the case `get` gives
