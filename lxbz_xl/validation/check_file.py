@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,10 @@ from lxbz_xl.validation.guard import (
     stream_finding,
 )
 from lxbz_xl.validation.model import CODES, Finding, WorkbookReport, finding
-from lxbz_xl.validation.read_fast import FastBook, ReadError, StreamError
+from lxbz_xl.validation.read_fast import FastBook, ReadError, Sheet, StreamError
+from lxbz_xl.workbook.cases import FormCells
 
 RESAVE = "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
-HEADLINE = frozenset({"total", "tier", "base_tier", "title"})  # outputs whose shown value `shown` keeps
 
 
 def sha256_of(path: Path) -> str | None:
@@ -94,6 +95,22 @@ def check_file_full(
     return checked
 
 
+def _input_values(
+    rubric: RubricContext, sheet_of: Callable[[str], Sheet | None]
+) -> dict[tuple[str, str], Any]:
+    """(sheet, ref) → value of every input and header cell that has one (not blank, not an error value),
+    in layout order."""
+    values: dict[tuple[str, str], Any] = {}
+    for name, keys, refs in rubric.input_runs:
+        sheet = sheet_of(name)
+        if sheet is None:
+            continue
+        for key, cell in zip(keys, map(sheet.cells.get, refs), strict=True):
+            if cell is not None and cell.value is not None and cell.type != "e":
+                values[key] = cell.value
+    return values
+
+
 def _as_finding(g: GuardFinding) -> Finding:
     severity = "error" if g.fatal else CODES.get(g.code, ("warning",))[0]
     return finding(g.code, g.message, g.sheet, g.cell, severity)  # type: ignore[arg-type]
@@ -117,33 +134,26 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
     report.findings += check_package(book, rubric)
 
     sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}
-    values: dict[tuple[str, str], Any] = {}  # each cell is looked up once; the core's readers ask often
 
-    def read(sheet_name: str, ref: str) -> Any:
-        key = (sheet_name, ref)
-        if key in values:
-            return values[key]
-        sheet = sheets.get(sheet_name) if sheet_name in sheets else book.sheet(sheet_name)
-        value = values[key] = None if sheet is None else sheet.cells.value(ref.replace("$", "").upper())
-        return value
+    def sheet_of(name: str) -> Sheet | None:
+        return sheets[name] if name in sheets else book.sheet(name)
 
-    masked, found = check_values(rubric, read)
+    values = _input_values(rubric, sheet_of)  # each input cell looked up once
+    masked, found = check_values(rubric, values)
     report.findings += found
     for key in masked:
-        values[key] = None  # out of range or too long: reported above, never handed to the core
-    get = read
+        del values[key]  # out of range or too long: reported above, never handed to the core
+    form = FormCells(rubric.plan, values)
 
-    case, result, found = check_inputs(rubric, get)
+    case, result, found = check_inputs(rubric, form)
     report.case = case
-    report.shown = {
-        f"{c.sheet}!{c.ref}": get(c.sheet, c.ref)
-        for c in rubric.layout.cells
-        if c.role == "output" and c.path and c.path.rsplit(".", 1)[-1] in HEADLINE
-    }
+    shown = {}
+    for label, sheet_name, ref in rubric.headline:
+        sheet = sheet_of(sheet_name)
+        shown[label] = None if sheet is None else sheet.cells.value(ref)
+    report.shown = shown
     if keep_inputs:
-        checked.inputs = {
-            (c.sheet, c.ref): get(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"
-        }
+        checked.inputs = {key: values.get(key) for key in rubric.input_keys}
     report.findings += [f for f in found if (f.sheet, f.cell) not in masked]
     report.findings += check_formulas(book, rubric, variant, identity.rubric_ref)
     report.findings += check_input_formulas(book, rubric, variant, identity.rubric_ref)
@@ -155,7 +165,7 @@ def _check_book(book: FastBook, context: Context, checked: Checked, keep_inputs:
     report.unit = result.unit or None
     report.year = result.year
     if result.ok and not masked:
-        report.findings += check_recompute(book, rubric, variant, result, get, case)
+        report.findings += check_recompute(book, rubric, variant, result, form, case)
         if result.total is not None:
             report.total = as_json_number(result.total)
             report.total_exact = str(result.total)

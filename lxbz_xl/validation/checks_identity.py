@@ -28,16 +28,20 @@ class Identity:
         return self.rubric is not None and self.variant in VARIANTS
 
 
+_META_ROWS = {f"A{row}": row for row in range(1, 201)}  # the key cells _lxbz may use, by row
+
+
 def read_meta(book: FastBook) -> dict[str, str] | None:
     sheet = book.sheet(META_SHEET, max_row=200)
     if sheet is None:
         return None
     meta: dict[str, str] = {}
-    for row in range(1, 201):
-        key = sheet.cells.get(f"A{row}")
-        if key is None or key.value in (None, ""):
+    cells = sheet.cells
+    for ref in sorted(_META_ROWS.keys() & cells.keys(), key=_META_ROWS.__getitem__):  # by row
+        key = cells[ref]
+        if key.value in (None, ""):
             continue
-        value = sheet.cells.get(f"B{row}")
+        value = cells.get(f"B{ref[1:]}")
         meta[str(key.value).strip()] = (
             "" if value is None or value.value is None else str(value.value).strip()
         )

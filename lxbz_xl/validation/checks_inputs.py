@@ -6,7 +6,7 @@ cell functions show the same Chinese text. Here each InputError is placed on the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -15,7 +15,13 @@ from lxbz_xl.result import Result
 from lxbz_xl.validation.checks_structure import cap
 from lxbz_xl.validation.context import RubricContext
 from lxbz_xl.validation.model import Finding, finding
-from lxbz_xl.validation.numbers_guard import INPUT_LIMIT_TEXT, MAX_NUMBER_CHARS, MAX_TEXT_CHARS, out_of_range
+from lxbz_xl.validation.numbers_guard import (
+    INPUT_LIMIT,
+    INPUT_LIMIT_TEXT,
+    MAX_NUMBER_CHARS,
+    MAX_TEXT_CHARS,
+    out_of_range,
+)
 
 
 def check_inputs(
@@ -31,7 +37,7 @@ def check_inputs(
         extra = roster_errors(rubric.defn, get)
         if extra:
             result = replace(result, errors=extra + result.errors)
-    by_path = {c.path: c for c in rubric.layout.cells if c.path is not None and c.role != "output"}
+    by_path = rubric.input_by_path
     out = []
     for error in result.errors:
         spec = by_path.get(error.field) or next(
@@ -58,21 +64,22 @@ def check_inputs(
 
 
 def check_values(
-    rubric: RubricContext, read: Callable[[str, str], Any]
+    rubric: RubricContext, values: Mapping[tuple[str, str], Any]
 ) -> tuple[set[tuple[str, str]], list[Finding]]:
     """Input values that must never reach the core: numbers out of range (or number text too long to
-    convert safely, ``1e30000000``) and over-long text. Returns the cells to mask and their findings."""
+    convert safely, ``1e30000000``) and over-long text. ``values``: (sheet, ref) → value of the input
+    cells that have one, in layout order. Returns the cells to mask and their findings."""
     masked: set[tuple[str, str]] = set()
     out: list[Finding] = []
-    for spec in rubric.layout.cells:
-        if spec.role == "output":
-            continue
-        value = read(spec.sheet, spec.ref)
-        if value is None:
-            continue
-        where = f"{spec.sheet}!{spec.ref}"
+    given = values.items() if rubric.inputs_unique else [(k, values.get(k)) for k in rubric.input_keys]
+    for (sheet, ref), value in given:
+        if value is None or (
+            (type(value) is float or type(value) is int) and -INPUT_LIMIT < value < INPUT_LIMIT
+        ):
+            continue  # blank, or the common case: a number in range
+        where = f"{sheet}!{ref}"
         if out_of_range(value):
-            masked.add((spec.sheet, spec.ref))
+            masked.add((sheet, ref))
             shown = str(value)
             shown = shown if len(shown) <= 24 else shown[:24] + "…"
             out.append(
@@ -80,18 +87,18 @@ def check_values(
                     "number_out_of_range",
                     f"{where}填写的数值“{shown}”超出允许范围:绝对值应小于 {INPUT_LIMIT_TEXT},"
                     f"且数字文本不超过 {MAX_NUMBER_CHARS} 个字符。请填写正确的数值",
-                    spec.sheet,
-                    spec.ref,
+                    sheet,
+                    ref,
                 )
             )
         elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
-            masked.add((spec.sheet, spec.ref))
+            masked.add((sheet, ref))
             out.append(
                 finding(
                     "text_too_long",
                     f"{where}填写的文字长达 {len(value):,} 个字符,超过允许上限 {MAX_TEXT_CHARS} 个字符",
-                    spec.sheet,
-                    spec.ref,
+                    sheet,
+                    ref,
                 )
             )
     return masked, cap(out, "number_out_of_range", "个填写格的值超出范围")

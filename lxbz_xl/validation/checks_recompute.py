@@ -13,12 +13,15 @@ from lxbz_xl.result import Result
 from lxbz_xl.validation.checks_structure import cap
 from lxbz_xl.validation.context import RubricContext
 from lxbz_xl.validation.model import Finding, finding
-from lxbz_xl.validation.read_fast import FastBook
+from lxbz_xl.validation.read_fast import Cell, FastBook
 
 TOLERANCE = 1e-6  # engines compute in binary floats; the core is exact
 
 
 def same_value(expected: Any, actual: Any) -> bool:
+    kind = type(expected)
+    if kind is type(actual) and (kind is str or kind is int) and expected == actual:
+        return True  # the common case: the very text or whole number
     if expected in (None, "") and actual in (None, ""):
         return True
     if isinstance(expected, bool) or isinstance(actual, bool):
@@ -49,14 +52,20 @@ def check_recompute(
 ) -> list[Finding]:
     expected = rubric.expected_outputs(result, variant, get, case)
     cached = 0
-    cells: dict[tuple[str, str], Any] = {}
-    sheets = {name: book.sheet(name, rubric.max_rows.get(name)) for name in rubric.layout.sheets}
-    for key in expected:
-        sheet = sheets.get(key[0])
-        cell = None if sheet is None else sheet.cells.get(key[1])
-        cells[key] = cell
-        if cell is not None and cell.formula and cell.cached:
+    formulas: list[tuple[str, str, Any, Cell]] = []  # the formula cells of the outputs, in order
+    cells_of = {}
+    for name in rubric.layout.sheets:
+        sheet = book.sheet(name, rubric.max_rows.get(name))
+        if sheet is not None:
+            cells_of[name] = sheet.cells
+    for (sheet_name, ref), want in expected.items():
+        cells = cells_of.get(sheet_name)
+        cell = None if cells is None else cells.get(ref)
+        if cell is None or not cell.formula:
+            continue  # a missing or overwritten formula is reported by the tamper check
+        if cell.cached:
             cached += 1
+        formulas.append((sheet_name, ref, want, cell))
     if cached == 0:
         return [
             finding(
@@ -67,10 +76,7 @@ def check_recompute(
         ]
     errors: list[Finding] = []
     mismatches: list[Finding] = []
-    for (sheet_name, ref), want in expected.items():
-        cell = cells.get((sheet_name, ref))
-        if cell is None or not cell.formula:
-            continue  # a missing or overwritten formula is reported by the tamper check
+    for sheet_name, ref, want, cell in formulas:
         if cell.is_error:
             hint = "(未加载 LXBZ 加载项时 LXBZ_* 函数显示 #NAME?)" if variant == "udf" else ""
             errors.append(

@@ -110,19 +110,19 @@ def check_input_formulas(
     book: FastBook, rubric: RubricContext, variant: str, rubric_ref: str | None = None
 ) -> list[Finding]:
     """Inputs are values: a formula in an input cell, or anywhere the template has none, is a finding."""
-    expected = rubric.formulas(variant, rubric_ref)
+    expected = rubric.formula_refs(variant, rubric_ref)
     inputs: list[Finding] = []
     added: list[Finding] = []
-    input_refs = {(c.sheet, c.ref) for c in rubric.layout.cells if c.role != "output"}
+    input_refs = rubric.input_key_set
     for sheet_name in rubric.layout.sheets:
         sheet = book.sheet(sheet_name, rubric.max_rows.get(sheet_name))
         if sheet is None:
             continue
-        for ref, cell in sheet.cells.items():
-            if not cell.formula or (sheet_name, ref) in expected:
-                continue
-            danger = _danger(cell.formula)
-            shown = f"={_shown(cell.formula)}"
+        here = expected.get(sheet_name, frozenset())
+        found = [(ref, cell.formula) for ref, cell in sheet.cells.items() if cell.formula and ref not in here]
+        for ref, text in found:
+            danger = _danger(text)
+            shown = f"={_shown(text)}"
             if (sheet_name, ref) in input_refs:
                 inputs.append(
                     finding(
@@ -253,7 +253,9 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
             continue
         rows_done: set[int] = set()
         cols_done: set[int] = set()
-        if sheet.hidden_rows or sheet.hidden_cols or sheet.zero_height:
+        if (sheet.hidden_rows or sheet.hidden_cols or sheet.zero_height) and _hides_input(
+            sheet, rubric.input_lines[sheet_name]
+        ):
             for row, col, spec in positions:
                 if row not in rows_done and sheet.row_hidden(row):
                     rows_done.add(row)
@@ -303,6 +305,12 @@ def check_hidden(book: FastBook, rubric: RubricContext) -> list[Finding]:
         + cap(cells, "hidden_cell", "个填写格内容被隐藏")
         + cap(merged, "merged_input", "个填写格被合并")
     )
+
+
+def _hides_input(sheet: Sheet, lines: tuple[frozenset[int], frozenset[int]]) -> bool:
+    """Whether any row or column holding an input of the sheet is hidden (``lines``: those rows, columns)."""
+    rows, cols = lines
+    return any(sheet.row_hidden(row) for row in rows) or any(sheet.col_hidden(col) for col in cols)
 
 
 def _merged_inputs(sheet: Sheet, sheet_name: str, positions: list[tuple[int, int, Any]]) -> list[Finding]:

@@ -28,6 +28,7 @@ def releases_dir() -> Path:
 
 
 VARIANTS = ("udf", "native")
+HEADLINE = frozenset({"total", "tier", "base_tier", "title"})  # outputs whose shown value a report keeps
 
 
 @dataclass
@@ -92,6 +93,63 @@ class RubricContext:
         }
 
     @cached_property
+    def plan(self) -> Any:
+        from lxbz_xl.workbook.form import plan_for
+
+        return plan_for(self.defn)
+
+    @cached_property
+    def input_keys(self) -> tuple[tuple[str, str], ...]:
+        """(sheet, ref) of every input and header cell, in layout order."""
+        return tuple((c.sheet, c.ref) for c in self.layout.cells if c.role != "output")
+
+    @cached_property
+    def input_key_set(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.input_keys)
+
+    def formula_refs(self, variant: str, ref: str | None = None) -> dict[str, frozenset[str]]:
+        """sheet → refs of the template's formula cells (of :meth:`formulas`)."""
+        cache = self.__dict__.setdefault("_formula_refs", {})
+        if (variant, ref) not in cache:
+            by_sheet: dict[str, set[str]] = {}
+            for sheet, cell in self.formulas(variant, ref):
+                by_sheet.setdefault(sheet, set()).add(cell)
+            cache[(variant, ref)] = {sheet: frozenset(refs) for sheet, refs in by_sheet.items()}
+        return cache[(variant, ref)]  # type: ignore[no-any-return]
+
+    @cached_property
+    def inputs_unique(self) -> bool:
+        return len(set(self.input_keys)) == len(self.input_keys)
+
+    @cached_property
+    def input_runs(self) -> tuple[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], ...]:
+        """The input and header cells in layout order (each once), as runs on one sheet:
+        (sheet, their keys, their refs as the reader keys cells)."""
+        runs: list[tuple[str, list[tuple[str, str]]]] = []
+        for key in dict.fromkeys(self.input_keys):
+            if not runs or runs[-1][0] != key[0]:
+                runs.append((key[0], []))
+            runs[-1][1].append(key)
+        return tuple(
+            (sheet, tuple(keys), tuple(ref.replace("$", "").upper() for _, ref in keys))
+            for sheet, keys in runs
+        )
+
+    @cached_property
+    def input_by_path(self) -> dict[str, Any]:
+        """Input path → its CellSpec."""
+        return {c.path: c for c in self.layout.cells if c.path is not None and c.role != "output"}
+
+    @cached_property
+    def headline(self) -> tuple[tuple[str, str, str], ...]:
+        """("Sheet!A1", sheet, ref) of the outputs whose shown value the report keeps (HEADLINE)."""
+        return tuple(
+            (f"{c.sheet}!{c.ref}", c.sheet, c.ref.replace("$", "").upper())
+            for c in self.layout.cells
+            if c.role == "output" and c.path and c.path.rsplit(".", 1)[-1] in HEADLINE
+        )
+
+    @cached_property
     def input_positions(self) -> dict[str, list[tuple[int, int, Any]]]:
         """sheet → (row, column, CellSpec) of every input and header cell."""
         out: dict[str, list[tuple[int, int, Any]]] = {}
@@ -100,6 +158,14 @@ class RubricContext:
                 row, col = split_ref(spec.ref)
                 out.setdefault(spec.sheet, []).append((row, col, spec))
         return out
+
+    @cached_property
+    def input_lines(self) -> dict[str, tuple[frozenset[int], frozenset[int]]]:
+        """sheet → (rows, columns) that hold an input or header cell."""
+        return {
+            sheet: (frozenset(row for row, _, _ in cells), frozenset(col for _, col, _ in cells))
+            for sheet, cells in self.input_positions.items()
+        }
 
     @cached_property
     def max_rows(self) -> dict[str, int]:

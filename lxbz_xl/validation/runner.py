@@ -13,9 +13,10 @@ import tempfile
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,10 @@ def check_one(path: Path) -> WorkbookReport:
     """One file, contained: an exception or a time-out is a finding, never an abort."""
     context: Context = _state.setdefault("context", Context())
     timeout: float = _state.get("timeout", FILE_TIMEOUT)
-    # SIGALRM can only be handled in the main thread; elsewhere the file runs without a time limit.
-    use_alarm = (
-        timeout > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    )
-    previous = signal.signal(signal.SIGALRM, _on_alarm) if use_alarm else None
+    use_alarm = timeout > 0 and _can_alarm()
+    # The handler is installed for this file unless a batch (_alarms) installed it for all its files.
+    installed = use_alarm and not _alarms_on()
+    previous = signal.signal(signal.SIGALRM, _on_alarm) if installed else None
     try:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -86,7 +86,30 @@ def check_one(path: Path) -> WorkbookReport:
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            if installed:
+                signal.signal(signal.SIGALRM, previous)
+
+
+def _can_alarm() -> bool:
+    """SIGALRM can only be handled in the main thread; elsewhere files run without a time limit."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def _alarms_on() -> bool:
+    return signal.getsignal(signal.SIGALRM) is _on_alarm
+
+
+@contextmanager
+def _alarms() -> Iterator[None]:
+    """The SIGALRM handler installed once for a batch of files (not twice per file), then restored."""
+    if not _can_alarm() or _alarms_on():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _preload() -> None:
@@ -117,7 +140,8 @@ def _check_chunk(chunk_id: int, paths: list[str], markers: str) -> list[Workbook
     # The marker says "this chunk started": after a worker dies, chunks without one were only queued.
     marker = Path(markers, str(chunk_id))
     marker.touch()
-    reports = [check_one(Path(p)) for p in paths]
+    with _alarms():
+        reports = [check_one(Path(p)) for p in paths]
     marker.unlink(missing_ok=True)
     return reports
 
@@ -163,8 +187,9 @@ def run(
 
     if jobs == 1:
         _init(initargs[0], limits, timeout, None, initargs[4])
-        for i, path in enumerate(paths):
-            done(i, check_one(path))
+        with _alarms():
+            for i, path in enumerate(paths):
+                done(i, check_one(path))
         return spooled if spooled is not None else results  # type: ignore[return-value]
     jobs = min(jobs, max(1, len(paths)))
     _preload()

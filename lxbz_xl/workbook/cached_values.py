@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,12 +20,13 @@ from xml.sax.saxutils import escape
 from lxbz_xl.cells import read_inputs
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
+from lxbz_xl.engine.exprs import share
 from lxbz_xl.engine.items import score_item
 from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
-from lxbz_xl.workbook.cases import blank, case_from_cells, member_names, roster_rows
+from lxbz_xl.workbook.cases import FormCells, blank, case_from_cells, member_names, reading, roster_rows
 from lxbz_xl.workbook.form import plan_for
-from lxbz_xl.workbook.model import NO, YES, Layout
+from lxbz_xl.workbook.model import NO, YES, Layout, Plan
 from lxbz_xl.workbook.plan_ballots import ballot_rule
 from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
 from lxbz_xl.workbook.unfilled import PATH as UNFILLED
@@ -37,7 +39,7 @@ FIXED_DATE = (2025, 1, 1, 0, 0, 0)
 FIXED_W3CDTF = "2025-01-01T00:00:00Z"
 
 
-def _num(value: Fraction | None) -> Any:
+def _num(value: Fraction | int | None) -> Any:
     if value is None:
         return ""
     return value.numerator if value.denominator == 1 else float(value)
@@ -54,8 +56,9 @@ def expected_outputs(
     """(sheet, ref) → value a correct workbook shows. Numbers are exact-as-float (compare with
     layout.same_value, i.e. within 1e-6); text as shown; titles 是/否; "" for nothing.
 
-    `get(sheet, ref)` reads the input cells: it tells which items are wholly blank (their cells show "")
-    and which member rows hold members. Without it every item counts as filled and members fill the
+    `get(sheet, ref)` reads the input cells (a FormCells of the plan is used as it is, any other reader
+    is read once per input cell): it tells which items are wholly blank (their cells show "") and which
+    member rows hold members. Without it every item counts as filled and members fill the
     first rows. When the core reports input errors, unit-level cells show "" (native) or the error text
     ("#LXBZ! …", udf); items whose own inputs are valid still show their scores. Evaluate `result` with
     a year even when the form has none: no formula reads the year. `case`: the case `get` gives
@@ -63,13 +66,15 @@ def expected_outputs(
     """
     plan = plan_for(defn)
     out: dict[tuple[str, str], Any] = {}
-
-    def cell(slot: Any) -> Any:
-        return None if get is None else get(slot.spec.sheet, slot.spec.ref)
+    form = None if get is None else FormCells.of(plan, get)
+    raw: dict[tuple[str, str], Any] = {} if form is None else form.raw
+    cell = raw.get
+    r = reading(plan)
+    shows = _shows(plan)
 
     roster_named = False
     if plan.roster is not None:
-        rows = roster_rows(plan, lambda s: None if blank(cell(s)) else cell(s)) if get else []
+        rows = form.roster_rows(typed=False) if form is not None else []
         counts = derive_counts(defn, plan.roster, rows)
         roster_named = bool(named_rows(rows, plan.roster.name))
         for key, where in plan.roster_cells.items():
@@ -78,48 +83,41 @@ def expected_outputs(
     if result.errors and variant == "udf":
         # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
 
-        read = case if case is not None else case_from_cells(defn, layout, get) if get is not None else None
+        read = case if case is not None else case_from_cells(defn, layout, form) if form is not None else None
         bare = read is not None and set(read) <= {"rubric", "unit", "year"}
         error = "" if bare else ERROR_PREFIX + result.errors[0].message
     item_results = {i.id: i for i in result.items}
-    for its in plan.items:
-        derived = roster_named and any((its.item.id, s.path) in plan.roster_cells for s in its.item.inputs())
+    for (its, item_id, _specs, keys), (where, neutral, from_roster) in zip(r.items, shows.items, strict=True):
+        derived = roster_named and from_roster
         # RUBRICS.md §0: a blank item scores as nothing found; only an item whose inputs have no neutral
         # value (done/target) shows "" while blank, as the core then reports the missing input.
-        neutral = all(s.default is not None for s in its.inputs)
-        filled = get is None or neutral or derived or any(not blank(cell(s)) for s in its.inputs)
-        ir = item_results.get(its.item.id)
+        filled = form is None or neutral or derived or any(not blank(cell(k)) for k in keys)
+        ir = item_results.get(item_id)
         if ir is None and result.errors:
-            ir = _item_alone(defn, its, cell, plan, roster_named)
-        where = {
-            k: (s.spec.sheet, s.spec.ref)
-            for k, s in (("score", its.score), ("deduction", its.deduction), ("explain", its.explain))
-        }
+            ir = _item_alone(defn, its, [cell(k) for k in keys], roster_named)
         if not filled:
-            values: dict[str, Any] = {"score": "", "deduction": "", "explain": ""}
+            triple: tuple[Any, ...] = ("", "", "")
         elif ir is None:
-            values = {"score": error, "deduction": error, "explain": error}
+            triple = (error, error, error)
         else:
-            values = {
-                "score": _num(ir.score),
-                "deduction": _num(ir.deduction),
-                "explain": SEP.join(ir.explanations),
-            }
-        for k, w in where.items():
-            out[w] = values[k]
+            triple = (_num(ir.score), _num(ir.deduction), SEP.join(ir.explanations))
+        for w, text in zip(where, triple, strict=True):
+            out[w] = text
     ok = not result.errors
     # As the worksheet functions: no items total (and so no tier or title) until every item is scored.
-    scored = all(out[(its.score.spec.sheet, its.score.spec.ref)] not in ("", None) for its in plan.items)
+    scored = all(out[where[0]] not in ("", None) for where, _, _ in shows.items)
     for path, slot in plan.outputs.items():
         w = (slot.spec.sheet, slot.spec.ref)
         if plan.items and not scored:
             value: Any = ""
         elif path in ("items_total",) or (path == "total" and plan.items and plan.defn.total is None):
-            value = _num(sum((i.score for i in result.items), Fraction(0))) if result.items else error
+            value = (
+                _num(sum(i.score for i in result.items)) if result.items else error
+            )  # exact: ints and Fractions
         elif path == UNFILLED:
             continue  # after the items total, below
         elif path.startswith("shares."):
-            value = _share_shown(defn, layout, get, path, case)
+            value = _share_shown(defn, layout, form, path, case)
         elif not ok:
             value = error
         else:
@@ -130,23 +128,21 @@ def expected_outputs(
         key = "total" if plan.defn.total is None else "items_total"
         shown = out[(plan.outputs[key].spec.sheet, plan.outputs[key].spec.ref)]
         numeric = isinstance(shown, int | float) and not isinstance(shown, bool)
-        read = case if case is not None else _case_of(defn, layout, get)
+        read = case if case is not None else _case_of(defn, layout, form)
         out[(slot.spec.sheet, slot.spec.ref)] = note(unfilled_ids(plan, read)) if numeric else ""
     m = plan.members
     if m is not None:
-        name_key = m.inputs[0][0].path
-        if get is None:
-            used = list(range(len(result.members)))
+        if form is None:
+            used = set(range(len(result.members)))
         else:
-            used = [r for r, slots in enumerate(m.row_slots) if not blank(cell(slots[name_key]))]
+            used = {n for n, name in enumerate(shows.member_names) if not blank(cell(name))}
         members = iter(result.members if ok else [])
         if plan.items and not scored:
-            used = []
-        for r, slots in enumerate(m.row_slots):
-            member = next(members, None) if r in used else None
-            for key, _label, _kind in m.outputs:
-                w = (slots[key].spec.sheet, slots[key].spec.ref)
-                if r not in used:
+            used = set()
+        for n, row in enumerate(shows.member_outputs):
+            member = next(members, None) if n in used else None
+            for key, w in row:
+                if n not in used:
                     out[w] = ""
                 elif member is None:
                     out[w] = error
@@ -155,31 +151,68 @@ def expected_outputs(
     return out
 
 
+class _Shows:
+    """Where expected_outputs writes, per plan: each item's (score, deduction, explain) cells, whether its
+    inputs all have a neutral value and whether the roster gives one of them; each member row's name cell
+    and output cells."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.items = [
+            (
+                tuple((s.spec.sheet, s.spec.ref) for s in (its.score, its.deduction, its.explain)),
+                all(s.default is not None for s in its.inputs),
+                any((its.item.id, s.path) in plan.roster_cells for s in its.item.inputs()),
+            )
+            for its in plan.items
+        ]
+        m = plan.members
+        self.member_names: list[tuple[str, str]] = []
+        self.member_outputs: list[list[tuple[str, tuple[str, str]]]] = []
+        if m is not None:
+            name_key = m.inputs[0][0].path
+            for slots in m.row_slots:
+                self.member_names.append((slots[name_key].spec.sheet, slots[name_key].spec.ref))
+                self.member_outputs.append(
+                    [(key, (slots[key].spec.sheet, slots[key].spec.ref)) for key, _label, _kind in m.outputs]
+                )
+
+
+def _shows(plan: Plan) -> _Shows:
+    found: _Shows | None = plan.__dict__.get("_shows")
+    if found is None:
+        found = plan.__dict__["_shows"] = _Shows(plan)
+    return found
+
+
 def _share_shown(
     defn: RubricDefinition,
     layout: Layout,
-    get: Callable[[str, str], Any] | None,
+    form: FormCells | None,
     path: str,
     case: dict[str, Any] | None = None,
 ) -> Any:
     """A vote share as the form shows it: from its vote table alone, "" while the table is empty."""
-    from lxbz_xl.engine.exprs import share
-
-    _, votes, tiers = path.split(".", 2)
-    table: Any = case if case is not None else _case_of(defn, layout, get)
-    for key in votes.split("."):
+    keys, tiers = _share_path(path)
+    table: Any = case if case is not None else _case_of(defn, layout, form)
+    for key in keys:
         table = table.get(key) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         return ""
     counts = {k: v for k, v in table.items() if isinstance(v, int)}
     if not sum(counts.values()):
         return ""
-    return float(share(counts, tiers.split("+")))
+    return float(share(counts, tiers))
 
 
-def _case_of(defn: RubricDefinition, layout: Layout, get: Callable[[str, str], Any] | None) -> dict[str, Any]:
+@lru_cache(maxsize=1024)
+def _share_path(path: str) -> tuple[tuple[str, ...], list[str]]:
+    """ "shares.<vote table path>.<tier>+<tier>…" → (the table's path keys, the tiers)."""
+    _, votes, tiers = path.split(".", 2)
+    return tuple(votes.split(".")), tiers.split("+")
 
-    return case_from_cells(defn, layout, get or (lambda s, r: None))
+
+def _case_of(defn: RubricDefinition, layout: Layout, form: FormCells | None) -> dict[str, Any]:
+    return case_from_cells(defn, layout, form or FormCells(plan_for(defn), {}))
 
 
 def _unit_value(outcome: Any, path: str) -> Any:
@@ -201,14 +234,15 @@ def _unit_value(outcome: Any, path: str) -> Any:
     raise KeyError(path)
 
 
-def _item_alone(defn: RubricDefinition, its: Any, cell: Callable[[Any], Any], plan: Any, roster: bool) -> Any:
-    """Score one item from its own cells (as LXBZ_ITEM_SCORE does) when the case as a whole has errors."""
+def _item_alone(defn: RubricDefinition, its: Any, cells: list[Any], roster: bool) -> Any:
+    """Score one item from its own cells (as LXBZ_ITEM_SCORE does) when the case as a whole has errors;
+    ``cells``: the raw values of its input cells, in order."""
 
     if roster:
         return None  # roster-derived counts: leave to the unit evaluation
     prefix = f"items.{its.item.id}."
     specs = [s for s in all_inputs(defn) if s.path.startswith(prefix)]
-    data = read_inputs(its.item.inputs(), [cell(slot) for slot in its.inputs])  # the shared cell reader
+    data = read_inputs(its.item.inputs(), cells)  # the shared cell reader
     local = [s.model_copy(update={"path": s.path[len(prefix) :]}) for s in specs]
     values, errors = read_fields(defn, local, data)
     if errors:

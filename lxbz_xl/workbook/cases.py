@@ -24,6 +24,8 @@ from lxbz_xl.workbook.model import NO, YES, Layout, Plan, Slot, enum_label
 from lxbz_xl.workbook.roster import derive_counts, named_rows
 
 Get = Callable[[str, str], Any]
+Key = tuple[str, str]  # (sheet, ref) of a cell
+COMPOSITE = frozenset({"votes", "numbers", "records", "ballots"})  # inputs of several cells
 
 
 class FillError(ValueError):
@@ -38,17 +40,137 @@ def cell_value(slot: Slot, raw: Any) -> Any:
     return reader.scalar(raw, slot.spec.kind, slot.fieldspec)
 
 
-def _reader(get: Get) -> tuple[Callable[[Slot], Any], Callable[[Slot], Any]]:
-    """(cell, val): a slot's cleaned cell, and its case value."""
+def _key(slot: Slot | None) -> Key | None:
+    return None if slot is None else (slot.spec.sheet, slot.spec.ref)
 
-    def cell(slot: Slot) -> Any:
-        return reader.clean(get(slot.spec.sheet, slot.spec.ref))
 
-    def val(slot: Slot) -> Any:
-        raw = get(slot.spec.sheet, slot.spec.ref)
-        return None if raw is None else cell_value(slot, raw)  # most roster cells are blank
+class Reading:
+    """Where a plan's readers find their cells, as (sheet, ref) keys: worked out once per plan (kept on
+    it), so reading a form is a look-up per cell."""
 
-    return cell, val
+    def __init__(self, plan: Plan) -> None:
+        self.inputs: tuple[Key, ...] = tuple(
+            (s.spec.sheet, s.spec.ref) for s in plan.slots if s.spec.role != "output"
+        )
+        self.by_path = {s.spec.path: s for s in plan.slots if s.spec.path}
+        # (item slots, item id, its inputs' specs, their cells' keys), in plan order
+        self.items = [
+            (its, its.item.id, its.item.inputs(), [(s.spec.sheet, s.spec.ref) for s in its.inputs])
+            for its in plan.items
+        ]
+
+        def key_at(path: str) -> Key | None:
+            return _key(self.by_path.get(path))
+
+        # blocks: (spec, the keys of its cells in the reader's layout, all its keys); ballots as a row
+        self.blocks: list[tuple[FieldSpec, list[list[Key | None]], frozenset[Key | None]]] = []
+        for block in plan.blocks:
+            spec = block.spec
+            if spec.type == "ballots":
+                grid: list[list[Key | None]] = [[_key(s) for s in block.slots]]
+            else:
+                grid = arg_rows(spec, key_at, len(block.slots) // block.cols)
+            self.blocks.append((spec, grid, frozenset(_flat(grid))))
+        # member rows: the keys of each row's cells, in the order member_record reads them
+        self.members: list[tuple[list[Key | None], frozenset[Key | None]]] = []
+        if plan.members is not None:
+            for slots in plan.members.row_slots:
+
+                def row_key(path: str, slots: dict[str, Slot] = slots) -> Key | None:
+                    return _key(slots.get(path))
+
+                row: list[Key | None] = []
+                for spec, cols in plan.members.inputs:
+                    size = len(cols) // 2 if spec.type == "records" else len(cols)
+                    row += _flat(arg_rows(spec, row_key, size))
+                self.members.append((row, frozenset(row)))
+        # roster: key → (row position, field, slot) of every roster cell, and the cells' order
+        self.roster: dict[Key, tuple[int, str, Slot]] = {}
+        self.roster_order: dict[Key, int] = {}
+        self.roster_size = 0
+        self.roster_typed: list[tuple[str, str, Key, Slot]] = []  # typed counts the roster also gives
+        if plan.roster is not None:
+            found = _roster_slots(plan)
+            numbers = sorted({r for _, r, _ in found})
+            position = {r: k for k, r in enumerate(numbers)}
+            self.roster_size = len(numbers)
+            for n, (slot, r, field) in enumerate(found):
+                key = (slot.spec.sheet, slot.spec.ref)
+                self.roster.setdefault(key, (position[r], field, slot))
+                self.roster_order.setdefault(key, n)
+            wanted = {(d.item, d.field) for d in plan.roster.derived} | {plan.roster.count_field}
+            self.roster_typed = [
+                (str(its.item.id), spec.path, (slot.spec.sheet, slot.spec.ref), slot)
+                for its in plan.items
+                for spec, slot in zip(its.item.inputs(), its.inputs, strict=True)
+                if (its.item.id, spec.path) in wanted
+            ]
+        self.roster_keys = set(self.roster)  # a set: `raw.keys() & roster_keys` then walks the (few) raw keys
+        self.roster_unique = len(self.roster) == len(_roster_slots(plan)) if plan.roster is not None else True
+
+
+def reading(plan: Plan) -> Reading:
+    found: Reading | None = plan.__dict__.get("_reading")
+    if found is None:
+        found = plan.__dict__["_reading"] = Reading(plan)
+    return found
+
+
+class FormCells:
+    """A filled form's input cells, each read once: ``raw`` maps (sheet, ref) to the value of every input
+    cell that is not empty (a key missing is an empty cell). Callable as a ``Get``. What the readers derive
+    from the cells more than once per form (the roster's rows) is derived once and kept here."""
+
+    __slots__ = ("_rows", "plan", "raw")
+
+    def __init__(self, plan: Plan, raw: dict[Key, Any]) -> None:
+        self.plan = plan
+        self.raw = raw
+        self._rows: dict[bool, list[dict[str, Any]]] = {}
+
+    @classmethod
+    def of(cls, plan: Plan, get: Get) -> FormCells:
+        """``get`` itself when it is the cells of this plan's form; otherwise every input cell read from it."""
+        if isinstance(get, FormCells) and get.plan is plan:
+            return get
+        raw: dict[Key, Any] = {}
+        for key in reading(plan).inputs:
+            value = get(*key)
+            if value is not None:
+                raw[key] = value
+        return cls(plan, raw)
+
+    def __call__(self, sheet: str, ref: str) -> Any:
+        return self.raw.get((sheet, ref))
+
+    def roster_rows(self, typed: bool = True) -> list[dict[str, Any]]:
+        """Every roster row in row order ({} for a blank one): its cells as the case carries them, or with
+        ``typed=False`` the raw values of the cells that are not blank. Not to be changed by the caller."""
+        rows = self._rows.get(typed)
+        if rows is None:
+            plan, raw = self.plan, self.raw
+            r = reading(plan)
+            if not r.roster_unique:  # two slots on one cell: read slot by slot
+                rows = roster_rows(plan, self._val if typed else self._nonblank)
+            else:
+                rows = [{} for _ in range(r.roster_size)]
+                at = r.roster
+                for key in sorted(raw.keys() & r.roster_keys, key=r.roster_order.__getitem__):
+                    pos, field, slot = at[key]
+                    value = raw[key]
+                    value = cell_value(slot, value) if typed else (None if blank(value) else value)
+                    if value is not None:
+                        rows[pos][field] = value
+            self._rows[typed] = rows
+        return rows
+
+    def _val(self, slot: Slot) -> Any:
+        raw = self.raw.get((slot.spec.sheet, slot.spec.ref))
+        return None if raw is None else cell_value(slot, raw)
+
+    def _nonblank(self, slot: Slot) -> Any:
+        raw = self.raw.get((slot.spec.sheet, slot.spec.ref))
+        return None if blank(raw) else raw
 
 
 def arg_rows(spec: FieldSpec, cell_at: Callable[[str], Any], size: int) -> list[list[Any]]:
@@ -71,43 +193,41 @@ def _flat(rows: list[list[Any]]) -> list[Any]:
 
 def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[str, Any]:
     plan = plan_for(defn)
-    cell, val = _reader(get)
+    form = FormCells.of(plan, get)
+    raw = form.raw
+    cell = raw.get
+    r = reading(plan)
     case: dict[str, Any] = {"rubric": defn.id}
-    by_path = {s.spec.path: s for s in plan.slots if s.spec.path}
-
-    def cell_at(path: str) -> Any:
-        slot = by_path.get(path)
-        return None if slot is None else cell(slot)
-
-    unit = val(by_path["unit"])
-    if unit is not None:
-        case["unit"] = str(unit)
-    year = val(by_path["year"])
-    if year is not None:
-        case["year"] = year
+    for path in ("unit", "year"):
+        slot = r.by_path[path]
+        value = cell((slot.spec.sheet, slot.spec.ref))
+        value = None if value is None else cell_value(slot, value)
+        if value is not None:
+            case[path] = str(value) if path == "unit" else value
     items: dict[int, dict[str, Any]] = {}
-    for its in plan.items:
-        given = reader.read_inputs(its.item.inputs(), [get(s.spec.sheet, s.spec.ref) for s in its.inputs])
+    for _its, item_id, specs, keys in r.items:
+        if raw.keys().isdisjoint(keys):
+            continue  # every cell blank: nothing given
+        given = reader.read_inputs(specs, [cell(k) for k in keys])
         if given:
-            items[its.item.id] = given
+            items[item_id] = given
     if plan.roster is not None:
-        rows = roster_rows(plan, val)
+        rows = form.roster_rows()
         if named_rows(rows, plan.roster.name):
             for (item_id, fld), n in derive_counts(defn, plan.roster, rows).items():
                 items.setdefault(item_id, {})[fld] = n
     if items:
         case["items"] = {k: items[k] for k in sorted(items)}
-    rows_of_members = member_rows(plan, cell) if plan.members is not None else []
+    rows_of_members = member_rows(plan, form) if plan.members is not None else []
     names = reader.member_names(rows_of_members, plan.members.inputs[0][0].path) if plan.members else []
-    for block in plan.blocks:
-        spec = block.spec
-        if spec.type == "ballots":
-            cells = [cell(s) for s in block.slots]
-            value = reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
+    clean = reader.clean
+    for spec, grid, present in r.blocks:
+        if spec.type not in COMPOSITE:  # one cell: reader.input_value's scalar(single(cells))
+            value = reader.scalar(cell(grid[0][0]), spec.type, spec)  # type: ignore[arg-type]
+        elif raw.keys().isdisjoint(present):
+            continue  # every cell blank: the input is absent
         else:
-            size = len(block.slots) // block.cols
-            grid = arg_rows(spec, cell_at, size)
-            value = reader.input_value(spec, _flat(grid), grid)
+            value = _composite(spec, [[clean(cell(k)) for k in row] for row in grid], names)  # type: ignore[arg-type]
         if value is not None:
             reader.set_path(case, spec.path, value)
     if plan.members is not None:
@@ -115,6 +235,14 @@ def case_from_cells(defn: RubricDefinition, layout: Layout, get: Get) -> dict[st
         if members:
             case[defn.members.key] = members  # type: ignore[union-attr]
     return case
+
+
+def _composite(spec: FieldSpec, values: list[list[Any]], names: list[str | None]) -> Any:
+    """A vote table, list, records or ballots input from its cleaned cells, as rows."""
+    if spec.type == "ballots":
+        cells = values[0]
+        return reader.input_value(spec, cells, reader.chunks(cells, len(names) or 1), names)
+    return reader.input_value(spec, _flat(values), values)
 
 
 def member_names(plan: Plan, val: Callable[[Slot], Any]) -> list[Any]:
@@ -125,24 +253,19 @@ def member_names(plan: Plan, val: Callable[[Slot], Any]) -> list[Any]:
     return [val(slots[name_key]) for slots in m.row_slots]
 
 
-def member_rows(plan: Plan, cell: Callable[[Slot], Any]) -> list[dict[str, Any]]:
+def member_rows(plan: Plan, form: FormCells) -> list[dict[str, Any]]:
     """One record per table row (empty dict for a blank row), in row order: the row's cells in column
-    order, read as the worksheet functions read a member row. ``cell`` gives a slot's cleaned cell."""
-    m = plan.members
-    assert m is not None
+    order, read as the worksheet functions read a member row."""
     members = plan.defn.members
     assert members is not None  # the plan has a member table only for a rubric with members
-    out = []
-    for slots in m.row_slots:
-
-        def cell_at(path: str, slots: dict[str, Slot] = slots) -> Any:
-            slot = slots.get(path)
-            return None if slot is None else cell(slot)
-
-        row: list[Any] = []
-        for spec, cols in m.inputs:
-            size = len(cols) // 2 if spec.type == "records" else len(cols)
-            row += _flat(arg_rows(spec, cell_at, size))
+    raw = form.raw
+    cell, clean = raw.get, reader.clean
+    out: list[dict[str, Any]] = []
+    for keys, present in reading(plan).members:
+        if raw.keys().isdisjoint(present):
+            out.append({})  # a blank row
+            continue
+        row = [clean(cell(k)) for k in keys]  # type: ignore[arg-type]
         out.append(reader.member_record(members, row) or {})
     return out
 
@@ -159,19 +282,19 @@ def roster_errors(defn: RubricDefinition, get: Callable[[str, str], Any]) -> lis
     if roster is None or defn.roster is None:
         return []
 
-    _, val = _reader(get)
-    rows = roster_rows(plan, val)
+    form = FormCells.of(plan, get)
+    rows = form.roster_rows()
     used = [r for r, row in enumerate(rows, 1) if row]
     named = [r for r in used if rows[r - 1].get(roster.name) not in (None, "")]
     if not used:
         return []
-    wanted = {(d.item, d.field) for d in roster.derived} | {roster.count_field}
     typed: dict[str, dict[str, Any]] = {}
-    for its in plan.items:
-        for spec, slot in zip(its.item.inputs(), its.inputs, strict=True):
-            v = val(slot)
-            if (its.item.id, spec.path) in wanted and v is not None:
-                typed.setdefault(str(its.item.id), {})[spec.path] = v
+    raw = form.raw
+    for item_id, path, where, slot in reading(plan).roster_typed:
+        v = raw.get(where)
+        v = None if v is None else cell_value(slot, v)
+        if v is not None:
+            typed.setdefault(item_id, {})[path] = v
     out: list[InputError] = []
     key = defn.roster.key
     # Row problems: every row with something in it (a row without a name is not counted by the sheet).
