@@ -13,6 +13,7 @@ from lxbz_xl.definition.rubric import Entity, RubricDefinition, Veto
 from lxbz_xl.engine.exprs import share
 from lxbz_xl.inputs import InputProblem, check_value, parse_bool
 from lxbz_xl.result import MemberResult, Outcome
+from lxbz_xl.workbook.shown_errors import SHARE_LABEL, member_error, member_outcomes, unit_error
 from udfs.args import UnitCase, member_record, unit_case, unit_labels
 from udfs.cache import cell_key, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
@@ -35,7 +36,10 @@ def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | N
     done = memo(defn, ("unit", cell_key(args)), lambda: _evaluate(defn, unit_case(defn, args)))
     if done is None:
         return None
-    _first_error(done[1])
+    # A member's own error shows on its row only; the unit's results stand (shown_errors).
+    error = unit_error(defn, done[1])
+    if error is not None:
+        raise InputProblem(error.message)
     return defn, done[1]
 
 
@@ -69,7 +73,7 @@ def _member(
     if done is None:
         return None
     case, result = done
-    return defn, _pick(defn, result, _find(case.members, record, spec.name_field))
+    return defn, _pick(defn, result, case.members, _find(case.members, record, spec.name_field))
 
 
 def _row_of_table(
@@ -94,7 +98,7 @@ def _row_of_table(
     if k is None or k >= len(case.members):
         return None
     members = case.members
-    return defn, _pick(defn, result, members.index(members[k]))  # the first equal record, as _find
+    return defn, _pick(defn, result, members, members.index(members[k]))  # the first equal record, as _find
 
 
 def _row_positions(table: list[Any]) -> dict[Any, int] | None:
@@ -111,19 +115,16 @@ def _row_positions(table: list[Any]) -> dict[Any, int] | None:
     return out
 
 
-def _pick(defn: RubricDefinition, result: Result, index: int) -> MemberResult:
-    """The member at `index` of the case's members, or its first error."""
-    spec = defn.members
-    assert spec is not None
-    prefix = f"{spec.key}.{index + 1}."
-    mine = [e for e in result.errors if e.field.startswith(prefix) or e.field == prefix[:-1]]
-    unit_errors = [e for e in result.errors if not e.field.startswith(f"{spec.key}.")]
-    for errors in (mine, unit_errors):
-        if errors:
-            raise InputProblem(errors[0].message)
-    # Members with errors are left out of result.members: count the ones before this member.
-    failed = {int(e.field.split(".")[1]) for e in result.errors if e.field.startswith(f"{spec.key}.")}
-    return result.members[index - sum(1 for i in failed if i <= index)]
+def _pick(defn: RubricDefinition, result: Result, records: list[Any], index: int) -> MemberResult:
+    """The member at `index` of the case's members, or the error its row shows (shown_errors)."""
+    error = member_error(defn, result, index)
+    if error is not None:
+        raise InputProblem(error.message)
+    if not result.errors:
+        return result.members[index]
+    found = member_outcomes(defn, result, records)[index]
+    assert found is not None  # a member left out has an error of its own
+    return found
 
 
 def _find(members: list[dict[str, Any]], record: dict[str, Any], name_field: str) -> int:
@@ -308,7 +309,7 @@ def _positional_names(count: int, wanted: list[Any]) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _votes_spec(names: tuple[str, ...]) -> FieldSpec:
-    return FieldSpec(path="votes", label="票数", type="votes", values=list(names))
+    return FieldSpec(path="votes", label=SHARE_LABEL, type="votes", values=list(names))
 
 
 def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:

@@ -20,17 +20,25 @@ from lxbz_xl.cells import read_inputs
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.items import score_item
-from lxbz_xl.inputs import read_fields
+from lxbz_xl.inputs import InputError, read_fields
 from lxbz_xl.result import Result
 from lxbz_xl.workbook.cases import blank, case_from_cells, member_names, roster_rows
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import NO, YES, Layout
 from lxbz_xl.workbook.plan_ballots import ballot_rule
 from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
+from lxbz_xl.workbook.shown_errors import (
+    NO_VALID_VOTES,
+    SHARE_LABEL,
+    error_text,
+    member_error,
+    member_outcomes,
+    names_in_native,
+    unit_error,
+)
 from lxbz_xl.workbook.unfilled import PATH as UNFILLED
 from lxbz_xl.workbook.unfilled import note, unfilled_ids
 
-ERROR_PREFIX = "#LXBZ! "
 SEP = "；"  # LXBZ_EXPLAIN joins an item's explanations with a full-width semicolon
 PENDING = "待定"  # LXBZ_TITLE of a title that holds so far but misses an eligibility input
 FIXED_DATE = (2025, 1, 1, 0, 0, 0)
@@ -56,8 +64,10 @@ def expected_outputs(
 
     `get(sheet, ref)` reads the input cells: it tells which items are wholly blank (their cells show "")
     and which member rows hold members. Without it every item counts as filled and members fill the
-    first rows. When the core reports input errors, unit-level cells show "" (native) or the error text
-    ("#LXBZ! …", udf); items whose own inputs are valid still show their scores. Evaluate `result` with
+    first rows. When the core reports input errors, each cell shows the error that belongs to it
+    (shown_errors: the unit's first for unit-level cells; a member's own, else the unit's, on its row) as
+    "#LXBZ! …" - in the native variant only the errors its formulas name (no valid vote or ballot), else
+    ""; items whose own inputs are valid still show their scores. Evaluate `result` with
     a year even when the form has none: no formula reads the year. `case`: the case `get` gives
     (`case_from_cells`), when the caller has already read it (the validator), so it is not read again.
     """
@@ -74,13 +84,20 @@ def expected_outputs(
         roster_named = bool(named_rows(rows, plan.roster.name))
         for key, where in plan.roster_cells.items():
             out[where] = counts[plan.roster.count_field if key == "count" else key]  # type: ignore[index]
-    error = ""
-    if result.errors and variant == "udf":
+    read, bare = case, False
+    if result.errors:
         # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
-
         read = case if case is not None else case_from_cells(defn, layout, get) if get is not None else None
         bare = read is not None and set(read) <= {"rubric", "unit", "year"}
-        error = "" if bare else ERROR_PREFIX + result.errors[0].message
+
+    def shows(e: InputError | None) -> str:
+        """The text of the error a cell shows (shown_errors): the native variant names only some."""
+        if e is None or bare or (variant != "udf" and not names_in_native(defn, e)):
+            return ""
+        return error_text(e.message)
+
+    error = shows(result.errors[0]) if result.errors and variant == "udf" else ""
+    unit_err = unit_error(defn, result)
     item_results = {i.id: i for i in result.items}
     for its in plan.items:
         derived = roster_named and any((its.item.id, s.path) in plan.roster_cells for s in its.item.inputs())
@@ -107,7 +124,6 @@ def expected_outputs(
             }
         for k, w in where.items():
             out[w] = values[k]
-    ok = not result.errors
     # As the worksheet functions: no items total (and so no tier or title) until every item is scored.
     scored = all(out[(its.score.spec.sheet, its.score.spec.ref)] not in ("", None) for its in plan.items)
     for path, slot in plan.outputs.items():
@@ -120,8 +136,8 @@ def expected_outputs(
             continue  # after the items total, below
         elif path.startswith("shares."):
             value = _share_shown(defn, layout, get, path, case)
-        elif not ok:
-            value = error
+        elif unit_err is not None:
+            value = shows(unit_err)
         else:
             value = _unit_value(result, path)
         out[w] = value
@@ -139,19 +155,25 @@ def expected_outputs(
             used = list(range(len(result.members)))
         else:
             used = [r for r, slots in enumerate(m.row_slots) if not blank(cell(slots[name_key]))]
-        members = iter(result.members if ok else [])
         if plan.items and not scored:
             used = []
+        outcomes: list[Any] = list(result.members)
+        if result.errors and unit_err is None:  # a member left out by an error of its own
+            assert defn.members is not None
+            outcomes = member_outcomes(defn, result, list((read or {}).get(defn.members.key) or []))
         for r, slots in enumerate(m.row_slots):
-            member = next(members, None) if r in used else None
+            k = used.index(r) if r in used else -1
+            own = member_error(defn, result, k) if k >= 0 and result.errors else None
+            shown_error = None if own is None else shows(own)
+            member = outcomes[k] if 0 <= k < len(outcomes) else None
             for key, _label, _kind in m.outputs:
                 w = (slots[key].spec.sheet, slots[key].spec.ref)
-                if r not in used:
+                if k < 0:
                     out[w] = ""
-                elif member is None:
-                    out[w] = error
+                elif shown_error is not None:
+                    out[w] = shown_error
                 else:
-                    out[w] = _unit_value(member, key)
+                    out[w] = "" if member is None else _unit_value(member, key)
     return out
 
 
@@ -173,7 +195,9 @@ def _share_shown(
         return ""
     counts = {k: v for k, v in table.items() if isinstance(v, int)}
     if not sum(counts.values()):
-        return ""
+        # Every count 0 (every ballot blank or invalid): LXBZ_VOTE_SHARE and the native formula say so.
+        zeros = all(isinstance(v, int | float) and not isinstance(v, bool) and v == 0 for v in table.values())
+        return error_text(SHARE_LABEL + NO_VALID_VOTES) if zeros else ""
     return float(share(counts, tiers.split("+")))
 
 
