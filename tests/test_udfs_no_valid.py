@@ -1,4 +1,5 @@
-"""The worksheet functions where no vote or ballot is valid: each cell shows what the core reports for it.
+"""The worksheet functions where no vote or ballot is valid: each cell shows what the core reports for it;
+and a long-running add-in noticing an edited linked rubric file.
 
 A unit-level error (no valid ballot at all, a unit vote table of zeros) shows in every unit cell and on
 every member row; a member's own error (its vote table all 0, no valid ballot rating it) shows on its
@@ -8,7 +9,10 @@ row only, and the unit and the other members keep the values the core computes f
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +23,7 @@ from lxbz_xl import evaluate, load_rubric
 from lxbz_xl.inputs import InputError
 from lxbz_xl.result import Result
 from tests.test_udfs_support import cases, unit_args
-from udfs import LXBZ_MEMBER, LXBZ_TIER, LXBZ_VALUE, LXBZ_VOTE_SHARE
+from udfs import LXBZ_MEMBER, LXBZ_RUBRIC_VERSION, LXBZ_TIER, LXBZ_VALUE, LXBZ_VETO, LXBZ_VOTE_SHARE
 
 pytestmark = pytest.mark.core
 
@@ -154,3 +158,56 @@ def test_a_unit_vote_table_of_zeros_names_the_table() -> None:
     )
     # A share knows its counts, not the table's name; a table of zeros is still no valid vote.
     assert LXBZ_VOTE_SHARE([[0, 0, 0, 0]], 1, 2) == PREFIX + "票数没有有效票(各档次票数之和为0)"
+
+
+# ---------------------------------------------------------------- a linked rubric file edited
+
+
+@pytest.fixture
+def rubric_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the built-in rubrics the loader reads, no on-disk definition cache, no re-check delay."""
+    from lxbz_xl.definition import loader
+    from udfs import cache
+
+    folder = tmp_path / "rubrics"
+    shutil.copytree(loader.RUBRIC_DIR, folder)
+    monkeypatch.setattr(loader, "RUBRIC_DIR", folder)
+    monkeypatch.setenv("LXBZ_NO_CACHE", "1")
+    monkeypatch.setattr(cache, "RECHECK_SECONDS", 0.0)
+    loader._load_cached.cache_clear()
+    cache.clear()
+    yield folder
+    loader._load_cached.cache_clear()
+    cache.clear()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_an_edited_linked_rubric_is_noticed(rubric_dir: Path) -> None:
+    """annual_team's cohort link reads party_secretary's flags: renaming one there breaks annual_team's
+    definition, which the functions must notice although annual_team.yaml itself did not change."""
+    from lxbz_xl.definition.loader import DefinitionError, load_definition
+
+    args = [[["county"]], [[62, 30, 6, 2]], [[70, 25, 4, 1]]]
+    assert LXBZ_RUBRIC_VERSION("annual_team") == "2025.2"
+    tier = LXBZ_TIER("annual_team", *args)
+    assert tier in ("优秀", "较好", "一般", "较差")
+    _edit(rubric_dir / "party_secretary.yaml", "attention_insufficient", "attention_lacking")
+    with pytest.raises(DefinitionError) as broken:
+        load_definition(rubric_dir / "annual_team.yaml")  # what a fresh `lxbz` process says
+    assert "attention_insufficient" in str(broken.value)
+    for got in (LXBZ_RUBRIC_VERSION("annual_team"), LXBZ_TIER("annual_team", *args)):
+        assert got.startswith(PREFIX) and "attention_insufficient" in got, got
+    _edit(rubric_dir / "party_secretary.yaml", "attention_lacking", "attention_insufficient")
+    assert LXBZ_TIER("annual_team", *args) == tier
+
+
+def test_an_edited_veto_rule_is_noticed(rubric_dir: Path) -> None:
+    """LXBZ_VETO takes its steps from annual_team's definition, whatever rubric the sheet names."""
+    assert LXBZ_VETO("优秀", "是") == "较好"
+    _edit(rubric_dir / "annual_team.yaml", "steps: 1", "steps: 2")
+    assert LXBZ_VETO("优秀", "是") == "一般"

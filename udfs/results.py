@@ -15,7 +15,7 @@ from lxbz_xl.inputs import InputProblem, check_value, parse_bool
 from lxbz_xl.result import MemberResult, Outcome
 from lxbz_xl.workbook.shown_errors import SHARE_LABEL, member_error, member_outcomes, unit_error
 from udfs.args import UnitCase, member_record, unit_case, unit_labels
-from udfs.cache import cell_key, memo, rubric
+from udfs.cache import cell_key, linked_files_stamp, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
 
 NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached
@@ -245,9 +245,14 @@ def items_total(ref: Any, scores_arg: Any) -> Any:
 # ---------------------------------------------------------------- tiers across rubrics
 
 
-@functools.cache
 def _orders() -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
-    """Every tier order in the built-in rubrics, the ones that carry a one-vote veto first."""
+    return _orders_of(linked_files_stamp())
+
+
+@functools.lru_cache(maxsize=1)
+def _orders_of(_stamp: int) -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
+    """Every tier order in the built-in rubrics, the ones that carry a one-vote veto first (again when a
+    rubric file changes: `_stamp`)."""
     found: list[tuple[tuple[str, ...], Veto | None]] = []
     for rid in builtin_ids():
         defn = rubric(rid)
@@ -283,8 +288,12 @@ def veto(tier_ref: Any, flags: tuple[Any, ...]) -> str:
     raise InputProblem(f"未知的档次{name};可用:{'/'.join(known)}")
 
 
-@functools.cache
 def _vote_orders() -> tuple[tuple[str, ...], ...]:
+    return _vote_orders_of(linked_files_stamp())
+
+
+@functools.lru_cache(maxsize=1)
+def _vote_orders_of(_stamp: int) -> tuple[tuple[str, ...], ...]:
     found: list[tuple[str, ...]] = []
     for rid in builtin_ids():
         defn = rubric(rid)
@@ -314,6 +323,7 @@ def _votes_spec(names: tuple[str, ...]) -> FieldSpec:
 
 def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
     """Σ counts of the given tiers / Σ all counts (valid ballots), exact in the core, a float in the cell."""
+    linked_files_stamp()  # an edited rubric file drops the remembered shares (tier orders may change)
     return memo(None, ("share", cell_key(counts), cell_key(tiers)), lambda: _vote_share(counts, tiers))
 
 
@@ -337,7 +347,7 @@ def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:
         else:
             return None
     wanted = tuple(t.strip() for t in tiers)
-    names = _names_or_none(len(values), wanted)
+    names = _names_or_none(len(values), wanted, linked_files_stamp())
     total = sum(values)
     if names is None or total == 0:
         return None
@@ -346,7 +356,7 @@ def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _names_or_none(count: int, wanted: tuple[str, ...]) -> tuple[str, ...] | None:
+def _names_or_none(count: int, wanted: tuple[str, ...], _stamp: int) -> tuple[str, ...] | None:
     if not wanted or any(not w for w in wanted):
         return None
     try:
