@@ -252,6 +252,6 @@ def clear() -> None:
     _embedded_cache.clear()
     _by_digest.clear()
     _memo.clear()
-    _stamp[:2] = [None, -RECHECK_SECONDS]
+    _stamp[:] = [None, -RECHECK_SECONDS, _stamp[2] + 1]  # and what was derived from the files
     global _generation
     _generation += 1
