@@ -161,8 +161,9 @@ def expected_outputs(
         if result.errors and unit_err is None:  # a member left out by an error of its own
             assert defn.members is not None
             outcomes = member_outcomes(defn, result, list((read or {}).get(defn.members.key) or []))
+        position = {r: k for k, r in enumerate(used)}  # form row → member of the case
         for r, slots in enumerate(m.row_slots):
-            k = used.index(r) if r in used else -1
+            k = position.get(r, -1)
             own = member_error(defn, result, k) if k >= 0 and result.errors else None
             shown_error = None if own is None else shows(own)
             member = outcomes[k] if 0 <= k < len(outcomes) else None
