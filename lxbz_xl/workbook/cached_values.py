@@ -20,22 +20,14 @@ from lxbz_xl.cells import read_inputs
 from lxbz_xl.definition.loader import all_inputs
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.items import score_item
-from lxbz_xl.inputs import InputError, read_fields
+from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
 from lxbz_xl.workbook.cases import blank, case_from_cells, member_names, roster_rows
 from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import NO, YES, Layout
 from lxbz_xl.workbook.plan_ballots import ballot_rule
 from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
-from lxbz_xl.workbook.shown_errors import (
-    NO_VALID_VOTES,
-    SHARE_LABEL,
-    error_text,
-    member_error,
-    member_outcomes,
-    names_in_native,
-    unit_error,
-)
+from lxbz_xl.workbook.shown_errors import NO_VALID_VOTES, SHARE_LABEL, CellErrors, error_text
 from lxbz_xl.workbook.unfilled import PATH as UNFILLED
 from lxbz_xl.workbook.unfilled import note, unfilled_ids
 
@@ -89,15 +81,9 @@ def expected_outputs(
         # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
         read = case if case is not None else case_from_cells(defn, layout, get) if get is not None else None
         bare = read is not None and set(read) <= {"rubric", "unit", "year"}
-
-    def shows(e: InputError | None) -> str:
-        """The text of the error a cell shows (shown_errors): the native variant names only some."""
-        if e is None or bare or (variant != "udf" and not names_in_native(defn, e)):
-            return ""
-        return error_text(e.message)
-
-    error = shows(result.errors[0]) if result.errors and variant == "udf" else ""
-    unit_err = unit_error(defn, result)
+    records = (read or {}).get(defn.members.key) if defn.members is not None else None
+    errors = CellErrors(defn, result, variant, bare, records or [])
+    error = errors.items
     item_results = {i.id: i for i in result.items}
     for its in plan.items:
         derived = roster_named and any((its.item.id, s.path) in plan.roster_cells for s in its.item.inputs())
@@ -136,8 +122,8 @@ def expected_outputs(
             continue  # after the items total, below
         elif path.startswith("shares."):
             value = _share_shown(defn, layout, get, path, case)
-        elif unit_err is not None:
-            value = shows(unit_err)
+        elif errors.unit is not None:
+            value = errors.unit
         else:
             value = _unit_value(result, path)
         out[w] = value
@@ -157,16 +143,11 @@ def expected_outputs(
             used = [r for r, slots in enumerate(m.row_slots) if not blank(cell(slots[name_key]))]
         if plan.items and not scored:
             used = []
-        outcomes: list[Any] = list(result.members)
-        if result.errors and unit_err is None:  # a member left out by an error of its own
-            assert defn.members is not None
-            outcomes = member_outcomes(defn, result, list((read or {}).get(defn.members.key) or []))
         position = {r: k for k, r in enumerate(used)}  # form row → member of the case
         for r, slots in enumerate(m.row_slots):
             k = position.get(r, -1)
-            own = member_error(defn, result, k) if k >= 0 and result.errors else None
-            shown_error = None if own is None else shows(own)
-            member = outcomes[k] if 0 <= k < len(outcomes) else None
+            shown_error = errors.member(k) if k >= 0 else None
+            member = errors.outcome(k)
             for key, _label, _kind in m.outputs:
                 w = (slots[key].spec.sheet, slots[key].spec.ref)
                 if k < 0:

@@ -106,3 +106,36 @@ def names_in_native(defn: RubricDefinition, error: InputError) -> bool:
     if spec.type == "votes":
         return message == f"{spec.label}{NO_VALID_VOTES}"
     return spec.type == "ballots" and message.startswith(f"{spec.label}{NO_VALID_BALLOT}")
+
+
+class CellErrors:
+    """What the cells of one evaluated form show for the core's errors, in one variant (the rule above).
+
+    `bare`: an untouched form (the functions say nothing about it: every cell ""). `records`: the case's
+    member records, in the order of the form's member rows."""
+
+    def __init__(
+        self, defn: RubricDefinition, result: Result, variant: str, bare: bool, records: Sequence[Any]
+    ) -> None:
+        self.defn, self.result, self.variant, self.bare = defn, result, variant, bare
+        first = result.errors[0] if result.errors else None
+        # An item the core could not score (the case could not be read) shows the case's first error.
+        self.items = self.text(first) if variant == "udf" and first is not None else ""
+        error = unit_error(defn, result)
+        self.unit = None if error is None else self.text(error)  # None: the unit cells show its values
+        self.outcomes: list[MemberResult | None] = list(result.members)
+        if result.errors and error is None and defn.members is not None:
+            self.outcomes = member_outcomes(defn, result, records)
+
+    def text(self, error: InputError) -> str:
+        if self.bare or (self.variant != "udf" and not names_in_native(self.defn, error)):
+            return ""
+        return error_text(error.message)
+
+    def member(self, index: int) -> str | None:
+        """The text member `index`'s row shows, None when it shows the member's values."""
+        error = member_error(self.defn, self.result, index) if self.result.errors else None
+        return None if error is None else self.text(error)
+
+    def outcome(self, index: int) -> MemberResult | None:
+        return self.outcomes[index] if 0 <= index < len(self.outcomes) else None
