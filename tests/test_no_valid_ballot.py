@@ -10,6 +10,8 @@ validator recomputes (cached_values.expected_outputs), cell for cell.
 
 from __future__ import annotations
 
+import copy
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -236,14 +238,18 @@ def test_a_cut_message_ends_with_an_ellipsis_at_the_cell_limit() -> None:
 @pytest.fixture(scope="module")
 def pycel_forms() -> dict[str, Any]:
     pytest.importorskip("pycel")
-    from lxbz_xl.workbook.proof import PycelForm
-
     forms: dict[str, Any] = {}
     for case in CASES.values():
         rid = case["rubric"]
         if rid not in forms:
-            forms[rid] = PycelForm(DEFAULT_DIR / template_name(rid, "udf"), load_rubric(rid))
+            forms[rid] = _pycel_form(load_rubric(rid))
     return forms
+
+
+def _pycel_form(defn: RubricDefinition) -> Any:
+    from lxbz_xl.workbook.proof import PycelForm
+
+    return PycelForm(DEFAULT_DIR / template_name(defn.id, "udf"), defn)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -290,3 +296,88 @@ def test_native_form_shows_the_cores_error_where_it_belongs(
     shown = libreoffice_forms[name]
     assert not _differences(_expected(name, "native"), shown.get)
     assert not _differences(model, shown.get)
+
+
+# ---------------------------------------------------------------- generated cases, every cell
+
+
+def _spoilt(defn: RubricDefinition, case: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A valid case with some vote tables set to 0 in every tier and, for ballots, random ballots of any
+    validity (too many 好, cadres rated by no valid ballot)."""
+    out = copy.deepcopy(case)
+    for spec in defn.inputs:
+        if spec.type == "votes" and rng.random() < 0.5:
+            out[spec.path] = dict.fromkeys(spec.values, 0)
+        if spec.type == "ballots":
+            names = [m[defn.members.name_field] for m in out[defn.members.key]] if defn.members else []
+            good = rng.choice([0.1, 0.9])  # mostly valid ballots, or mostly too many of the top tier
+
+            top, rest = spec.values[0], spec.values[1:]
+            out[spec.path] = [
+                {
+                    n: top if rng.random() < good else rng.choice(rest)
+                    for n in rng.sample(names, rng.randint(1, len(names)))
+                }
+                for _ in range(rng.randint(1, 6))
+            ]
+    if defn.members is not None:
+        for member in out.get(defn.members.key, []):
+            for spec in defn.members.inputs:
+                if spec.type == "votes" and rng.random() < 0.3:
+                    member[spec.path] = dict.fromkeys(spec.values, 0)
+    return out
+
+
+def _generated() -> list[dict[str, Any]]:
+    from lxbz_xl.workbook.samples import valid_cases
+
+    rng = random.Random(20261202)
+    out = []
+    for rid in ("annual_cadre", "annual_team", "innovation", "layered", "performance", "water_saving"):
+        defn = load_rubric(rid)
+        out += [_spoilt(defn, case, rng) for case in valid_cases(defn, GENERATED, seed=7)]
+    return out
+
+
+GENERATED = 8  # cases per rubric
+
+
+def _every_cell_mismatches(case: dict[str, Any], variant: str, shown: dict[Key, Any]) -> list[str]:
+    defn = load_rubric(case["rubric"])
+    cells = cells_from_case(defn, case)
+    model = cached_for(defn, variant, lambda s, r: cells.get((s, r)))
+    formulas = formulas_for(defn, plan_for(defn).layout, variant)
+    return _differences({k: model.get(k) for k in formulas}, shown.get)
+
+
+def test_generated_cases_udf_form_every_cell(pycel_forms: dict[str, Any]) -> None:
+    bad = []
+    for i, case in enumerate(_generated()):
+        defn = load_rubric(case["rubric"])
+        if defn.id not in pycel_forms:
+            pycel_forms[defn.id] = _pycel_form(defn)
+        shown = pycel_forms[defn.id].run(cells_from_case(defn, case))
+        bad += [f"{defn.id} #{i}: {m}" for m in _every_cell_mismatches(case, "udf", shown)]
+    assert not bad, "\n".join(bad[:20])
+
+
+@pytest.mark.libreoffice
+def test_generated_cases_native_form_every_cell(tmp_path: Path) -> None:
+    from lxbz_xl.office import find_soffice, recalculate_many
+    from lxbz_xl.workbook.cached_values import read_values
+    from lxbz_xl.workbook.fill import fill_case
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) not found: bash scripts/install-system-deps.sh")
+    cases = _generated()
+    paths = []
+    for i, case in enumerate(cases):
+        defn = load_rubric(case["rubric"])
+        template = DEFAULT_DIR / template_name(defn.id, "native")
+        paths.append(fill_case(defn, case, tmp_path / "filled" / f"{defn.id}_{i}.xlsx", "native", template))
+    bad = []
+    for i, (case, path) in enumerate(zip(cases, recalculate_many(paths, tmp_path / "out", 600), strict=True)):
+        defn = load_rubric(case["rubric"])
+        shown = read_values(path, set(plan_for(defn).layout.sheets))
+        bad += [f"{defn.id} #{i}: {m}" for m in _every_cell_mismatches(case, "native", shown)]
+    assert not bad, "\n".join(bad[:20])
