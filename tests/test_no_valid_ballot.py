@@ -381,3 +381,64 @@ def test_generated_cases_native_form_every_cell(tmp_path: Path) -> None:
         shown = read_values(path, set(plan_for(defn).layout.sheets))
         bad += [f"{defn.id} #{i}: {m}" for m in _every_cell_mismatches(case, "native", shown)]
     assert not bad, "\n".join(bad[:20])
+
+
+# ---------------------------------------------------------------- a mark under a column without a name
+
+
+def _unnamed_mark_cells() -> tuple[RubricDefinition, dict[Key, Any]]:
+    """Four cadres; ballot 1 rates two of them 好 (invalid), ballot 2 marks only the fifth column, whose
+    member row has no name: it rates nobody, so no ballot is valid (cells.ballots drops it)."""
+    defn = load_rubric("layered")
+    cells = cells_from_case(defn, _layered([TWO_GOOD]))
+    block = next(b for b in plan_for(defn).blocks if b.spec.type == "ballots")
+    n = plan_for(defn).members.rows  # type: ignore[union-attr]
+    slot = block.slots[1 * n + 4]  # ballot 2, column of member row 5
+    cells[(slot.spec.sheet, slot.spec.ref)] = "较好"
+    return defn, cells
+
+
+def _unnamed_mark_expected(variant: str) -> tuple[dict[Key, Any], dict[Key, Any]]:
+    from lxbz_xl.workbook.cases import case_from_cells
+
+    defn, cells = _unnamed_mark_cells()
+    case = case_from_cells(defn, plan_for(defn).layout, lambda s, r: cells.get((s, r)))
+    result = evaluate(defn, {**case, "year": 2025})
+    (error,) = result.errors
+    assert error.field == "ballots" and "第1张选票" in error.message  # the core sees one ballot
+    message = error_text(error.message)
+    expected: dict[Key, Any] = {_unit(defn, "values.invalid_ballots"): message}
+    # The ballot sheet's 有效票/作废票 columns say the same: ballot 1 invalid, ballot 2 no ballot at all.
+    sheet, valid, invalid, first, _last = plan_for(defn).ballot_flags  # type: ignore[misc]
+    expected.update({(sheet, f"{valid}{first}"): 0, (sheet, f"{invalid}{first}"): 1})
+    expected.update({(sheet, f"{valid}{first + 1}"): 0, (sheet, f"{invalid}{first + 1}"): 0})
+    for r in range(4):
+        expected.update(dict.fromkeys(_row(defn, r).values(), message))
+    model = cached_for(defn, variant, lambda s, r: cells.get((s, r)))
+    formulas = formulas_for(defn, plan_for(defn).layout, variant)
+    return expected, {k: model.get(k) for k in formulas}
+
+
+def test_udf_form_a_mark_without_a_name_is_no_ballot(pycel_forms: dict[str, Any]) -> None:
+    _defn, cells = _unnamed_mark_cells()
+    expected, model = _unnamed_mark_expected("udf")
+    shown = pycel_forms["layered"].run(cells)
+    assert not _differences(expected, shown.get)
+    assert not _differences(model, shown.get)
+
+
+@pytest.mark.libreoffice
+def test_native_form_a_mark_without_a_name_is_no_ballot(tmp_path: Path) -> None:
+    from lxbz_xl.office import find_soffice, recalculate
+    from lxbz_xl.workbook.cached_values import read_values, rewrite_package
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) not found: bash scripts/install-system-deps.sh")
+    defn, cells = _unnamed_mark_cells()
+    expected, model = _unnamed_mark_expected("native")
+    filled = tmp_path / "filled" / "layered.xlsx"
+    filled.parent.mkdir()
+    rewrite_package(DEFAULT_DIR / template_name("layered", "native"), filled, model, cells)
+    shown = read_values(recalculate(filled, tmp_path / "out"), set(plan_for(defn).layout.sheets))
+    assert not _differences(expected, shown.get)
+    assert not _differences(model, shown.get)

@@ -371,7 +371,11 @@ def helper_values(
         n = len(names)
         evaluated = sum(1 for x in names if x is not None and str(x) != "")
         for b in range(last - first + 1):
-            cells = [val(s) for s in block.slots[b * n : (b + 1) * n]]
+            # A mark under a column without a member name rates nobody (plan_ballots, cells.ballots).
+            cells = [
+                val(s) if names[j] is not None else None
+                for j, s in enumerate(block.slots[b * n : (b + 1) * n])
+            ]
             nonempty = any(c in block.spec.values for c in cells)
             bad = False
             if rule is not None:
