@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from lxbz_xl import load_rubric
 from lxbz_xl.compiled import compiled
+from lxbz_xl.definition import loader
 from lxbz_xl.definition.loader import DefinitionError, definition_from_text
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.definition.years import marked_year
@@ -45,6 +46,7 @@ def rubric(ref: Any) -> RubricDefinition:
         hit = _rubrics.get(ref)
         if hit is not None and time.monotonic() - hit[1] < RECHECK_SECONDS:
             return hit[0]
+    linked_files_stamp()  # a linked rubric edited: every definition is checked again
     if isinstance(ref, list | tuple):
         key = "".join(_raw_cells(ref))  # chunks of YAML text: kept exactly (no strip), blanks dropped
     elif isinstance(ref, str) and "\n" in ref:
@@ -70,6 +72,43 @@ def rubric(ref: Any) -> RubricDefinition:
         raise InputProblem("; ".join(exc.problems) if exc.file == key else str(exc)) from None
     _rubrics[key] = (defn, now)
     return defn
+
+
+# [the built-in rubric files' stamp, when it was taken, how many times it has changed]
+_stamp: list[Any] = [None, -RECHECK_SECONDS, 0]
+
+
+def linked_files_stamp() -> int:
+    """A number that changes when a built-in rubric file does (name, mtime, size; looked at most every
+    RECHECK_SECONDS).
+
+    A rubric's check reads the rubrics it links (cohort `links:` resolve a `when:` against the linked
+    rubric's names, `rubric:` references against the built-in ids; definition/check.py), and LXBZ_VETO /
+    LXBZ_VOTE_SHARE read the tier and vote orders of every built-in rubric. The loader keeps a definition
+    per its own file's mtime only, so a long-running add-in would go on using a definition checked
+    against a linked file since edited. When the files change, every definition and result held here and
+    by the loader is dropped and loaded (checked) again, as a new `lxbz` process would do (its on-disk
+    cache is keyed by all built-in files, definition/cache.py)."""
+    now = time.monotonic()
+    if now - _stamp[1] < RECHECK_SECONDS:
+        return int(_stamp[2])
+    found = []
+    for path in sorted(loader.RUBRIC_DIR.glob("*.yaml")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        found.append((path.name, info.st_mtime_ns, info.st_size))
+    stamp = tuple(found)
+    if _stamp[0] is not None and stamp != _stamp[0]:
+        _rubrics.clear()
+        _embedded_cache.clear()
+        _by_digest.clear()
+        _memo.clear()
+        loader._load_cached.cache_clear()
+        _stamp[2] += 1
+    _stamp[0], _stamp[1] = stamp, now
+    return int(_stamp[2])
 
 
 _embedded_cache: dict[str, RubricDefinition] = {}
@@ -213,5 +252,6 @@ def clear() -> None:
     _embedded_cache.clear()
     _by_digest.clear()
     _memo.clear()
+    _stamp[:] = [None, -RECHECK_SECONDS, _stamp[2] + 1]  # and what was derived from the files
     global _generation
     _generation += 1

@@ -18,9 +18,8 @@ from lxbz_xl.cells import clean, is_name
 from lxbz_xl.cells import filled as filled
 from lxbz_xl.cells import single as single
 from lxbz_xl.cells import text as text
+from lxbz_xl.workbook.shown_errors import error_text
 
-ERROR_PREFIX = "#LXBZ! "
-MAX_MESSAGE = 200  # a cell message stays short even when it echoes a long value
 EMPTY = ""  # what an empty result shows: a half-filled form stays clean
 
 
@@ -85,9 +84,7 @@ def labelled_pairs(arg: Any) -> list[tuple[str, Any]] | None:
 
 
 def error_cell(message: str) -> str:
-    if len(message) > MAX_MESSAGE:
-        message = message[: MAX_MESSAGE - 1] + "…"
-    return ERROR_PREFIX + message
+    return error_text(message)  # the form's cached-value model and native formulas use the same text
 
 
 def to_cell(value: Fraction | int | None) -> int | float | str:

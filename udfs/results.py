@@ -13,8 +13,9 @@ from lxbz_xl.definition.rubric import Entity, RubricDefinition, Veto
 from lxbz_xl.engine.exprs import share
 from lxbz_xl.inputs import InputProblem, check_value, parse_bool
 from lxbz_xl.result import MemberResult, Outcome
+from lxbz_xl.workbook.shown_errors import SHARE_LABEL, member_error, member_outcomes, unit_error
 from udfs.args import UnitCase, member_record, unit_case, unit_labels
-from udfs.cache import cell_key, memo, rubric
+from udfs.cache import cell_key, linked_files_stamp, memo, rubric
 from udfs.convert import EMPTY, blank, filled, flatten, flatten_all, labelled_pairs, text, to_cell, yes_no
 
 NOT_MET = "未达标"  # LXBZ_TIER of a title-only rubric whose title is not reached
@@ -35,7 +36,10 @@ def unit(ref: Any, args: tuple[Any, ...]) -> tuple[RubricDefinition, Result] | N
     done = memo(defn, ("unit", cell_key(args)), lambda: _evaluate(defn, unit_case(defn, args)))
     if done is None:
         return None
-    _first_error(done[1])
+    # A member's own error shows on its row only; the unit's results stand (shown_errors).
+    error = unit_error(defn, done[1])
+    if error is not None:
+        raise InputProblem(error.message)
     return defn, done[1]
 
 
@@ -69,7 +73,7 @@ def _member(
     if done is None:
         return None
     case, result = done
-    return defn, _pick(defn, result, _find(case.members, record, spec.name_field))
+    return defn, _pick(defn, result, case.members, _find(case.members, record, spec.name_field))
 
 
 def _row_of_table(
@@ -94,7 +98,7 @@ def _row_of_table(
     if k is None or k >= len(case.members):
         return None
     members = case.members
-    return defn, _pick(defn, result, members.index(members[k]))  # the first equal record, as _find
+    return defn, _pick(defn, result, members, members.index(members[k]))  # the first equal record, as _find
 
 
 def _row_positions(table: list[Any]) -> dict[Any, int] | None:
@@ -111,19 +115,16 @@ def _row_positions(table: list[Any]) -> dict[Any, int] | None:
     return out
 
 
-def _pick(defn: RubricDefinition, result: Result, index: int) -> MemberResult:
-    """The member at `index` of the case's members, or its first error."""
-    spec = defn.members
-    assert spec is not None
-    prefix = f"{spec.key}.{index + 1}."
-    mine = [e for e in result.errors if e.field.startswith(prefix) or e.field == prefix[:-1]]
-    unit_errors = [e for e in result.errors if not e.field.startswith(f"{spec.key}.")]
-    for errors in (mine, unit_errors):
-        if errors:
-            raise InputProblem(errors[0].message)
-    # Members with errors are left out of result.members: count the ones before this member.
-    failed = {int(e.field.split(".")[1]) for e in result.errors if e.field.startswith(f"{spec.key}.")}
-    return result.members[index - sum(1 for i in failed if i <= index)]
+def _pick(defn: RubricDefinition, result: Result, records: list[Any], index: int) -> MemberResult:
+    """The member at `index` of the case's members, or the error its row shows (shown_errors)."""
+    error = member_error(defn, result, index)
+    if error is not None:
+        raise InputProblem(error.message)
+    if not result.errors:
+        return result.members[index]
+    found = member_outcomes(defn, result, records)[index]
+    assert found is not None  # a member left out has an error of its own
+    return found
 
 
 def _find(members: list[dict[str, Any]], record: dict[str, Any], name_field: str) -> int:
@@ -244,9 +245,14 @@ def items_total(ref: Any, scores_arg: Any) -> Any:
 # ---------------------------------------------------------------- tiers across rubrics
 
 
-@functools.cache
 def _orders() -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
-    """Every tier order in the built-in rubrics, the ones that carry a one-vote veto first."""
+    return _orders_of(linked_files_stamp())
+
+
+@functools.lru_cache(maxsize=1)
+def _orders_of(_stamp: int) -> tuple[tuple[tuple[str, ...], Veto | None], ...]:
+    """Every tier order in the built-in rubrics, the ones that carry a one-vote veto first (again when a
+    rubric file changes: `_stamp`)."""
     found: list[tuple[tuple[str, ...], Veto | None]] = []
     for rid in builtin_ids():
         defn = rubric(rid)
@@ -282,8 +288,12 @@ def veto(tier_ref: Any, flags: tuple[Any, ...]) -> str:
     raise InputProblem(f"未知的档次{name};可用:{'/'.join(known)}")
 
 
-@functools.cache
 def _vote_orders() -> tuple[tuple[str, ...], ...]:
+    return _vote_orders_of(linked_files_stamp())
+
+
+@functools.lru_cache(maxsize=1)
+def _vote_orders_of(_stamp: int) -> tuple[tuple[str, ...], ...]:
     found: list[tuple[str, ...]] = []
     for rid in builtin_ids():
         defn = rubric(rid)
@@ -308,11 +318,12 @@ def _positional_names(count: int, wanted: list[Any]) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _votes_spec(names: tuple[str, ...]) -> FieldSpec:
-    return FieldSpec(path="votes", label="票数", type="votes", values=list(names))
+    return FieldSpec(path="votes", label=SHARE_LABEL, type="votes", values=list(names))
 
 
 def vote_share(counts: Any, tiers: tuple[Any, ...]) -> Any:
     """Σ counts of the given tiers / Σ all counts (valid ballots), exact in the core, a float in the cell."""
+    linked_files_stamp()  # an edited rubric file drops the remembered shares (tier orders may change)
     return memo(None, ("share", cell_key(counts), cell_key(tiers)), lambda: _vote_share(counts, tiers))
 
 
@@ -336,7 +347,7 @@ def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:
         else:
             return None
     wanted = tuple(t.strip() for t in tiers)
-    names = _names_or_none(len(values), wanted)
+    names = _names_or_none(len(values), wanted, linked_files_stamp())
     total = sum(values)
     if names is None or total == 0:
         return None
@@ -345,7 +356,7 @@ def _fast_share(counts: Any, tiers: tuple[Any, ...]) -> float | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _names_or_none(count: int, wanted: tuple[str, ...]) -> tuple[str, ...] | None:
+def _names_or_none(count: int, wanted: tuple[str, ...], _stamp: int) -> tuple[str, ...] | None:
     if not wanted or any(not w for w in wanted):
         return None
     try:

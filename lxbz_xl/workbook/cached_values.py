@@ -29,10 +29,10 @@ from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import NO, YES, Layout, Plan
 from lxbz_xl.workbook.plan_ballots import ballot_rule
 from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
+from lxbz_xl.workbook.shown_errors import NO_VALID_VOTES, SHARE_LABEL, CellErrors, error_text
 from lxbz_xl.workbook.unfilled import PATH as UNFILLED
 from lxbz_xl.workbook.unfilled import note, unfilled_ids
 
-ERROR_PREFIX = "#LXBZ! "
 SEP = "；"  # LXBZ_EXPLAIN joins an item's explanations with a full-width semicolon
 PENDING = "待定"  # LXBZ_TITLE of a title that holds so far but misses an eligibility input
 FIXED_DATE = (2025, 1, 1, 0, 0, 0)
@@ -59,8 +59,10 @@ def expected_outputs(
     `get(sheet, ref)` reads the input cells (a FormCells of the plan is used as it is, any other reader
     is read once per input cell): it tells which items are wholly blank (their cells show "") and which
     member rows hold members. Without it every item counts as filled and members fill the
-    first rows. When the core reports input errors, unit-level cells show "" (native) or the error text
-    ("#LXBZ! …", udf); items whose own inputs are valid still show their scores. Evaluate `result` with
+    first rows. When the core reports input errors, each cell shows the error that belongs to it
+    (shown_errors: the unit's first for unit-level cells; a member's own, else the unit's, on its row) as
+    "#LXBZ! …" - in the native variant only the errors its formulas name (no valid vote or ballot), else
+    ""; items whose own inputs are valid still show their scores. Evaluate `result` with
     a year even when the form has none: no formula reads the year. `case`: the case `get` gives
     (`case_from_cells`), when the caller has already read it (the validator), so it is not read again.
     """
@@ -79,13 +81,14 @@ def expected_outputs(
         roster_named = bool(named_rows(rows, plan.roster.name))
         for key, where in plan.roster_cells.items():
             out[where] = counts[plan.roster.count_field if key == "count" else key]  # type: ignore[index]
-    error = ""
-    if result.errors and variant == "udf":
+    read, bare = case, False
+    if result.errors:
         # An untouched form shows "" (the functions say nothing about an empty form), not "missing input".
-
         read = case if case is not None else case_from_cells(defn, layout, form) if form is not None else None
         bare = read is not None and set(read) <= {"rubric", "unit", "year"}
-        error = "" if bare else ERROR_PREFIX + result.errors[0].message
+    records = (read or {}).get(defn.members.key) if defn.members is not None else None
+    errors = CellErrors(defn, result, variant, bare, records or [])
+    error = errors.items
     item_results = {i.id: i for i in result.items}
     for (its, item_id, _specs, keys), (where, neutral, from_roster) in zip(r.items, shows.items, strict=True):
         derived = roster_named and from_roster
@@ -103,7 +106,6 @@ def expected_outputs(
             triple = (_num(ir.score), _num(ir.deduction), SEP.join(ir.explanations))
         for w, text in zip(where, triple, strict=True):
             out[w] = text
-    ok = not result.errors
     # As the worksheet functions: no items total (and so no tier or title) until every item is scored.
     scored = all(out[where[0]] not in ("", None) for where, _, _ in shows.items)
     for path, slot in plan.outputs.items():
@@ -118,8 +120,8 @@ def expected_outputs(
             continue  # after the items total, below
         elif path.startswith("shares."):
             value = _share_shown(defn, layout, form, path, case)
-        elif not ok:
-            value = error
+        elif errors.unit is not None:
+            value = errors.unit
         else:
             value = _unit_value(result, path)
         out[w] = value
@@ -133,21 +135,23 @@ def expected_outputs(
     m = plan.members
     if m is not None:
         if form is None:
-            used = set(range(len(result.members)))
+            used = list(range(len(result.members)))
         else:
-            used = {n for n, name in enumerate(shows.member_names) if not blank(cell(name))}
-        members = iter(result.members if ok else [])
+            used = [n for n, name in enumerate(shows.member_names) if not blank(cell(name))]
         if plan.items and not scored:
-            used = set()
-        for n, row in enumerate(shows.member_outputs):
-            member = next(members, None) if n in used else None
+            used = []
+        position = {r: k for k, r in enumerate(used)}  # form row → member of the case
+        for r, row in enumerate(shows.member_outputs):
+            k = position.get(r, -1)
+            shown_error = errors.member(k) if k >= 0 else None
+            member = errors.outcome(k)
             for key, w in row:
-                if n not in used:
+                if k < 0:
                     out[w] = ""
-                elif member is None:
-                    out[w] = error
+                elif shown_error is not None:
+                    out[w] = shown_error
                 else:
-                    out[w] = _unit_value(member, key)
+                    out[w] = "" if member is None else _unit_value(member, key)
     return out
 
 
@@ -200,7 +204,9 @@ def _share_shown(
         return ""
     counts = {k: v for k, v in table.items() if isinstance(v, int)}
     if not sum(counts.values()):
-        return ""
+        # Every count 0 (every ballot blank or invalid): LXBZ_VOTE_SHARE and the native formula say so.
+        zeros = all(isinstance(v, int | float) and not isinstance(v, bool) and v == 0 for v in table.values())
+        return error_text(SHARE_LABEL + NO_VALID_VOTES) if zeros else ""
     return float(share(counts, tiers))
 
 
@@ -399,7 +405,11 @@ def helper_values(
         n = len(names)
         evaluated = sum(1 for x in names if x is not None and str(x) != "")
         for b in range(last - first + 1):
-            cells = [val(s) for s in block.slots[b * n : (b + 1) * n]]
+            # A mark under a column without a member name rates nobody (plan_ballots, cells.ballots).
+            cells = [
+                val(s) if names[j] is not None else None
+                for j, s in enumerate(block.slots[b * n : (b + 1) * n])
+            ]
             nonempty = any(c in block.spec.values for c in cells)
             bad = False
             if rule is not None:

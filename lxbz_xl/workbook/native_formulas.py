@@ -10,7 +10,9 @@ ladders, vetoes, caps and titles. Nothing here names a rubric. Semantics follow 
   counts, so 9 of 10 votes passes a 90% test exactly.
 * Computed values are compared after ROUND(…,9), which removes binary-float noise (0.6*a+0.4*b) without
   moving any value the forms can produce across a bound.
-* A cell shows "" when the core would have nothing (missing input, no valid ballots) or reports an error.
+* A cell shows "" when the core would have nothing (a required input missing) or reports an error no
+  formula can name; where no vote or ballot is valid it shows the core's own message ("#LXBZ! …", as the
+  UDF variant does: lxbz_xl/workbook/shown_errors.py decides which cells show which error).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from lxbz_xl.definition.rubric import (
     Variable,
     Veto,
 )
+from lxbz_xl.engine.exprs import _children as operands  # the order missing_reason blames operands in
 from lxbz_xl.engine.items import render
-from lxbz_xl.exact import fmt
+from lxbz_xl.exact import fmt, pct
 from lxbz_xl.workbook.formulas import Cell, Scope, compile_formulas
 from lxbz_xl.workbook.model import (
     MAIN_SHEET,
@@ -49,6 +52,16 @@ from lxbz_xl.workbook.model import (
     enum_label,
     quote,
     xl_string,
+)
+from lxbz_xl.workbook.plan_ballots import ballot_rule
+from lxbz_xl.workbook.shown_errors import (
+    ERROR_PREFIX,
+    MAX_MESSAGE,
+    MEMBER_TOTAL_LABEL,
+    NO_VALID_BALLOT,
+    NO_VALID_BALLOT_FOR,
+    NO_VALID_VOTES,
+    SHARE_LABEL,
 )
 
 TRUE, FALSE = "TRUE", "FALSE"
@@ -506,24 +519,7 @@ class Compiler:
 
     def unit_ready(self, scope: Scope) -> str:
         """TRUE when the case has what the core requires (else the core reports errors: cells show "")."""
-        parts = []
-        for path, spec in self.unit_specs.items():
-            block = self.blocks.get(path)
-            if block is None or not spec.required:
-                continue
-            if spec.type == "votes":
-                parts.append(f"SUM({self.plan.block_range(block, scope.here)})>0")
-            elif spec.type in ("numbers", "records"):
-                parts.append(f"COUNT({self.plan.block_range(block, scope.here)})>0")
-            elif spec.type == "ballots":
-                flags = self.plan.ballot_flags
-                assert flags is not None
-                sheet, v, i, first, last = flags
-                parts.append(
-                    f"SUM({quote(sheet)}!{v}{first}:{v}{last},{quote(sheet)}!{i}{first}:{i}{last})>0"
-                )
-            else:
-                parts.append(f'{scope.ref(block.slots[0])}<>""')
+        parts = [part for _path, part in self.unit_parts(scope)]
         for group in self.defn.one_of:
             present = []
             for path in group:
@@ -533,26 +529,194 @@ class Compiler:
                 else:
                     present.append(f'IF({scope.ref(block.slots[0])}<>"",1,0)')
             parts.append(f"({'+'.join(present)})=1")
-        if self.defn.items:
-            key = "items_total" if "items_total" in self.plan.outputs else "total"
-            parts.append(f'{scope.ref(self.plan.outputs[key])}<>""')
         return AND(*parts)
 
-    def member_ready(self, scope: Scope) -> str:
+    def unit_parts(self, scope: Scope) -> list[tuple[str, str]]:
+        """(input path, TRUE when present) of the items total, then each required unit input in the order
+        the core reads them (its errors come in that order)."""
+        parts: list[tuple[str, str]] = []
+        if self.defn.items:
+            key = "items_total" if "items_total" in self.plan.outputs else "total"
+            parts.append(("items_total", f'{scope.ref(self.plan.outputs[key])}<>""'))
+        for path, spec in self.unit_specs.items():
+            block = self.blocks.get(path)
+            if block is None or not spec.required:
+                continue
+            if spec.type == "votes":
+                parts.append((path, f"SUM({self.plan.block_range(block, scope.here)})>0"))
+            elif spec.type in ("numbers", "records"):
+                parts.append((path, f"COUNT({self.plan.block_range(block, scope.here)})>0"))
+            elif spec.type == "ballots":
+                sheet, v, i, first, last = self.ballot_sheet()
+                parts.append(
+                    (path, f"SUM({quote(sheet)}!{v}{first}:{v}{last},{quote(sheet)}!{i}{first}:{i}{last})>0")
+                )
+            else:
+                parts.append((path, f'{scope.ref(block.slots[0])}<>""'))
+        return parts
+
+    def ballot_sheet(self) -> tuple[str, str, str, int, int]:
+        flags = self.plan.ballot_flags
+        assert flags is not None
+        return flags
+
+    def member_parts(self, scope: Scope) -> list[tuple[str, str]]:
+        """(input path, TRUE when present) of each required input of the member row, in the core's order."""
         assert scope.row is not None and self.defn.members is not None
         parts = []
         for spec in self.defn.members.inputs:
             if spec.required is False:
                 continue
             if spec.type == "votes":
-                parts.append(f"SUM({','.join(self.vote_cells(spec.path, scope))})>0")
+                parts.append((spec.path, f"SUM({','.join(self.vote_cells(spec.path, scope))})>0"))
             elif spec.type == "numbers":
-                parts.append(f"COUNT({self.list_range(spec.path, scope)})>0")
+                parts.append((spec.path, f"COUNT({self.list_range(spec.path, scope)})>0"))
             elif spec.type == "records":
                 continue
             else:
-                parts.append(f'{scope.ref(scope.row[spec.path])}<>""')
-        return AND(*parts)
+                parts.append((spec.path, f'{scope.ref(scope.row[spec.path])}<>""'))
+        return parts
+
+    def member_ready(self, scope: Scope) -> str:
+        return AND(*[part for _path, part in self.member_parts(scope)])
+
+    # ---------------------------------------------------------------- errors a formula can name
+
+    def no_valid_votes(self, cells: list[str]) -> str:
+        """TRUE when a vote table is filled in and every count is 0: every ballot blank or invalid."""
+        refs = ",".join(cells)
+        return f"AND(COUNT({refs})>0,COUNT({refs})=COUNTA({refs}),MIN({refs})>=0,SUM({refs})=0)"
+
+    def read_errors(self, scope: Scope, member: bool) -> list[tuple[str, str]]:
+        """(condition, message) of the input errors of the unit (or, with `member`, of the member row) that
+        the core reports while reading the inputs and a formula can name: a vote table with no valid vote.
+        A table's error is named only when the required inputs read before it are present (the core would
+        report the missing one first, which the native variant leaves blank)."""
+        out: list[tuple[str, str]] = []
+        before: list[str] = []
+        if member:
+            assert scope.row is not None and self.defn.members is not None
+            specs = {s.path: s for s in self.defn.members.inputs}
+            parts = dict(self.member_parts(scope))
+            order = [s.path for s in self.defn.members.inputs]
+            label = self.defn.members.label
+            number = self.member_number(scope)
+        else:
+            specs = self.unit_specs
+            parts = dict(self.unit_parts(scope))
+            order = ["items_total", *self.unit_specs] if self.defn.items else list(self.unit_specs)
+        for path in order:
+            spec = specs.get(path)
+            if spec is not None and spec.type == "votes":
+                cells = (
+                    self.vote_cells(path, scope)
+                    if member
+                    else [self.plan.block_range(self.blocks[path], scope.here)]
+                )
+                text = spec.label + NO_VALID_VOTES
+                message = (
+                    f"{_s(ERROR_PREFIX + label + '第')}&{number}&{_s('条:' + text)}"
+                    if member
+                    else _s(ERROR_PREFIX + text)
+                )
+                out.append((AND(*before, self.no_valid_votes(cells)), message))
+            if path in parts:
+                before.append(parts[path])
+        return out
+
+    def member_number(self, scope: Scope) -> str:
+        """The member's number in the core's messages (第k条): its position among the named rows."""
+        m = self.plan.members
+        assert m is not None and scope.member_index is not None
+        sheet = "" if scope.here == m.sheet else f"{quote(m.sheet)}!"
+        return f"SUM({sheet}${m.flag_col}${m.first_row}:${m.flag_col}{m.first_row + scope.member_index})"
+
+    def ballot_errors(self, scope: Scope) -> list[tuple[str, str]]:
+        """(condition, message) of the ballot errors the core reports once the inputs are read: no ballot
+        valid at all (a unit error), or none of the valid ballots rating this member (its own error, on a
+        member row). Each names what the core names, word for word (lxbz_xl.engine.exprs._ballot_reason)."""
+        found = self.ballot_dependency()
+        if found is None or self.plan.members is None:
+            return []
+        path, spec = found
+        label = self.unit_specs[path].label
+        sheet, v, i, first, last = self.ballot_sheet()
+        valid = f"SUM({quote(sheet)}!{v}{first}:{v}{last})"
+        out = []
+        rule = ballot_rule(self.defn, path)
+        if rule is not None:
+            tier, cap = rule
+            evaluated = self.member_count(scope)
+            invalid = f"SUM({quote(sheet)}!{i}{first}:{i}{last})"
+            limit = f"INT({cap.numerator}*{evaluated}/{cap.denominator})"
+            message = _message(
+                label + NO_VALID_BALLOT + ",无法计算群众评价:第",
+                self.numbers_to(invalid),
+                f"张选票评“{tier}”的人数均超过被评价总人数",
+                (evaluated, f"LEN({evaluated})"),
+                "人的" + pct(cap) + "(每张至多",
+                (limit, f"LEN({limit})"),
+                "人),全部无效",
+            )
+            ready = self.unit_ready(scope)
+            if scope.row is not None:
+                ready = AND(ready, self.member_ready(scope))
+            out.append((AND(ready, f"{evaluated}>0", f"{valid}=0", f"{invalid}>0"), message))
+        if scope.row is not None and self.defn.members is not None and self.defn.members.total is not None:
+            members = self.defn.members
+            name = scope.ref(scope.row[members.name_field])
+            number = self.member_number(scope)
+            message = _message(
+                members.label + "第",
+                (number, f"LEN({number})"),
+                "条(",
+                (name, f"LEN({name})"),
+                f"):无法计算{MEMBER_TOTAL_LABEL}:{label}{NO_VALID_BALLOT_FOR}",
+                (name, f"LEN({name})"),
+                "的评价,无法计算群众评价",
+            )
+            den = self.ballot_points(spec, scope).known
+            ready = AND(self.unit_ready(scope), self.member_ready(scope))
+            out.append((AND(ready, f"{valid}>0", NOT(den)), message))
+        return out
+
+    def ballot_dependency(self) -> tuple[str, L.BallotPoints] | None:
+        """(ballots input, mean over ballots) the member total needs first: what the core blames when the
+        total cannot be computed (lxbz_xl.engine.exprs.missing_reason walks the operands in this order)."""
+        members = self.defn.members
+        if members is None or members.total is None:
+            return None
+        variables = {v.name: v for v in members.variables}
+
+        def walk(expr: Any) -> L.BallotPoints | None:
+            if isinstance(expr, str) and expr in variables:
+                return walk(variables[expr].expr)
+            if isinstance(expr, L.BallotPointsExpr):
+                return expr.ballot_points
+            for operand in operands(expr):
+                hit = walk(operand)
+                if hit is not None:
+                    return hit
+            return None
+
+        hit = walk(members.total)
+        return None if hit is None or hit.ballots not in self.blocks else (hit.ballots, hit)
+
+    def numbers_to(self, count: str) -> tuple[str, str]:
+        """(formula, its length) of the text 1、2、…、count: the core's list of ballot numbers, cut from one
+        constant (its first MAX_MESSAGE characters are all a cell can show)."""
+        n = self.defn.form.ballots
+        text = "、".join(str(k) for k in range(1, n + 1))[:MAX_MESSAGE]
+        # Each number of d digits adds d+1 characters (itself and a separator); one separator too many.
+        terms, low, d = [], 1, 1
+        while low <= n:
+            upto = f"MAX(0,{count}-{low - 1})" if low > 1 else count
+            terms.append(f"{upto}*{d + 1}")
+            if low * 10 - 1 < n:
+                terms.append(f"-MAX(0,{count}-{low * 10 - 1})*{d + 1}")
+            low, d = low * 10, d + 1
+        length = f"({''.join(t if t.startswith('-') or k == 0 else '+' + t for k, t in enumerate(terms))}-1)"
+        return f"LEFT({_s(text)},{length})", length
 
     # ---------------------------------------------------------------- items
 
@@ -655,18 +819,30 @@ class Compiler:
         return (IF(blank, '""', score), IF(blank, '""', deduction), IF(blank, '""', text))
 
 
+def _message(*pieces: str | tuple[str, str]) -> str:
+    """A cell's error text from constant text and (formula, length formula) pieces: "#LXBZ! " and the
+    message, cut as udfs show it (shown_errors.error_text: at most MAX_MESSAGE characters, "…" ending a cut)."""
+    body = "&".join(_s(p) if isinstance(p, str) else p[0] for p in pieces)
+    fixed = sum(len(p) for p in pieces if isinstance(p, str))
+    length = "+".join([str(fixed), *(p[1] for p in pieces if not isinstance(p, str))])
+    over = f"({length})>{MAX_MESSAGE}"
+    return f'{_s(ERROR_PREFIX)}&LEFT({body},IF({over},{MAX_MESSAGE - 1},{MAX_MESSAGE}))&IF({over},"…","")'
+
+
 def _pct(value: Fraction) -> str:
     return fmt(value * 100) + "%"
 
 
 class NativeBackend:
     """Built-in formulas: each node compiled by `Compiler`; a result shows "" until the scope has what the
-    core requires (the unit's inputs; on a member row, the member's too)."""
+    core requires (the unit's inputs; on a member row, the member's too), and the core's message where it
+    reports an error a formula can name (no valid vote or ballot: shown_errors)."""
 
     def __init__(self, plan: Plan):
         self.plan = plan
         self.comp = Compiler(plan)
         self._ready: dict[tuple[str, int | None], str] = {}
+        self._errors: dict[tuple[str, int | None], list[tuple[str, str]]] = {}
 
     def ready(self, scope: Scope) -> str:
         key = (scope.here, scope.member_index)
@@ -675,8 +851,26 @@ class NativeBackend:
             self._ready[key] = unit if scope.row is None else AND(unit, self.comp.member_ready(scope))
         return self._ready[key]
 
+    def errors(self, scope: Scope) -> list[tuple[str, str]]:
+        """(condition, message) of the errors the scope's cells name, in the order the cells show them
+        (shown_errors): the unit's reading errors (the core then stops), the member's own reading errors,
+        then what the core finds computing (no valid ballot at all, none rating this member)."""
+        key = (scope.here, scope.member_index)
+        if key not in self._errors:
+            found = self.comp.read_errors(scope, member=False)
+            if scope.row is not None:
+                found += self.comp.read_errors(scope, member=True)
+            self._errors[key] = found + self.comp.ballot_errors(scope)
+        return self._errors[key]
+
+    def shown(self, text: str, scope: Scope) -> str:
+        """`text`, unless one of the scope's errors holds: then that error's message."""
+        for cond, message in reversed(self.errors(scope)):
+            text = IF(cond, message, text)
+        return text
+
     def guard(self, v: Val, scope: Scope) -> str:
-        return IF(AND(self.ready(scope), v.known), v.text, '""')
+        return self.shown(IF(AND(self.ready(scope), v.known), v.text, '""'), scope)
 
     def preamble(self) -> dict[Cell, str]:
         return {}
@@ -696,30 +890,37 @@ class NativeBackend:
         return self.guard(self.comp.expr(entity.total, scope), scope)
 
     def share(self, votes: str, tiers: tuple[str, ...], scope: Scope) -> str:
-        # Display only (a percentage); every comparison stays cross-multiplied in integers.
+        # Display only (a percentage); every comparison stays cross-multiplied in integers. A table whose
+        # counts are all 0 says so, as LXBZ_VOTE_SHARE does (it knows the counts, not the table's name).
         sel, tot = self.comp.votes(votes, list(tiers), scope)
-        return IF(f"{tot}>0", f"{sel}/{tot}", '""')
+        block = self.comp.blocks[votes]
+        empty = IF(
+            self.comp.no_valid_votes([self.plan.block_range(block, scope.here)]),
+            _s(ERROR_PREFIX + SHARE_LABEL + NO_VALID_VOTES),
+            '""',
+        )
+        return IF(f"{tot}>0", f"{sel}/{tot}", empty)
 
     def base_tier(self, entity: Entity, scope: Scope) -> str:
         assert entity.tiers is not None
-        return IF(self.ready(scope), self.comp.base_tier(entity.tiers, scope), '""')
+        return self.shown(IF(self.ready(scope), self.comp.base_tier(entity.tiers, scope), '""'), scope)
 
     def tier(self, entity: Entity, base: Slot | None, scope: Scope) -> str:
         tiers = entity.tiers
         assert tiers is not None
-        if base is not None:  # vetoes and caps move the base tier shown in its own cell
+        if base is not None:  # vetoes and caps move the base tier shown in its own cell (an error passes)
             bref = scope.ref(base)
             return IF(f'{bref}=""', '""', self.comp.adjusted(tiers, bref, scope))
         text = self.comp.base_tier(tiers, scope)
         if scope.row is not None:
             text = f"({text})"  # member rows have always parenthesised it (kept: the templates stay the same)
-        return IF(self.ready(scope), text, '""')
+        return self.shown(IF(self.ready(scope), text, '""'), scope)
 
     def title(self, entity: Entity, scope: Scope) -> str:
-        return IF(self.ready(scope), self.comp.title(entity, scope), '""')
+        return self.shown(IF(self.ready(scope), self.comp.title(entity, scope), '""'), scope)
 
     def flags(self, entity: Entity, scope: Scope) -> str:
-        return IF(self.ready(scope), self.comp.flags(entity, scope), '""')
+        return self.shown(IF(self.ready(scope), self.comp.flags(entity, scope), '""'), scope)
 
 
 def native_formulas(plan: Plan) -> dict[Cell, str]:

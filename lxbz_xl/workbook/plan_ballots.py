@@ -93,15 +93,20 @@ def plan_ballots(ctx: PlanContext, spec: FieldSpec) -> Block:
     sheet.widths[vcol] = sheet.widths[icol] = 6
     ctx.text(sheet, f"{vcol}3", "有效票", "header")
     ctx.text(sheet, f"{icol}3", "作废票", "header")
+    # A mark counts only under a member's name (row 3), as in the core: a column whose member row has no
+    # name rates nobody, and a ballot marked only there is no ballot (cells.ballots).
+    named = f'($B$3:${last}$3<>"")'
     for b in range(1, ballots + 1):
         r = b + 3
         row = f"$B{r}:${last}{r}"
-        nonempty = "(" + "+".join(f'COUNTIF({row},"{v}")' for v in spec.values) + ")>0"
+        marks = "+".join(f'({row}="{v}")' for v in spec.values)
+        nonempty = f"SUMPRODUCT(({marks})*{named})>0"
         if rule is None:
             bad = "FALSE"
         else:
             tier, share = rule
-            bad = f'{share.denominator}*COUNTIF({row},"{tier}")>{share.numerator}*{m.count_formula(title)}'
+            top = f'SUMPRODUCT(({row}="{tier}")*{named})'
+            bad = f"{share.denominator}*{top}>{share.numerator}*{m.count_formula(title)}"
         ctx.helpers[(title, f"{vcol}{r}")] = f"=IF(AND({nonempty},NOT({bad})),1,0)"
         ctx.helpers[(title, f"{icol}{r}")] = f"=IF(AND({nonempty},{bad}),1,0)"
         ctx.text(sheet, f"{vcol}{r}", "", "helper")
