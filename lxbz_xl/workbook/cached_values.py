@@ -140,9 +140,9 @@ def expected_outputs(
             used = [n for n, name in enumerate(shows.member_names) if not blank(cell(name))]
         if plan.items and not scored:
             used = []
-        position = {r: k for k, r in enumerate(used)}  # form row → member of the case
-        for r, row in enumerate(shows.member_outputs):
-            k = position.get(r, -1)
+        position = {n: k for k, n in enumerate(used)}  # form row → member of the case
+        for n, row in enumerate(shows.member_outputs):
+            k = position.get(n, -1)
             shown_error = errors.member(k) if k >= 0 else None
             member = errors.outcome(k)
             for key, w in row:
