@@ -101,7 +101,7 @@ def read_elements(
 
     found: list[tuple[str, dict[str, str], str]] = parse_cached(
         archive, part, budget, "elements", lambda: ElementList(budget.limits), result, source=source
-    )
+    )[0]
     return found
 
 
@@ -123,24 +123,11 @@ def parse_cached(
     result: Callable[[Any], Any],
     strict: bool = True,
     source: bytes | None = None,
-) -> Any:
-    """``result(handler)`` after streaming ``part`` into ``make()``, or the same result for the same bytes
-    parsed clean before under the same limits (the results are shared: callers never mutate them).
-    ``source``: the whole file's bytes, so a member stored as before is not even inflated again."""
-    return parse_cached_digest(archive, part, budget, kind, make, result, strict, source)[0]
-
-
-def parse_cached_digest(
-    archive: zipfile.ZipFile,
-    part: str,
-    budget: Budget,
-    kind: str,
-    make: Callable[[], Any],
-    result: Callable[[Any], Any],
-    strict: bool = True,
-    source: bytes | None = None,
 ) -> tuple[Any, bytes | None]:
-    """:func:`parse_cached` and the digest of the member's bytes (None for a part too large to cache)."""
+    """(``result(handler)`` after streaming ``part`` into ``make()``, the digest of the member's bytes — None
+    for a part too large to cache). The same bytes parsed clean before under the same limits give the same
+    (shared) result: callers never mutate it. ``source``: the whole file's bytes, so a member stored as
+    before is not even inflated again (member_memo)."""
     if archive.getinfo(part).file_size > _CACHE_MAX_PART:
         handler = make()
         parse_member(archive, part, handler, budget, strict=strict)
@@ -378,7 +365,7 @@ class FastBook:
                     lambda: _Styles(self.limits),
                     _hiding,
                     source=self.package.source,
-                )
+                )[0]
                 self.package.done.add(part)
         return self._hiding
 
@@ -390,7 +377,7 @@ class FastBook:
                 posixpath.join(base, "sharedStrings.xml"),
             )
             if part in self._names:
-                self._sst, self._sst_digest = parse_cached_digest(
+                self._sst, self._sst_digest = parse_cached(
                     self._archive,
                     part,
                     self.package.budget,

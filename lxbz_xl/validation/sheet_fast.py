@@ -3,8 +3,8 @@
 Submissions of one template repeat most of their rows byte for byte (labels, formulas, blank cells); only
 the filled rows differ. After expat has checked the whole part without Python callbacks (well-formed,
 UTF-8), a *plain* part is split into its rows, and a row whose exact bytes were read before in this worker
-reuses that reading; a new row is read on its own by the same :class:`SheetReader` the streaming pass
-uses. The part outside the rows (columns, merges, validations …) is read by that reader too, as one
+reuses that reading; a new row is read on its own (row_scan, else the same :class:`SheetReader` the streaming
+pass uses). The part outside the rows (columns, merges, validations …) is read by that reader too, as one
 document without the rows.
 
 Why a row read on its own reads as in the whole part: a plain part has no DTD (so no entity but the five
@@ -27,6 +27,7 @@ import dataclasses
 from typing import Any
 from xml.parsers import expat
 
+from lxbz_xl.validation.row_scan import scan_row
 from lxbz_xl.validation.sheet_scan import Cell, SharedStrings, Sheet, SheetReader, Validation
 from lxbz_xl.validation.sheet_scan import _value as cell_value
 from lxbz_xl.validation.xml_stream import Budget
@@ -96,7 +97,7 @@ def read_plain_sheet(
             return False  # an element whose name starts with "row"
         row = memo.get(piece)
         if row is None:
-            row = _read_row(piece, limits)
+            row = scan_row(piece, limits, _Row) or _read_row(piece, limits)
             if row is None:
                 return False
             if not row.followers:

@@ -455,37 +455,10 @@ class SheetReader(Handler):
     def _end_cell(self) -> None:
         self.in_cell = False
         self.collect = None
-        kind = self.ctype
-        if kind == "inlineStr":
-            inline = self.inline
-            if inline is None:
-                cell = Cell(None, None, kind, self.style, False)
-            else:
-                cell = Cell(inline[0] if len(inline) == 1 else "".join(inline), None, kind, self.style, True)
-        elif self.value is not None:
-            raw = self.value
-            cell = Cell(_value(kind, raw, self.sst), None, kind, self.style, raw != "" or kind == "str")
-        else:
-            cell = Cell(None, None, kind, self.style, False)
+        cell = make_cell(self.ctype, self.value, self.inline, self.style, self.sst)
         if self.fattrs is not None:
-            self._formula(cell, self.ref)
+            note_formula(cell, self.ref, self.fattrs, self.formula or "", self)
         self.cells[self.ref] = cell
-
-    def _formula(self, cell: Cell, ref: str) -> None:
-        attrs = self.fattrs or {}
-        text = self.formula or ""
-        if attrs.get("t") == "shared" and "si" in attrs:
-            si = attrs["si"]
-            if text:
-                self.shared[si] = (ref, text)
-            else:
-                self.followers.append((ref, si))
-        cell.formula = text
-        keys = self.formula_keys
-        keys.append(ref)
-        keys.append(text)
-        if attrs:
-            keys.append(repr(sorted(attrs.items())))
 
     def _end_validation(self) -> None:
         attrs, texts = self.dv or {}, self.dv_text
@@ -521,6 +494,35 @@ def _translate(formula: str, origin: str, dest: str) -> str:
         return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
     except Exception:  # a master the translator cannot read: compared as written (a finding if wrong)
         return formula
+
+
+def make_cell(
+    kind: str, raw: str | None, inline: list[str] | None, style: int, sst: SharedStrings | None
+) -> Cell:
+    """A cell from its type, the text of its ``<v>`` (None: none) and of its inline string's ``<t>``."""
+    if kind == "inlineStr":
+        if inline is None:
+            return Cell(None, None, kind, style, False)
+        return Cell(inline[0] if len(inline) == 1 else "".join(inline), None, kind, style, True)
+    if raw is not None:
+        return Cell(_value(kind, raw, sst), None, kind, style, raw != "" or kind == "str")
+    return Cell(None, None, kind, style, False)
+
+
+def note_formula(cell: Cell, ref: str, attrs: dict[str, str], text: str, into: Any) -> None:
+    """Give ``cell`` its formula and note it in ``into`` (a reader: shared masters, followers, formula keys)."""
+    if attrs.get("t") == "shared" and "si" in attrs:
+        si = attrs["si"]
+        if text:
+            into.shared[si] = (ref, text)
+        else:
+            into.followers.append((ref, si))
+    cell.formula = text
+    keys = into.formula_keys
+    keys.append(ref)
+    keys.append(text)
+    if attrs:
+        keys.append(repr(sorted(attrs.items())))
 
 
 def _is_zero(text: str | None) -> bool:
