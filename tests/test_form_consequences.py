@@ -342,3 +342,17 @@ def test_member_rows_in_pycel(tmp_path: Path) -> None:
     template = build_template(defn, tmp_path / "t", "udf", source)
     done, mismatches = prove_udf(defn, template, valid_cases(defn, 12, 4), against_core=True)
     assert done == 12 and not mismatches, mismatches[:3]
+
+
+@pytest.mark.libreoffice
+def test_member_rows_in_libreoffice(tmp_path: Path) -> None:
+    from lxbz_xl.office import find_soffice
+    from lxbz_xl.workbook.proof import prove_native
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    defn, _rid = _member_rubric(tmp_path)
+    source = (tmp_path / "with_members.yaml").read_text(encoding="utf-8")
+    template = build_template(defn, tmp_path / "t", "native", source)
+    done, mismatches = prove_native(defn, template, valid_cases(defn, 8, 4), tmp_path / "work")
+    assert done == 8 and not mismatches, mismatches[:3]
