@@ -130,7 +130,7 @@ ERRORS: list[tuple[str, Callable[[], Any], str]] = [
     (
         "unknown output",
         lambda: LXBZ_VALUE(A, "xyz", "county", VOTES, VOTES),
-        "未知的输出xyz;可用:total, tier, base_tier, title, flags",
+        "未知的输出xyz;可用:total, tier, base_tier, title, flags, consequences",
     ),
     # members
     ("no members", lambda: LXBZ_MEMBER(A, "total", [["x"]]), "领导班子年度考核没有成员明细"),

@@ -56,6 +56,9 @@ class Recorder:
     def flags(self, entity: Any, scope: Scope) -> str:
         return f"flags@{self._at(scope)}"
 
+    def consequence(self, entity: Any, key: str, tier: Slot, scope: Scope) -> str:
+        return f"{key}@{self._at(scope)}:{tier.spec.ref}"
+
 
 @pytest.mark.parametrize("rid", RUBRICS)
 def test_both_variants_have_formulas_in_the_same_cells(rid: str) -> None:
@@ -108,6 +111,10 @@ def test_a_base_tier_cell_feeds_the_tier() -> None:
     assert out[(MAIN_SHEET, base)] == "=base_tier@unit"
     assert out[(MAIN_SHEET, plan.outputs["tier"].spec.ref)] == f"=tier@unit:{base}"
     assert out[(MAIN_SHEET, plan.outputs["shares.team_votes.优秀"].spec.ref)] == "=share:team_votes:优秀"
+    # 结果运用 is asked with the final tier's cell (tiers.consequences; no promotable: no 选拔任用 row)
+    tier = plan.outputs["tier"].spec.ref
+    assert out[(MAIN_SHEET, plan.outputs["consequences"].spec.ref)] == f"=consequences@unit:{tier}"
+    assert "promotion" not in plan.outputs
 
 
 def test_roster_counts_become_the_clause_arguments() -> None:

@@ -149,11 +149,11 @@ def LXBZ_TITLE(rubric: Any, *args: Any) -> Any:
 
 @xw.func
 @xw.arg("rubric", err_to_str=True, doc=RUBRIC_DOC)
-@xw.arg("name", err_to_str=True, doc="total(总分)或变量名,如 water_part")
+@xw.arg("name", err_to_str=True, doc="total(总分)、consequences(结果运用)、promotion(选拔任用)或变量名")
 @xw.arg("args", ndim=2, err_to_str=True, doc=UNIT_DOC)
 @cell_errors
 def LXBZ_VALUE(rubric: Any, name: Any, *args: Any) -> Any:
-    """单位的总分(total)或某个计算变量的值。"""
+    """单位的总分(total)、某个计算变量的值,或最终档次的结果运用(consequences)/选拔任用(promotion)。"""
     done = results.unit(rubric, args)
     if done is None:
         return EMPTY
@@ -173,7 +173,11 @@ def LXBZ_FLAGS(rubric: Any, *args: Any) -> Any:
 
 @xw.func
 @xw.arg("rubric", err_to_str=True, doc=RUBRIC_DOC)
-@xw.arg("output", err_to_str=True, doc="total、tier、base_tier、title、flags 或成员变量名")
+@xw.arg(
+    "output",
+    err_to_str=True,
+    doc="total、tier、base_tier、title、flags、consequences、promotion 或成员变量名",
+)
 @xw.arg("member_row", ndim=2, err_to_str=True, doc="该成员所在行(按成员输入顺序)")
 @xw.arg("args", ndim=2, err_to_str=True, doc=UNIT_DOC)
 @cell_errors

@@ -13,6 +13,7 @@ from lxbz_xl.definition.rubric import Entity, RubricDefinition, Veto
 from lxbz_xl.engine.exprs import share
 from lxbz_xl.inputs import InputProblem, check_value, parse_bool
 from lxbz_xl.result import MemberResult, Outcome
+from lxbz_xl.workbook.shown_consequences import CONSEQUENCES, LABELS, PROMOTION, outputs, shown
 from lxbz_xl.workbook.shown_errors import SHARE_LABEL, member_error, member_outcomes, unit_error
 from udfs.args import UnitCase, member_record, unit_case, unit_labels
 from udfs.cache import cell_key, linked_files_stamp, memo, rubric
@@ -175,11 +176,15 @@ OUTPUT_WORDS = {
     "称号": "title",
     "flags": "flags",
     "提示": "flags",
+    CONSEQUENCES: CONSEQUENCES,
+    "结果运用": CONSEQUENCES,
+    PROMOTION: PROMOTION,
+    "选拔任用": PROMOTION,
 }
 
 
 def output(entity: Entity, out: Outcome, name: Any, owner: str, total_label: str = "") -> Any:
-    """total / tier / base_tier / title / flags, or a variable by name or label."""
+    """total / tier / base_tier / title / flags / consequences / promotion, or a variable by name or label."""
     word = text(name)
     kind = OUTPUT_WORDS.get(word) or ("total" if word and word == total_label else None)
     if kind == "total":
@@ -192,10 +197,15 @@ def output(entity: Entity, out: Outcome, name: Any, owner: str, total_label: str
         return title(entity, out, owner)
     if kind == "flags":
         return "；".join(out.flags)
+    if kind in (CONSEQUENCES, PROMOTION):
+        if kind not in outputs(entity):
+            raise InputProblem(f"{owner}没有{LABELS[kind]}规则")
+        return shown(out, kind)  # RUBRICS.md §11: the core's notes for the final tier
     for value in out.values:
         if word in (value.name, value.label):
             return to_cell(value.value)
-    known = ["total", "tier", "base_tier", "title", "flags"] + [v.name for v in entity.variables]
+    known = ["total", "tier", "base_tier", "title", "flags", *outputs(entity)]
+    known += [v.name for v in entity.variables]
     raise InputProblem(f"未知的输出{word or '(空)'};可用:{', '.join(known)}")
 
 

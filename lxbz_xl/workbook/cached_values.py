@@ -29,6 +29,8 @@ from lxbz_xl.workbook.form import plan_for
 from lxbz_xl.workbook.model import NO, YES, Layout, Plan
 from lxbz_xl.workbook.plan_ballots import ballot_rule
 from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
+from lxbz_xl.workbook.shown_consequences import PREFIXES as CONSEQUENCE_OUTPUTS
+from lxbz_xl.workbook.shown_consequences import shown as consequence_shown
 from lxbz_xl.workbook.shown_errors import NO_VALID_VOTES, SHARE_LABEL, CellErrors, error_text
 from lxbz_xl.workbook.unfilled import PATH as UNFILLED
 from lxbz_xl.workbook.unfilled import note, unfilled_ids
@@ -234,6 +236,8 @@ def _unit_value(outcome: Any, path: str) -> Any:
         return (PENDING if outcome.provisional_on else YES) if outcome.title else NO
     if path == "flags":
         return SEP.join(outcome.flags)
+    if path in CONSEQUENCE_OUTPUTS:
+        return consequence_shown(outcome, path)
     if path.startswith("values."):
         name = path.split(".", 1)[1]
         return _num(next((v.value for v in outcome.values if v.name == name), None))

@@ -3,7 +3,7 @@ the definition, with two back ends behind one interface.
 
 The walk (`compile_formulas`) visits the items (clauses → score, deduction, explanation), the items
 total, every unit-level output (variables, total, vote shares, base tier, tier with its vetoes and caps,
-title, notices, unfilled items) and every member row's outputs, and asks the back end for the formula
+what the final tier means (结果运用 / 选拔任用), title, notices, unfilled items) and every member row's outputs, and asks the back end for the formula
 of that node in that scope. Back ends: udf_formulas.UdfBackend (a call of an LXBZ_* worksheet function:
 the core computes the node) and native_formulas.NativeBackend (the node compiled to built-in
 functions). What both share (helper cells of the plan, the unfilled note, the name guard of member
@@ -18,6 +18,7 @@ from typing import Protocol
 from lxbz_xl.definition.rubric import Entity, Variable
 from lxbz_xl.workbook.model import MAIN_SHEET, ItemSlots, Plan, Slot
 from lxbz_xl.workbook.plan_results import share_path, vote_shares
+from lxbz_xl.workbook.shown_consequences import LABELS as CONSEQUENCE_OUTPUTS
 from lxbz_xl.workbook.unfilled import unfilled_formula
 
 Cell = tuple[str, str]  # (sheet, ref)
@@ -60,6 +61,10 @@ class Backend(Protocol):
     def title(self, entity: Entity, scope: Scope) -> str: ...
 
     def flags(self, entity: Entity, scope: Scope) -> str: ...
+
+    def consequence(self, entity: Entity, key: str, tier: Slot, scope: Scope) -> str:
+        """结果运用 / 选拔任用 (`key`, shown_consequences) of the final tier shown in `tier`."""
+        ...
 
 
 def compile_formulas(plan: Plan, backend: Backend) -> dict[Cell, str]:
@@ -112,7 +117,8 @@ def item_args(plan: Plan, its: ItemSlots) -> list[str]:
 
 
 def _entity_output(backend: Backend, entity: Entity, key: str, slots: dict[str, Slot], scope: Scope) -> str:
-    """The formula of output `key` (values.<var>, total, base_tier, tier, title, flags) of `entity`."""
+    """The formula of output `key` (values.<var>, total, base_tier, tier, title, flags, consequences,
+    promotion) of `entity`."""
     if key.startswith("values."):
         var = next(v for v in entity.variables if v.name == key.split(".", 1)[1])
         return backend.value(entity, var, scope)
@@ -126,6 +132,8 @@ def _entity_output(backend: Backend, entity: Entity, key: str, slots: dict[str, 
         return backend.title(entity, scope)
     if key == "flags":
         return backend.flags(entity, scope)
+    if key in CONSEQUENCE_OUTPUTS:
+        return backend.consequence(entity, key, slots["tier"], scope)
     raise ValueError(f"no formula for output {key!r}")
 
 

@@ -54,6 +54,7 @@ from lxbz_xl.workbook.model import (
     xl_string,
 )
 from lxbz_xl.workbook.plan_ballots import ballot_rule
+from lxbz_xl.workbook.shown_consequences import by_tier
 from lxbz_xl.workbook.shown_errors import (
     ERROR_PREFIX,
     MAX_MESSAGE,
@@ -921,6 +922,19 @@ class NativeBackend:
 
     def flags(self, entity: Entity, scope: Scope) -> str:
         return self.shown(IF(self.ready(scope), self.comp.flags(entity, scope), '""'), scope)
+
+    def consequence(self, entity: Entity, key: str, tier: Slot, scope: Scope) -> str:
+        """The tier cell's text mapped to the core's text for that final tier (constants from the YAML,
+        shown_consequences.by_tier); "" while the tier is blank, the tier cell's message where it shows one."""
+        t = scope.ref(tier)
+        groups: dict[str, list[str]] = {}
+        for shown, text in by_tier(entity, key):
+            if text:
+                groups.setdefault(text, []).append(shown)
+        out = '""'
+        for text, names in reversed(groups.items()):
+            out = IF(OR(*[f"{t}={_s(n)}" for n in names]), _s(text), out)
+        return IF(f"LEFT({t},{len(ERROR_PREFIX)})={_s(ERROR_PREFIX)}", t, out)
 
 
 def native_formulas(plan: Plan) -> dict[Cell, str]:

@@ -10,6 +10,8 @@ from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import Members
 from lxbz_xl.workbook.model import MemberTable, SheetPlan, Slot, col
 from lxbz_xl.workbook.plan_context import PlanContext, sheet_title, text_width
+from lxbz_xl.workbook.shown_consequences import LABELS
+from lxbz_xl.workbook.shown_consequences import outputs as consequence_outputs
 
 # Presentation sizes (not scoring rules): cells of a trailing list / record input on a member row.
 MEMBER_LIST_CELLS = 5
@@ -59,6 +61,7 @@ def _outputs(spec: Members) -> list[tuple[str, str, str]]:
         if spec.tiers.adjustments:
             outputs.append(("base_tier", "初定档次", "tier"))
         outputs.append(("tier", "档次", "tier"))
+        outputs += [(key, LABELS[key], "text") for key in consequence_outputs(spec)]  # RUBRICS.md §11
     if spec.title is not None:
         outputs.append(("title", spec.title.name.split("(")[0], "bool"))
     if spec.flags:

@@ -1,6 +1,6 @@
 """Planner of the results section of the main sheet (考评结果): every unit-level output the rubric
-defines (variables, total, the vote shares its tier and title conditions test, tiers, title, notices,
-the unfilled items)."""
+defines (variables, total, the vote shares its tier and title conditions test, tiers and what the final
+tier means (结果运用 / 选拔任用, shown_consequences.py), title, notices, the unfilled items)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from lxbz_xl.definition import logic as L
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.workbook.model import SheetPlan
-from lxbz_xl.workbook.plan_context import PlanContext
+from lxbz_xl.workbook.plan_context import PlanContext, lines_needed
+from lxbz_xl.workbook.shown_consequences import LABELS, outputs, texts
 
 
 def share_path(votes: str, tiers: list[str] | tuple[str, ...]) -> str:
@@ -57,7 +58,8 @@ def is_count(expr: Any) -> bool:
 
 
 def plan_results(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
-    """The results section (档次 / 称号 / variables / shares / notices) from `row`; returns the next row."""
+    """The results section (档次 / 结果运用 / 称号 / variables / shares / notices) from `row`; returns the
+    next row."""
     defn = ctx.defn
     rows: list[tuple[str, str, str, str]] = []  # (path, label, kind, name)
     for var in defn.variables:
@@ -75,6 +77,8 @@ def plan_results(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
             rows.append(("base_tier", "初定档次(调整前)", "tier", "BASE_TIER"))
         label = "评定档次" + ("(档次分界待本地确定)" if defn.tiers.pending_local else "")
         rows.append(("tier", label, "tier", "TIER"))
+        for key in outputs(defn):  # RUBRICS.md §11: what the form's own final tier means
+            rows.append((key, f"{LABELS[key]}(按本表评定档次)", "text", key.upper()))
     if defn.title is not None:
         rows.append(("title", f"是否达到“{defn.title.name}”", "bool", "TITLE"))
     if defn.flags:
@@ -87,6 +91,7 @@ def plan_results(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
     for path, label, kind, name in rows:
         ctx.field_row(sheet, row, label)
         text_kind = kind in ("tier", "bool", "text")
+        shows = texts(defn, path) if path in LABELS else []
         ctx.outputs[path] = ctx.slot(
             sheet,
             f"F{row}",
@@ -96,7 +101,12 @@ def plan_results(ctx: PlanContext, sheet: SheetPlan, row: int) -> int:
             kind,
             number_format={"percent": "0.00%", "count": "0"}.get(kind, "0.00"),
             merge=f"F{row}:I{row}" if text_kind else None,
+            style="output_text" if shows else None,
         )
+        if shows:  # tall enough for the longest text the tier can bring
+            width = sum(sheet.widths[c] for c in "FGHI")
+            tall = 13.5 * max(lines_needed(t, width, 9) for t in shows)
+            sheet.heights[row] = max(sheet.heights.get(row, 17.0), tall)
         if not text_kind:
             ctx.text(sheet, f"G{row}", "", "text", f"G{row}:I{row}")
         row += 1

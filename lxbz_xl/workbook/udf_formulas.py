@@ -117,6 +117,10 @@ class UdfBackend:
     def flags(self, entity: Entity, scope: Scope) -> str:
         return self.unit_or_member("LXBZ_FLAGS", "flags", scope)
 
+    def consequence(self, entity: Entity, key: str, tier: Slot, scope: Scope) -> str:
+        # The core's text for the final tier, computed anew (not read from the tier cell).
+        return self.unit_or_member("LXBZ_VALUE", key, scope, _s(key))
+
 
 def udf_formulas(plan: Plan, rubric_ref: str) -> dict[Cell, str]:
     """The UDF variant's formulas (formulas.compile_formulas with the UDF back end)."""
