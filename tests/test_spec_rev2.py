@@ -269,9 +269,11 @@ def test_consequences_always_match_the_final_tier(rubric: str, data: st.DataObje
         assert result.may_promote == (result.tier in {"优秀", "称职"})
 
 
+@pytest.mark.parametrize("old", ["2025.1", "2025.2"])
 @pytest.mark.parametrize("rubric", ["annual_cadre", "annual_team", "layered"])
-def test_a_form_of_the_previous_version_is_outdated_not_tampered(rubric: str, tmp_path: Path) -> None:
-    """The bumped rubrics (2025.1 → 2025.2): a form saying 2025.1 names both versions and is not tampered."""
+def test_a_form_of_a_previous_version_is_outdated_not_tampered(rubric: str, old: str, tmp_path: Path) -> None:
+    """The bumped rubrics (2025.1 → 2025.2 for the rules of rev. 2; 2025.3 for forms that show more): a form
+    saying an earlier version names both versions and is not reported as tampered."""
     import openpyxl
 
     from lxbz_xl.validation.check_file import check_file
@@ -280,10 +282,10 @@ def test_a_form_of_the_previous_version_is_outdated_not_tampered(rubric: str, tm
     wb = openpyxl.load_workbook(Path("workbook_templates") / f"{rubric}.xlsx")
     for row in wb["_lxbz"].iter_rows(min_col=1, max_col=2):
         if row[0].value == "version":
-            assert row[1].value == load_rubric(rubric).version == "2025.2"
-            row[1].value = "2025.1"
+            assert row[1].value == load_rubric(rubric).version == "2025.3"
+            row[1].value = old
     path = tmp_path / f"{rubric}_old.xlsx"
     wb.save(path)
     report = check_file(path, Context())
     assert [f.code for f in report.findings] == ["outdated_template"], report.findings
-    assert "版本2025.1" in report.findings[0].message and "当前版本2025.2" in report.findings[0].message
+    assert f"版本{old}" in report.findings[0].message and "当前版本2025.3" in report.findings[0].message

@@ -78,8 +78,10 @@ def changes(old: dict[str, Any], new: dict[str, Any], limit: int = 8) -> list[st
         out.append(f"新增工作表{'、'.join(added)}")
     moved = [k for k, v in new.get("cells", {}).items() if old.get("cells", {}).get(k, v) != v]
     fresh = [k for k in new.get("cells", {}) if k not in old.get("cells", {})]
-    if moved or fresh:
-        out.append(f"填写位置调整{len(moved) + len(fresh)}处")
+    if moved:
+        out.append(f"单元格位置调整{len(moved)}处")
+    if fresh:
+        out.append(f"新增单元格{len(fresh)}处")
     if not out and old.get("fingerprints") != new.get("fingerprints"):
         out.append("计算公式有更新")
     if len(out) > limit:
