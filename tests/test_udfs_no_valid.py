@@ -193,7 +193,7 @@ def test_an_edited_linked_rubric_is_noticed(rubric_dir: Path) -> None:
     from lxbz_xl.definition.loader import DefinitionError, load_definition
 
     args = [[["county"]], [[62, 30, 6, 2]], [[70, 25, 4, 1]]]
-    assert LXBZ_RUBRIC_VERSION("annual_team") == "2025.2"
+    assert LXBZ_RUBRIC_VERSION("annual_team") == load_definition(rubric_dir / "annual_team.yaml").version
     tier = LXBZ_TIER("annual_team", *args)
     assert tier in ("优秀", "较好", "一般", "较差")
     _edit(rubric_dir / "party_secretary.yaml", "attention_insufficient", "attention_lacking")
