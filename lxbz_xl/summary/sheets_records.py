@@ -43,10 +43,16 @@ def entry_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh.text(
         "每份计入汇总的报送一行。“填报表内结果”是报送工作簿自身显示的结果;与汇总不同时,“资格链与批次说明”写明原因。"
     )
-    entries = sorted(ctx.summary.entries, key=lambda x: (x.result.year or 0, x.result.unit, x.rubric))
+    every = ctx.summary.entries
+    # Sorted by position (the entries are on disk: sort their keys, then read each once more).
+    order = sorted(range(len(every)), key=lambda i: _entry_key(every[i]))
     sh.header_row = sh.header(labels)
-    _, last = sh.rows(entry_row(ctx, e) for e in entries)
+    _, last = sh.rows(entry_row(ctx, every[i]) for i in order)
     sh.finish(ncols=len(labels), table=(1, last), freeze_cols=1, paper=A3, widths={13: 60})
+
+
+def _entry_key(e: Entry) -> tuple[int, str, str]:
+    return (e.result.year or 0, e.result.unit, e.rubric)
 
 
 def entry_row(ctx: Ctx, e: Entry) -> list[Any]:
