@@ -11,7 +11,6 @@ import os
 import pickle
 import re
 import tempfile
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
@@ -26,8 +25,9 @@ from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.hyperlink import Hyperlink, HyperlinkList
 from openpyxl.xml.constants import REL_NS
+from openpyxl.xml.functions import Element, tostring
 
 from lxbz_xl.summary.model import Ref
 from lxbz_xl.validation.safe_text import put_text
@@ -170,34 +170,71 @@ _FONTS = {
 _HYPERLINK = f"{REL_NS}/hyperlink"
 
 
-class _LinkRels(RelationshipList):
-    """A sheet's relationships with its external hyperlinks held as bare targets: openpyxl keeps every
-    sheet's relationships until the workbook is saved, as objects of several hundred bytes each, which
-    at 10,000 submissions (tens of thousands of links per sheet) was the largest part of the writer."""
+LINKS_HERE = "lxbzLinks"  # where a sheet's .rels part takes its hyperlink relationships (write_xlsx)
+
+
+class LinkRels(RelationshipList):
+    """A sheet's relationships with its external hyperlinks already serialised, in a temporary file:
+    openpyxl keeps every sheet's relationships until the workbook is saved and then builds one tree of
+    them, which at 10,000 submissions (tens of thousands of links per sheet) was the largest part of the
+    writer. The saved part holds a `LINKS_HERE` element instead, which `write_xlsx` replaces with the
+    file's bytes (the same bytes openpyxl writes for these relationships)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._links: list[str] = []
-        self._ids = array("I")  # the link's rId number (allocated in order among the others)
+        self.links: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_xlsx)
+        self.count = 0
 
     def append(self, value: Relationship) -> None:
         if value.Type == _HYPERLINK and value.TargetMode == "External" and not value.Id:
-            self._links.append(value.Target)
-            self._ids.append(len(self))
+            self.count += 1
             value.Id = f"rId{len(self)}"
+            rel = Relationship(Id=value.Id, Type=_HYPERLINK, Target=value.Target, TargetMode="External")
+            self.links.write(tostring(rel.to_tree()))
             return
         super().append(value)
 
     def __len__(self) -> int:
-        return super().__len__() + len(self._links)
+        return super().__len__() + self.count
 
     def to_tree(self) -> Any:
         tree = super().to_tree()
-        for rid, target in zip(self._ids, self._links, strict=True):
-            tree.append(
-                Relationship(Id=f"rId{rid}", Type=_HYPERLINK, Target=target, TargetMode="External").to_tree()
-            )
+        if self.count:
+            tree.append(Element(LINKS_HERE))
         return tree
+
+
+class _Hyperlinks:
+    """A sheet's hyperlinks on their way out, pickled to a temporary file as each row is written (openpyxl
+    would keep them all until the sheet closes, then build one tree of them), and written at the close
+    element by element, as openpyxl writes them."""
+
+    def __init__(self) -> None:
+        self.spool: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `write`)
+        self.count = 0
+
+    def drain(self, ws: Any) -> None:
+        for link in ws._hyperlinks:
+            pickle.dump(link, self.spool, pickle.HIGHEST_PROTOCOL)
+            self.count += 1
+        ws._hyperlinks.clear()
+
+    def write(self, writer: Any) -> None:
+        """`WorksheetWriter.write_hyperlinks` (each link's relationship, then the <hyperlinks> element)."""
+        if not self.count:
+            return
+        self.spool.seek(0)
+        xf = writer.xf.send(True)
+        with xf.element(HyperlinkList.tagname):
+            for _ in range(self.count):
+                link = pickle.load(self.spool)  # our own bytes
+                if link.target:
+                    rel = Relationship(type="hyperlink", TargetMode="External", Target=link.target)
+                    writer._rels.append(rel)
+                    link.id = rel.id
+                xf.write(link.to_tree())
+        writer.xf.send(None)
+        self.spool.close()
 
 
 class Sheet:
@@ -486,6 +523,7 @@ class Sheet:
         used = f"A1:{get_column_letter(self._extent[1])}{self._extent[0]}"
         ws.calculate_dimension = lambda: used
         styles: dict[int, Any] = {}
+        links = _Hyperlinks()
         heights, at = self.heights, 1
         for r, row in self._spooled_rows():
             for gap in range(at, r):  # empty rows only matter for their height
@@ -518,15 +556,16 @@ class Sheet:
                     cell.comment = note
                 out[c - 1] = cell
             ws.append(out)
+            links.drain(ws)
         for gap in range(at, max(heights, default=0) + 1):
             if gap in heights:
                 ws.row_dimensions[gap].height = heights[gap]
             ws.append([])
         self._spool.close()
         ws._get_writer()
-        ws._writer._rels = _LinkRels()  # before `close` writes the hyperlinks
+        ws._writer._rels = LinkRels()  # before `close` writes the hyperlinks
+        ws._writer.write_hyperlinks = lambda: links.write(ws._writer)
         ws.close()
-        ws._hyperlinks = []  # written with the sheet; openpyxl would keep them until the save
 
 
 READABLE_PT, BODY_PT = 8.0, 10.0  # smallest type on paper; the tables' body type

@@ -16,14 +16,18 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.xml.functions import Element, tostring
 
 from lxbz_xl.summary.charts import chart_sheet
 from lxbz_xl.summary.context import Ctx
 from lxbz_xl.summary.model import Summary
+from lxbz_xl.summary.sheets import LINKS_HERE, LinkRels
 from lxbz_xl.summary.sheets_cohort import banding_sheet, indicator_sheet, quota_sheet, ranking_sheet
 from lxbz_xl.summary.sheets_readme import readme
 from lxbz_xl.summary.sheets_records import entry_sheet, problem_sheet, validation_sheet
@@ -59,19 +63,32 @@ def write_summary(summary: Summary, out: Path) -> Path:
     saved, filled = Path(name), Path(name + ".xlsx")
     try:
         wb.save(saved)
+        # Each sheet's hyperlink relationships wait in a file of their own (sheets.LinkRels).
+        links = {
+            get_rels_path(ws.path)[1:]: ws._rels.links
+            for ws in wb.worksheets
+            if isinstance(ws._rels, LinkRels) and ws._rels.count
+        }
         # openpyxl cannot store a formula's value: write the chart counts' cached values into the package.
-        with_cached_values(saved, filled, cached)
+        with_cached_values(saved, filled, cached, links)
         os.replace(filled, out)
     finally:
+        for ws in wb.worksheets:
+            if isinstance(ws._rels, LinkRels):
+                ws._rels.links.close()
         for leftover in (saved, filled, filled.with_name(filled.name + ".tmp")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return out
 
 
-def with_cached_values(src: Path, dst: Path, cached: dict[tuple[str, str], Any]) -> None:
+def with_cached_values(
+    src: Path, dst: Path, cached: dict[tuple[str, str], Any], links: Mapping[str, IO[bytes]] | None = None
+) -> None:
     """`rewrite_package` for a big package: the parts holding formulas (the chart sheet) and docProps go
-    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed."""
+    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed. A sheet's
+    .rels part named in `links` gets that file's relationships in place of its `LINKS_HERE` element."""
+    links = links or {}
     with zipfile.ZipFile(src) as zin:
         parts = sheet_parts(zin)
         small = {parts[sheet] for sheet, _ in cached} | {"docProps/core.xml", "xl/workbook.xml"}
@@ -92,11 +109,24 @@ def with_cached_values(src: Path, dst: Path, cached: dict[tuple[str, str], Any])
                         continue
                     zi = zipfile.ZipInfo(info.filename, FIXED_DATE)
                     zi.compress_type, zi.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+                    if info.filename in links:
+                        _splice(zin.read(info), links[info.filename], zout, zi)
+                        continue
                     with zin.open(info) as r, zout.open(zi, "w") as w:
                         shutil.copyfileobj(r, w, 1 << 20)
         finally:
             for part in (head, fixed_head):
                 part.unlink(missing_ok=True)
+
+
+def _splice(part: bytes, links: IO[bytes], zout: zipfile.ZipFile, zi: zipfile.ZipInfo) -> None:
+    """Write a .rels part with the serialised relationships of `links` where its placeholder stands."""
+    head, tail = part.split(tostring(Element(LINKS_HERE)), 1)
+    links.seek(0)
+    with zout.open(zi, "w") as w:
+        w.write(head)
+        shutil.copyfileobj(links, w, 1 << 20)
+        w.write(tail)
 
 
 def build_workbook(summary: Summary, out_dir: Path) -> tuple[Workbook, dict[tuple[str, str], Any]]:
