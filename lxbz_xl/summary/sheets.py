@@ -21,6 +21,8 @@ from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
+from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.comments.shape_writer import ShapeWriter
 from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -180,10 +182,11 @@ class LinkRels(RelationshipList):
     writer. The saved part holds a `LINKS_HERE` element instead, which `write_xlsx` replaces with the
     file's bytes (the same bytes openpyxl writes for these relationships)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: Notes) -> None:
         super().__init__()
         self.links: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_xlsx)
         self.count = 0
+        self.notes = notes  # the sheet's comments: their parts are spliced with the links
 
     def append(self, value: Relationship) -> None:
         if value.Type == _HYPERLINK and value.TargetMode == "External" and not value.Id:
@@ -202,6 +205,48 @@ class LinkRels(RelationshipList):
         if self.count:
             tree.append(Element(LINKS_HERE))
         return tree
+
+
+class Notes:
+    """A sheet's comments past its first, serialised as each row is written: openpyxl keeps every
+    comment of a sheet until the workbook is saved and then builds the comments part and its VML
+    drawing as two whole trees. The first comment stays with openpyxl, so the parts, relationships and
+    content types are made as ever; `write_xlsx` inserts the others' bytes (`xml` before
+    `</commentList>`, `vml` before `</xml>`): the bytes openpyxl writes for all of them at once."""
+
+    def __init__(self) -> None:
+        self.xml: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_xlsx)
+        self.vml: Any = tempfile.TemporaryFile()  # noqa: SIM115
+        self.count = 0  # comments of the sheet so far, the first included
+
+    def drain(self, ws: Any) -> None:
+        records = ws._comments  # the first comment of the sheet, then those of the row just written
+        if records and not self.count:
+            self.count = 1
+        for record in records[1:]:
+            self.count += 1
+            self.xml.write(_between(tostring(CommentSheet.from_comments([record]).to_tree()), _IN_LIST))
+            root = Element("xml")
+            shapes = ShapeWriter([])
+            shapes.add_comment_shapetype(root)
+            # openpyxl numbers a sheet's shapes from 1026, in the order of its comments
+            shapes.add_comment_shape(root, 1025 + self.count, record.ref, record.height, record.width)
+            self.vml.write(_between(tostring(root), _SHAPE))
+        del records[1:]
+
+    def close(self) -> None:
+        self.xml.close()
+        self.vml.close()
+
+
+_IN_LIST = re.compile(rb"<commentList>(.*)</commentList>", re.S)
+_SHAPE = re.compile(rb"</[\w]+:shapetype>(.*)</xml>$", re.S)
+
+
+def _between(serialised: bytes, where: re.Pattern[bytes]) -> bytes:
+    found = where.search(serialised)
+    assert found is not None
+    return found.group(1)
 
 
 class _Hyperlinks:
@@ -524,6 +569,7 @@ class Sheet:
         ws.calculate_dimension = lambda: used
         styles: dict[int, Any] = {}
         links = _Hyperlinks()
+        notes = Notes()
         heights, at = self.heights, 1
         for r, row in self._spooled_rows():
             for gap in range(at, r):  # empty rows only matter for their height
@@ -557,13 +603,14 @@ class Sheet:
                 out[c - 1] = cell
             ws.append(out)
             links.drain(ws)
+            notes.drain(ws)
         for gap in range(at, max(heights, default=0) + 1):
             if gap in heights:
                 ws.row_dimensions[gap].height = heights[gap]
             ws.append([])
         self._spool.close()
         ws._get_writer()
-        ws._writer._rels = LinkRels()  # before `close` writes the hyperlinks
+        ws._writer._rels = LinkRels(notes)  # before `close` writes the hyperlinks
         ws._writer.write_hyperlinks = lambda: links.write(ws._writer)
         ws.close()
 

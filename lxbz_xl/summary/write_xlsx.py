@@ -63,32 +63,47 @@ def write_summary(summary: Summary, out: Path) -> Path:
     saved, filled = Path(name), Path(name + ".xlsx")
     try:
         wb.save(saved)
-        # Each sheet's hyperlink relationships wait in a file of their own (sheets.LinkRels).
-        links = {
-            get_rels_path(ws.path)[1:]: ws._rels.links
-            for ws in wb.worksheets
-            if isinstance(ws._rels, LinkRels) and ws._rels.count
-        }
         # openpyxl cannot store a formula's value: write the chart counts' cached values into the package.
-        with_cached_values(saved, filled, cached, links)
+        with_cached_values(saved, filled, cached, _spliced(wb))
         os.replace(filled, out)
     finally:
         for ws in wb.worksheets:
             if isinstance(ws._rels, LinkRels):
                 ws._rels.links.close()
+                ws._rels.notes.close()
         for leftover in (saved, filled, filled.with_name(filled.name + ".tmp")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return out
 
 
+# A part, the mark in it, whether the mark stays, and the file whose bytes go before the mark.
+Splice = tuple[bytes, bool, IO[bytes]]
+
+
+def _spliced(wb: Workbook) -> dict[str, Splice]:
+    """What each sheet left in files of its own (sheets.LinkRels, sheets.Notes), by package part."""
+    out: dict[str, Splice] = {}
+    for ws in wb.worksheets:
+        rels = ws._rels
+        if not isinstance(rels, LinkRels):
+            continue
+        if rels.count:
+            out[get_rels_path(ws.path)[1:]] = (tostring(Element(LINKS_HERE)), False, rels.links)
+        if rels.notes.count > 1:
+            comments = next(r.Target for r in rels if r.Id == "comments")
+            out[comments.lstrip("/")] = (b"</commentList>", True, rels.notes.xml)
+            out[ws.legacy_drawing] = (b"</xml>", True, rels.notes.vml)
+    return out
+
+
 def with_cached_values(
-    src: Path, dst: Path, cached: dict[tuple[str, str], Any], links: Mapping[str, IO[bytes]] | None = None
+    src: Path, dst: Path, cached: dict[tuple[str, str], Any], spliced: Mapping[str, Splice] | None = None
 ) -> None:
     """`rewrite_package` for a big package: the parts holding formulas (the chart sheet) and docProps go
-    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed. A sheet's
-    .rels part named in `links` gets that file's relationships in place of its `LINKS_HERE` element."""
-    links = links or {}
+    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed. A part
+    named in `spliced` gets a file's bytes before its last mark (which stays, or goes)."""
+    spliced = spliced or {}
     with zipfile.ZipFile(src) as zin:
         parts = sheet_parts(zin)
         small = {parts[sheet] for sheet, _ in cached} | {"docProps/core.xml", "xl/workbook.xml"}
@@ -109,8 +124,8 @@ def with_cached_values(
                         continue
                     zi = zipfile.ZipInfo(info.filename, FIXED_DATE)
                     zi.compress_type, zi.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
-                    if info.filename in links:
-                        _splice(zin.read(info), links[info.filename], zout, zi)
+                    if info.filename in spliced:
+                        _splice(zin.read(info), spliced[info.filename], zout, zi)
                         continue
                     with zin.open(info) as r, zout.open(zi, "w") as w:
                         shutil.copyfileobj(r, w, 1 << 20)
@@ -119,14 +134,14 @@ def with_cached_values(
                 part.unlink(missing_ok=True)
 
 
-def _splice(part: bytes, links: IO[bytes], zout: zipfile.ZipFile, zi: zipfile.ZipInfo) -> None:
-    """Write a .rels part with the serialised relationships of `links` where its placeholder stands."""
-    head, tail = part.split(tostring(Element(LINKS_HERE)), 1)
-    links.seek(0)
+def _splice(part: bytes, splice: Splice, zout: zipfile.ZipFile, zi: zipfile.ZipInfo) -> None:
+    mark, stays, extra = splice
+    head, tail = part.rsplit(mark, 1)
+    extra.seek(0)
     with zout.open(zi, "w") as w:
         w.write(head)
-        shutil.copyfileobj(links, w, 1 << 20)
-        w.write(tail)
+        shutil.copyfileobj(extra, w, 1 << 20)
+        w.write((mark if stays else b"") + tail)
 
 
 def build_workbook(summary: Summary, out_dir: Path) -> tuple[Workbook, dict[tuple[str, str], Any]]:
