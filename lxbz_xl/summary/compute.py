@@ -6,7 +6,8 @@ except the §1 chain's three, whose ids come from the learning-team definition's
 from __future__ import annotations
 
 import datetime as dt
-import sys
+import io
+import pickle
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -15,6 +16,7 @@ from typing import Any, overload
 from lxbz_xl.case import Case
 from lxbz_xl.cohort import (
     CohortResult,
+    LinkRecord,
     across_years,
     evaluate_group,
     evaluate_linked,
@@ -42,7 +44,7 @@ from lxbz_xl.summary.model import (
     Tally,
     UnitRow,
 )
-from lxbz_xl.summary.spool import Chained, OnDisk, Spool
+from lxbz_xl.summary.spool import Chained, OnDisk, Spool, give_back
 
 # The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位. Which rubric
 # plays which part is declared in its YAML (`summary: {chain: …}`); nothing here names a rubric.
@@ -151,6 +153,15 @@ class RowEntries(Mapping[str, Entry]):
         return rid in self.at
 
 
+NO_YEAR = -(2**62)  # a result without a year, in an array of years
+
+
+def _unit_of(sub: Submission) -> str:
+    """The unit of a submission's case (the submission's own string when it is the same)."""
+    unit = _case(sub).unit
+    return sub.unit if sub.unit == unit else unit
+
+
 def _case(sub: Submission) -> Case:
     return Case.from_mapping(dict(sub.case or {}), source=sub.path)
 
@@ -174,19 +185,25 @@ def build_summary(
     definitions = {s.rubric: load(s.rubric) for s in used if s.rubric}
     store = EntryStore(used, definitions)
     cohort = CohortResult([])
+    # Long-lived small objects made among the evaluation's short-lived ones would keep the memory they
+    # are scattered over in use: what the loops keep is gathered in arrays and bytes, made objects after.
+    units = [_unit_of(sub) for sub in used]
     by_unit: dict[str, list[int]] = {}
-    for k, sub in enumerate(used):
-        by_unit.setdefault(_case(sub).unit, []).append(k)
-    # Per used submission: (rubric id, result year) of a result without errors, else None.
-    keys: list[tuple[str, int | None] | None] = [None] * len(used)
+    for k, unit in enumerate(units):
+        by_unit.setdefault(unit, []).append(k)
+    del units
+    rubric_ids: list[str] = sorted(definitions)
+    rubric_at = array("h", [-1]) * len(used)  # per used submission: its rubric, -1 when refused
+    year_at = array("q", [NO_YEAR]) * len(used)
+    links = io.BytesIO()  # the chain's link records, pickled cluster by cluster
     refused: list[tuple[int, Problem]] = []
     for ks in by_unit.values():
         cases = [_case(used[k]) for k in ks]
         alone: list[Result] = []
-        results = evaluate_linked(
-            cases, load, prefer_batch=True, trace=cohort.links, standalone=alone, keep=_slim
-        )
+        trace: list[LinkRecord] = []
+        results = evaluate_linked(cases, load, prefer_batch=True, trace=trace, standalone=alone, keep=_slim)
         across_years(results, load)
+        pickle.dump(trace, links, pickle.HIGHEST_PROTOCOL)
         for k, case, result, slim in zip(ks, cases, results, alone, strict=True):
             if result.errors:  # validated files have none; a value the batch fed in might still be refused
                 detail = ";".join(e.message for e in result.errors)
@@ -194,9 +211,21 @@ def build_summary(
                     (k, Problem("未通过校验", case.unit, case.year, case.rubric, [used[k].path], detail))
                 )
             else:
-                keys[k] = (sys.intern(case.rubric), result.year)
+                if case.rubric not in rubric_ids:
+                    rubric_ids.append(case.rubric)
+                rubric_at[k] = rubric_ids.index(case.rubric)
+                year_at[k] = NO_YEAR if result.year is None else result.year
             _unword(result)
             store.put(k, case.rubric, result, slim)
+    links.seek(0)
+    for _ in by_unit:
+        cohort.links += pickle.load(links)  # our own bytes
+    del links
+    # Per used submission: (rubric id, result year) of a result without errors, else None.
+    keys: list[tuple[str, int | None] | None] = [
+        None if r < 0 else (rubric_ids[r], None if y == NO_YEAR else y)
+        for r, y in zip(rubric_at, year_at, strict=True)
+    ]
     for k, problem in sorted(refused, key=lambda x: x[0]):
         problems.append(problem)
         used[k].used = False
@@ -214,7 +243,6 @@ def build_summary(
             definitions.setdefault(rid, store.definitions[rid])
     words = chain_words(definitions.values(), load)
     fed = _member_sources(store, keys, by_unit, cohort)
-    rows: dict[tuple[str, int | None], UnitRow] = {}
     persons: OnDisk[PersonRow] = OnDisk(load=lambda rec: _person_of(store, rec), dump=_person_record)
     teams: OnDisk[ConsequenceRow] = OnDisk()  # the consequences of teams, then those of cadres
     cadres: OnDisk[ConsequenceRow] = OnDisk()
@@ -222,13 +250,6 @@ def build_summary(
     tally = Tally()
     for e in entries:  # one pass: each entry is read from disk once here
         tally.add(e)
-        if e.defn.subject == "unit":
-            key = (e.result.unit, e.result.year)
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = UnitRow(*key, entries=RowEntries(store))
-            row.entries.at[e.rubric] = e.at  # type: ignore[attr-defined]
-            row.flags += e.result.flags
         for c in team_consequences(e):
             teams.append(c)
         for p in _persons(e):
@@ -237,15 +258,15 @@ def build_summary(
                 cadres.append(c)
         for f in _flags(e, fed):
             flags.append(f)
-    ordered = _unit_rows(rows.values(), words)
-    problems += _missing(ordered, load)
+    rows = _unit_rows(store, entries, keys, by_unit, words, load, problems)
+    give_back()
     summary = Summary(
         generated_at=(now or dt.datetime.now()).isoformat(timespec="seconds"),
         inputs=inputs,
         inputs_digest=inputs_digest(submissions),
         submissions=submissions,
         entries=entries,
-        rows=OnDisk(ordered, load=lambda row: _row_of(store, row), dump=_row_record),
+        rows=rows,
         persons=persons,
         cohort=cohort,
         flags=flags,
@@ -271,6 +292,7 @@ def _cohort_groups(
     for k, key in enumerate(keys):
         if key is not None:
             groups.setdefault(key, []).append(k)
+    made: list[bytes] = []
     for (rubric, year), ks in sorted(groups.items(), key=lambda kv: group_order(kv[0])):
         if not group_matters(load(rubric).fixed(year)):
             cohort.summary_by_year.setdefault(year, [])
@@ -281,6 +303,21 @@ def _cohort_groups(
         for k, r in zip(ks, group, strict=True):
             store.put_result(k, r)
         _keep_views(cohort, marks)
+        # The new records wait as bytes while the group goes: copies made once every group is done are
+        # not scattered among the groups' freed memory (which they would keep in use).
+        made.append(
+            pickle.dumps(
+                (cohort.rankings[marks[0] :], cohort.bandings[marks[1] :], cohort.quotas[marks[2] :]),
+                pickle.HIGHEST_PROTOCOL,
+            )
+        )
+        del group[:], cohort.rankings[marks[0] :], cohort.bandings[marks[1] :], cohort.quotas[marks[2] :]
+        give_back()
+    for records in made:
+        rankings, bandings, quotas = pickle.loads(records)  # our own bytes
+        cohort.rankings += rankings
+        cohort.bandings += bandings
+        cohort.quotas += quotas
 
 
 def _keep_views(cohort: CohortResult, marks: tuple[int, int, int]) -> None:
@@ -321,9 +358,10 @@ def record_view(r: Result) -> Result:
 
 
 def _unword(result: Result) -> None:
-    """Drop the wording the summary never shows (the forms show it): item clauses and explanations, and
-    the variables' explanations. The scores and values stay (ranking ties count items below full marks)."""
-    result.items = [replace(i, clauses=[], explanations=[]) for i in result.items]
+    """Drop what the summary never reads (the forms show it): the items at full marks (the ranking only
+    counts those below, `cohort.below_full`), the clauses and explanations of the others, and the
+    variables' explanations. The values stay (cohort conditions read them)."""
+    result.items = [replace(i, clauses=[], explanations=[]) for i in result.items if i.score < i.points]
     result.values = _unworded(result.values)
     for m in result.members:
         m.values = _unworded(m.values)
@@ -397,19 +435,46 @@ def _narrow(cohort: CohortResult, year: int) -> None:
 # ---------------------------------------------------------------- per unit and the §1 chain
 
 
-def _unit_rows(rows: Iterable[UnitRow], words: ChainWords) -> list[UnitRow]:
-    """The rows (one per unit and year, gathered in entry order) with their chain columns, in order."""
-    done = list(rows)
-    for row in done:
+def _unit_rows(
+    store: EntryStore,
+    entries: Entries,
+    keys: list[tuple[str, int | None] | None],
+    by_unit: dict[str, list[int]],
+    words: ChainWords,
+    load: Callable[[str], RubricDefinition],
+    problems: list[Problem],
+) -> OnDisk[UnitRow]:
+    """One row per unit and year of the unit-subject entries, with the chain columns and the forms the
+    chain misses (added to `problems`), in order, on disk.
+
+    The rows are planned from what is known without reading an entry (unit, year, rubrics), then made
+    one at a time in their order, each written out before the next is made."""
+    listed = bytearray(len(keys))
+    for k in entries.at:
+        listed[k] = 1
+    plan: dict[tuple[str, int | None], dict[str, int]] = {}
+    for unit, ks in by_unit.items():
+        for k in ks:
+            key = keys[k]
+            if key is not None and listed[k] and store.definitions[key[0]].subject == "unit":
+                plan.setdefault((unit, key[1]), {})[key[0]] = k
+
+    def order(item: tuple[tuple[str, int | None], dict[str, int]]) -> tuple[int, int, str]:
+        """Year, then units grouped by the first rubric they report under (县处级 teams, departments,
+        schools, townships), then by name."""
+        (unit, year), at = item
+        ranks = [summary_rank(store.definitions[rid]) for rid in at]
+        return (year or 0, min(ranks, default=UNORDERED), unit)
+
+    rows: OnDisk[UnitRow] = OnDisk(load=lambda row: _row_of(store, row), dump=_row_record)
+    for (unit, year), at in sorted(plan.items(), key=order):
+        row = UnitRow(unit, year, entries=RowEntries(store, at))
+        for e in row.entries.values():
+            row.flags += e.result.flags
         _chain(row, words)
-    return sorted(done, key=_row_order)
-
-
-def _row_order(row: UnitRow) -> tuple[int, int, str]:
-    """Year, then units grouped by the first rubric they report under (县处级 teams, departments,
-    schools, townships), then by name."""
-    ranks = [summary_rank(e.defn) for e in row.entries.values()]
-    return (row.year or 0, min(ranks, default=UNORDERED), row.unit)
+        problems += _missing([row], load)
+        rows.append(row)
+    return rows
 
 
 def summary_rank(defn: RubricDefinition) -> int:

@@ -13,10 +13,31 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["Chained", "OnDisk", "Spool"]
+__all__ = ["Chained", "OnDisk", "Spool", "give_back"]
 
 T = TypeVar("T")
 RECENT = 32  # records kept unpickled: a sheet reads the same few again (a unit's rubrics, a cadre's team)
+
+
+def give_back() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    Reading a rubric-year group back and dropping it frees its memory, but the C heap keeps the pages
+    among the long-lived objects made meanwhile: without this, the batch's peak is the sum of its groups'
+    leftovers rather than the largest group."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM: Any = None
 
 
 class Spool:
