@@ -311,12 +311,12 @@ class Sheet:
         self._spool: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `finish`)
         self._spooled = 0  # rows below this one are in the spool
         self._style_ids: dict[tuple[Any, ...], int] = {}
-        self._tracked: dict[int, dict[int, Any]] = {}  # col → row → value, of the tracked columns
+        self._tracked: dict[int, list[Any]] = {}  # col → value by row number, of the tracked columns
         self._extent = (1, 1)  # last row and column written
 
     def track(self, cols: Iterable[int]) -> None:
         """Keep the values of these columns (for `value`) once their rows are spooled."""
-        self._tracked.update({c: {} for c in cols})
+        self._tracked.update({c: [] for c in cols})
 
     @property
     def name(self) -> str:
@@ -327,8 +327,11 @@ class Sheet:
         self._extent = (max(self._extent[0], row), max(self._extent[1], col))
         cell = _Cell(value, style)
         self.cells.setdefault(row, {})[col] = cell
-        if col in self._tracked:
-            self._tracked[col][row] = value
+        kept = self._tracked.get(col)
+        if kept is not None:
+            if len(kept) <= row:
+                kept.extend([None] * (row + 1 - len(kept)))
+            kept[row] = value
         return cell
 
     def _flush(self, upto: int) -> None:
@@ -344,8 +347,9 @@ class Sheet:
 
     def value(self, row: int, col: int) -> Any:
         """A value written so far: of a row not yet spooled, or of a tracked column."""
-        if col in self._tracked:
-            return self._tracked[col].get(row)
+        kept = self._tracked.get(col)
+        if kept is not None:
+            return kept[row] if row < len(kept) else None
         cell = self.cells.get(row, {}).get(col)
         return None if cell is None else cell.value
 
