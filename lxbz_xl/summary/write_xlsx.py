@@ -34,7 +34,7 @@ from lxbz_xl.summary.sheets_records import entry_sheet, problem_sheet, validatio
 from lxbz_xl.summary.sheets_units import consequence_sheet, person_sheet, unit_sheet
 from lxbz_xl.workbook.cached_values import FIXED_DATE, rewrite_package, sheet_parts
 
-__all__ = ["SHEETS", "build_workbook", "write_summary"]
+__all__ = ["SHEETS", "build_workbook", "save_workbook", "write_summary"]
 
 # Sheet name → what it holds (the guide on 说明), in workbook order.
 SHEETS: dict[str, str] = {
@@ -58,13 +58,19 @@ def write_summary(summary: Summary, out: Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb, cached = build_workbook(summary, out.parent)
+    return save_workbook(wb, out, cached)
+
+
+def save_workbook(wb: Workbook, out: Path, cached: dict[tuple[str, str], Any] | None = None) -> Path:
+    """Save a workbook of `Sheet`s to `out` atomically: openpyxl's package, then the chart counts'
+    cached values (`cached`) and what the sheets kept in files of their own (links, comments)."""
     fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".part", dir=out.parent)
     os.close(fd)
     saved, filled = Path(name), Path(name + ".xlsx")
     try:
         wb.save(saved)
         # openpyxl cannot store a formula's value: write the chart counts' cached values into the package.
-        with_cached_values(saved, filled, cached, _spliced(wb))
+        with_cached_values(saved, filled, cached or {}, _spliced(wb))
         os.replace(filled, out)
     finally:
         for ws in wb.worksheets:
