@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import pickle
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any, overload
 
 from lxbz_xl.case import Case
@@ -18,6 +20,7 @@ from lxbz_xl.cohort import (
     CohortResult,
     LinkRecord,
     across_years,
+    below_full,
     evaluate_group,
     evaluate_linked,
     group_matters,
@@ -27,7 +30,7 @@ from lxbz_xl.compiled import compiled
 from lxbz_xl.definition.loader import all_inputs, load_rubric
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.exact import fmt, pct
-from lxbz_xl.result import MemberResult, Result, ValueResult
+from lxbz_xl.result import ItemResult, MemberResult, Result, ValueResult
 from lxbz_xl.summary.collect import choose, inputs_digest
 from lxbz_xl.summary.model import (
     RECORD_INPUTS,
@@ -180,6 +183,7 @@ def build_summary(
     (`EntryStore`), each rubric-year group is read back for its ranking, bands and quotas (the records
     keep slim copies), and the rows, cadres, consequences and flags are written to disk as they are made.
     """
+    give_back()  # what reading the reports freed
     problems = choose(submissions)
     used = [s for s in submissions if s.used]
     definitions = {s.rubric: load(s.rubric) for s in used if s.rubric}
@@ -219,7 +223,10 @@ def build_summary(
             store.put(k, case.rubric, result, slim)
     links.seek(0)
     for _ in by_unit:
-        cohort.links += pickle.load(links)  # our own bytes
+        for link in pickle.load(links):  # our own bytes
+            link.rubric, link.field = sys.intern(link.rubric), sys.intern(link.field)
+            link.source_rubric = sys.intern(link.source_rubric)
+            cohort.links.append(link)
     del links
     # Per used submission: (rubric id, result year) of a result without errors, else None.
     keys: list[tuple[str, int | None] | None] = [
@@ -323,11 +330,12 @@ def _cohort_groups(
 def _keep_views(cohort: CohortResult, marks: tuple[int, int, int]) -> None:
     """The records made since `marks` hold slim copies (`record_view`) of their results, one per result."""
     views: dict[int, Result] = {}
+    shared = _Shared()
 
     def view(r: Result) -> Result:
         found = views.get(id(r))
         if found is None:
-            found = views[id(r)] = record_view(r)
+            found = views[id(r)] = record_view(r, shared)
         return found
 
     for ranking in cohort.rankings[marks[0] :]:
@@ -339,21 +347,50 @@ def _keep_views(cohort: CohortResult, marks: tuple[int, int, int]) -> None:
             c.result = view(c.result)
 
 
-def record_view(r: Result) -> Result:
+class _Shared:
+    """The empty lists and mapping, and the stand-in item below full marks, that the slim copies of one
+    group's results share (pickled together, they stay shared): the records only read them."""
+
+    def __init__(self) -> None:
+        self.none: list[Any] = []
+        self.no_inputs: dict[str, Any] = {}
+        self.below = ItemResult(0, "", Fraction(1), Fraction(0), Fraction(1), self.none, self.none)
+
+    def member(self, name: str) -> MemberResult:
+        e = self.none
+        return MemberResult(
+            name=name, values=e, adjustments=e, failed=e, provisional_on=e, flags=e, notes=e, awards=e,
+            consequences=e, inputs=self.no_inputs,
+        )  # fmt: skip
+
+
+def record_view(r: Result, shared: _Shared | None = None) -> Result:
     """What the ranking, banding and quota sheets read of a result they list: unit, total, rank, band,
-    tier or title, adjustments, the items below full marks (the ranking counts them), the members' names
-    (a member pool finds the member's row) and RECORD_INPUTS; its `source` and `rubric` find its cells."""
+    tier or title, adjustments, how many items are below full marks (the ranking counts them), the
+    members' names (a member pool finds the member's row) and RECORD_INPUTS; its `source` and `rubric`
+    find its cells. Everything else is empty (and shared)."""
+    s = shared or _Shared()
+    e = s.none
+    inputs = {k: r.inputs[k] for k in RECORD_INPUTS if k in r.inputs}
     return replace(
         r,
-        items=[i for i in r.items if i.score < i.points],
-        values=[],
-        inputs={k: r.inputs[k] for k in RECORD_INPUTS if k in r.inputs},
-        members=[MemberResult(name=m.name) for m in r.members],
-        notes=[],
-        flags=[],
-        awards=[],
-        consequences=[],
-        failed=[],
+        rubric=sys.intern(r.rubric),
+        rubric_version="",
+        tier_reason=None,
+        title_name=None,
+        total_points=None,
+        items=[s.below] * below_full(r) or e,
+        values=e,
+        inputs=inputs or s.no_inputs,
+        members=[s.member(m.name) for m in r.members] or e,
+        adjustments=r.adjustments or e,
+        provisional_on=r.provisional_on or e,
+        notes=e,
+        flags=e,
+        awards=e,
+        consequences=e,
+        failed=e,
+        errors=e,
     )
 
 

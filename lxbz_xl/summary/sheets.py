@@ -94,11 +94,17 @@ def joined(items: Sequence[str], sep: str = ";") -> str:
 
 @lru_cache(maxsize=4096)
 def _file_target(file: str, out_dir: Path) -> str:
-    path = Path(file).resolve()
+    # os.path, not pathlib: pathlib interns every part of every path (10,000 file names, kept)
+    path = os.path.realpath(file)
     try:
-        return Path(os.path.relpath(path, out_dir.resolve())).as_posix()
+        return os.path.relpath(path, _real(out_dir)).replace(os.sep, "/")
     except ValueError:
-        return path.as_uri()
+        return Path(path).as_uri()
+
+
+@lru_cache(maxsize=8)
+def _real(folder: Path) -> str:
+    return os.path.realpath(folder)
 
 
 def link_target(ref: Ref, out_dir: Path) -> str:
