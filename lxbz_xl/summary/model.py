@@ -7,11 +7,11 @@ summary recomputed it (the §1 chain changes figures no single workbook shows).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from lxbz_xl.cohort import CohortResult
@@ -26,6 +26,12 @@ RECORD_INPUTS: tuple[str, ...] = ("secretary",)
 HISTOGRAM_BINS: tuple[tuple[int, int], ...] = ((0, 60), (60, 70), (70, 80), (80, 90), (90, 101))
 
 
+def file_name(path: str) -> str:
+    """`Path(path).name`, without pathlib (which interns every part of every path it parses: 10,000
+    submissions' file names would stay in the interpreter's table)."""
+    return os.path.basename(path.rstrip(os.sep + (os.altsep or "")))
+
+
 @dataclass(frozen=True, slots=True)
 class Ref:
     """Where a figure comes from: a cell of a submitted file, or a recomputation named in `note`."""
@@ -37,7 +43,7 @@ class Ref:
 
     @property
     def text(self) -> str:
-        where = Path(self.file).name
+        where = file_name(self.file)
         if self.sheet and self.cell:
             where += f" {self.sheet}!{self.cell}"
         return where + (f"({self.note})" if self.note else "")

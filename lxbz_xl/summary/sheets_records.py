@@ -3,14 +3,13 @@ SHA-256), 问题清单 (missing, duplicate, conflicting, invalid, unplaceable fi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
 from lxbz_xl.summary.changes import CHAIN_MARK, as_shown, cell_text, changed, shown
 from lxbz_xl.summary.context import MISSING, Ctx
-from lxbz_xl.summary.model import Entry, Ref
+from lxbz_xl.summary.model import Entry, Ref, file_name
 from lxbz_xl.summary.sheets import A3, V, joined
 
 __all__ = ["entry_sheet", "problem_sheet", "validation_sheet"]
@@ -81,7 +80,7 @@ def entry_row(ctx: Ctx, e: Entry) -> list[Any]:
         joined(r.awards, "、"),
         V(workbook_text(ctx, e), wrap=True),
         V(joined([n for n in r.notes if CHAIN_MARK in n], "\n"), wrap=True),
-        V(Path(e.submission.path).name, ref=Ref(e.submission.path)),
+        V(file_name(e.submission.path), ref=Ref(e.submission.path)),
         V(f"{total_ref.sheet}!{total_ref.cell}", ref=total_ref) if total_ref else "",
         V(f"{label_ref.sheet}!{label_ref.cell}", ref=label_ref) if label_ref else "",
         V(e.submission.sha256, code=True),
@@ -107,7 +106,7 @@ def problem_sheet(ctx: Ctx, wb: Workbook) -> None:
             p.unit or "",
             p.year,
             ctx.short(p.rubric),
-            *[V(Path(f).name, ref=Ref(f), wrap=True) for f in p.files],
+            *[V(file_name(f), ref=Ref(f), wrap=True) for f in p.files],
             *[None] * (width - len(p.files)),
             V(p.detail, wrap=True),
         ]
@@ -127,7 +126,7 @@ def validation_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh.text("本批次每个文件的校验结论。未计入汇总的通过校验文件,原因见问题清单(重复报送或报送冲突)。")
     rows = (
         [
-            V(Path(x.path).name, ref=Ref(x.path), wrap=True),
+            V(file_name(x.path), ref=Ref(x.path), wrap=True),
             STATUS_WORDS.get(x.status, x.status),
             ctx.short(x.rubric),
             x.version,
