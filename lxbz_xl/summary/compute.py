@@ -10,10 +10,10 @@ import io
 import pickle
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any, overload
+from typing import Any
 
 from lxbz_xl.case import Case
 from lxbz_xl.cohort import (
@@ -47,7 +47,7 @@ from lxbz_xl.summary.model import (
     Tally,
     UnitRow,
 )
-from lxbz_xl.summary.spool import Chained, OnDisk, Spool, give_back
+from lxbz_xl.summary.spool import Chained, Listed, OnDisk, Spool, give_back
 
 # The §1 chain: party organisation title → learning-team title → annual 优秀 and 超标单位. Which rubric
 # plays which part is declared in its YAML (`summary: {chain: …}`); nothing here names a rubric.
@@ -105,7 +105,7 @@ class EntryStore:
         return Entry(sub, defn, result, standalone, _refs(defn, sub), k)
 
 
-class Entries(Sequence[Entry]):
+class Entries(Listed[Entry]):
     """Some entries of an `EntryStore` (all used, or one year's), read from disk on each access."""
 
     def __init__(self, store: EntryStore, at: Iterable[int]) -> None:
@@ -114,24 +114,8 @@ class Entries(Sequence[Entry]):
     def __len__(self) -> int:
         return len(self.at)
 
-    @overload
-    def __getitem__(self, i: int) -> Entry: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Entry]: ...
-    def __getitem__(self, i: int | slice) -> Entry | list[Entry]:
-        if isinstance(i, slice):
-            return [self.store.entry(k) for k in self.at[i]]
+    def _item(self, i: int) -> Entry:
         return self.store.entry(self.at[i])
-
-    def __iter__(self) -> Iterator[Entry]:
-        return (self.store.entry(k) for k in self.at)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class RowEntries(Mapping[str, Entry]):

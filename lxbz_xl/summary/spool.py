@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-__all__ = ["Chained", "OnDisk", "Spool", "give_back"]
+__all__ = ["Chained", "Listed", "OnDisk", "Spool", "give_back"]
 
 T = TypeVar("T")
 RECENT = 32  # records kept unpickled: a sheet reads the same few again (a unit's rubrics, a cadre's team)
@@ -97,7 +97,39 @@ class Spool:
         self._recent.clear()
 
 
-class OnDisk(Sequence[T], Generic[T]):
+class Listed(Sequence[T], Generic[T]):
+    """A read-only list made of something else (records on disk, other lists): subclasses give `__len__`
+    and `_item` (a position already checked); slices, negative positions and comparing equal to a list
+    with the same items come from here."""
+
+    def _item(self, i: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        if isinstance(i, slice):
+            return [self._item(k) for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._item(i)
+
+    def __iter__(self) -> Iterator[T]:
+        return (self._item(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class OnDisk(Listed[T]):
     """A list whose items live in a `Spool`: appended once, then read in order or by position.
 
     `load` turns a stored record back into the item (e.g. re-attaching what is not stored with it, such
@@ -121,35 +153,15 @@ class OnDisk(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         return len(self._spool)
 
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+    def _item(self, i: int) -> T:
         record = self._spool.get(i)
         return record if self._load is None else self._load(record)
-
-    def __iter__(self) -> Iterator[T]:
-        return (self[i] for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"<{len(self)} on disk>"
 
 
-class Chained(Sequence[T], Generic[T]):
+class Chained(Listed[T]):
     """Two sequences read as one (e.g. the consequences of teams, then those of cadres)."""
 
     def __init__(self, *parts: Sequence[T]) -> None:
@@ -158,17 +170,9 @@ class Chained(Sequence[T], Generic[T]):
     def __len__(self) -> int:
         return sum(len(p) for p in self._parts)
 
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
+    def _item(self, i: int) -> T:
         for part in self._parts:
-            if 0 <= i < len(part):
+            if i < len(part):
                 return part[i]
             i -= len(part)
         raise IndexError(i)
@@ -176,10 +180,3 @@ class Chained(Sequence[T], Generic[T]):
     def __iter__(self) -> Iterator[T]:
         for part in self._parts:
             yield from part
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
