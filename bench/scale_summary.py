@@ -15,11 +15,19 @@ Usage: python bench/scale_summary.py [--n 1000 10000] [--keep DIR] [--jobs N] [-
 
 Targets (issue 14): under 60 s and under 250 MiB at 10,000 files, flat from 1,000 to 10,000.
 
-Measured 2026-12-02 on the 2-core machine shared with other jobs (load average 2-4), 2 workers:
-  1000 files   lxbz summary            :  24.2-27.7 s wall, peak RSS parent  89.5-89.8 MiB, tree 207 MiB
-  10000 files  lxbz summary            : 145.9-161.5 s wall, peak RSS parent 246.1-249.2 MiB, tree 246-249 MiB
-  (2026-12-01, before the parent stopped holding reports: 10000 files 89.3 s at load ~4, parent 265.7 MiB)
-The tree figure sums RSS over the processes (pages shared with forked workers count more than once).
+Measured 2026-12-02 on the 2-core machine shared with other jobs, 2 workers, the code before the flat
+summary (old, PYTHONPATH=<checkout of main>) and after it (new) in the same round, one after the other:
+  (load 2.5-2.9, two rounds, "a / b")       wall            CPU             largest process
+  1000 files   old lxbz summary         :  6.6 / 8.5 s      6.6 / 8.1 s     90.1 / 90.1 MiB
+  1000 files   new lxbz summary         :  8.5 / 8.8 s      8.4 / 8.7 s     80.4 / 80.5 MiB
+  10000 files  old lxbz summary         : 68.7 / 69.9 s    66.1 / 67.9 s   245.9 / 244.4 MiB
+  10000 files  new lxbz summary         : 69.4 / 54.3 s    69.7 / 59.9 s   105.9 / 105.7 MiB
+  10000 / 1000, largest process: new x1.31-1.32, old x2.71-2.73; whole tree 223 / 252 MiB both.
+  Final code with the baseline (load 1.1-2.1): 1000 files validate 3.3 s 79.2 MiB, summary 5.4 s
+  80.8 MiB; 10000 files validate 31.4 s 89.6 MiB, summary 58.7 s (79.5 s CPU) 105.9 MiB.
+The tree figure sums RSS over the processes (pages shared with forked workers count more than once);
+it peaks while validating. Earlier: 46.0-55.7 s and a parent of 243-246 MiB at 10,000 (load 1.4-2.0),
+89.1 MiB at 1,000; 89.3 s and 265.7 MiB on 2026-12-01.
 See docs/summary.md ("Scale").
 """
 

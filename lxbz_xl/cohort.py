@@ -802,33 +802,62 @@ def evaluate_cohort(
         cases, load, prefer_batch=prefer_batch, trace=links, standalone=alone, keep=keep
     )
     out = CohortResult(results, links=links, standalone=alone)
+    across_years(results, load)
+    for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: group_order(kv[0])):
+        evaluate_group(out, load, rubric, year, group)
+    return out
+
+
+def across_years(results: list[Result], load: Callable[[str], RubricDefinition]) -> None:
+    """The multi-year rules (streaks) over linked results. They only join records of one unit, so a
+    caller may run this (and `evaluate_linked`) unit by unit."""
     for defn, r in ((load(r.rubric).fixed(r.year), r) for r in results if r.ok):
         refresh_consequences(defn, r)
     for rubric in dict.fromkeys(r.rubric for r in results if r.ok):
         defn = load(rubric)
         if defn.cohort.streaks:
             _streaks(defn, [r for r in results if r.rubric == rubric], results)
-    for (rubric, year), group in sorted(_groups(results).items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        first_line = len(out.summary)
-        defn = load(rubric).fixed(year)  # shares and quotas of the cohort's year (dated parameters)
-        cohort = defn.cohort
-        if cohort.ranking is not None:
-            out.rankings.append(_rank(defn, cohort.ranking, group, out.summary))
-        if cohort.banding is not None:
-            for body, members in _band_groups(cohort.banding, group):
-                out.bandings.append(_band(defn, cohort.banding, members, out.summary, body))
-        cycle = award_year(defn, year)
-        if cycle is not None:
-            out.award_years.append(cycle)
-            out.summary.append(f"{defn.short_name}:{cycle.text}")
-            for r in group:
-                r.notes.append(cycle.text)
-        if cohort.quota is not None:
-            out.quotas += _quota(defn, cohort.quota, group, out.summary)
-        for spec in cohort.bottom_flags:
-            _bottom(defn, spec, group, out.summary)
-        share = _share(defn, group, out.summary)
-        if share is not None:
-            out.shares.append(share)
-        out.summary_by_year.setdefault(year, []).extend(out.summary[first_line:])
-    return out
+
+
+def group_order(key: tuple[str, int | None]) -> tuple[str, int]:
+    """The order in which the rubric-year groups are evaluated (and their summary lines written)."""
+    return (key[0], key[1] or 0)
+
+
+def group_matters(defn: RubricDefinition) -> bool:
+    """Whether `evaluate_group` reads or changes a group of this (year-fixed) rubric's results."""
+    c = defn.cohort
+    return bool(c.ranking or c.banding or c.award_cycle or c.quota or c.bottom_flags or c.share_report)
+
+
+def evaluate_group(
+    out: CohortResult,
+    load: Callable[[str], RubricDefinition],
+    rubric: str,
+    year: int | None,
+    group: list[Result],
+) -> None:
+    """Ranking, banding, award cycle, quotas, bottom flags and share of one rubric-year group (its
+    results without errors, in batch order), recorded in `out`. Only the group's results change."""
+    first_line = len(out.summary)
+    defn = load(rubric).fixed(year)  # shares and quotas of the cohort's year (dated parameters)
+    cohort = defn.cohort
+    if cohort.ranking is not None:
+        out.rankings.append(_rank(defn, cohort.ranking, group, out.summary))
+    if cohort.banding is not None:
+        for body, members in _band_groups(cohort.banding, group):
+            out.bandings.append(_band(defn, cohort.banding, members, out.summary, body))
+    cycle = award_year(defn, year)
+    if cycle is not None:
+        out.award_years.append(cycle)
+        out.summary.append(f"{defn.short_name}:{cycle.text}")
+        for r in group:
+            r.notes.append(cycle.text)
+    if cohort.quota is not None:
+        out.quotas += _quota(defn, cohort.quota, group, out.summary)
+    for spec in cohort.bottom_flags:
+        _bottom(defn, spec, group, out.summary)
+    share = _share(defn, group, out.summary)
+    if share is not None:
+        out.shares.append(share)
+    out.summary_by_year.setdefault(year, []).extend(out.summary[first_line:])

@@ -1,5 +1,6 @@
-"""The summary's sheets stream (issue 14): rows go to a spool and then to a write-only sheet, hyperlink
-relationships are held as bare targets. What comes out must be what the in-memory writer wrote."""
+"""The summary's sheets stream (issue 14): rows go to a spool and then to a write-only sheet, hyperlinks,
+their relationships and the comments go to files of their own and are spliced into the package. What
+comes out must be what the in-memory writer wrote."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from openpyxl import Workbook
 from lxbz_xl.summary.charts import Source
 from lxbz_xl.summary.model import Ref
 from lxbz_xl.summary.sheets import SPOOL_ROWS, Sheet, V
+from lxbz_xl.summary.write_xlsx import save_workbook
 
 N = SPOOL_ROWS * 2 + 37  # several spool flushes and a partial one
 
@@ -39,8 +41,7 @@ def _write(tmp_path: Path) -> tuple[Path, Source]:
     )
     source = Source.of(sh, first, last, {"": {"total": 2}})
     sh.finish(ncols=3, table=(1, last), max_width=20)
-    out = tmp_path / "out.xlsx"
-    wb.save(out)
+    out = save_workbook(wb, tmp_path / "out.xlsx")  # the package with the links and comments spliced in
     return out, source
 
 

@@ -12,10 +12,9 @@ import json
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from lxbz_xl.summary.model import Problem, Submission
+from lxbz_xl.summary.model import Problem, Submission, file_name
 from lxbz_xl.validation.model import WorkbookReport
 
 SHOWN_FINDINGS = 3
@@ -118,7 +117,7 @@ def choose(submissions: list[Submission]) -> list[Problem]:
                     year,
                     rubric,
                     files,
-                    f"{len(same)}份文件填报内容完全相同,只计一次(采用{Path(files[0]).name})",
+                    f"{len(same)}份文件填报内容完全相同,只计一次(采用{file_name(files[0])})",
                 )
             )
         else:
@@ -138,6 +137,6 @@ def choose(submissions: list[Submission]) -> list[Problem]:
 def inputs_digest(submissions: Iterable[Submission]) -> str:
     """Identifies the batch: the same files (by name and content) give the same digest."""
     h = hashlib.sha256()
-    for name, sha in sorted((Path(s.path).name, s.sha256 or "") for s in submissions):
+    for name, sha in sorted((file_name(s.path), s.sha256 or "") for s in submissions):
         h.update(f"{name}\0{sha}\n".encode())
     return h.hexdigest()

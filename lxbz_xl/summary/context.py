@@ -11,7 +11,8 @@ from typing import Any
 from openpyxl import Workbook
 
 from lxbz_xl.result import Result
-from lxbz_xl.summary.model import Entry, Ref, Summary
+from lxbz_xl.summary.compute import cells_of
+from lxbz_xl.summary.model import CellRefs, Entry, Ref, Submission, Summary
 from lxbz_xl.summary.sheets import Sheet
 
 __all__ = ["MISSING", "Ctx"]
@@ -19,17 +20,18 @@ __all__ = ["MISSING", "Ctx"]
 MISSING = object()  # no submitted cell to compare with
 
 
+SHOWN_KEPT = 16  # submissions whose shown cells stay read (a row asks for the same file's cells again)
+
+
 @dataclass
 class Ctx:
     summary: Summary
     out_dir: Path
-    by_result: dict[int, Entry] = field(init=False)
+    _by_path: dict[str, Submission] = field(init=False, default_factory=dict)
     _shown: dict[str, dict[str, Any] | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        # Rankings, bandings and quotas hold results, not entries: find the entry (its refs) by identity.
-        self.by_result = {id(e.result): e for e in self.summary.entries}
-        self._shown = {s.path: s.shown for s in self.summary.submissions}
+        self._by_path = {s.path: s for s in self.summary.submissions}
 
     @property
     def prefix(self) -> str:
@@ -51,7 +53,13 @@ class Ctx:
         return defn.short_name if defn is not None else rid
 
     def entry_of(self, result: Result) -> Entry | None:
-        return self.by_result.get(id(result))
+        """The entry of a result the rankings, bandings or quotas list (they hold slim copies): found by
+        its file and rubric, with the file's cell refs."""
+        sub = self._by_path.get(result.source) if result.source is not None else None
+        defn = self.summary.definitions.get(result.rubric)
+        if sub is None or defn is None or not sub.used:
+            return None
+        return Entry(sub, defn, result, result, CellRefs(sub.path, cells_of(defn)))
 
     def cell_ref(self, result: Result, key: str) -> Ref | None:
         """The submitted cell of `key` (total, tier, title, an input path), None when the form has none."""
@@ -71,9 +79,20 @@ class Ctx:
         """
         if ref is None or not ref.cell:
             return MISSING
-        shown = self._shown.get(ref.file)
+        shown = self.shown(ref.file)
         key = f"{ref.sheet}!{ref.cell}"
         if shown is None or key not in shown:  # validation kept only the headline outputs
             return MISSING
         value = shown[key]
         return "" if value is None else value
+
+    def shown(self, path: str) -> dict[str, Any] | None:
+        """The headline cells a submission shows (read from disk; the last few kept)."""
+        if path in self._shown:
+            return self._shown[path]
+        sub = self._by_path.get(path)
+        shown = None if sub is None else sub.shown
+        if len(self._shown) >= SHOWN_KEPT:
+            del self._shown[next(iter(self._shown))]
+        self._shown[path] = shown
+        return shown

@@ -7,19 +7,29 @@ summary recomputed it (the §1 chain changes figures no single workbook shows).
 
 from __future__ import annotations
 
-import pickle
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+import os
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from lxbz_xl.cohort import CohortResult
 from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.result import MemberResult, Result
+from lxbz_xl.summary.spool import Spool
 
+# The inputs the cohort sheets show beside a result they list (好中差: the secretary's name); the rest
+# of a listed result's inputs is not kept (compute.record_view).
+RECORD_INPUTS: tuple[str, ...] = ("secretary",)
 # Histogram bins of totals on a 100-point scale, lower bound inclusive: [0,60) [60,70) … [90,100].
 HISTOGRAM_BINS: tuple[tuple[int, int], ...] = ((0, 60), (60, 70), (70, 80), (80, 90), (90, 101))
+
+
+def file_name(path: str) -> str:
+    """`Path(path).name`, without pathlib (which interns every part of every path it parses: 10,000
+    submissions' file names would stay in the interpreter's table)."""
+    return os.path.basename(path.rstrip(os.sep + (os.altsep or "")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +43,7 @@ class Ref:
 
     @property
     def text(self) -> str:
-        where = Path(self.file).name
+        where = file_name(self.file)
         if self.sheet and self.cell:
             where += f" {self.sheet}!{self.cell}"
         return where + (f"({self.note})" if self.note else "")
@@ -61,12 +71,30 @@ class CellRefs(Mapping[str, Ref]):
         return key in self._cells
 
 
+def _payloads() -> Spool:
+    """Where submissions keep their case and shown cells: one spool per process, read without a cache
+    (each read of `Submission.case` is a fresh mapping the caller may change)."""
+    global _PAYLOADS
+    if _PAYLOADS is None:
+        _PAYLOADS = Spool(recent=0)
+    return _PAYLOADS
+
+
+_PAYLOADS: Spool | None = None
+
+
+def _word(text: str | None) -> str | None:
+    """One object per distinct short word (status, rubric id, version, variant) across the batch."""
+    return None if text is None else sys.intern(text)
+
+
 @dataclass(slots=True, init=False)
 class Submission:
     """One file of the batch, valid or not.
 
-    The case read from the cells is kept pickled (``case`` unpickles a fresh mapping on each read; assign
-    to change it): 10,000 nested mappings were a quarter of the summary's memory, their bytes a sixth."""
+    The case read from the cells and the cells the file shows are kept on disk (`Spool`): ``case`` and
+    ``shown`` unpickle a fresh mapping on each read (assign to change them). 10,000 nested mappings were
+    a quarter of the summary's memory, their bytes a sixth."""
 
     path: str
     sha256: str | None
@@ -77,9 +105,9 @@ class Submission:
     unit: str | None
     year: int | None
     problems: list[str]  # Chinese, the validator's findings (first few)
-    packed_case: bytes | None
     used: bool  # chosen as the unit's record for this rubric and year
-    shown: dict[str, Any] | None  # "Sheet!A1" → what the file shows in its headline output cells
+    _case_at: int  # record of the case in the payload spool, -1 for none
+    _shown_at: int  # record of the shown cells, -1 for none
 
     def __init__(
         self,
@@ -97,22 +125,54 @@ class Submission:
         shown: dict[str, Any] | None = None,
     ) -> None:
         self.path, self.sha256, self.status = path, sha256, status
-        self.rubric, self.version, self.variant, self.unit, self.year = rubric, version, variant, unit, year
+        self.rubric, self.version, self.variant = _word(rubric), _word(version), _word(variant)
+        self.unit, self.year = unit, year
         self.problems = [] if problems is None else problems
         self.case = case
         self.used, self.shown = used, shown
 
     @property
     def case(self) -> dict[str, Any] | None:
-        return None if self.packed_case is None else pickle.loads(self.packed_case)  # our own bytes
+        return None if self._case_at < 0 else _payloads().get(self._case_at)  # type: ignore[no-any-return]
 
     @case.setter
     def case(self, value: dict[str, Any] | None) -> None:
-        self.packed_case = None if value is None else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        self._case_at = -1 if value is None else _payloads().append(value)
 
     @property
     def has_case(self) -> bool:
-        return self.packed_case is not None
+        return self._case_at >= 0
+
+    @property
+    def shown(self) -> dict[str, Any] | None:
+        """ "Sheet!A1" → what the file shows in its headline output cells."""
+        return None if self._shown_at < 0 else _payloads().get(self._shown_at)  # type: ignore[no-any-return]
+
+    @shown.setter
+    def shown(self, value: dict[str, Any] | None) -> None:
+        self._shown_at = -1 if value is None else _payloads().append(value)
+
+    def __getstate__(self) -> dict[str, Any]:  # a pickled submission carries its mappings
+        return {
+            f: getattr(self, f)
+            for f in (
+                "path",
+                "sha256",
+                "status",
+                "rubric",
+                "version",
+                "variant",
+                "unit",
+                "year",
+                "problems",
+                "used",
+                "case",
+                "shown",
+            )
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        Submission.__init__(self, **state)
 
 
 @dataclass(slots=True)
@@ -124,6 +184,7 @@ class Entry:
     result: Result  # after the chain, ranking, banding and quotas
     standalone: Result  # what the workbook itself computes (no batch): the figure the unit saw
     refs: Mapping[str, Ref] = field(default_factory=dict)  # "total", "tier", "title", "base_tier", inputs
+    at: int = -1  # its record in the summary's entry store (compute.EntryStore), -1 when not stored
 
     @property
     def rubric(self) -> str:
@@ -167,7 +228,7 @@ class UnitRow:
 
     unit: str
     year: int | None
-    entries: dict[str, Entry] = field(default_factory=dict)  # rubric id → entry
+    entries: Mapping[str, Entry] = field(default_factory=dict)  # rubric id → entry (read from disk)
     party_org_title: bool | None = None  # None: no usable record of the chain's party_org rubric
     learning_title: bool | None = None  # None: no usable record of the chain's learning rubric
     learning_provisional: list[str] = field(default_factory=list)  # conditions still open (待定)
@@ -255,24 +316,32 @@ class Summary:
     inputs: list[str]  # the PATH arguments
     inputs_digest: str  # sha256 over the sorted (path name, file sha256) of every submission
     submissions: list[Submission]
-    entries: list[Entry]
-    rows: list[UnitRow]
-    persons: list[PersonRow]
+    # The per-file tables live on disk (lxbz_xl.summary.spool) and are read in order by the writers.
+    entries: Sequence[Entry]
+    rows: Sequence[UnitRow]
+    persons: Sequence[PersonRow]
     cohort: CohortResult
-    flags: list[FlagRow]
+    flags: Sequence[FlagRow]
     problems: list[Problem]
     definitions: dict[str, RubricDefinition]  # rubric id → the definition used
     year: int | None = None  # the --year the report was narrowed to, if any
-    consequences: list[ConsequenceRow] = field(default_factory=list)
+    consequences: Sequence[ConsequenceRow] = field(default_factory=list)
     chain: ChainWords = field(default_factory=ChainWords)
+    tally: Tally | None = None  # counted while the entries were made; None: counted on demand
 
     def consequences_of(self, unit: str, year: int | None, person: str | None = None) -> list[ConsequenceRow]:
         """The team's consequences (person None) or one cadre's, for one unit and year."""
         return [c for c in self.consequences if c.unit == unit and c.year == year and c.person == person]
 
     @property
+    def counted(self) -> Tally:
+        if self.tally is None:
+            self.tally = Tally.of(self.entries)
+        return self.tally
+
+    @property
     def years(self) -> list[int]:
-        return sorted({e.result.year for e in self.entries if e.result.year is not None})
+        return sorted(self.counted.years)
 
     def entries_of(self, rubric: str) -> list[Entry]:
         return [e for e in self.entries if e.rubric == rubric]
@@ -281,22 +350,20 @@ class Summary:
         """Tier (or title, or 好/中/差 band) counts per rubric: of units, and of members where members are
         rated, in the rubric's own order with zero counts kept, so charts have stable categories."""
         out: list[Distribution] = []
+        t = self.counted
         for rid, defn in sorted(self.definitions.items()):
-            entries = self.entries_of(rid)
             if defn.cohort.banding is not None:
                 from lxbz_xl.cohort import band_names
 
                 labels = band_names(defn.cohort.banding)
-                out.append(
-                    _counted(rid, f"{defn.short_name}(综合排序)", labels, [e.result.band for e in entries])
-                )
+                out.append(_counted(rid, f"{defn.short_name}(综合排序)", labels, t.bands[rid]))
                 continue
             subject = "干部" if defn.subject == "person" else "单位"
-            unit_labels = [outcome_label(e.result) for e in entries]
+            unit_labels = t.units[rid]
             if any(x != "—" for x in unit_labels):
                 out.append(_counted(rid, f"{defn.short_name}({subject})", _order(defn), unit_labels))
             if defn.members is not None:
-                member_labels = [outcome_label(m) for e in entries for m in e.result.members]
+                member_labels = t.members[rid]
                 if any(x != "—" for x in member_labels):
                     label = f"{defn.short_name}({defn.members.label})"
                     out.append(_counted(rid, label, _order(defn.members), member_labels))
@@ -305,19 +372,68 @@ class Summary:
     def histograms(self) -> list[Distribution]:
         """Totals per rubric in HISTOGRAM_BINS: of units when units have totals, else of members."""
         out: list[Distribution] = []
+        t = self.counted
         for rid, defn in sorted(self.definitions.items()):
-            entries = self.entries_of(rid)
-            totals = [e.result.total for e in entries if e.result.total is not None]
+            bins, found = t.unit_bins[rid], t.unit_totals[rid]
             who = "单位" if defn.subject == "unit" else "干部"
-            if not totals and defn.members is not None:
-                totals = [m.total for e in entries for m in e.result.members if m.total is not None]
+            if not found and defn.members is not None:
+                bins, found = t.member_bins[rid], t.member_totals[rid]
                 who = defn.members.label
-            if totals:
-                counts = {
-                    bin_label(lo, hi): sum(1 for t in totals if lo <= t < hi) for lo, hi in HISTOGRAM_BINS
-                }
+            if found:
+                counts = {bin_label(lo, hi): bins[i] for i, (lo, hi) in enumerate(HISTOGRAM_BINS)}
                 out.append(Distribution(rid, f"{defn.short_name}({who})总分分布", counts))
         return out
+
+
+def _bins() -> list[int]:
+    return [0] * len(HISTOGRAM_BINS)
+
+
+def _binned(bins: list[int], total: Any) -> None:
+    for i, (lo, hi) in enumerate(HISTOGRAM_BINS):
+        if lo <= total < hi:
+            bins[i] += 1
+
+
+@dataclass(slots=True)
+class Tally:
+    """What the charts and the 说明 sheet count over the entries, per rubric, gathered in one pass (the
+    entries are on disk: a count per rubric must not read them all again)."""
+
+    entries: Counter[str] = field(default_factory=Counter)  # entries per rubric
+    with_total: set[str] = field(default_factory=set)  # rubrics where some unit has a total
+    years: set[int] = field(default_factory=set)
+    bands: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    units: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    members: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    unit_bins: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(_bins))
+    member_bins: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(_bins))
+    unit_totals: Counter[str] = field(default_factory=Counter)  # how many totals were binned
+    member_totals: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> Tally:
+        out = cls()
+        for e in entries:
+            out.add(e)
+        return out
+
+    def add(self, e: Entry) -> None:
+        rid, r = e.rubric, e.result
+        self.entries[rid] += 1
+        if r.year is not None:
+            self.years.add(r.year)
+        self.bands[rid][r.band or "—"] += 1
+        self.units[rid][outcome_label(r)] += 1
+        if r.total is not None:
+            self.with_total.add(rid)
+            self.unit_totals[rid] += 1
+            _binned(self.unit_bins[rid], r.total)
+        for m in r.members:
+            self.members[rid][outcome_label(m)] += 1
+            if m.total is not None:
+                self.member_totals[rid] += 1
+                _binned(self.member_bins[rid], m.total)
 
 
 @dataclass(slots=True)
@@ -339,8 +455,8 @@ def _order(entity: Any) -> list[str]:
     return []
 
 
-def _counted(rubric: str, title: str, labels: list[str], values: Sequence[str | None]) -> Distribution:
-    counts: Counter[str] = Counter(v or "—" for v in values)
+def _counted(rubric: str, title: str, labels: list[str], counted: Counter[str]) -> Distribution:
+    counts = Counter(counted)
     out = {label: counts.pop(label, 0) for label in labels}
     out.update(sorted(counts.items()))
     return Distribution(rubric, title, out)

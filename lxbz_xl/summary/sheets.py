@@ -11,7 +11,6 @@ import os
 import pickle
 import re
 import tempfile
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
@@ -22,12 +21,15 @@ from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
+from openpyxl.comments.comment_sheet import CommentSheet
+from openpyxl.comments.shape_writer import ShapeWriter
 from openpyxl.packaging.relationship import Relationship, RelationshipList
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.hyperlink import Hyperlink
+from openpyxl.worksheet.hyperlink import Hyperlink, HyperlinkList
 from openpyxl.xml.constants import REL_NS
+from openpyxl.xml.functions import Element, tostring
 
 from lxbz_xl.summary.model import Ref
 from lxbz_xl.validation.safe_text import put_text
@@ -92,11 +94,17 @@ def joined(items: Sequence[str], sep: str = ";") -> str:
 
 @lru_cache(maxsize=4096)
 def _file_target(file: str, out_dir: Path) -> str:
-    path = Path(file).resolve()
+    # os.path, not pathlib: pathlib interns every part of every path (10,000 file names, kept)
+    path = os.path.realpath(file)
     try:
-        return Path(os.path.relpath(path, out_dir.resolve())).as_posix()
+        return os.path.relpath(path, _real(out_dir)).replace(os.sep, "/")
     except ValueError:
-        return path.as_uri()
+        return Path(path).as_uri()
+
+
+@lru_cache(maxsize=8)
+def _real(folder: Path) -> str:
+    return os.path.realpath(folder)
 
 
 def link_target(ref: Ref, out_dir: Path) -> str:
@@ -170,34 +178,114 @@ _FONTS = {
 _HYPERLINK = f"{REL_NS}/hyperlink"
 
 
-class _LinkRels(RelationshipList):
-    """A sheet's relationships with its external hyperlinks held as bare targets: openpyxl keeps every
-    sheet's relationships until the workbook is saved, as objects of several hundred bytes each, which
-    at 10,000 submissions (tens of thousands of links per sheet) was the largest part of the writer."""
+LINKS_HERE = "lxbzLinks"  # where a sheet's .rels part takes its hyperlink relationships (write_xlsx)
 
-    def __init__(self) -> None:
+
+class LinkRels(RelationshipList):
+    """A sheet's relationships with its external hyperlinks already serialised, in a temporary file:
+    openpyxl keeps every sheet's relationships until the workbook is saved and then builds one tree of
+    them, which at 10,000 submissions (tens of thousands of links per sheet) was the largest part of the
+    writer. The saved part holds a `LINKS_HERE` element instead, which `write_xlsx` replaces with the
+    file's bytes (the same bytes openpyxl writes for these relationships)."""
+
+    def __init__(self, notes: Notes) -> None:
         super().__init__()
-        self._links: list[str] = []
-        self._ids = array("I")  # the link's rId number (allocated in order among the others)
+        self.links: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_xlsx)
+        self.count = 0
+        self.notes = notes  # the sheet's comments: their parts are spliced with the links
 
     def append(self, value: Relationship) -> None:
         if value.Type == _HYPERLINK and value.TargetMode == "External" and not value.Id:
-            self._links.append(value.Target)
-            self._ids.append(len(self))
+            self.count += 1
             value.Id = f"rId{len(self)}"
+            rel = Relationship(Id=value.Id, Type=_HYPERLINK, Target=value.Target, TargetMode="External")
+            self.links.write(tostring(rel.to_tree()))
             return
         super().append(value)
 
     def __len__(self) -> int:
-        return super().__len__() + len(self._links)
+        return super().__len__() + self.count
 
     def to_tree(self) -> Any:
         tree = super().to_tree()
-        for rid, target in zip(self._ids, self._links, strict=True):
-            tree.append(
-                Relationship(Id=f"rId{rid}", Type=_HYPERLINK, Target=target, TargetMode="External").to_tree()
-            )
+        if self.count:
+            tree.append(Element(LINKS_HERE))
         return tree
+
+
+class Notes:
+    """A sheet's comments past its first, serialised as each row is written: openpyxl keeps every
+    comment of a sheet until the workbook is saved and then builds the comments part and its VML
+    drawing as two whole trees. The first comment stays with openpyxl, so the parts, relationships and
+    content types are made as ever; `write_xlsx` inserts the others' bytes (`xml` before
+    `</commentList>`, `vml` before `</xml>`): the bytes openpyxl writes for all of them at once."""
+
+    def __init__(self) -> None:
+        self.xml: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by write_xlsx)
+        self.vml: Any = tempfile.TemporaryFile()  # noqa: SIM115
+        self.count = 0  # comments of the sheet so far, the first included
+
+    def drain(self, ws: Any) -> None:
+        records = ws._comments  # the first comment of the sheet, then those of the row just written
+        if records and not self.count:
+            self.count = 1
+        for record in records[1:]:
+            self.count += 1
+            self.xml.write(_between(tostring(CommentSheet.from_comments([record]).to_tree()), _IN_LIST))
+            root = Element("xml")
+            shapes = ShapeWriter([])
+            shapes.add_comment_shapetype(root)
+            # openpyxl numbers a sheet's shapes from 1026, in the order of its comments
+            shapes.add_comment_shape(root, 1025 + self.count, record.ref, record.height, record.width)
+            self.vml.write(_between(tostring(root), _SHAPE))
+        del records[1:]
+
+    def close(self) -> None:
+        self.xml.close()
+        self.vml.close()
+
+
+_IN_LIST = re.compile(rb"<commentList>(.*)</commentList>", re.S)
+_SHAPE = re.compile(rb"</[\w]+:shapetype>(.*)</xml>$", re.S)
+
+
+def _between(serialised: bytes, where: re.Pattern[bytes]) -> bytes:
+    found = where.search(serialised)
+    assert found is not None
+    return found.group(1)
+
+
+class _Hyperlinks:
+    """A sheet's hyperlinks on their way out, pickled to a temporary file as each row is written (openpyxl
+    would keep them all until the sheet closes, then build one tree of them), and written at the close
+    element by element, as openpyxl writes them."""
+
+    def __init__(self) -> None:
+        self.spool: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `write`)
+        self.count = 0
+
+    def drain(self, ws: Any) -> None:
+        for link in ws._hyperlinks:
+            pickle.dump(link, self.spool, pickle.HIGHEST_PROTOCOL)
+            self.count += 1
+        ws._hyperlinks.clear()
+
+    def write(self, writer: Any) -> None:
+        """`WorksheetWriter.write_hyperlinks` (each link's relationship, then the <hyperlinks> element)."""
+        if not self.count:
+            return
+        self.spool.seek(0)
+        xf = writer.xf.send(True)
+        with xf.element(HyperlinkList.tagname):
+            for _ in range(self.count):
+                link = pickle.load(self.spool)  # our own bytes
+                if link.target:
+                    rel = Relationship(type="hyperlink", TargetMode="External", Target=link.target)
+                    writer._rels.append(rel)
+                    link.id = rel.id
+                xf.write(link.to_tree())
+        writer.xf.send(None)
+        self.spool.close()
 
 
 class Sheet:
@@ -229,12 +317,12 @@ class Sheet:
         self._spool: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `finish`)
         self._spooled = 0  # rows below this one are in the spool
         self._style_ids: dict[tuple[Any, ...], int] = {}
-        self._tracked: dict[int, dict[int, Any]] = {}  # col → row → value, of the tracked columns
+        self._tracked: dict[int, list[Any]] = {}  # col → value by row number, of the tracked columns
         self._extent = (1, 1)  # last row and column written
 
     def track(self, cols: Iterable[int]) -> None:
         """Keep the values of these columns (for `value`) once their rows are spooled."""
-        self._tracked.update({c: {} for c in cols})
+        self._tracked.update({c: [] for c in cols})
 
     @property
     def name(self) -> str:
@@ -245,8 +333,11 @@ class Sheet:
         self._extent = (max(self._extent[0], row), max(self._extent[1], col))
         cell = _Cell(value, style)
         self.cells.setdefault(row, {})[col] = cell
-        if col in self._tracked:
-            self._tracked[col][row] = value
+        kept = self._tracked.get(col)
+        if kept is not None:
+            if len(kept) <= row:
+                kept.extend([None] * (row + 1 - len(kept)))
+            kept[row] = value
         return cell
 
     def _flush(self, upto: int) -> None:
@@ -262,8 +353,9 @@ class Sheet:
 
     def value(self, row: int, col: int) -> Any:
         """A value written so far: of a row not yet spooled, or of a tracked column."""
-        if col in self._tracked:
-            return self._tracked[col].get(row)
+        kept = self._tracked.get(col)
+        if kept is not None:
+            return kept[row] if row < len(kept) else None
         cell = self.cells.get(row, {}).get(col)
         return None if cell is None else cell.value
 
@@ -486,6 +578,8 @@ class Sheet:
         used = f"A1:{get_column_letter(self._extent[1])}{self._extent[0]}"
         ws.calculate_dimension = lambda: used
         styles: dict[int, Any] = {}
+        links = _Hyperlinks()
+        notes = Notes()
         heights, at = self.heights, 1
         for r, row in self._spooled_rows():
             for gap in range(at, r):  # empty rows only matter for their height
@@ -518,15 +612,17 @@ class Sheet:
                     cell.comment = note
                 out[c - 1] = cell
             ws.append(out)
+            links.drain(ws)
+            notes.drain(ws)
         for gap in range(at, max(heights, default=0) + 1):
             if gap in heights:
                 ws.row_dimensions[gap].height = heights[gap]
             ws.append([])
         self._spool.close()
         ws._get_writer()
-        ws._writer._rels = _LinkRels()  # before `close` writes the hyperlinks
+        ws._writer._rels = LinkRels(notes)  # before `close` writes the hyperlinks
+        ws._writer.write_hyperlinks = lambda: links.write(ws._writer)
         ws.close()
-        ws._hyperlinks = []  # written with the sheet; openpyxl would keep them until the save
 
 
 READABLE_PT, BODY_PT = 8.0, 10.0  # smallest type on paper; the tables' body type

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from openpyxl import Workbook
@@ -26,23 +27,23 @@ def ranking_sheet(ctx: Ctx, wb: Workbook) -> None:
     labels = ["考评细则", "年度", "名次", "单位", "总分", "未满分项目数", "称号"]
     sh.heading(len(labels))
     sh.text(f"排序规则:{RANK_RULE}。参加排名的是获得称号的单位;总分链接到报送文件。")
-    rows = []
-    for rec in ctx.summary.cohort.rankings:
-        for r in rec.order:
-            rows.append(
-                [
-                    ctx.short(rec.rubric),
-                    rec.year,
-                    r.rank,
-                    r.unit,
-                    V(r.total, ref=ctx.cell_ref(r, "total")),
-                    below_full(r),
-                    V(outcome_label(r), ref=ctx.cell_ref(r, "title")),
-                ]
-            )
+    rankings = ctx.summary.cohort.rankings
+    rows = (  # made as they are written: a province's ranking is thousands of rows
+        [
+            ctx.short(rec.rubric),
+            rec.year,
+            r.rank,
+            r.unit,
+            V(r.total, ref=ctx.cell_ref(r, "total")),
+            below_full(r),
+            V(outcome_label(r), ref=ctx.cell_ref(r, "title")),
+        ]
+        for rec in rankings
+        for r in rec.order
+    )
     sh.header_row = sh.header(labels)
-    _, last = sh.rows(rows)
-    if not rows:
+    first, last = sh.rows(rows)
+    if last < first:
         sh.text("(本批次没有需要排名的考评)")
     ties = [(rec, t) for rec in ctx.summary.cohort.rankings for t in rec.ties]
     if ties:
@@ -85,38 +86,35 @@ def banding_sheet(ctx: Ctx, wb: Workbook) -> None:
     records = ctx.summary.cohort.bandings
     for rec in records:
         banding_params(ctx, sh, rec)
-    rows = []
-    for rec in records:
-        places = _positions([r.total for r in rec.order])
-        for place, r in zip(places, rec.order, strict=True):
-            why = [a.reason for a in r.adjustments if a.kind == "demote"]
-            before = rec.by_rank.get(r.unit)
-            rows.append(
-                [
-                    ctx.short(rec.rubric),
-                    rec.year,
-                    place,
-                    r.unit,
-                    r.inputs.get("secretary"),
-                    V(r.total, ref=ctx.cell_ref(r, "total")),
-                    before,
-                    V(
-                        r.band,
-                        mark=f"按比例为{before},最终为{r.band}:" + ";".join(why)
-                        if r.band != before
-                        else None,
-                    ),
-                    V(joined(why), wrap=True),
-                    rec.group or "",
-                ]
-            )
     if records:
         sh.section("综合排序")
     sh.header_row = sh.header(labels)
-    _, last = sh.rows(rows)
+    _, last = sh.rows(row for rec in records for row in _banding_rows(ctx, rec))
     if not records:
         sh.text("(本批次没有按比例划档的考评)")
     sh.finish(ncols=len(labels), table=(1, last), widths={1: 18, 4: 18, 9: 40, 10: 18})
+
+
+def _banding_rows(ctx: Ctx, rec: BandingRecord) -> Iterator[list[Any]]:
+    places = _positions([r.total for r in rec.order])
+    for place, r in zip(places, rec.order, strict=True):
+        why = [a.reason for a in r.adjustments if a.kind == "demote"]
+        before = rec.by_rank.get(r.unit)
+        yield [
+            ctx.short(rec.rubric),
+            rec.year,
+            place,
+            r.unit,
+            r.inputs.get("secretary"),
+            V(r.total, ref=ctx.cell_ref(r, "total")),
+            before,
+            V(
+                r.band,
+                mark=f"按比例为{before},最终为{r.band}:" + ";".join(why) if r.band != before else None,
+            ),
+            V(joined(why), wrap=True),
+            rec.group or "",
+        ]
 
 
 def banding_params(ctx: Ctx, sh: Sheet, rec: BandingRecord) -> None:
@@ -212,30 +210,29 @@ def quota_sheet(ctx: Ctx, wb: Workbook) -> None:
     )
     sh.skip()
     sh.section("候选名单与结果")
-    rows = []
-    for q in records:
-        scored = [c for c in q.candidates if c.score is not None]
-        places = _positions([c.score for c in scored]) + [None] * (len(q.candidates) - len(scored))
-        # A member pool names people, a unit pool its units: the name column and score cells follow.
-        member_pool = q.entity == "member"
-        for place, c in zip(places, q.candidates, strict=True):
-            rows.append(
-                [
-                    ctx.short(q.rubric),
-                    q.year,
-                    q.pool,
-                    place,
-                    c.result.unit,
-                    c.name if member_pool else "",
-                    V(c.score, ref=score_ref(ctx, q, c, member_pool)),
-                    V(c.outcome, mark=None),
-                ]
-            )
     sh.header_row = sh.header(labels)
-    _, last = sh.rows(rows)
+    _, last = sh.rows(row for q in records for row in _candidate_rows(ctx, q))
     sh.finish(
         ncols=len(labels) + 5, table=(1, last), widths={1: 18, 3: 26, 9: 26, 10: 22, 11: 30, 12: 30, 13: 30}
     )
+
+
+def _candidate_rows(ctx: Ctx, q: QuotaRecord) -> Iterator[list[Any]]:
+    scored = [c for c in q.candidates if c.score is not None]
+    places = _positions([c.score for c in scored]) + [None] * (len(q.candidates) - len(scored))
+    # A member pool names people, a unit pool its units: the name column and score cells follow.
+    member_pool = q.entity == "member"
+    for place, c in zip(places, q.candidates, strict=True):
+        yield [
+            ctx.short(q.rubric),
+            q.year,
+            q.pool,
+            place,
+            c.result.unit,
+            c.name if member_pool else "",
+            V(c.score, ref=score_ref(ctx, q, c, member_pool)),
+            V(c.outcome, mark=None),
+        ]
 
 
 def score_ref(ctx: Ctx, q: QuotaRecord, c: QuotaCandidate, member_pool: bool) -> Ref | None:

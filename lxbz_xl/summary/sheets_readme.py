@@ -47,7 +47,7 @@ def readme(ctx: Ctx, wb: Workbook, guide: dict[str, str]) -> None:
     sh.kv("链接说明", "蓝色下划线:点击打开报送文件中对应的单元格")
     sh.skip()
     sh.section("使用的考评细则")
-    counts = {rid: len(s.entries_of(rid)) for rid in s.definitions}
+    counts = {rid: s.counted.entries[rid] for rid in s.definitions}
     sh.table(
         ["标识", "名称", "版本", "简称", "计入份数"],
         [

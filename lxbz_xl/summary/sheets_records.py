@@ -3,14 +3,13 @@ SHA-256), 问题清单 (missing, duplicate, conflicting, invalid, unplaceable fi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 
 from lxbz_xl.summary.changes import CHAIN_MARK, as_shown, cell_text, changed, shown
 from lxbz_xl.summary.context import MISSING, Ctx
-from lxbz_xl.summary.model import Entry, Ref
+from lxbz_xl.summary.model import Entry, Ref, file_name
 from lxbz_xl.summary.sheets import A3, V, joined
 
 __all__ = ["entry_sheet", "problem_sheet", "validation_sheet"]
@@ -43,10 +42,16 @@ def entry_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh.text(
         "每份计入汇总的报送一行。“填报表内结果”是报送工作簿自身显示的结果;与汇总不同时,“资格链与批次说明”写明原因。"
     )
-    entries = sorted(ctx.summary.entries, key=lambda x: (x.result.year or 0, x.result.unit, x.rubric))
+    every = ctx.summary.entries
+    # Sorted by position (the entries are on disk: sort their keys, then read each once more).
+    order = sorted(range(len(every)), key=lambda i: _entry_key(every[i]))
     sh.header_row = sh.header(labels)
-    _, last = sh.rows(entry_row(ctx, e) for e in entries)
+    _, last = sh.rows(entry_row(ctx, every[i]) for i in order)
     sh.finish(ncols=len(labels), table=(1, last), freeze_cols=1, paper=A3, widths={13: 60})
+
+
+def _entry_key(e: Entry) -> tuple[int, str, str]:
+    return (e.result.year or 0, e.result.unit, e.rubric)
 
 
 def entry_row(ctx: Ctx, e: Entry) -> list[Any]:
@@ -75,7 +80,7 @@ def entry_row(ctx: Ctx, e: Entry) -> list[Any]:
         joined(r.awards, "、"),
         V(workbook_text(ctx, e), wrap=True),
         V(joined([n for n in r.notes if CHAIN_MARK in n], "\n"), wrap=True),
-        V(Path(e.submission.path).name, ref=Ref(e.submission.path)),
+        V(file_name(e.submission.path), ref=Ref(e.submission.path)),
         V(f"{total_ref.sheet}!{total_ref.cell}", ref=total_ref) if total_ref else "",
         V(f"{label_ref.sheet}!{label_ref.cell}", ref=label_ref) if label_ref else "",
         V(e.submission.sha256, code=True),
@@ -101,7 +106,7 @@ def problem_sheet(ctx: Ctx, wb: Workbook) -> None:
             p.unit or "",
             p.year,
             ctx.short(p.rubric),
-            *[V(Path(f).name, ref=Ref(f), wrap=True) for f in p.files],
+            *[V(file_name(f), ref=Ref(f), wrap=True) for f in p.files],
             *[None] * (width - len(p.files)),
             V(p.detail, wrap=True),
         ]
@@ -121,7 +126,7 @@ def validation_sheet(ctx: Ctx, wb: Workbook) -> None:
     sh.text("本批次每个文件的校验结论。未计入汇总的通过校验文件,原因见问题清单(重复报送或报送冲突)。")
     rows = (
         [
-            V(Path(x.path).name, ref=Ref(x.path), wrap=True),
+            V(file_name(x.path), ref=Ref(x.path), wrap=True),
             STATUS_WORDS.get(x.status, x.status),
             ctx.short(x.rubric),
             x.version,

@@ -3,7 +3,7 @@ the §1 eligibility chain), and one row per cadre. The charts count over both (s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openpyxl import Workbook
@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from lxbz_xl.result import Outcome
 from lxbz_xl.summary.changes import changed
 from lxbz_xl.summary.charts import Source
-from lxbz_xl.summary.compute import chain_entries, summary_rank
+from lxbz_xl.summary.compute import cadre_consequences, chain_entries, summary_rank, team_consequences
 from lxbz_xl.summary.context import Ctx
 from lxbz_xl.summary.model import ConsequenceRow, Entry, PersonRow, Ref, UnitRow, outcome_label
 from lxbz_xl.summary.sheets import A3, V, joined, yes_no
@@ -31,12 +31,12 @@ class UnitCols:
 
 def unit_columns(ctx: Ctx) -> list[UnitCols]:
     s = ctx.summary
-    present = {e.rubric for r in s.rows for e in r.entries.values()}
+    present = {rid for r in s.rows for rid in r.entries}
     order = sorted(present, key=lambda r: (summary_rank(s.definitions[r]), r))
     cols = []
     for rid in order:
         defn = s.definitions[rid]
-        total = any(e.result.total is not None for e in s.entries_of(rid))
+        total = rid in s.counted.with_total
         label = (
             "好中差档"
             if defn.cohort.banding is not None
@@ -122,8 +122,13 @@ def unit_row(ctx: Ctx, row: UnitRow, cols: list[UnitCols]) -> list[Any]:
         values
         + chain_cells(ctx, row)
         + [joined(row.flags), joined([ctx.short(m) for m in row.missing], "、")]
-        + [V(consequence_text(ctx, ctx.summary.consequences_of(row.unit, row.year)), wrap=True)]
+        + [V(consequence_text(ctx, _team(row)), wrap=True)]
     )
+
+
+def _team(row: UnitRow) -> list[ConsequenceRow]:
+    """The team's own consequences (`Summary.consequences_of(unit, year)`): those of the row's entries."""
+    return [c for e in row.entries.values() for c in team_consequences(e)]
 
 
 def consequence_text(ctx: Ctx, rows: list[ConsequenceRow]) -> str:
@@ -239,9 +244,17 @@ def person_row(ctx: Ctx, p: PersonRow) -> list[Any]:
 
 
 def _own(ctx: Ctx, p: PersonRow) -> list[ConsequenceRow]:
-    """This cadre's consequences from this record (a cadre may appear under several rubrics)."""
-    year = p.entry.result.year
-    return [c for c in ctx.summary.consequences_of(p.unit, year, p.person) if c.rubric == p.rubric]
+    """This cadre's consequences from this record (a cadre may appear under several rubrics): those of
+    the record's person, or of its members of this name (`Summary.consequences_of` for this rubric)."""
+    e = p.entry
+    if p.index is None:
+        return cadre_consequences(p)
+    return [
+        c
+        for i, m in enumerate(e.result.members, 1)
+        if m.name == p.person
+        for c in cadre_consequences(replace(p, outcome=m, index=i))
+    ]
 
 
 # ---------------------------------------------------------------- 处理意见

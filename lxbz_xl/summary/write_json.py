@@ -11,18 +11,30 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lxbz_xl.cohort import BandingRecord, QuotaRecord, RankingRecord, ShareRecord, below_full
 from lxbz_xl.exact import as_json_number
 from lxbz_xl.result import MemberResult, Outcome
-from lxbz_xl.summary.model import Entry, FlagRow, PersonRow, Problem, Ref, Submission, Summary, UnitRow
+from lxbz_xl.summary.model import (
+    ConsequenceRow,
+    Entry,
+    FlagRow,
+    PersonRow,
+    Problem,
+    Ref,
+    Submission,
+    Summary,
+    UnitRow,
+)
 
 __all__ = ["FORMAT", "summary_json", "write_summary_json"]
 
 FORMAT = "lxbz-summary/1"
+T = TypeVar("T")
 
 
 def _num(value: Any) -> int | float | None:
@@ -236,7 +248,44 @@ def _submission(s: Submission) -> dict[str, Any]:
     }
 
 
-def summary_json(summary: Summary) -> dict[str, Any]:
+class _Later(list[Any]):
+    """A list the JSON encoder (pure Python, as with ``indent``) reads item by item as it writes: the
+    per-file lists are made from records on disk while they are written, never held whole."""
+
+    def __init__(self, n: int, items: Callable[[], Iterable[Any]]) -> None:
+        super().__init__()
+        self._n, self._items = n, items
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items())
+
+
+def _listed(items: Sequence[T], as_json: Callable[[T], Any], later: bool) -> list[Any]:
+    if later:
+        return _Later(len(items), lambda: (as_json(x) for x in items))
+    return [as_json(x) for x in items]
+
+
+def _consequence(c: ConsequenceRow) -> dict[str, Any]:
+    return {
+        "year": c.year,
+        "unit": c.unit,
+        "person": c.person,
+        "rubric": c.rubric,
+        "kind": c.kind,
+        "kind_label": c.kind_label,
+        "action": c.action,
+        "reason": c.reason,
+        "source": _ref(c.ref),
+    }
+
+
+def summary_json(summary: Summary, later: bool = False) -> dict[str, Any]:
+    """The JSON document; with `later` its per-file lists are made while `json` writes them (only for
+    the pure-Python encoder, i.e. with ``indent``)."""
     s = summary
     return {
         "format": FORMAT,
@@ -254,8 +303,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "used": sum(1 for x in s.submissions if x.used),
             "problems": len(s.problems),
         },
-        "rows": [_row(r) for r in s.rows],
-        "persons": [_person(p) for p in s.persons],
+        "rows": _listed(s.rows, _row, later),
+        "persons": _listed(s.persons, _person, later),
         "rankings": [_ranking(r) for r in s.cohort.rankings],
         "bandings": [_banding(b) for b in s.cohort.bandings],
         "quotas": [_quota(q) for q in s.cohort.quotas],
@@ -272,23 +321,10 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             }
             for a in s.cohort.award_years
         ],
-        "flags": [_flag(f) for f in s.flags],
-        "consequences": [
-            {
-                "year": c.year,
-                "unit": c.unit,
-                "person": c.person,
-                "rubric": c.rubric,
-                "kind": c.kind,
-                "kind_label": c.kind_label,
-                "action": c.action,
-                "reason": c.reason,
-                "source": _ref(c.ref),
-            }
-            for c in s.consequences
-        ],
-        "problems": [_problem(p) for p in s.problems],
-        "submissions": [_submission(x) for x in s.submissions],
+        "flags": _listed(s.flags, _flag, later),
+        "consequences": _listed(s.consequences, _consequence, later),
+        "problems": _listed(s.problems, _problem, later),
+        "submissions": _listed(s.submissions, _submission, later),
         "distributions": [
             {"rubric": d.rubric, "title": d.title, "counts": d.counts} for d in s.distributions()
         ],
@@ -298,13 +334,16 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 
 
 def write_summary_json(summary: Summary, out: Path) -> Path:
-    """Write `summary_json` to `out` atomically (UTF-8, not ASCII-escaped, indented)."""
+    """Write `summary_json` to `out` atomically (UTF-8, not ASCII-escaped, indented), as it is encoded:
+    the text of 10,000 submissions is never held whole (the bytes of ``json.dumps(…, indent=2)``)."""
     out = Path(out)
-    text = json.dumps(summary_json(summary), ensure_ascii=False, indent=2) + "\n"
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
     fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".part", dir=out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            for chunk in encoder.iterencode(summary_json(summary, later=True)):
+                f.write(chunk)
+            f.write("\n")
         os.replace(name, out)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -16,21 +16,25 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.xml.functions import Element, tostring
 
 from lxbz_xl.summary.charts import chart_sheet
 from lxbz_xl.summary.context import Ctx
 from lxbz_xl.summary.model import Summary
+from lxbz_xl.summary.sheets import LINKS_HERE, LinkRels
 from lxbz_xl.summary.sheets_cohort import banding_sheet, indicator_sheet, quota_sheet, ranking_sheet
 from lxbz_xl.summary.sheets_readme import readme
 from lxbz_xl.summary.sheets_records import entry_sheet, problem_sheet, validation_sheet
 from lxbz_xl.summary.sheets_units import consequence_sheet, person_sheet, unit_sheet
 from lxbz_xl.workbook.cached_values import FIXED_DATE, rewrite_package, sheet_parts
 
-__all__ = ["SHEETS", "build_workbook", "write_summary"]
+__all__ = ["SHEETS", "build_workbook", "save_workbook", "write_summary"]
 
 # Sheet name → what it holds (the guide on 说明), in workbook order.
 SHEETS: dict[str, str] = {
@@ -54,24 +58,58 @@ def write_summary(summary: Summary, out: Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb, cached = build_workbook(summary, out.parent)
+    return save_workbook(wb, out, cached)
+
+
+def save_workbook(wb: Workbook, out: Path, cached: dict[tuple[str, str], Any] | None = None) -> Path:
+    """Save a workbook of `Sheet`s to `out` atomically: openpyxl's package, then the chart counts'
+    cached values (`cached`) and what the sheets kept in files of their own (links, comments)."""
     fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".part", dir=out.parent)
     os.close(fd)
     saved, filled = Path(name), Path(name + ".xlsx")
     try:
         wb.save(saved)
         # openpyxl cannot store a formula's value: write the chart counts' cached values into the package.
-        with_cached_values(saved, filled, cached)
+        with_cached_values(saved, filled, cached or {}, _spliced(wb))
         os.replace(filled, out)
     finally:
+        for ws in wb.worksheets:
+            if isinstance(ws._rels, LinkRels):
+                ws._rels.links.close()
+                ws._rels.notes.close()
         for leftover in (saved, filled, filled.with_name(filled.name + ".tmp")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return out
 
 
-def with_cached_values(src: Path, dst: Path, cached: dict[tuple[str, str], Any]) -> None:
+# A part, the mark in it, whether the mark stays, and the file whose bytes go before the mark.
+Splice = tuple[bytes, bool, IO[bytes]]
+
+
+def _spliced(wb: Workbook) -> dict[str, Splice]:
+    """What each sheet left in files of its own (sheets.LinkRels, sheets.Notes), by package part."""
+    out: dict[str, Splice] = {}
+    for ws in wb.worksheets:
+        rels = ws._rels
+        if not isinstance(rels, LinkRels):
+            continue
+        if rels.count:
+            out[get_rels_path(ws.path)[1:]] = (tostring(Element(LINKS_HERE)), False, rels.links)
+        if rels.notes.count > 1:
+            comments = next(r.Target for r in rels if r.Id == "comments")
+            out[comments.lstrip("/")] = (b"</commentList>", True, rels.notes.xml)
+            out[ws.legacy_drawing] = (b"</xml>", True, rels.notes.vml)
+    return out
+
+
+def with_cached_values(
+    src: Path, dst: Path, cached: dict[tuple[str, str], Any], spliced: Mapping[str, Splice] | None = None
+) -> None:
     """`rewrite_package` for a big package: the parts holding formulas (the chart sheet) and docProps go
-    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed."""
+    through it; every other part (the big tables, tens of MB at 10,000 submissions) is streamed. A part
+    named in `spliced` gets a file's bytes before its last mark (which stays, or goes)."""
+    spliced = spliced or {}
     with zipfile.ZipFile(src) as zin:
         parts = sheet_parts(zin)
         small = {parts[sheet] for sheet, _ in cached} | {"docProps/core.xml", "xl/workbook.xml"}
@@ -92,11 +130,24 @@ def with_cached_values(src: Path, dst: Path, cached: dict[tuple[str, str], Any])
                         continue
                     zi = zipfile.ZipInfo(info.filename, FIXED_DATE)
                     zi.compress_type, zi.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+                    if info.filename in spliced:
+                        _splice(zin.read(info), spliced[info.filename], zout, zi)
+                        continue
                     with zin.open(info) as r, zout.open(zi, "w") as w:
                         shutil.copyfileobj(r, w, 1 << 20)
         finally:
             for part in (head, fixed_head):
                 part.unlink(missing_ok=True)
+
+
+def _splice(part: bytes, splice: Splice, zout: zipfile.ZipFile, zi: zipfile.ZipInfo) -> None:
+    mark, stays, extra = splice
+    head, tail = part.rsplit(mark, 1)
+    extra.seek(0)
+    with zout.open(zi, "w") as w:
+        w.write(head)
+        shutil.copyfileobj(extra, w, 1 << 20)
+        w.write((mark if stays else b"") + tail)
 
 
 def build_workbook(summary: Summary, out_dir: Path) -> tuple[Workbook, dict[tuple[str, str], Any]]:
