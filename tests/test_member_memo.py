@@ -87,6 +87,9 @@ def test_a_second_submission_inflates_only_what_differs(
     one = _report(first, context)
     assert MAIN in seen and "xl/styles.xml" in seen
     seen.clear()
+    assert _report(first, context) == one  # a sheet's reading is kept the second time its bytes are met
+    assert "xl/styles.xml" not in seen
+    seen.clear()
     two = _report(second, context)
     assert seen == [MAIN], "only the sheet holding the unit's name differs"
     assert one["status"] == two["status"] == "valid"
@@ -174,3 +177,22 @@ def test_a_sheet_handed_out_by_the_memo_is_a_copy(tmp_path: Path) -> None:
     second = read()
     assert sheet_memo._MEMO, "the sheet was kept"
     assert (dict(second.cells), set(second.hidden_rows), list(second.merged)) == snapshot
+
+
+def test_a_member_known_but_not_kept_is_counted_once(tmp_path: Path, context: Context) -> None:
+    """A sheet whose stored bytes are known but whose reading was dropped is inflated again: its bytes count
+    once against the file's budget (a file exactly at its limit stays valid). The limit is what a cold read
+    inflates: every member once, and styles.xml twice (read for its structure, then for its number
+    formats)."""
+    good = boundary_kinds.good_workbook(tmp_path, "good.xlsx")
+    with zipfile.ZipFile(good) as z:
+        total = sum(i.file_size for i in z.infolist()) + z.getinfo("xl/styles.xml").file_size
+    exact = GuardLimits(max_uncompressed_bytes=total)
+    _cold()
+    cold = _report(good, context, exact)
+    assert cold["status"] == "valid"
+    _report(good, context, exact)  # the member memo now knows every member
+    sheet_memo.clear()  # … but no sheet reading is kept
+    assert _report(good, context, exact) == cold
+    _report(good, context, exact)
+    assert _report(good, context, exact) == cold

@@ -418,12 +418,14 @@ class FastBook:
             inflated = budget.inflated
             try:
                 member, data = member_digest(self._archive, sheet.part, budget, self.package.source)
-                if self._sst_digest is not _NO_MEMO:
+                # Only a part met before is worth keeping: one-off sheets (every filled form) never are.
+                if data is None and self._sst_digest is not _NO_MEMO:
                     memo_key = (member, keep_rows, self.limits, self._sst_digest)
                 if sheet_memo.restore(memo_key, sheet, budget):
                     self.package.done.add(sheet.part)
                     return sheet
-                if data is None:
+                if data is None:  # stored as before, but its reading was not kept: inflate it again
+                    budget.inflated = inflated
                     data = read_member(self._archive, sheet.part, budget)
             except StreamError:
                 budget.inflated = inflated  # streamed below, which reports what it always reported

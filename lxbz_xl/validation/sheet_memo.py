@@ -16,7 +16,7 @@ from typing import Any
 from lxbz_xl.validation.sheet_scan import Cells, Sheet
 from lxbz_xl.validation.xml_stream import Budget
 
-_MEMO_BYTES = 8 * 1024 * 1024  # source bytes the kept readings stand for, per worker
+_MEMO_BYTES = 4 * 1024 * 1024  # source bytes the kept readings stand for, per worker
 _MEMO: OrderedDict[tuple[Any, ...], tuple[Sheet, int, int]] = OrderedDict()
 _held = 0
 
