@@ -9,11 +9,18 @@ Usage: python bench/validate.py [--n 2000] [--baseline-n 100] [--jobs N] [--keep
 3. Floor: a bare python-calamine read of every sheet of every file, single process.
 4. lxbz validate: lxbz_xl.validation.runner.run over all files with ``--jobs`` processes (default: all
    cores), wall time including the process pool start.
-5. Peak memory, worst case: the hostile set (1,000,000-row sheet, 300 MB zip bomb, billion laughs,
+5. Distinct forms: the demo city's 124 filled forms, every one different; the first of each rubric and
+   variant warms a fresh process, the other 105 are each checked once, against calamine on the same files.
+6. Peak memory, worst case: the hostile set (1,000,000-row sheet, 300 MB zip bomb, billion laughs,
    21 MB file) plus the largest legal submission (a form with 99,000 extra rows) validated in a fresh
    process; peak RSS of that process (ru_maxrss) and its increment over the idle interpreter.
 
-Measured 2026-12-02 on the 2-core development machine, shared with other jobs, --n 1000:
+Measured 2026-12-02 (second round: member and sheet memos, row_scan, inputs read once), --n 1000 --jobs 1,
+three runs at load 0.2-1.1: bare python-calamine 0.58-0.66 ms CPU per workbook, lxbz validate 1.25-1.76 ms
+= 2.2-2.7x calamine in the same run; distinct forms 2.22-2.98 ms against 0.62-0.77 ms = 3.6-3.9x; worst case
+memory 116-118 MiB.
+
+Earlier, 2026-12-02 on the 2-core development machine, shared with other jobs, --n 1000:
   --jobs 1, load 1.1-2.8, three runs: bare python-calamine 0.67-0.83 ms CPU per workbook, lxbz validate
   3.6-4.8 ms = 5.2-6.0x calamine in the same run (the code before issue 14's row memo, same script and
   load: 8.5-9.5 ms = 10.6-13.7x)
