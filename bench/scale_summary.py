@@ -15,6 +15,9 @@ Usage: python bench/scale_summary.py [--n 1000 10000] [--keep DIR] [--jobs N] [-
 
 Targets (issue 14): under 60 s and under 250 MiB at 10,000 files, flat from 1,000 to 10,000.
 
+Measured 2026-12-02 on a quiet machine (load 1.5), final code of the round, --no-baseline:
+  1000 files   lxbz summary: 6.0 s wall, 8.1 s CPU, largest process 87.1 MiB, whole tree 235.4 MiB
+  10000 files  lxbz summary: 36.9 s wall, 45.7 s CPU, largest process 105.3 MiB (x1.21), whole tree 269.6 MiB
 Measured 2026-12-02 on the 2-core machine shared with other jobs, 2 workers, the code before the flat
 summary (old, PYTHONPATH=<checkout of main>) and after it (new) in the same round, one after the other:
   (load 2.5-2.9, two rounds, "a / b")       wall            CPU             largest process
