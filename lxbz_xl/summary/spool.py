@@ -11,7 +11,9 @@ import pickle
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar
+
+from lxbz_xl.lazy_list import Listed
 
 __all__ = ["Chained", "Listed", "OnDisk", "Spool", "give_back"]
 
@@ -95,38 +97,6 @@ class Spool:
     def close(self) -> None:
         self._file.close()
         self._recent.clear()
-
-
-class Listed(Sequence[T], Generic[T]):
-    """A read-only list made of something else (records on disk, other lists): subclasses give `__len__`
-    and `_item` (a position already checked); slices, negative positions and comparing equal to a list
-    with the same items come from here."""
-
-    def _item(self, i: int) -> T:
-        raise NotImplementedError
-
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self._item(k) for k in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self._item(i)
-
-    def __iter__(self) -> Iterator[T]:
-        return (self._item(i) for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class OnDisk(Listed[T]):

@@ -6,9 +6,11 @@ import pickle
 import tempfile
 from abc import abstractmethod
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal
+
+from lxbz_xl.lazy_list import Listed
 
 Severity = Literal["error", "warning", "info"]
 Status = Literal["valid", "invalid"]
@@ -178,27 +180,15 @@ STATUS_WORDS = {"valid": "通过", "invalid": "不通过"}
 SEVERITY_WORDS = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-class LazyReports(Sequence[WorkbookReport]):
+class LazyReports(Listed[WorkbookReport]):
     """A sequence of reports built one at a time by ``_get`` when asked for, never held."""
 
     @abstractmethod
     def _get(self, index: int) -> WorkbookReport:
         """The report at `index`, built now (each subclass reads it from where it is kept)."""
 
-    @overload
-    def __getitem__(self, index: int) -> WorkbookReport: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[WorkbookReport]: ...
-
-    def __getitem__(self, index: int | slice) -> WorkbookReport | list[WorkbookReport]:
-        if isinstance(index, slice):
-            return [self._get(i) for i in range(*index.indices(len(self)))]
-        return self._get(index)
-
-    def __iter__(self) -> Iterator[WorkbookReport]:
-        for i in range(len(self)):
-            yield self._get(i)
+    def _item(self, i: int) -> WorkbookReport:
+        return self._get(i)
 
 
 class SpooledReports(LazyReports):

@@ -245,6 +245,7 @@ def read_member(archive: zipfile.ZipFile, part: str, budget: Budget) -> bytes:
     except zipfile.BadZipFile as exc:
         raise _zip_error(part, exc) from exc
     except (zlib.error, EOFError, OSError, NotImplementedError, ValueError) as exc:
+        # NotImplementedError: zipfile's answer to a compression method it cannot inflate
         raise StreamError("corrupt", f"内部文件 {part} 已损坏,无法解压", part) from exc
 
 
