@@ -26,7 +26,7 @@ from lxbz_xl.inputs import read_fields
 from lxbz_xl.result import Result
 from lxbz_xl.workbook.cases import FormCells, blank, case_from_cells, member_names, reading, roster_rows
 from lxbz_xl.workbook.form import plan_for
-from lxbz_xl.workbook.model import NO, YES, Layout, Plan
+from lxbz_xl.workbook.model import NO, YES, Layout, Plan, derived
 from lxbz_xl.workbook.plan_ballots import ballot_rule
 from lxbz_xl.workbook.roster import derive_counts, named_rows, row_hits
 from lxbz_xl.workbook.shown_consequences import PREFIXES as CONSEQUENCE_OUTPUTS
@@ -184,10 +184,7 @@ class _Shows:
 
 
 def _shows(plan: Plan) -> _Shows:
-    found: _Shows | None = plan.__dict__.get("_shows")
-    if found is None:
-        found = plan.__dict__["_shows"] = _Shows(plan)
-    return found
+    return derived(plan, "_shows", _Shows)
 
 
 def _share_shown(

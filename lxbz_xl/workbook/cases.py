@@ -20,7 +20,7 @@ from lxbz_xl.definition.rubric import RubricDefinition
 from lxbz_xl.engine.roster import apply_roster
 from lxbz_xl.inputs import InputError, InputProblem, number_of
 from lxbz_xl.workbook.form import plan_for
-from lxbz_xl.workbook.model import NO, YES, Layout, Plan, Slot, enum_label
+from lxbz_xl.workbook.model import NO, YES, Layout, Plan, Slot, derived, enum_label
 from lxbz_xl.workbook.roster import derive_counts, named_rows
 
 Get = Callable[[str, str], Any]
@@ -110,10 +110,7 @@ class Reading:
 
 
 def reading(plan: Plan) -> Reading:
-    found: Reading | None = plan.__dict__.get("_reading")
-    if found is None:
-        found = plan.__dict__["_reading"] = Reading(plan)
-    return found
+    return derived(plan, "_reading", Reading)
 
 
 class FormCells:
@@ -326,15 +323,16 @@ def roster_rows(plan: Plan, val: Callable[[Slot], Any]) -> list[dict[str, Any]]:
 def _roster_slots(plan: Plan) -> list[tuple[Slot, int, str]]:
     """(slot, row, field) of every roster cell, in slot order; found once per plan (the validator reads
     the roster of every submission several times)."""
-    found: list[tuple[Slot, int, str]] | None = plan.__dict__.get("_roster_slots")
-    if found is None:
-        found = []
-        for slot in plan.slots:
-            path = slot.spec.path or ""
-            if path.startswith("roster."):
-                _, r, key = path.split(".")
-                found.append((slot, int(r), key))
-        plan.__dict__["_roster_slots"] = found
+    return derived(plan, "_roster_slots", _find_roster_slots)
+
+
+def _find_roster_slots(plan: Plan) -> list[tuple[Slot, int, str]]:
+    found = []
+    for slot in plan.slots:
+        path = slot.spec.path or ""
+        if path.startswith("roster."):
+            _, r, key = path.split(".")
+            found.append((slot, int(r), key))
     return found
 
 

@@ -8,8 +8,9 @@ public layout API (layout.py) all import from here and never from each other to 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from lxbz_xl.definition.fields import FieldSpec
 from lxbz_xl.definition.rubric import Item, RubricDefinition
@@ -272,3 +273,15 @@ class Plan:
     def total_key(self) -> str:
         """The output that sums the items: `total`, or `items_total` when the rubric computes its own total."""
         return "total" if self.defn.total is None else "items_total"
+
+
+_T = TypeVar("_T")
+
+
+def derived(plan: Plan, name: str, make: Callable[[Plan], _T]) -> _T:
+    """What `make(plan)` gives, worked out once per plan and kept on it (plans are built once per rubric
+    and never change; the validator asks for these for every submission)."""
+    found: _T | None = plan.__dict__.get(name)
+    if found is None:
+        found = plan.__dict__[name] = make(plan)
+    return found
